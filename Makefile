@@ -1,0 +1,135 @@
+# latprobe — build, run, test. `make help` lists the targets.
+# Shape of libbpf-bootstrap's Makefile: objects in .output/, V=1 for the
+# full commands, the BPF skeleton generated before any user object.
+
+OUTPUT   ?= .output
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/mips.*/mips/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-linux-gnu)
+
+# Debian packages the build, the agent and the tests need (make deps).
+DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
+	libjson-c-dev libcmocka-dev libclang-rt-14-dev
+DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+
+WARN     := -Wall -Wextra -Werror
+INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
+CFLAGS   ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE \
+	-DLATPROBE_VERSION='"$(VERSION)"'
+LIBS     := $(shell pkg-config --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c) -lm -lpthread
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
+
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# user-space modules; main.c only in the binary, the rest also in the tests
+LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+BPF_OBJ  := $(OUTPUT)/latprobe.bpf.o
+SKEL     := $(OUTPUT)/latprobe.skel.h
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+# the same modules again, built with the sanitizers, for the unit tests
+SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
+
+.PHONY: all deps run test test-unit test-bpf test-e2e install uninstall clean help
+.DEFAULT_GOAL := all
+
+all: latprobe
+
+help:
+	@echo 'make            build ./latprobe'
+	@echo 'make deps       install the Debian packages the build and tests need (apt)'
+	@echo 'sudo make run   deps + build + run the agent with its defaults'
+	@echo 'sudo make test  deps + build + every test (unit, BPF, end to end)'
+	@echo 'make install    install under $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+	@echo 'V=1             show full commands'
+
+# Idempotent and quick when everything is there: only calls apt for what is missing.
+deps:
+	@missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install packages (sudo make deps)" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/san:
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/latprobe.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name latprobe_bpf > $@
+
+$(OUTPUT)/%.o: userspace/%.c $(SKEL) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+latprobe: $(OUTPUT)/main.o $(LIB_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+run: deps latprobe
+	./latprobe $(ARGS)
+
+# --- tests ----------------------------------------------------------------
+$(OUTPUT)/san/%.o: userspace/%.c $(SKEL) | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $< $(SAN_OBJS) -lcmocka $(LIBS) -o $@
+
+$(OUTPUT)/tests/bpf_test_run: tests/bpf/test_bpf.c $(SKEL) $(SAN_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $< $(SAN_OBJS) -lcmocka $(LIBS) -o $@
+
+test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run
+	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)" --bpf $(OUTPUT)/tests/bpf_test_run \
+		--e2e tests/e2e --binary ./latprobe $(TESTARGS)
+
+test-unit: $(UNIT_BINS)
+	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)"
+
+test-bpf: $(OUTPUT)/tests/bpf_test_run
+	$(Q)$(PYTHON) tests/run_tests.py --bpf $(OUTPUT)/tests/bpf_test_run
+
+test-e2e: latprobe
+	$(Q)$(PYTHON) tests/run_tests.py --e2e tests/e2e --binary ./latprobe $(TESTARGS)
+
+# --- install --------------------------------------------------------------
+install: latprobe
+	install -D -m 0755 latprobe $(DESTDIR)$(PREFIX)/sbin/latprobe
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/latprobe
+
+clean:
+	rm -rf $(OUTPUT) latprobe
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/san/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * latprobe kernel side: time HTTP/1.x requests at the socket layer.
+ *
+ * cgroup_skb/ingress and cgroup_skb/egress see every IPv4/IPv6 TCP segment
+ * of every socket under the cgroup they are attached to. A request start
+ * creates per-socket state (sk_storage); the response start in the other
+ * direction closes the timing and adds one sample to a per-CPU histogram of
+ * its series. Nothing per request leaves the kernel. Every program returns 1
+ * ("allow"): the probe never drops or alters a packet.
+ *
+ * The decisions live in include/ (lp_classify.h, lp_conn.h, lp_bucket.h) and
+ * are unit-tested on the host; this file only extracts, looks up and counts.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "latprobe.h"
+#include "lp_bucket.h"
+#include "lp_classify.h"
+#include "lp_conn.h"
+
+#define SK_PASS 1
+
+/* Set by user space before load (userspace/probe.c). */
+const volatile __u32 nr_fine = LP_FINE_OCTAVES << LP_SCHEMA_DEFAULT;
+const volatile __u64 fine_zero_ns = 0;
+const volatile __u64 fine_bounds[LP_FINE_BOUNDS_MAX] = {};
+const volatile __u32 nr_classic = 0;
+const volatile __u64 classic_bounds[LP_CLASSIC_MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lp_conn);
+} conns SEC(".maps");
+
+/* series -> struct lp_value per CPU; value_size and max_entries set at load */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(struct lp_key));
+	__uint(value_size, sizeof(struct lp_value));
+} series SEC(".maps");
+
+/* one all-zero value of the series map's size, to insert new series */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct lp_value));
+} zero_value SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LP_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	/* atomic: an ingress program in softirq may interrupt an egress one on this CPU */
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline void count_bits(__u32 bits)
+{
+	__u32 i;
+
+	for (i = 0; i < LP_CNT_MAX; i++)
+		if (bits & (1u << i))
+			count(i);
+}
+
+static __always_inline struct lp_value *series_value(struct lp_key *key)
+{
+	static const struct lp_key overflow_key = { .flags = LP_KEY_OVERFLOW };
+	struct lp_value *v;
+	__u32 zero = 0;
+	void *init;
+
+	v = bpf_map_lookup_elem(&series, key);
+	if (v)
+		return v;
+	init = bpf_map_lookup_elem(&zero_value, &zero);
+	if (init) {
+		bpf_map_update_elem(&series, key, init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&series, key);
+		if (v)
+			return v;
+	}
+	/* the map is full: fold into the overflow series user space created */
+	count(LP_CNT_OVERFLOW);
+	v = bpf_map_lookup_elem(&series, (void *)&overflow_key);
+	if (!v)
+		count(LP_CNT_LOST);
+	return v;
+}
+
+static __always_inline void record(struct __sk_buff *skb, const struct lp_verdict *vd,
+				   __u16 port, __u8 family)
+{
+	struct lp_key key = {
+		.cgroup_id = bpf_skb_cgroup_id(skb),
+		.port = port,
+		.status = vd->status,
+		.side = vd->side,
+		.method = vd->method,
+		.family = family,
+	};
+	struct lp_value *v = series_value(&key);
+	__u64 d = vd->latency_ns;
+	__u32 fine, classic;
+
+	if (!v)
+		return;
+	fine = lp_fine_slot((const __u64 *)fine_bounds, nr_fine, fine_zero_ns, d);
+	if (fine > nr_fine + 1)
+		fine = nr_fine + 1;
+	classic = lp_classic_slot((const __u64 *)classic_bounds, nr_classic, d);
+	__sync_fetch_and_add(&v->sum_ns, d);
+	__sync_fetch_and_add(&v->classic[classic & (LP_CLASSIC_MAX - 1)], 1);
+	__sync_fetch_and_add(&v->fine[fine], 1);
+}
+
+struct pkt {
+	struct lp_seg seg;
+	__u32 poff; /* payload offset from the network header */
+	__u16 sport;
+	__u8 family;
+};
+
+/* IPv4/IPv6 + TCP headers, read directly: they are in the linear area. */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *pk)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct tcphdr *th;
+	__u32 l3, l4;
+	__u8 *first = data;
+
+	if ((void *)(first + 1) > end)
+		return -1;
+	if ((*first >> 4) == 4) {
+		struct iphdr *iph = data;
+
+		if ((void *)(iph + 1) > end || iph->protocol != IPPROTO_TCP)
+			return -1;
+		/* a fragment's payload is not the start of a segment */
+		if (iph->frag_off & bpf_htons(0x3fff))
+			return -1;
+		l3 = iph->ihl * 4;
+		if (l3 < sizeof(*iph))
+			return -1;
+		pk->family = 4;
+	} else if ((*first >> 4) == 6) {
+		struct ipv6hdr *ip6 = data;
+
+		/* TCP right after the fixed header; extension headers are not followed */
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return -1;
+		l3 = sizeof(*ip6);
+		pk->family = 6;
+	} else {
+		return -1;
+	}
+	th = data + l3;
+	if ((void *)(th + 1) > end)
+		return -1;
+	l4 = th->doff * 4;
+	if (l4 < sizeof(*th) || skb->len < l3 + l4)
+		return -1;
+	pk->poff = l3 + l4;
+	pk->seg.plen = skb->len - pk->poff;
+	pk->seg.seq = bpf_ntohl(th->seq);
+	pk->seg.ack = bpf_ntohl(th->ack_seq);
+	pk->seg.tcp_flags = (th->fin ? LP_TCP_FIN : 0) | (th->rst ? LP_TCP_RST : 0);
+	pk->sport = bpf_ntohs(th->source);
+	return 0;
+}
+
+static __always_inline void classify(struct __sk_buff *skb, struct pkt *pk)
+{
+	__u8 buf[LP_CLASSIFY_BYTES] = {};
+	__u32 n = LP_CLASSIFY_BYTES;
+
+	if (pk->seg.plen < LP_CLASSIFY_BYTES)
+		n = pk->seg.plen & (LP_CLASSIFY_BYTES - 1);
+	if (n == 0 || bpf_skb_load_bytes(skb, pk->poff, buf, n))
+		return;
+	pk->seg.cls = lp_classify(buf, n, &pk->seg.method, &pk->seg.status);
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
+{
+	struct lp_verdict vd = {};
+	struct pkt pk = {};
+	struct bpf_sock *sk;
+	struct lp_conn *c;
+
+	if (parse(skb, &pk))
+		return SK_PASS;
+	/* the common case, a pure ACK: nothing to do */
+	if (!pk.seg.plen && !(pk.seg.tcp_flags & (LP_TCP_FIN | LP_TCP_RST)))
+		return SK_PASS;
+	sk = skb->sk;
+	if (!sk)
+		return SK_PASS;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return SK_PASS;
+	pk.seg.ingress = ingress;
+	if (pk.seg.plen)
+		classify(skb, &pk);
+
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (c) {
+		lp_conn_step(c, &pk.seg, bpf_ktime_get_ns(), &vd);
+	} else if (lp_conn_wants_state(&pk.seg)) {
+		c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (c)
+			lp_conn_init(c, &pk.seg, bpf_ktime_get_ns(), &vd);
+		else
+			vd.counters |= 1u << LP_CNT_STORAGE_FAILED;
+	} else if (pk.seg.cls == LP_CLASS_RESPONSE) {
+		vd.counters |= 1u << LP_CNT_ORPHAN_RESPONSES;
+	}
+	if (vd.record)
+		record(skb, &vd, pk.sport, pk.family);
+	if (vd.counters)
+		count_bits(vd.counters);
+	return SK_PASS;
+}
+
+SEC("cgroup_skb/ingress")
+int latprobe_ingress(struct __sk_buff *skb)
+{
+	return handle(skb, 1);
+}
+
+SEC("cgroup_skb/egress")
+int latprobe_egress(struct __sk_buff *skb)
+{
+	return handle(skb, 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

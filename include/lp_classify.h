@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP/1.x start classifier: is this TCP payload the start of a request, of a
+ * response, possibly one of them but cut short, or neither?
+ *
+ * Used by: bpf/latprobe.bpf.c (on the first LP_CLASSIFY_BYTES of a segment)
+ * and tests/unit/test_classify.c, tests/fuzz/fuzz_classify.c. A pure function
+ * over a buffer: it never reads p[i] for i >= n, allocates nothing, and has
+ * only loops with constant bounds, so the BPF verifier accepts it as is.
+ */
+#ifndef LP_CLASSIFY_H
+#define LP_CLASSIFY_H
+
+#include <linux/types.h>
+#include "latprobe.h"
+
+/* enough for "OPTIONS /" and "HTTP/1.1 200 " */
+#define LP_CLASSIFY_BYTES 16
+
+/* A result is one of NONE, REQUEST, RESPONSE, or a non-empty set of PARTIAL_* bits. */
+enum lp_class {
+	LP_CLASS_NONE = 0,	    /* neither: body bytes, another protocol, garbage */
+	LP_CLASS_REQUEST = 1,	    /* method token, SP, first byte of the target */
+	LP_CLASS_RESPONSE = 2,	    /* "HTTP/1.0 " or "HTTP/1.1 ", status 100..599, SP or CR */
+	LP_CLASS_PARTIAL_REQ = 4, /* a proper prefix of a request start ("GE", "GET ") */
+	LP_CLASS_PARTIAL_RSP = 8, /* a proper prefix of a response start ("HTTP/1.1 20") */
+};
+
+enum lp_match {
+	LP_MATCH_NO = 0,
+	LP_MATCH_PARTIAL,
+	LP_MATCH_YES,
+};
+
+/* Compare p[0..n) with tok[0..len): YES if all of tok matches, PARTIAL if p ends first. */
+static __always_inline int lp_match_token(const __u8 *p, __u32 n, const char *tok, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i < len; i++) {
+		if (i >= n)
+			return LP_MATCH_PARTIAL;
+		if (p[i] != (__u8)tok[i])
+			return LP_MATCH_NO;
+	}
+	return LP_MATCH_YES;
+}
+
+/* A request target starts with a visible US-ASCII character ("/", "*", "http:", a host). */
+static __always_inline int lp_is_target_start(__u8 c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/*
+ * Method token + SP + target start. Returns LP_MATCH_* and sets *method on YES.
+ * The byte after the SP is required: "GET " alone is only PARTIAL.
+ */
+static __always_inline int lp_match_method(const __u8 *p, __u32 n, const char *tok, __u32 len,
+					   __u8 m, __u8 *method)
+{
+	int r = lp_match_token(p, n, tok, len);
+
+	if (r != LP_MATCH_YES)
+		return r;
+	if (n <= len)
+		return LP_MATCH_PARTIAL;
+	if (p[len] != ' ')
+		return LP_MATCH_NO;
+	if (n <= len + 1)
+		return LP_MATCH_PARTIAL;
+	if (!lp_is_target_start(p[len + 1]))
+		return LP_MATCH_NO;
+	*method = m;
+	return LP_MATCH_YES;
+}
+
+static __always_inline int lp_is_digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* "HTTP/1.x NNN" followed by SP or CR; sets *status on YES. */
+static __always_inline int lp_match_status_line(const __u8 *p, __u32 n, __u16 *status)
+{
+	int r = lp_match_token(p, n, "HTTP/1.", 7);
+	__u32 i;
+
+	if (r != LP_MATCH_YES)
+		return r;
+	if (n <= 7)
+		return LP_MATCH_PARTIAL;
+	if (p[7] != '0' && p[7] != '1')
+		return LP_MATCH_NO;
+	if (n <= 8)
+		return LP_MATCH_PARTIAL;
+	if (p[8] != ' ')
+		return LP_MATCH_NO;
+	for (i = 9; i < 12; i++) {
+		if (n <= i)
+			return LP_MATCH_PARTIAL;
+		if (!lp_is_digit(p[i]))
+			return LP_MATCH_NO;
+	}
+	if (p[9] < '1' || p[9] > '5')
+		return LP_MATCH_NO;
+	if (n <= 12)
+		return LP_MATCH_PARTIAL;
+	if (p[12] != ' ' && p[12] != '\r')
+		return LP_MATCH_NO;
+	*status = (__u16)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+	return LP_MATCH_YES;
+}
+
+/* Fold one candidate's answer into the running verdict. */
+#define LP_CLASSIFY_TRY(expr, yes_class, partial_bit)                                              \
+	do {                                                                                       \
+		int __r = (expr);                                                                  \
+		if (__r == LP_MATCH_YES)                                                           \
+			return (yes_class);                                                        \
+		if (__r == LP_MATCH_PARTIAL)                                                       \
+			partial |= (partial_bit);                                                  \
+	} while (0)
+
+/*
+ * Classify the first n bytes of a TCP payload. On LP_CLASS_REQUEST *method is
+ * set, on LP_CLASS_RESPONSE *status is set; otherwise neither is touched.
+ * A PARTIAL_* answer is only possible when n < LP_CLASSIFY_BYTES.
+ * Methods are case-sensitive (RFC 9110 9.1): "get /" is not a request.
+ */
+static __always_inline int lp_classify(const __u8 *p, __u32 n, __u8 *method, __u16 *status)
+{
+	int partial = 0;
+
+	if (n == 0)
+		return LP_CLASS_NONE;
+	switch (p[0]) {
+	case 'G':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "GET", 3, LP_METHOD_GET, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	case 'H':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "HEAD", 4, LP_METHOD_HEAD, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		LP_CLASSIFY_TRY(lp_match_status_line(p, n, status), LP_CLASS_RESPONSE,
+				LP_CLASS_PARTIAL_RSP);
+		break;
+	case 'P':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "POST", 4, LP_METHOD_POST, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "PUT", 3, LP_METHOD_PUT, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "PATCH", 5, LP_METHOD_PATCH, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	case 'D':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "DELETE", 6, LP_METHOD_DELETE, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	case 'C':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "CONNECT", 7, LP_METHOD_CONNECT, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	case 'O':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "OPTIONS", 7, LP_METHOD_OPTIONS, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	case 'T':
+		LP_CLASSIFY_TRY(lp_match_method(p, n, "TRACE", 5, LP_METHOD_TRACE, method),
+				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	default:
+		break;
+	}
+	return partial;
+}
+
+#undef LP_CLASSIFY_TRY
+
+/* 1xx other than 101: an interim response, the final one is still to come. */
+static __always_inline int lp_status_is_interim(__u16 status)
+{
+	return status >= 100 && status < 200 && status != 101;
+}
+
+#endif /* LP_CLASSIFY_H */

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hist.h"
+
+const double lp_quantiles[LP_NQUANTILES] = { 0.5, 0.9, 0.99, 0.999 };
+const char *const lp_quantile_names[LP_NQUANTILES] = { "0.5", "0.9", "0.99", "0.999" };
+
+const __u64 lp_otel_bounds_ns[14] = {
+	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,  75000000ULL,
+	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL, 1000000000ULL,
+	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
+};
+
+static const char *const method_names[LP_METHOD_COUNT] = {
+	[LP_METHOD_NONE] = "_OTHER", [LP_METHOD_GET] = "GET",	  [LP_METHOD_HEAD] = "HEAD",
+	[LP_METHOD_POST] = "POST",   [LP_METHOD_PUT] = "PUT",	  [LP_METHOD_DELETE] = "DELETE",
+	[LP_METHOD_CONNECT] = "CONNECT", [LP_METHOD_OPTIONS] = "OPTIONS",
+	[LP_METHOD_TRACE] = "TRACE", [LP_METHOD_PATCH] = "PATCH",
+};
+
+const char *lp_method_name(__u8 method)
+{
+	return method < LP_METHOD_COUNT ? method_names[method] : "_OTHER";
+}
+
+const char *lp_side_name(__u8 side)
+{
+	return side == LP_SIDE_SERVER ? "server" : side == LP_SIDE_CLIENT ? "client" : "any";
+}
+
+int lp_parse_method(const char *s, __u8 *method)
+{
+	__u8 m;
+
+	for (m = LP_METHOD_GET; m < LP_METHOD_COUNT; m++) {
+		if (!strcmp(s, method_names[m])) {
+			*method = m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int lp_parse_side(const char *s, __u8 *side)
+{
+	if (!strcmp(s, "server"))
+		*side = LP_SIDE_SERVER;
+	else if (!strcmp(s, "client"))
+		*side = LP_SIDE_CLIENT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -EINVAL;
+	*v = (__u32)x;
+	return 0;
+}
+
+int lp_parse_port(const char *s, __u16 *port)
+{
+	__u32 v;
+
+	if (lp_parse_u32(s, 1, 65535, &v))
+		return -EINVAL;
+	*port = (__u16)v;
+	return 0;
+}
+
+/* "99", "99%", "99.9%" (percent) or "0.99" (fraction): strictly between 0 and 1 */
+static int parse_objective(const char *s, double *obj)
+{
+	char *end;
+	double v;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == '%') {
+		end++;
+		v /= 100.0;
+	} else if (v >= 1.0) {
+		v /= 100.0; /* "99" means 99 % */
+	}
+	if (*end || !(v > 0.0 && v < 1.0))
+		return -EINVAL;
+	*obj = v;
+	return 0;
+}
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * name=NAME,method=GET,side=server,port=8080,threshold=10ms,objective=99%
+ * threshold and objective are required; name defaults to method_threshold.
+ */
+int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok;
+	bool have_thr = false, have_obj = false;
+
+	memset(slo, 0, sizeof(*slo));
+	if (strlen(spec) >= sizeof(buf)) {
+		errf(err, errlen, "too long");
+		return -EINVAL;
+	}
+	strcpy(buf, spec);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (!val) {
+			errf(err, errlen, "'%s' is not key=value", tok);
+			return -EINVAL;
+		}
+		*val++ = '\0';
+		if (!strcmp(tok, "name")) {
+			size_t i, len = strlen(val);
+
+			if (!len || len >= sizeof(slo->name)) {
+				errf(err, errlen, "name must have 1 to %zu characters", sizeof(slo->name) - 1);
+				return -EINVAL;
+			}
+			for (i = 0; i < len; i++) {
+				char c = val[i];
+
+				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) {
+					errf(err, errlen, "name '%s' may only hold letters, digits, _ - .", val);
+					return -EINVAL;
+				}
+			}
+			strcpy(slo->name, val);
+		} else if (!strcmp(tok, "method")) {
+			if (strcmp(val, "any") && lp_parse_method(val, &slo->method)) {
+				errf(err, errlen, "unknown method '%s'", val);
+				return -EINVAL;
+			}
+		} else if (!strcmp(tok, "side")) {
+			if (strcmp(val, "any") && lp_parse_side(val, &slo->side)) {
+				errf(err, errlen, "side '%s' is not server, client or any", val);
+				return -EINVAL;
+			}
+		} else if (!strcmp(tok, "port")) {
+			if (lp_parse_port(val, &slo->port)) {
+				errf(err, errlen, "port '%s' is not 1..65535", val);
+				return -EINVAL;
+			}
+		} else if (!strcmp(tok, "threshold")) {
+			if (lp_parse_duration_ns(val, &slo->threshold_ns) || !slo->threshold_ns) {
+				errf(err, errlen, "threshold '%s' is not a duration like 10ms", val);
+				return -EINVAL;
+			}
+			have_thr = true;
+		} else if (!strcmp(tok, "objective")) {
+			if (parse_objective(val, &slo->objective)) {
+				errf(err, errlen, "objective '%s' is not a ratio like 99%% or 0.99", val);
+				return -EINVAL;
+			}
+			have_obj = true;
+		} else {
+			errf(err, errlen, "unknown key '%s'", tok);
+			return -EINVAL;
+		}
+	}
+	if (!have_thr || !have_obj) {
+		errf(err, errlen, "threshold= and objective= are required");
+		return -EINVAL;
+	}
+	if (!slo->name[0]) {
+		char secs[32];
+
+		lp_format_seconds(secs, sizeof(secs), slo->threshold_ns);
+		snprintf(slo->name, sizeof(slo->name), "%s_%ss",
+			 slo->method ? lp_method_name(slo->method) : "any", secs);
+	}
+	return 0;
+}
+
+void lp_config_defaults(struct lp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_ns = 5000000000ULL;
+	cfg->windows_ns[0] = 60000000000ULL;
+	cfg->nwindows = 1;
+	cfg->schema = LP_SCHEMA_DEFAULT;
+	cfg->max_series = LP_DEFAULT_MAX_SERIES;
+}
+
+const char *lp_cli_usage(void)
+{
+	return "Usage: latprobe [OPTIONS]\n"
+	       "\n"
+	       "Measure the latency of HTTP/1.x requests served and made on this node, in the\n"
+	       "kernel (cgroup_skb), and report per-series histograms, quantiles and SLOs.\n"
+	       "Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN on older kernels).\n"
+	       "\n"
+	       "Scope:\n"
+	       "  -c, --cgroup PATH       attach to this cgroup v2 (a path under the cgroup2 mount,\n"
+	       "                          absolute or relative to it); default: the cgroup2 root\n"
+	       "Filters (what is reported; the kernel measures everything in scope):\n"
+	       "  -p, --port N            only series of this port (repeatable)\n"
+	       "  -m, --method M          only this method (GET, POST, ...)\n"
+	       "      --side S            only server or client side\n"
+	       "Histograms:\n"
+	       "      --schema N          fine histogram schema 0..5 (default 3: 8 buckets per\n"
+	       "                          power of two, <= 4.4 % quantile error; 0: log2)\n"
+	       "      --buckets LIST      classic bucket boundaries, comma-separated durations\n"
+	       "                          (default: OpenTelemetry 5ms,10ms,...,10s); SLO\n"
+	       "                          thresholds are always added\n"
+	       "      --max-series N      series the kernel map holds (default 16384); the\n"
+	       "                          excess is folded into one overflow series, counted\n"
+	       "SLOs:\n"
+	       "      --slo SPEC          add an SLO (repeatable, up to 8 with the default):\n"
+	       "                          threshold=DUR,objective=PCT[,method=M][,side=S]\n"
+	       "                          [,port=N][,name=NAME]\n"
+	       "                          e.g. --slo method=POST,threshold=250ms,objective=99.9%\n"
+	       "      --no-default-slo    drop the default SLO (GET, 10ms, 99%)\n"
+	       "Output:\n"
+	       "  -i, --interval DUR      collection and report interval (default 5s)\n"
+	       "  -w, --window DUR        quantile/SLO window (default 60s; repeatable, up to 4)\n"
+	       "  -d, --duration DUR      run this long, then exit 0 (default: until SIGINT/TERM)\n"
+	       "  -j, --json              JSON instead of the table: one document per interval,\n"
+	       "                          or with --duration one document at the end\n"
+	       "      --hist              add a log2 histogram per series to the table\n"
+	       "  -v, --verbose           libbpf and debug messages on stderr\n"
+	       "  -h, --help              this text\n"
+	       "  -V, --version           print the version\n"
+	       "\n"
+	       "Durations: 250us, 10ms, 1.5s, 2m, 1h, or plain seconds (0.01).\n"
+	       "Exit status: 0 ok, 1 runtime failure (load, attach, ...), 2 bad flag or value.\n";
+}
+
+enum {
+	OPT_SIDE = 256,
+	OPT_SCHEMA,
+	OPT_BUCKETS,
+	OPT_MAX_SERIES,
+	OPT_SLO,
+	OPT_NO_DEFAULT_SLO,
+	OPT_HIST,
+};
+
+static const struct option long_opts[] = {
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "method", required_argument, NULL, 'm' },
+	{ "side", required_argument, NULL, OPT_SIDE },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "buckets", required_argument, NULL, OPT_BUCKETS },
+	{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
+	{ "slo", required_argument, NULL, OPT_SLO },
+	{ "no-default-slo", no_argument, NULL, OPT_NO_DEFAULT_SLO },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "window", required_argument, NULL, 'w' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "hist", no_argument, NULL, OPT_HIST },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* sort and deduplicate; returns the new count */
+static unsigned uniq_bounds(__u64 *v, unsigned n)
+{
+	unsigned i, k = 0;
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (i = 0; i < n; i++)
+		if (!k || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+static int parse_buckets(const char *s, __u64 *out, unsigned *n, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL, *tok;
+	unsigned k = 0;
+
+	if (strlen(s) >= sizeof(buf)) {
+		errf(err, errlen, "--buckets: list too long");
+		return -EINVAL;
+	}
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (k >= LP_CLASSIC_MAX - 1) {
+			errf(err, errlen, "--buckets: more than %d boundaries", LP_CLASSIC_MAX - 1);
+			return -EINVAL;
+		}
+		if (lp_parse_duration_ns(tok, &out[k]) || !out[k]) {
+			errf(err, errlen, "--buckets: '%s' is not a positive duration", tok);
+			return -EINVAL;
+		}
+		k++;
+	}
+	if (!k) {
+		errf(err, errlen, "--buckets: empty list");
+		return -EINVAL;
+	}
+	*n = k;
+	return 0;
+}
+
+int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t errlen,
+		 void (*out)(const char *text))
+{
+	__u64 buckets[LP_CLASSIC_MAX];
+	unsigned nbuckets = 0, i, j, nuser_slos = 0, nwin = 0;
+	struct lp_slo user_slos[LP_MAX_SLOS];
+	bool default_slo = true;
+	char sub[256];
+	__u32 u;
+	int c;
+
+	if (err && errlen)
+		err[0] = '\0';
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:jvhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (!*optarg) {
+				errf(err, errlen, "--cgroup: empty path");
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->cgroup = optarg;
+			break;
+		case 'p':
+			if (cfg->nports >= LP_MAX_PORTS) {
+				errf(err, errlen, "--port: at most %d ports", LP_MAX_PORTS);
+				return LP_CLI_EXIT_USAGE;
+			}
+			if (lp_parse_port(optarg, &cfg->ports[cfg->nports])) {
+				errf(err, errlen, "--port: '%s' is not a port number 1..65535", optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->nports++;
+			break;
+		case 'm':
+			if (lp_parse_method(optarg, &cfg->method)) {
+				errf(err, errlen,
+				     "--method: '%s' is not one of GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH",
+				     optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_SIDE:
+			if (lp_parse_side(optarg, &cfg->side)) {
+				errf(err, errlen, "--side: '%s' is not server or client", optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_SCHEMA:
+			if (lp_parse_u32(optarg, 0, LP_SCHEMA_MAX, &u)) {
+				errf(err, errlen, "--schema: '%s' is not 0..%d", optarg, LP_SCHEMA_MAX);
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->schema = u;
+			break;
+		case OPT_BUCKETS:
+			if (parse_buckets(optarg, buckets, &nbuckets, err, errlen))
+				return LP_CLI_EXIT_USAGE;
+			break;
+		case OPT_MAX_SERIES:
+			if (lp_parse_u32(optarg, 16, 1u << 20, &u)) {
+				errf(err, errlen, "--max-series: '%s' is not 16..1048576", optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->max_series = u;
+			break;
+		case OPT_SLO:
+			if (nuser_slos >= LP_MAX_SLOS - 1) {
+				errf(err, errlen, "--slo: at most %d SLOs", LP_MAX_SLOS - 1);
+				return LP_CLI_EXIT_USAGE;
+			}
+			if (lp_parse_slo(optarg, &user_slos[nuser_slos], sub, sizeof(sub))) {
+				errf(err, errlen, "--slo: '%s': %s", optarg, sub);
+				return LP_CLI_EXIT_USAGE;
+			}
+			nuser_slos++;
+			break;
+		case OPT_NO_DEFAULT_SLO:
+			default_slo = false;
+			break;
+		case 'i':
+			if (lp_parse_duration_ns(optarg, &cfg->interval_ns) ||
+			    cfg->interval_ns < 100000000ULL || cfg->interval_ns > 3600000000000ULL) {
+				errf(err, errlen, "--interval: '%s' is not a duration from 100ms to 1h",
+				     optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			if (nwin >= LP_MAX_WINDOWS) {
+				errf(err, errlen, "--window: at most %d windows", LP_MAX_WINDOWS);
+				return LP_CLI_EXIT_USAGE;
+			}
+			if (lp_parse_duration_ns(optarg, &cfg->windows_ns[nwin]) ||
+			    cfg->windows_ns[nwin] < 1000000000ULL ||
+			    cfg->windows_ns[nwin] > 86400000000000ULL) {
+				errf(err, errlen, "--window: '%s' is not a duration from 1s to 24h", optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			nwin++;
+			break;
+		case 'd':
+			if (lp_parse_duration_ns(optarg, &cfg->duration_ns) || !cfg->duration_ns) {
+				errf(err, errlen, "--duration: '%s' is not a positive duration", optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			cfg->json = true;
+			break;
+		case OPT_HIST:
+			cfg->hist = true;
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'h':
+			if (out)
+				out(lp_cli_usage());
+			return LP_CLI_EXIT_OK;
+		case 'V':
+			if (out)
+				out("latprobe " LATPROBE_VERSION "\n");
+			return LP_CLI_EXIT_OK;
+		case ':':
+			errf(err, errlen, "%s: missing value", argv[optind - 1]);
+			return LP_CLI_EXIT_USAGE;
+		default:
+			if (optopt)
+				errf(err, errlen, "unknown option '-%c'", optopt);
+			else
+				errf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return LP_CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		errf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return LP_CLI_EXIT_USAGE;
+	}
+	if (nwin)
+		cfg->nwindows = nwin;
+	if (cfg->interval_ns > cfg->windows_ns[0]) {
+		errf(err, errlen, "--interval: longer than the window (--window)");
+		return LP_CLI_EXIT_USAGE;
+	}
+
+	/* SLOs: the default question first, then the user's */
+	cfg->nslos = 0;
+	if (default_slo) {
+		struct lp_slo *d = &cfg->slos[cfg->nslos++];
+
+		memset(d, 0, sizeof(*d));
+		strcpy(d->name, "get_10ms");
+		d->method = LP_METHOD_GET;
+		d->threshold_ns = 10000000ULL;
+		d->objective = 0.99;
+	}
+	for (i = 0; i < nuser_slos; i++) {
+		for (j = 0; j < cfg->nslos; j++) {
+			if (!strcmp(cfg->slos[j].name, user_slos[i].name)) {
+				errf(err, errlen, "--slo: name '%s' used twice", user_slos[i].name);
+				return LP_CLI_EXIT_USAGE;
+			}
+		}
+		cfg->slos[cfg->nslos++] = user_slos[i];
+	}
+
+	/* classic boundaries: the given or default list plus every SLO threshold */
+	if (!nbuckets) {
+		memcpy(buckets, lp_otel_bounds_ns, sizeof(lp_otel_bounds_ns));
+		nbuckets = sizeof(lp_otel_bounds_ns) / sizeof(lp_otel_bounds_ns[0]);
+	}
+	for (i = 0; i < cfg->nslos; i++) {
+		if (nbuckets >= LP_CLASSIC_MAX - 1) {
+			errf(err, errlen, "--slo: too many boundaries with the SLO thresholds (max %d)",
+			     LP_CLASSIC_MAX - 1);
+			return LP_CLI_EXIT_USAGE;
+		}
+		buckets[nbuckets++] = cfg->slos[i].threshold_ns;
+	}
+	cfg->nclassic = uniq_bounds(buckets, nbuckets);
+	memcpy(cfg->classic_ns, buckets, cfg->nclassic * sizeof(__u64));
+	for (i = 0; i < cfg->nslos; i++)
+		for (j = 0; j < cfg->nclassic; j++)
+			if (cfg->classic_ns[j] == cfg->slos[i].threshold_ns)
+				cfg->slos[i].classic_idx = j;
+	return LP_CLI_RUN;
+}

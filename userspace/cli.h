@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Command line: the agent's configuration and its parsers. Pure: parsing
+ * writes only the config and an error message; main() prints and exits.
+ */
+#ifndef LP_CLI_H
+#define LP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "latprobe.h"
+
+#define LP_MAX_SLOS	   8
+#define LP_MAX_WINDOWS	   4
+#define LP_MAX_PORTS	   16
+#define LP_SLO_NAME_MAX	   64
+#define LP_DEFAULT_MAX_SERIES 16384
+
+/* the quantiles every report carries */
+#define LP_NQUANTILES 4
+extern const double lp_quantiles[LP_NQUANTILES];	/* 0.5 0.9 0.99 0.999 */
+extern const char *const lp_quantile_names[LP_NQUANTILES]; /* "0.5" ... */
+
+/*
+ * A service level objective: "objective of the requests that match finish
+ * within threshold". Evaluated per series from the exact classic counters.
+ */
+struct lp_slo {
+	char name[LP_SLO_NAME_MAX];
+	__u8 method; /* enum lp_method, 0: any */
+	__u8 side;   /* enum lp_side, 0: any */
+	__u16 port;  /* 0: any */
+	__u64 threshold_ns;
+	double objective; /* 0 < objective < 1 */
+	__u32 classic_idx; /* index of threshold_ns among the classic boundaries */
+};
+
+struct lp_config {
+	__u64 interval_ns;
+	__u64 duration_ns; /* 0: run until signalled */
+	__u64 windows_ns[LP_MAX_WINDOWS];
+	unsigned nwindows;
+	unsigned schema;
+	__u32 max_series;
+	__u64 classic_ns[LP_CLASSIC_MAX]; /* sorted, unique, SLO thresholds included */
+	unsigned nclassic;
+	struct lp_slo slos[LP_MAX_SLOS];
+	unsigned nslos;
+	const char *cgroup; /* NULL: the cgroup v2 root */
+	/* display/export filters; 0 = any */
+	__u16 ports[LP_MAX_PORTS];
+	unsigned nports;
+	__u8 method;
+	__u8 side;
+	bool json;
+	bool hist;
+	bool verbose;
+};
+
+/* The result of parsing: run, or exit with a status (0 for --help/--version). */
+enum lp_cli_result {
+	LP_CLI_RUN = 0,
+	LP_CLI_EXIT_OK,
+	LP_CLI_EXIT_USAGE, /* bad flag or value: exit 2 */
+};
+
+void lp_config_defaults(struct lp_config *cfg);
+/*
+ * Parse argv into cfg (which lp_config_defaults() prepared). On
+ * LP_CLI_EXIT_USAGE, err holds one line naming the flag and the value.
+ * --help and --version text goes to out.
+ */
+int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t errlen,
+		 void (*out)(const char *text));
+const char *lp_cli_usage(void);
+
+/* parsers of single values; return 0 or -EINVAL */
+int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen);
+int lp_parse_method(const char *s, __u8 *method);
+int lp_parse_side(const char *s, __u8 *side);
+int lp_parse_port(const char *s, __u16 *port);
+int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v);
+const char *lp_method_name(__u8 method);
+const char *lp_side_name(__u8 side);
+
+/* OpenTelemetry HTTP duration boundaries, seconds: 0.005 ... 10 */
+extern const __u64 lp_otel_bounds_ns[14];
+
+#endif /* LP_CLI_H */

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "labels.h"
+
+struct coll_series {
+	struct lp_key key;
+	struct lp_snap *cur;   /* latest read */
+	struct lp_snap **ring; /* cumulative snapshot at each tick of the ring (NULL: none yet) */
+	bool seen;	       /* read in this tick */
+};
+
+struct lp_collector {
+	const struct lp_config *cfg;
+	const struct lp_fine_table *ft;
+	struct lp_source src;
+	struct lp_labels *labels;
+	__u64 start_ns;
+
+	struct coll_series *series;
+	size_t nseries, cap;
+	size_t *index; /* open addressing: series index + 1, 0 empty */
+	size_t index_cap;
+
+	unsigned ring_len;
+	unsigned head; /* ring slot of the latest tick */
+	__u64 nticks;
+	__u64 *tick_ns;
+
+	struct lp_dist dist;
+	__u64 read_errors;
+	int read_error; /* of the current tick */
+
+	pthread_mutex_t lock;
+	struct lp_model *latest;
+};
+
+static __u64 hash_key(const struct lp_key *k)
+{
+	const unsigned char *p = (const unsigned char *)k;
+	__u64 h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int index_rebuild(struct lp_collector *c, size_t cap)
+{
+	size_t *idx = calloc(cap, sizeof(*idx)), i;
+
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < c->nseries; i++) {
+		size_t h = hash_key(&c->series[i].key) & (cap - 1);
+
+		while (idx[h])
+			h = (h + 1) & (cap - 1);
+		idx[h] = i + 1;
+	}
+	free(c->index);
+	c->index = idx;
+	c->index_cap = cap;
+	return 0;
+}
+
+static struct coll_series *series_find(struct lp_collector *c, const struct lp_key *k, bool add)
+{
+	size_t h, i;
+	struct coll_series *s;
+
+	if (c->index_cap) {
+		for (h = hash_key(k) & (c->index_cap - 1); c->index[h]; h = (h + 1) & (c->index_cap - 1)) {
+			s = &c->series[c->index[h] - 1];
+			if (!memcmp(&s->key, k, sizeof(*k)))
+				return s;
+		}
+	}
+	if (!add)
+		return NULL;
+	if (c->nseries == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct coll_series *n = realloc(c->series, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->series = n;
+		c->cap = cap;
+	}
+	s = &c->series[c->nseries];
+	memset(s, 0, sizeof(*s));
+	s->key = *k;
+	s->ring = calloc(c->ring_len, sizeof(*s->ring));
+	if (!s->ring)
+		return NULL;
+	c->nseries++;
+	if (2 * c->nseries > c->index_cap) {
+		if (index_rebuild(c, c->index_cap ? 2 * c->index_cap : 256)) {
+			c->nseries--;
+			free(s->ring);
+			return NULL;
+		}
+	} else {
+		for (h = hash_key(k) & (c->index_cap - 1); c->index[h]; h = (h + 1) & (c->index_cap - 1))
+			;
+		c->index[h] = c->nseries;
+	}
+	(void)i;
+	return s;
+}
+
+struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct lp_fine_table *ft,
+				       const struct lp_source *src, struct lp_labels *labels,
+				       __u64 start_ns)
+{
+	struct lp_collector *c = calloc(1, sizeof(*c));
+	__u64 maxw = 0;
+	unsigned i;
+
+	if (!c)
+		return NULL;
+	c->cfg = cfg;
+	c->ft = ft;
+	c->src = *src;
+	c->labels = labels;
+	c->start_ns = start_ns;
+	for (i = 0; i < cfg->nwindows; i++)
+		if (cfg->windows_ns[i] > maxw)
+			maxw = cfg->windows_ns[i];
+	/* enough ticks to reach back one whole window, with slack for late ticks */
+	c->ring_len = (unsigned)((maxw + cfg->interval_ns - 1) / cfg->interval_ns) + 2;
+	c->tick_ns = calloc(c->ring_len, sizeof(*c->tick_ns));
+	pthread_mutex_init(&c->lock, NULL);
+	if (!c->tick_ns || lp_dist_init(&c->dist, cfg->nclassic + 1, src->nfine)) {
+		lp_collector__free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void model_free(struct lp_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseries; i++) {
+		free(m->series[i].cgroup);
+		free(m->series[i].service);
+		lp_snap_put(m->series[i].total);
+	}
+	free(m->series);
+	free(m);
+}
+
+void lp_model_put(struct lp_model *m)
+{
+	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		model_free(m);
+}
+
+void lp_collector__free(struct lp_collector *c)
+{
+	size_t i;
+	unsigned r;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nseries; i++) {
+		lp_snap_put(c->series[i].cur);
+		for (r = 0; r < c->ring_len; r++)
+			lp_snap_put(c->series[i].ring[r]);
+		free(c->series[i].ring);
+	}
+	free(c->series);
+	free(c->index);
+	free(c->tick_ns);
+	lp_dist_free(&c->dist);
+	lp_model_put(c->latest);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static void on_series(void *ctx, const struct lp_key *key, const struct lp_value *sum)
+{
+	struct lp_collector *c = ctx;
+	struct coll_series *s = series_find(c, key, true);
+	struct lp_snap *snap;
+
+	if (!s) {
+		c->read_error = -ENOMEM;
+		return;
+	}
+	s->seen = true;
+	snap = lp_snap_from_value(sum, c->cfg->nclassic + 1, c->src.nfine);
+	if (!snap) {
+		c->read_error = -ENOMEM;
+		return;
+	}
+	/* unchanged: keep sharing the snapshot the ring already holds */
+	if (lp_snap_same(snap, s->cur)) {
+		lp_snap_put(snap);
+		return;
+	}
+	lp_snap_put(s->cur);
+	s->cur = snap;
+}
+
+bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key)
+{
+	unsigned i;
+
+	if (key->flags & LP_KEY_OVERFLOW)
+		return true;
+	if (cfg->method && key->method != cfg->method)
+		return false;
+	if (cfg->side && key->side != cfg->side)
+		return false;
+	if (!cfg->nports)
+		return true;
+	for (i = 0; i < cfg->nports; i++)
+		if (cfg->ports[i] == key->port)
+			return true;
+	return false;
+}
+
+bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key)
+{
+	if (key->flags & LP_KEY_OVERFLOW)
+		return false;
+	return (!slo->method || slo->method == key->method) && (!slo->side || slo->side == key->side) &&
+	       (!slo->port || slo->port == key->port);
+}
+
+/* ring slot of the newest tick at or before t, or -1 */
+static int tick_at_or_before(const struct lp_collector *c, __u64 t)
+{
+	unsigned k, n = c->nticks < c->ring_len ? (unsigned)c->nticks : c->ring_len;
+
+	for (k = 0; k < n; k++) {
+		unsigned slot = (c->head + c->ring_len - k) % c->ring_len;
+
+		if (c->tick_ns[slot] <= t)
+			return (int)slot;
+	}
+	return -1;
+}
+
+static void fill_quantiles(const struct lp_dist *d, const struct lp_fine_table *ft, double *q)
+{
+	unsigned i;
+
+	for (i = 0; i < LP_NQUANTILES; i++)
+		q[i] = lp_dist_quantile(d, ft, lp_quantiles[i]);
+}
+
+static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_series_view *v,
+		      __u64 now, int prev_slot)
+{
+	const struct lp_config *cfg = c->cfg;
+	struct lp_dist *d = &c->dist;
+	const char *cg = NULL, *svc = NULL;
+	unsigned w, k;
+
+	memset(v, 0, sizeof(*v));
+	v->key = s->key;
+	if (c->labels && !(s->key.flags & LP_KEY_OVERFLOW)) {
+		cg = lp_labels__cgroup(c->labels, s->key.cgroup_id);
+		v->cgroup = strdup(cg ? cg : "");
+		svc = lp_labels__service(c->labels, &s->key);
+	} else {
+		v->cgroup = strdup("");
+	}
+	v->service = strdup(svc ? svc : (s->key.flags & LP_KEY_OVERFLOW) ? "overflow" : "unknown");
+	if (!v->cgroup || !v->service)
+		return -ENOMEM;
+	v->total = lp_snap_get(s->cur);
+
+	if (prev_slot >= 0 && now > c->tick_ns[prev_slot]) {
+		const struct lp_snap *p = s->ring[prev_slot];
+		__u64 before = p ? p->count : 0;
+
+		v->rate = (double)(s->cur->count >= before ? s->cur->count - before : 0) /
+			  ((double)(now - c->tick_ns[prev_slot]) / 1e9);
+	} else if (now > c->start_ns) {
+		v->rate = (double)s->cur->count / ((double)(now - c->start_ns) / 1e9);
+	}
+
+	for (k = 0; k < cfg->nslos; k++)
+		v->slo_applies[k] = lp_slo_applies(&cfg->slos[k], &s->key);
+
+	lp_dist_diff(d, s->cur, NULL);
+	fill_quantiles(d, c->ft, v->total_q);
+	for (k = 0; k < cfg->nslos; k++)
+		v->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
+
+	for (w = 0; w < cfg->nwindows; w++) {
+		struct lp_window_view *wv = &v->win[w];
+		__u64 ws = cfg->windows_ns[w], from;
+		/* a tick may run a little late: accept one up to half an interval short */
+		__u64 slack = cfg->interval_ns / 2;
+		int slot = -1;
+
+		wv->window_ns = ws;
+		if (now > ws - slack)
+			slot = tick_at_or_before(c, now - ws + slack);
+		/* no tick that old: the window starts at attach, when every count was 0 */
+		lp_dist_diff(d, s->cur, slot >= 0 ? s->ring[slot] : NULL);
+		from = slot >= 0 ? c->tick_ns[slot] : c->start_ns;
+		wv->span_s = now > from ? (double)(now - from) / 1e9 : 0;
+		wv->count = d->count;
+		wv->sum_ns = d->sum_ns;
+		fill_quantiles(d, c->ft, wv->q);
+		for (k = 0; k < cfg->nslos; k++) {
+			wv->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
+			wv->slo_total[k] = d->count;
+		}
+	}
+	return 0;
+}
+
+static int cmp_view(const void *a, const void *b)
+{
+	const struct lp_series_view *x = a, *y = b;
+	int r = strcmp(x->service, y->service);
+
+	if (r)
+		return r;
+	if (x->key.side != y->key.side)
+		return x->key.side - y->key.side;
+	if (x->key.port != y->key.port)
+		return x->key.port - y->key.port;
+	if (x->key.method != y->key.method)
+		return x->key.method - y->key.method;
+	if (x->key.status != y->key.status)
+		return x->key.status - y->key.status;
+	if (x->key.family != y->key.family)
+		return x->key.family - y->key.family;
+	return x->key.cgroup_id < y->key.cgroup_id ? -1 : x->key.cgroup_id > y->key.cgroup_id;
+}
+
+int lp_collector__tick(struct lp_collector *c, __u64 now)
+{
+	struct timespec t0, t1, wall;
+	struct lp_model *m, *old;
+	unsigned slot;
+	int prev_slot = -1, n, e = 0;
+	size_t i, k;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c->read_error = 0;
+	for (i = 0; i < c->nseries; i++)
+		c->series[i].seen = false;
+	n = c->src.read(c->src.ctx, on_series, c);
+	if (n < 0 || c->read_error) {
+		c->read_errors++;
+		e = n < 0 ? n : c->read_error;
+	}
+
+	if (c->nticks)
+		prev_slot = (int)c->head;
+	slot = c->nticks ? (c->head + 1) % c->ring_len : 0;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->refs = 1;
+	m->cfg = c->cfg;
+	m->ft = c->ft;
+	m->series = calloc(c->nseries ? c->nseries : 1, sizeof(*m->series));
+	if (!m->series) {
+		free(m);
+		return -ENOMEM;
+	}
+	if (c->src.counters && c->src.counters(c->src.ctx, m->counters)) {
+		c->read_errors++;
+		e = e ? e : -EIO;
+	}
+	for (i = 0, k = 0; i < c->nseries; i++) {
+		struct coll_series *s = &c->series[i];
+
+		if (!s->cur)
+			continue;
+		if (!lp_series_selected(c->cfg, &s->key))
+			continue;
+		if ((s->key.flags & LP_KEY_OVERFLOW) && !s->cur->count)
+			continue;
+		if (build_view(c, s, &m->series[k], now, prev_slot)) {
+			m->nseries = k + 1;
+			model_free(m);
+			return -ENOMEM;
+		}
+		k++;
+	}
+	m->nseries = k;
+	m->nseries_all = c->nseries;
+	qsort(m->series, m->nseries, sizeof(*m->series), cmp_view);
+
+	/* the tick enters the ring after the views used the previous ones */
+	c->tick_ns[slot] = now;
+	for (i = 0; i < c->nseries; i++) {
+		struct coll_series *s = &c->series[i];
+
+		lp_snap_put(s->ring[slot]);
+		s->ring[slot] = lp_snap_get(s->cur);
+	}
+	c->head = slot;
+	c->nticks++;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	m->seq = c->nticks;
+	m->wall = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+	m->uptime_s = now > c->start_ns ? (double)(now - c->start_ns) / 1e9 : 0;
+	m->collect_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	m->read_errors = c->read_errors;
+
+	pthread_mutex_lock(&c->lock);
+	old = c->latest;
+	c->latest = m;
+	pthread_mutex_unlock(&c->lock);
+	lp_model_put(old);
+	return e;
+}
+
+struct lp_model *lp_collector__model(struct lp_collector *c)
+{
+	struct lp_model *m;
+
+	pthread_mutex_lock(&c->lock);
+	m = c->latest;
+	if (m)
+		__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}

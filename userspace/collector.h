@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The collector: every interval, read all series (summed over CPUs), keep
+ * cumulative snapshots in a ring, and publish an immutable model: totals,
+ * rates, window quantiles and SLO state per series. Every reporter and
+ * exporter reads a model; none of them touches the kernel.
+ */
+#ifndef LP_COLLECTOR_H
+#define LP_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "cli.h"
+#include "hist.h"
+#include "probe.h"
+
+/* Where series come from: the probe, or a fake in the unit tests. */
+struct lp_source {
+	int (*read)(void *ctx, lp_series_cb cb, void *cbctx);
+	int (*counters)(void *ctx, __u64 out[LP_CNT_MAX]);
+	void *ctx;
+	__u32 nfine; /* fine slots per value */
+};
+
+struct lp_window_view {
+	__u64 window_ns; /* configured */
+	double span_s;	 /* covered: shorter while the agent is younger than the window */
+	__u64 count;
+	__u64 sum_ns;
+	double q[LP_NQUANTILES]; /* seconds; NaN without observations */
+	__u64 slo_good[LP_MAX_SLOS];
+	__u64 slo_total[LP_MAX_SLOS];
+};
+
+struct lp_series_view {
+	struct lp_key key;
+	char *cgroup;	       /* "/system.slice/x.service"; "" if unknown */
+	char *service;	       /* readable service name */
+	struct lp_snap *total; /* cumulative since attach (a reference) */
+	double rate;	       /* requests/s over the last interval */
+	double total_q[LP_NQUANTILES];
+	__u64 slo_good[LP_MAX_SLOS]; /* cumulative */
+	bool slo_applies[LP_MAX_SLOS];
+	struct lp_window_view win[LP_MAX_WINDOWS];
+};
+
+struct lp_model {
+	int refs;
+	const struct lp_config *cfg;
+	const struct lp_fine_table *ft;
+	__u64 seq;	    /* collections so far */
+	double wall;	    /* unix time of the collection */
+	double uptime_s;    /* since attach */
+	double collect_s;   /* time the collection took */
+	__u64 read_errors;  /* failed map reads so far */
+	__u64 counters[LP_CNT_MAX];
+	size_t nseries;	    /* after the configured filters */
+	size_t nseries_all; /* in the kernel map */
+	struct lp_series_view *series;
+};
+
+struct lp_collector;
+struct lp_labels;
+
+/* labels may be NULL (no service names); start_ns is the attach time (CLOCK_MONOTONIC) */
+struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct lp_fine_table *ft,
+				       const struct lp_source *src, struct lp_labels *labels,
+				       __u64 start_ns);
+void lp_collector__free(struct lp_collector *c);
+/* Read the source at now_ns (CLOCK_MONOTONIC) and publish a new model. */
+int lp_collector__tick(struct lp_collector *c, __u64 now_ns);
+/* The latest model (a reference; NULL before the first tick). Thread-safe. */
+struct lp_model *lp_collector__model(struct lp_collector *c);
+void lp_model_put(struct lp_model *m);
+
+/* does the series pass the configured filters? */
+bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key);
+/* does the SLO apply to the series? */
+bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key);
+
+#endif /* LP_COLLECTOR_H */

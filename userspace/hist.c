@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "lp_bucket.h"
+
+int lp_fine_table_init(struct lp_fine_table *t, unsigned schema)
+{
+	__u32 j, per = 1u << schema;
+
+	if (schema > 8)
+		return -EINVAL;
+	t->schema = schema;
+	t->n = LP_FINE_OCTAVES * per;
+	t->bounds = calloc(t->n, sizeof(*t->bounds));
+	if (!t->bounds)
+		return -ENOMEM;
+	/*
+	 * floor(1e9 * 2^e) in long double (64-bit mantissa): exact where the
+	 * boundary is an integer or a dyadic fraction, and far finer than one
+	 * ns elsewhere (the largest boundary is about 2^42 ns).
+	 */
+	t->zero_ns = (__u64)floorl(1e9L * exp2l((long double)LP_FINE_LOW_EXP));
+	for (j = 0; j < t->n; j++) {
+		long double e = (long double)LP_FINE_LOW_EXP + (long double)(j + 1) / per;
+
+		t->bounds[j] = (__u64)floorl(1e9L * exp2l(e));
+	}
+	return 0;
+}
+
+void lp_fine_table_free(struct lp_fine_table *t)
+{
+	free(t->bounds);
+	t->bounds = NULL;
+	t->n = 0;
+}
+
+double lp_fine_upper_seconds(const struct lp_fine_table *t, __u32 slot)
+{
+	if (slot == 0)
+		return exp2(LP_FINE_LOW_EXP);
+	if (slot > t->n)
+		return INFINITY;
+	return exp2((double)lp_fine_native_key(t, slot) / (1u << t->schema));
+}
+
+int lp_fine_native_key(const struct lp_fine_table *t, __u32 slot)
+{
+	return (int)slot + LP_FINE_LOW_EXP * (int)(1u << t->schema);
+}
+
+struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slots, __u32 nfine)
+{
+	struct lp_snap *s;
+	__u32 i, lo = 0, hi = 0;
+	bool any = false;
+
+	for (i = 0; i < nfine; i++) {
+		if (!v->fine[i])
+			continue;
+		if (!any)
+			lo = i;
+		hi = i;
+		any = true;
+	}
+	s = calloc(1, sizeof(*s) + (any ? hi - lo + 1 : 0) * sizeof(__u64));
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->sum_ns = v->sum_ns;
+	for (i = 0; i < nclassic_slots && i < LP_CLASSIC_MAX; i++) {
+		s->classic[i] = v->classic[i];
+		s->count += v->classic[i];
+	}
+	if (any) {
+		s->fine_lo = lo;
+		s->fine_n = hi - lo + 1;
+		memcpy(s->fine, &v->fine[lo], s->fine_n * sizeof(__u64));
+	}
+	return s;
+}
+
+struct lp_snap *lp_snap_get(struct lp_snap *s)
+{
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+void lp_snap_put(struct lp_snap *s)
+{
+	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(s);
+}
+
+bool lp_snap_same(const struct lp_snap *a, const struct lp_snap *b)
+{
+	return a && b && a->count == b->count && a->sum_ns == b->sum_ns;
+}
+
+int lp_dist_init(struct lp_dist *d, __u32 nclassic, __u32 nfine)
+{
+	memset(d, 0, sizeof(*d));
+	if (nclassic > LP_CLASSIC_MAX)
+		return -EINVAL;
+	d->nclassic = nclassic;
+	d->nfine = nfine;
+	d->fine = calloc(nfine, sizeof(*d->fine));
+	return d->fine ? 0 : -ENOMEM;
+}
+
+void lp_dist_free(struct lp_dist *d)
+{
+	free(d->fine);
+	d->fine = NULL;
+}
+
+static __u64 snap_fine(const struct lp_snap *s, __u32 slot)
+{
+	if (!s || slot < s->fine_lo || slot >= s->fine_lo + s->fine_n)
+		return 0;
+	return s->fine[slot - s->fine_lo];
+}
+
+static __u64 sub_mono(__u64 a, __u64 b)
+{
+	return a >= b ? a - b : a;
+}
+
+void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct lp_snap *older)
+{
+	__u32 i;
+
+	memset(d->fine, 0, d->nfine * sizeof(*d->fine));
+	memset(d->classic, 0, sizeof(d->classic));
+	d->count = 0;
+	d->sum_ns = 0;
+	if (!newer)
+		return;
+	d->sum_ns = sub_mono(newer->sum_ns, older ? older->sum_ns : 0);
+	for (i = 0; i < d->nclassic; i++) {
+		d->classic[i] = sub_mono(newer->classic[i], older ? older->classic[i] : 0);
+		d->count += d->classic[i];
+	}
+	for (i = newer->fine_lo; i < newer->fine_lo + newer->fine_n && i < d->nfine; i++)
+		d->fine[i] = sub_mono(newer->fine[i - newer->fine_lo], snap_fine(older, i));
+}
+
+void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *classic_bounds,
+		 __u32 nclassic_bounds, __u64 v_ns)
+{
+	__u32 slot;
+
+	/* the kernel's own search (lp_bucket.h), sized for any schema up to 8 */
+	slot = v_ns <= t->zero_ns ? 0 : 1 + lp_search(t->bounds, t->n, v_ns, UINT32_MAX, 33);
+	if (slot < d->nfine)
+		d->fine[slot]++;
+	slot = lp_search(classic_bounds, nclassic_bounds, v_ns, UINT32_MAX, 33);
+	if (slot < d->nclassic)
+		d->classic[slot]++;
+	d->count++;
+	d->sum_ns += v_ns;
+}
+
+double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, double q)
+{
+	__u64 total = 0, seen = 0;
+	double rank, lower, upper, frac;
+	__u32 i;
+
+	for (i = 0; i < d->nfine; i++)
+		total += d->fine[i];
+	if (!total || isnan(q))
+		return NAN;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	rank = q * (double)total;
+	for (i = 0; i < d->nfine; i++) {
+		if (!d->fine[i])
+			continue;
+		if ((double)(seen + d->fine[i]) >= rank)
+			break;
+		seen += d->fine[i];
+	}
+	if (i >= d->nfine) /* q == 1 and rounding: the last non-empty bucket */
+		for (i = d->nfine; i-- > 0 && !d->fine[i];)
+			;
+	if (i > t->n) /* overflow bucket: its lower bound is all we know */
+		return lp_fine_upper_seconds(t, t->n);
+	frac = (rank - (double)seen) / (double)d->fine[i];
+	if (frac < 0)
+		frac = 0;
+	if (frac > 1)
+		frac = 1;
+	upper = lp_fine_upper_seconds(t, i);
+	if (i == 0) /* the zero bucket [0, threshold]: linear */
+		return upper * frac;
+	lower = lp_fine_upper_seconds(t, i - 1);
+	return exp2(log2(lower) + (log2(upper) - log2(lower)) * frac);
+}
+
+__u64 lp_dist_le(const struct lp_dist *d, __u32 idx)
+{
+	__u64 n = 0;
+	__u32 i;
+
+	for (i = 0; i <= idx && i < d->nclassic; i++)
+		n += d->classic[i];
+	return n;
+}
+
+int lp_parse_duration_ns(const char *s, __u64 *ns)
+{
+	static const struct {
+		const char *suffix;
+		__u64 scale;
+	} units[] = {
+		{ "ns", 1ULL },		 { "us", 1000ULL },	    { "ms", 1000000ULL },
+		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
+		{ "", 1000000000ULL },
+	};
+	__u64 ip = 0, frac = 0, fdiv = 1, scale = 0, r;
+	const char *p = s;
+	bool digits = false;
+	size_t i;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+		if (ip > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		ip = ip * 10 + (__u64)(*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
+			if (fdiv > UINT64_MAX / 100)
+				return -EINVAL; /* more digits than any unit can use */
+			frac = frac * 10 + (__u64)(*p - '0');
+			fdiv *= 10;
+		}
+	}
+	if (!digits)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(p, units[i].suffix)) {
+			scale = units[i].scale;
+			break;
+		}
+	}
+	if (!scale)
+		return -EINVAL;
+	if (ip > UINT64_MAX / scale)
+		return -EINVAL;
+	r = ip * scale;
+	/* the fraction must come out as whole ns: frac * scale divisible by fdiv */
+	if (frac) {
+		unsigned __int128 f = (unsigned __int128)frac * scale;
+
+		if (f % fdiv)
+			return -EINVAL;
+		f /= fdiv;
+		if (f > UINT64_MAX - r)
+			return -EINVAL;
+		r += (__u64)f;
+	}
+	*ns = r;
+	return 0;
+}
+
+void lp_format_seconds(char *buf, size_t len, __u64 ns)
+{
+	__u64 ip = ns / 1000000000ULL, fp = ns % 1000000000ULL;
+	char frac[16];
+	int n;
+
+	if (!fp) {
+		snprintf(buf, len, "%llu", (unsigned long long)ip);
+		return;
+	}
+	snprintf(frac, sizeof(frac), "%09llu", (unsigned long long)fp);
+	for (n = 8; n > 0 && frac[n] == '0'; n--)
+		frac[n] = '\0';
+	snprintf(buf, len, "%llu.%s", (unsigned long long)ip, frac);
+}

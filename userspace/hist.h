@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Histogram math in user space: boundary tables, immutable cumulative
+ * snapshots of a series, differences over a window, quantiles, SLO counts.
+ * Pure functions over memory; no I/O.
+ */
+#ifndef LP_HIST_H
+#define LP_HIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "latprobe.h"
+
+/* Boundaries of the fine histogram of a schema (see latprobe.h for the slot layout). */
+struct lp_fine_table {
+	unsigned schema;
+	__u32 n;      /* boundaries = slots 1..n */
+	__u64 zero_ns; /* upper bound of the zero bucket (slot 0) */
+	__u64 *bounds; /* floor(1e9 * 2^(LP_FINE_LOW_EXP + (j + 1) / 2^schema)), j < n */
+};
+
+/* schema may exceed LP_SCHEMA_MAX here (unit tests go to 8); returns -errno */
+int lp_fine_table_init(struct lp_fine_table *t, unsigned schema);
+void lp_fine_table_free(struct lp_fine_table *t);
+/* exact upper bound in seconds of slot 1..n (slot 0: the zero threshold) */
+double lp_fine_upper_seconds(const struct lp_fine_table *t, __u32 slot);
+/* native-histogram bucket key of slot 1..n */
+int lp_fine_native_key(const struct lp_fine_table *t, __u32 slot);
+
+/*
+ * Cumulative totals of one series at one instant. Immutable once built and
+ * reference counted, so an unchanged series shares one snapshot across ticks
+ * and exporters can hold it while the collector moves on.
+ * The fine buckets are stored trimmed to the range of non-zero slots.
+ */
+struct lp_snap {
+	int refs;
+	__u64 count; /* sum of classic slots */
+	__u64 sum_ns;
+	__u64 classic[LP_CLASSIC_MAX]; /* non-cumulative, nr_classic + 1 used */
+	__u32 fine_lo;		      /* first stored slot */
+	__u32 fine_n;		      /* stored slots */
+	__u64 fine[];
+};
+
+/* Build a snapshot from a summed (over CPUs) kernel value with nfine slots. */
+struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slots, __u32 nfine);
+struct lp_snap *lp_snap_get(struct lp_snap *s);
+void lp_snap_put(struct lp_snap *s);
+/* true if both hold the same totals (cheap: count and sum) */
+bool lp_snap_same(const struct lp_snap *a, const struct lp_snap *b);
+
+/* A dense distribution: the difference of two snapshots, or one snapshot. */
+struct lp_dist {
+	__u64 count;
+	__u64 sum_ns;
+	__u32 nclassic; /* classic slots used (boundaries + 1) */
+	__u32 nfine;	/* fine slots (n + 2) */
+	__u64 classic[LP_CLASSIC_MAX];
+	__u64 *fine;	/* nfine entries, owned */
+};
+
+int lp_dist_init(struct lp_dist *d, __u32 nclassic, __u32 nfine);
+void lp_dist_free(struct lp_dist *d);
+/* d = newer - older (older may be NULL: d = newer). Counters never go back; a
+ * slot that did is treated as a restart and taken whole from newer. */
+void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct lp_snap *older);
+/* add one sample (for tests and benchmarks that build distributions by hand) */
+void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *classic_bounds,
+		 __u32 nclassic_bounds, __u64 v_ns);
+
+/*
+ * The q-quantile (0 <= q <= 1) in seconds, as Prometheus computes it for a
+ * native histogram: rank q * count, exponential interpolation inside the
+ * bucket, linear inside the zero bucket; NaN with no observations.
+ */
+double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, double q);
+
+/* Observations <= the classic boundary of index idx (cumulative count). */
+__u64 lp_dist_le(const struct lp_dist *d, __u32 idx);
+
+/* Parse a duration: "250us", "10ms", "1.5s", "2m", "1h", or plain seconds ("0.01").
+ * Exact in ns; returns -EINVAL for garbage, a negative value, sub-ns precision or overflow. */
+int lp_parse_duration_ns(const char *s, __u64 *ns);
+/* Format ns as seconds, shortest exact decimal ("0.005", "10", "0.0001"). */
+void lp_format_seconds(char *buf, size_t len, __u64 ns);
+
+#endif /* LP_HIST_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Service identity of a series, resolved in user space: the cgroup path of
+ * its cgroup id, and a readable service name (systemd unit, container id, or
+ * the process listening on the port).
+ */
+#ifndef LP_LABELS_H
+#define LP_LABELS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "latprobe.h"
+
+struct lp_labels;
+
+/* mount: the cgroup v2 mount point whose tree the ids refer to */
+struct lp_labels *lp_labels__new(const char *mount);
+void lp_labels__free(struct lp_labels *l);
+/* "/system.slice/nginx.service" ("/" for the root); NULL if unknown. Valid until the next call. */
+const char *lp_labels__cgroup(struct lp_labels *l, __u64 cgroup_id);
+/* a readable service name for the series; never NULL */
+const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key);
+
+/*
+ * Pure: a service name from a cgroup path: the systemd unit ("nginx.service"),
+ * "docker:<12 hex>" / "container:<12 hex>" for a container, else the last
+ * path component. Returns 0, or -ENOENT for the root and empty paths.
+ */
+int lp_service_from_cgroup(const char *path, char *buf, size_t len);
+/*
+ * Pure: the inode of the listening socket on port in a /proc/net/tcp{,6}
+ * table (state 0A), or 0 if none.
+ */
+unsigned long lp_listen_inode(const char *proc_net_tcp_text, __u16 port);
+
+#endif /* LP_LABELS_H */

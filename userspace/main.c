@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * latprobe: load, attach, collect every interval, report; until the duration
+ * ends or SIGINT/SIGTERM. One thread, one poll loop (timerfd + signalfd).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "collector.h"
+#include "hist.h"
+#include "labels.h"
+#include "probe.h"
+#include "report.h"
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void print_out(const char *text)
+{
+	fputs(text, stdout);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static int source_read(void *ctx, lp_series_cb cb, void *cbctx)
+{
+	return lp_probe__read(ctx, cb, cbctx);
+}
+
+static int source_counters(void *ctx, __u64 out[LP_CNT_MAX])
+{
+	return lp_probe__counters(ctx, out);
+}
+
+static int report(const struct lp_config *cfg, struct lp_collector *coll)
+{
+	struct lp_model *m = lp_collector__model(coll);
+	int e = 0;
+
+	if (!m)
+		return 0;
+	if (cfg->json)
+		e = lp_report_json(stdout, m);
+	else
+		lp_report_table(stdout, m, cfg->hist);
+	lp_model_put(m);
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	struct lp_fine_table ft = { 0 };
+	struct lp_collector *coll = NULL;
+	struct lp_labels *labels = NULL;
+	struct lp_probe *probe = NULL;
+	struct lp_source src;
+	struct lp_config cfg;
+	char err[512], mount[4096], cgpath[4096];
+	struct itimerspec its = { 0 };
+	struct pollfd pfd[2];
+	int tfd = -1, sfd = -1, r, exit_code = 1, e;
+	__u64 start, end = 0, now;
+	sigset_t mask;
+
+	lp_config_defaults(&cfg);
+	r = lp_cli_parse(&cfg, argc, argv, err, sizeof(err), print_out);
+	if (r == LP_CLI_EXIT_OK)
+		return 0;
+	if (r == LP_CLI_EXIT_USAGE) {
+		fprintf(stderr, "latprobe: %s\nTry 'latprobe --help'.\n", err);
+		return 2;
+	}
+	verbose = cfg.verbose;
+	libbpf_set_print(libbpf_print);
+
+	e = lp_cgroup2_mount(mount, sizeof(mount));
+	if (e) {
+		fprintf(stderr,
+			"latprobe: no cgroup v2 mount found in /proc/self/mountinfo: %s "
+			"(mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)\n",
+			strerror(-e));
+		return 1;
+	}
+	if (cfg.cgroup) {
+		if (lp_cgroup_resolve(cfg.cgroup, mount, cgpath, sizeof(cgpath), err, sizeof(err))) {
+			fprintf(stderr, "latprobe: %s\n", err);
+			return 1;
+		}
+	} else {
+		snprintf(cgpath, sizeof(cgpath), "%s", mount);
+	}
+
+	/* signals are read from a signalfd: block them before anything else */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	e = lp_fine_table_init(&ft, cfg.schema);
+	if (e) {
+		fprintf(stderr, "latprobe: failed to build the bucket table: %s\n", strerror(-e));
+		goto out;
+	}
+	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		goto out;
+	}
+	e = lp_probe__attach(probe, cgpath, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		goto out;
+	}
+	start = mono_ns();
+	fprintf(stderr,
+		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "
+		"%u SLOs)\n",
+		cgpath, cfg.schema, cfg.nclassic, cfg.nslos);
+
+	labels = lp_labels__new(mount);
+	src = (struct lp_source){ .read = source_read, .counters = source_counters,
+				  .ctx = probe, .nfine = lp_probe__nfine(probe) };
+	coll = lp_collector__new(&cfg, &ft, &src, labels, start);
+	if (!labels || !coll) {
+		fprintf(stderr, "latprobe: out of memory\n");
+		goto out;
+	}
+
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sfd < 0 || tfd < 0) {
+		fprintf(stderr, "latprobe: failed to create the event loop: %s\n", strerror(errno));
+		goto out;
+	}
+	its.it_value.tv_sec = (time_t)(cfg.interval_ns / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(cfg.interval_ns % 1000000000ULL);
+	its.it_interval = its.it_value;
+	timerfd_settime(tfd, 0, &its, NULL);
+	if (cfg.duration_ns)
+		end = start + cfg.duration_ns;
+
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+	for (;;) {
+		int timeout = -1;
+
+		now = mono_ns();
+		if (end) {
+			if (now >= end)
+				break;
+			timeout = (int)((end - now + 999999) / 1000000);
+		}
+		r = poll(pfd, 2, timeout);
+		if (r < 0 && errno != EINTR) {
+			fprintf(stderr, "latprobe: poll: %s\n", strerror(errno));
+			goto out;
+		}
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && verbose)
+				fprintf(stderr, "latprobe: %s, stopping\n", strsignal((int)si.ssi_signo));
+			break;
+		}
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			__u64 expirations;
+
+			if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				continue;
+			e = lp_collector__tick(coll, mono_ns());
+			if (e)
+				fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
+			/* with --duration, JSON is one document at the end */
+			if (!(cfg.json && cfg.duration_ns))
+				report(&cfg, coll);
+		}
+	}
+	/* a last collection, so what happened since the last tick is reported too */
+	e = lp_collector__tick(coll, mono_ns());
+	if (e)
+		fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
+	if (report(&cfg, coll)) {
+		fprintf(stderr, "latprobe: failed to write the report: %s\n", strerror(errno));
+		goto out;
+	}
+	exit_code = 0;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	lp_collector__free(coll);
+	lp_labels__free(labels);
+	lp_probe__destroy(probe);
+	lp_fine_table_free(&ft);
+	return exit_code;
+}

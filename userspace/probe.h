@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel side as seen from user space: open the skeleton, set rodata,
+ * load, attach to a cgroup through bpf_links, read the maps back.
+ */
+#ifndef LP_PROBE_H
+#define LP_PROBE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "latprobe.h"
+
+struct lp_probe;
+struct lp_config;
+struct lp_fine_table;
+
+/* Open and load (verifier included); the overflow series is created here. */
+int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
+		   const struct lp_fine_table *ft, char *err, size_t errlen);
+/* Attach ingress+egress to the cgroup directory at path (multi-attach links). */
+int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t errlen);
+
+typedef void (*lp_series_cb)(void *ctx, const struct lp_key *key, const struct lp_value *sum);
+/* Call cb once per series with its value summed over CPUs; returns series read or -errno. */
+int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx);
+/* Sum the counter array over CPUs. */
+int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX]);
+__u32 lp_probe__value_size(const struct lp_probe *p);
+__u32 lp_probe__nfine(const struct lp_probe *p);
+/* program fds, for tests that drive them with BPF_PROG_TEST_RUN */
+int lp_probe__prog_fd(const struct lp_probe *p, int ingress);
+int lp_probe__series_fd(const struct lp_probe *p);
+void lp_probe__destroy(struct lp_probe *p);
+
+/* The cgroup v2 mount point, from /proc/self/mountinfo; -ENOENT if there is none. */
+int lp_cgroup2_mount(char *buf, size_t len);
+/*
+ * Resolve a --cgroup argument: an existing cgroup v2 directory given as an
+ * absolute path, or a path relative to the cgroup2 mount ("/system.slice/x").
+ */
+int lp_cgroup_resolve(const char *arg, const char *mount, char *buf, size_t len, char *err,
+		      size_t errlen);
+
+#endif /* LP_PROBE_H */

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What a person or a script sees on stdout: the table, the log2 histogram, JSON. */
+#ifndef LP_REPORT_H
+#define LP_REPORT_H
+
+#include <stdio.h>
+#include "collector.h"
+
+/* snake_case names of enum lp_counter, for JSON keys and metric labels */
+extern const char *const lp_counter_names[LP_CNT_MAX];
+
+void lp_report_table(FILE *f, const struct lp_model *m, bool hist);
+/* one JSON document (one line) for the model; returns 0 or -errno */
+int lp_report_json(FILE *f, const struct lp_model *m);
+/* human duration from seconds: "312.4us", "1.20ms", "2.500s"; "-" for NaN */
+void lp_fmt_latency(char *buf, size_t len, double seconds);
+
+#endif /* LP_REPORT_H */
