@@ -172,11 +172,15 @@ static __always_inline void lp_conn_step(struct lp_conn *c, const struct lp_seg 
 			kind = lp_seq_advance(&c->req, s->seq, s->plen);
 			if (kind == LP_SEQ_OLD) {
 				v->counters |= 1u << LP_CNT_RETRANSMITS;
-			} else if (lp_cls_is_request(s->cls)) {
-				if (c->start_ns || kind != LP_SEQ_NEW)
-					v->counters |= 1u << LP_CNT_UNTIMED;
-				else
-					lp_conn_begin(c, s, now, v);
+			} else if (!c->start_ns && kind == LP_SEQ_NEW && lp_cls_is_request(s->cls)) {
+				lp_conn_begin(c, s, now, v);
+			} else if (s->cls == LP_CLASS_REQUEST) {
+				/*
+				 * a whole request start while one is pending (pipelining,
+				 * or a body that begins like one), or after a hole: seen,
+				 * not timed. A lone prefix ("T") is a continuation.
+				 */
+				v->counters |= 1u << LP_CNT_UNTIMED;
 			}
 		}
 		if ((s->tcp_flags & LP_TCP_RST) && c->start_ns)

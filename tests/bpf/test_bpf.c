@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The real BPF object, loaded into the running kernel by the agent's own
+ * loader (verifier included), driven with crafted IPv4/IPv6 segments through
+ * BPF_PROG_TEST_RUN. Each test asserts that the program allowed the packet
+ * and what changed in the maps.
+ *
+ * The kernel gives every test run a fresh dummy socket, so per-socket state
+ * does not survive from one run to the next: pairing a request with its
+ * response is exercised end to end (tests/e2e). What a single segment does
+ * to the maps is exercised here.
+ *
+ * Needs root (CAP_BPF + CAP_NET_ADMIN); without it the test fails and says so.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+
+#include "cli.h"
+#include "hist.h"
+#include "probe.h"
+
+static struct lp_probe *probe;
+static struct lp_config cfg;
+static struct lp_fine_table ft;
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int setup(void **state)
+{
+	const char *argv[] = { "latprobe" };
+	char err[512];
+	int e;
+
+	(void)state;
+	libbpf_set_print(quiet);
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_bpf: needs root to load BPF programs (run: sudo make test)\n");
+		return -1;
+	}
+	lp_config_defaults(&cfg);
+	if (lp_cli_parse(&cfg, 1, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
+		return -1;
+	if (lp_fine_table_init(&ft, cfg.schema))
+		return -1;
+	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "test_bpf: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	lp_probe__destroy(probe);
+	lp_fine_table_free(&ft);
+	return 0;
+}
+
+struct pkt {
+	__u64 align;
+	unsigned char pad[2]; /* so the IP header after the 14-byte Ethernet header is aligned */
+	unsigned char buf[4096];
+	__u32 len;
+};
+
+enum { V4 = 4, V6 = 6 };
+
+/* Ethernet + IP + TCP (or UDP) + payload; flags are TCP header flag bits */
+static void build(struct pkt *p, int family, int proto, const void *payload, __u32 plen,
+		  int syn_fin_rst_ack)
+{
+	struct ethhdr *eth = (struct ethhdr *)p->buf;
+	unsigned char *l3 = p->buf + sizeof(*eth), *l4;
+	__u32 l3len, l4len = proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(struct udphdr);
+
+	memset(p->buf, 0, sizeof(p->buf));
+	if (family == V4) {
+		struct iphdr *ip = (struct iphdr *)l3;
+
+		eth->h_proto = htons(ETH_P_IP);
+		l3len = sizeof(*ip);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = (__u8)proto;
+		ip->tot_len = htons((__u16)(l3len + l4len + plen));
+		ip->saddr = htonl(0x7f000001);
+		ip->daddr = htonl(0x7f000001);
+	} else {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)l3;
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		l3len = sizeof(*ip6);
+		ip6->version = 6;
+		ip6->nexthdr = (__u8)proto;
+		ip6->hop_limit = 64;
+		ip6->payload_len = htons((__u16)(l4len + plen));
+		ip6->saddr.s6_addr[15] = 1;
+		ip6->daddr.s6_addr[15] = 1;
+	}
+	l4 = l3 + l3len;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = (struct tcphdr *)l4;
+
+		th->source = htons(40000);
+		th->dest = htons(8080);
+		th->seq = htonl(1000);
+		th->ack_seq = htonl(5000);
+		th->doff = 5;
+		th->window = htons(65535);
+		th->syn = !!(syn_fin_rst_ack & 1);
+		th->fin = !!(syn_fin_rst_ack & 2);
+		th->rst = !!(syn_fin_rst_ack & 4);
+		th->ack = 1;
+	} else {
+		struct udphdr *uh = (struct udphdr *)l4;
+
+		uh->source = htons(40000);
+		uh->dest = htons(8080);
+		uh->len = htons((__u16)(l4len + plen));
+	}
+	memcpy(l4 + l4len, payload, plen);
+	p->len = sizeof(*eth) + l3len + l4len + plen;
+}
+
+static void counters(__u64 out[LP_CNT_MAX])
+{
+	assert_int_equal(lp_probe__counters(probe, out), 0);
+}
+
+static int nseries_cb_count;
+static void count_cb(void *ctx, const struct lp_key *k, const struct lp_value *v)
+{
+	(void)ctx;
+	(void)v;
+	if (!(k->flags & LP_KEY_OVERFLOW))
+		nseries_cb_count++;
+}
+
+static int real_series(void)
+{
+	nseries_cb_count = 0;
+	assert_true(lp_probe__read(probe, count_cb, NULL) >= 1); /* the overflow series is there */
+	return nseries_cb_count;
+}
+
+/* run one packet through a program; returns the counter deltas */
+static void run(const struct pkt *p, int ingress, __u32 repeat, __u64 delta[LP_CNT_MAX])
+{
+	__u64 before[LP_CNT_MAX], after[LP_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf, .data_size_in = p->len,
+		    .repeat = repeat);
+	int i, e;
+
+	counters(before);
+	e = bpf_prog_test_run_opts(lp_probe__prog_fd(probe, ingress), &opts);
+	if (e) {
+		print_error("BPF_PROG_TEST_RUN of %u bytes failed: %s\n", p->len, strerror(errno));
+		fail();
+	}
+	/* the probe never drops: 1 is "allow" for cgroup_skb */
+	assert_int_equal(opts.retval, 1);
+	counters(after);
+	for (i = 0; i < LP_CNT_MAX; i++)
+		delta[i] = after[i] - before[i];
+}
+
+static void assert_only(const __u64 d[LP_CNT_MAX], int idx, __u64 want)
+{
+	int i;
+
+	for (i = 0; i < LP_CNT_MAX; i++) {
+		__u64 w = i == idx ? want : 0;
+
+		if (d[i] != w) {
+			print_error("counter %d changed by %llu, want %llu\n", i,
+				    (unsigned long long)d[i], (unsigned long long)w);
+			fail();
+		}
+	}
+}
+
+#define NONE (-1)
+static const char GET[] = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char OK[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+static void test_ipv4_request_in_starts_a_timing_and_is_allowed(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+
+	(void)state;
+	build(&p, V4, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+	/* egress too: a request out is the client side */
+	run(&p, 0, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+	/*
+	 * repeated: the kernel keeps one dummy socket for all repeats, so the
+	 * socket's state persists: the first run starts the timing, the other 49
+	 * are retransmissions of the same segment and start nothing
+	 */
+	run(&p, 1, 50, d);
+	assert_int_equal(d[LP_CNT_REQUESTS], 1);
+	assert_int_equal(d[LP_CNT_RETRANSMITS], 49);
+	assert_int_equal(d[LP_CNT_UNTIMED], 0);
+	assert_int_equal(real_series(), 0); /* no response: no sample */
+}
+
+static void test_ipv6_request_in_starts_a_timing(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+
+	(void)state;
+	build(&p, V6, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+}
+
+static void test_response_without_request_is_counted_not_sampled(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+
+	(void)state;
+	build(&p, V4, IPPROTO_TCP, OK, sizeof(OK) - 1, 0);
+	run(&p, 0, 1, d);
+	assert_only(d, LP_CNT_ORPHAN_RESPONSES, 1);
+	build(&p, V6, IPPROTO_TCP, OK, sizeof(OK) - 1, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_ORPHAN_RESPONSES, 1);
+	assert_int_equal(real_series(), 0);
+}
+
+static void test_pure_ack_syn_fin_rst_change_nothing(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	int flags[] = { 0, 1, 2, 4 }, i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		build(&p, V4, IPPROTO_TCP, "", 0, flags[i]);
+		run(&p, 1, 1, d);
+		assert_only(d, NONE, 0);
+		run(&p, 0, 1, d);
+		assert_only(d, NONE, 0);
+		build(&p, V6, IPPROTO_TCP, "", 0, flags[i]);
+		run(&p, 1, 1, d);
+		assert_only(d, NONE, 0);
+	}
+}
+
+static void test_udp_carrying_http_is_ignored(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+
+	(void)state;
+	build(&p, V4, IPPROTO_UDP, GET, sizeof(GET) - 1, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	build(&p, V6, IPPROTO_UDP, OK, sizeof(OK) - 1, 0);
+	run(&p, 0, 1, d);
+	assert_only(d, NONE, 0);
+}
+
+static void test_non_ip_and_truncated_headers_are_allowed_and_ignored(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	struct iphdr *ip;
+	struct tcphdr *th;
+	__u32 cut;
+
+	(void)state;
+	/*
+	 * every truncation of the TCP header and the payload start (the kernel
+	 * itself refuses to run a program on an incomplete IP header, as its IP
+	 * layer drops one before any hook)
+	 */
+	build(&p, V4, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	for (cut = ETH_HLEN + 20; cut < ETH_HLEN + 20 + 20; cut++) {
+		struct pkt q = p;
+
+		q.len = cut;
+		run(&q, 1, 1, d);
+		assert_only(d, NONE, 0);
+	}
+	build(&p, V6, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	for (cut = ETH_HLEN + 40; cut < ETH_HLEN + 40 + 20; cut++) {
+		struct pkt q = p;
+
+		q.len = cut;
+		run(&q, 0, 1, d);
+		assert_only(d, NONE, 0);
+	}
+	/* an IHL that points past the packet */
+	build(&p, V4, IPPROTO_TCP, GET, 4, 0);
+	ip = (struct iphdr *)(p.buf + ETH_HLEN);
+	ip->ihl = 15;
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	/* an IHL below the minimum */
+	ip->ihl = 2;
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	/* a TCP data offset past the packet, and one below the minimum */
+	build(&p, V4, IPPROTO_TCP, GET, 8, 0);
+	th = (struct tcphdr *)(p.buf + ETH_HLEN + 20);
+	th->doff = 15;
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	th->doff = 3;
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	/* a fragment */
+	build(&p, V4, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	ip = (struct iphdr *)(p.buf + ETH_HLEN);
+	ip->frag_off = htons(0x2000); /* MF */
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	/* not IP at all: an ARP frame */
+	build(&p, V4, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	((struct ethhdr *)p.buf)->h_proto = htons(ETH_P_ARP);
+	p.buf[ETH_HLEN] = 0x00;
+	p.buf[ETH_HLEN + 1] = 0x01;
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+	/* IPv6 with an extension header before TCP: not followed */
+	build(&p, V6, IPPROTO_TCP, GET, sizeof(GET) - 1, 0);
+	((struct ipv6hdr *)(p.buf + ETH_HLEN))->nexthdr = 0; /* hop-by-hop */
+	run(&p, 1, 1, d);
+	assert_only(d, NONE, 0);
+}
+
+static void test_payload_lengths_around_the_classifier_window(void **state)
+{
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	char big[3000];
+	__u32 n;
+
+	(void)state;
+	/* 1..15 bytes of "GET /index.html ...": partial up to "GET ", a request from "GET /" */
+	for (n = 1; n < 16; n++) {
+		build(&p, V4, IPPROTO_TCP, GET, n, 0);
+		run(&p, 1, 1, d);
+		assert_only(d, n <= 4 ? LP_CNT_UNTIMED : LP_CNT_REQUESTS, 1);
+	}
+	/* a large segment */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "POST /upload HTTP/1.1\r\n", 23);
+	build(&p, V4, IPPROTO_TCP, big, sizeof(big), 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+}
+
+static void test_non_http_payloads_change_nothing(void **state)
+{
+	static const char *const payloads[] = {
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x11\x22",
+		"*1\r\n$4\r\nPING\r\n",
+		"get / HTTP/1.1\r\n\r\n",
+		"GET/ HTTP/1.1\r\n\r\n",
+		"HTTP/2 200\r\n\r\n",
+	};
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+		build(&p, V4, IPPROTO_TCP, payloads[i], (__u32)strlen(payloads[i]), 0);
+		run(&p, 1, 1, d);
+		assert_only(d, NONE, 0);
+		run(&p, 0, 1, d);
+		assert_only(d, NONE, 0);
+	}
+	assert_int_equal(real_series(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipv4_request_in_starts_a_timing_and_is_allowed),
+		cmocka_unit_test(test_ipv6_request_in_starts_a_timing),
+		cmocka_unit_test(test_response_without_request_is_counted_not_sampled),
+		cmocka_unit_test(test_pure_ack_syn_fin_rst_change_nothing),
+		cmocka_unit_test(test_udp_carrying_http_is_ignored),
+		cmocka_unit_test(test_non_ip_and_truncated_headers_are_allowed_and_ignored),
+		cmocka_unit_test(test_payload_lengths_around_the_classifier_window),
+		cmocka_unit_test(test_non_http_payloads_change_nothing),
+	};
+
+	return cmocka_run_group_tests_name("bpf_test_run", tests, setup, teardown);
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Flags, values and SLO specs (userspace/cli.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cli.h"
+#include "lp_test.h"
+
+static char err[512];
+
+static int parse(struct lp_config *cfg, int argc, const char **argv)
+{
+	lp_config_defaults(cfg);
+	return lp_cli_parse(cfg, argc, (char **)argv, err, sizeof(err), NULL);
+}
+
+static void test_defaults_answer_the_get_10ms_question(void **state)
+{
+	const char *argv[] = { "latprobe" };
+	struct lp_config cfg;
+	unsigned i, found = 0;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 1, argv), LP_CLI_RUN);
+	assert_int_equal(cfg.interval_ns, 5000000000ULL);
+	assert_int_equal(cfg.windows_ns[0], 60000000000ULL);
+	assert_int_equal(cfg.schema, 3);
+	assert_int_equal(cfg.nslos, 1);
+	assert_string_equal(cfg.slos[0].name, "get_10ms");
+	assert_int_equal(cfg.slos[0].method, LP_METHOD_GET);
+	assert_int_equal(cfg.slos[0].threshold_ns, 10000000ULL);
+	assert_close(cfg.slos[0].objective, 0.99, 1e-12);
+	/* OpenTelemetry boundaries; 10 ms is among them, so nothing is added */
+	assert_int_equal(cfg.nclassic, 14);
+	for (i = 0; i < cfg.nclassic; i++)
+		if (cfg.classic_ns[i] == 10000000ULL)
+			found = i + 1;
+	assert_int_equal(cfg.slos[0].classic_idx + 1, found);
+}
+
+static void test_slo_thresholds_become_exact_classic_boundaries(void **state)
+{
+	const char *argv[] = { "latprobe", "--slo", "method=POST,threshold=7ms,objective=99.9%",
+			       "--slo", "name=api,threshold=0.3,objective=0.95,side=server,port=8080" };
+	struct lp_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 5, argv), LP_CLI_RUN);
+	assert_int_equal(cfg.nslos, 3);
+	assert_string_equal(cfg.slos[1].name, "POST_0.007s");
+	assert_close(cfg.slos[1].objective, 0.999, 1e-12);
+	assert_int_equal(cfg.slos[2].port, 8080);
+	assert_int_equal(cfg.slos[2].side, LP_SIDE_SERVER);
+	assert_int_equal(cfg.nclassic, 16);
+	assert_int_equal(cfg.classic_ns[cfg.slos[1].classic_idx], 7000000ULL);
+	assert_int_equal(cfg.classic_ns[cfg.slos[2].classic_idx], 300000000ULL);
+	/* sorted */
+	assert_int_equal(cfg.classic_ns[0], 5000000ULL);
+	assert_int_equal(cfg.classic_ns[1], 7000000ULL);
+}
+
+static void test_buckets_and_no_default_slo(void **state)
+{
+	const char *argv[] = { "latprobe", "--buckets", "1ms,100ms,1ms,10ms", "--no-default-slo",
+			       "--schema", "0", "-p", "80", "-p", "443", "--side", "client", "-m",
+			       "HEAD", "-j", "--hist", "-w", "1m", "-w", "5m", "-i", "1s", "-d",
+			       "30s" };
+	struct lp_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 24, argv), LP_CLI_RUN);
+	assert_int_equal(cfg.nslos, 0);
+	assert_int_equal(cfg.nclassic, 3); /* deduplicated */
+	assert_int_equal(cfg.classic_ns[2], 100000000ULL);
+	assert_int_equal(cfg.schema, 0);
+	assert_int_equal(cfg.nports, 2);
+	assert_int_equal(cfg.ports[1], 443);
+	assert_int_equal(cfg.side, LP_SIDE_CLIENT);
+	assert_int_equal(cfg.method, LP_METHOD_HEAD);
+	assert_true(cfg.json);
+	assert_true(cfg.hist);
+	assert_int_equal(cfg.nwindows, 2);
+	assert_int_equal(cfg.windows_ns[1], 300000000000ULL);
+	assert_int_equal(cfg.interval_ns, 1000000000ULL);
+	assert_int_equal(cfg.duration_ns, 30000000000ULL);
+}
+
+/* every flag, with a bad value: usage error, and the message names flag and value */
+static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
+{
+	static const struct {
+		const char *flag, *value, *expect;
+	} cases[] = {
+		{ "--port", "0", "--port: '0'" },
+		{ "--port", "65536", "--port: '65536'" },
+		{ "--port", "http", "--port: 'http'" },
+		{ "--method", "get", "--method: 'get'" },
+		{ "--method", "FOO", "--method: 'FOO'" },
+		{ "--side", "both", "--side: 'both'" },
+		{ "--schema", "6", "--schema: '6'" },
+		{ "--schema", "-1", "--schema: '-1'" },
+		{ "--schema", "three", "--schema: 'three'" },
+		{ "--buckets", "5ms,abc", "--buckets: 'abc'" },
+		{ "--buckets", "0", "--buckets: '0'" },
+		{ "--buckets", ",", "--buckets: empty" },
+		{ "--max-series", "1", "--max-series: '1'" },
+		{ "--max-series", "99999999999", "--max-series: '99999999999'" },
+		{ "--slo", "threshold=10ms", "--slo: 'threshold=10ms': threshold= and objective=" },
+		{ "--slo", "threshold=10ms,objective=100%", "objective '100%'" },
+		{ "--slo", "threshold=fast,objective=99", "threshold 'fast'" },
+		{ "--slo", "threshold=1s,objective=99,colour=red", "unknown key 'colour'" },
+		{ "--slo", "threshold=1s,objective=99,name=a b", "name 'a b'" },
+		{ "--slo", "threshold=1s,objective=99,method=YELL", "unknown method 'YELL'" },
+		{ "--slo", "threshold=1s,objective=99,port=0", "port '0'" },
+		{ "--slo", "noequals", "'noequals' is not key=value" },
+		{ "--interval", "10ms", "--interval: '10ms'" },
+		{ "--interval", "5", "" }, /* valid: 5 s */
+		{ "--interval", "forever", "--interval: 'forever'" },
+		{ "--window", "0.5s", "--window: '0.5s'" },
+		{ "--window", "2d", "--window: '2d'" },
+		{ "--duration", "0", "--duration: '0'" },
+		{ "--duration", "-5s", "--duration: '-5s'" },
+		{ "--cgroup", "", "--cgroup: empty" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "latprobe", cases[i].flag, cases[i].value };
+		struct lp_config cfg;
+		int r = parse(&cfg, 3, argv);
+
+		if (!cases[i].expect[0]) {
+			assert_int_equal(r, LP_CLI_RUN);
+			continue;
+		}
+		if (r != LP_CLI_EXIT_USAGE || !strstr(err, cases[i].expect)) {
+			print_error("%s %s -> %d '%s', want usage error with '%s'\n", cases[i].flag,
+				    cases[i].value, r, err, cases[i].expect);
+			fail();
+		}
+	}
+}
+
+static void test_unknown_flags_missing_values_and_stray_arguments(void **state)
+{
+	const char *a1[] = { "latprobe", "--frobnicate" };
+	const char *a2[] = { "latprobe", "--port" };
+	const char *a3[] = { "latprobe", "extra" };
+	const char *a4[] = { "latprobe", "-x" };
+	const char *a5[] = { "latprobe", "--interval", "2m" }; /* longer than the 60 s window */
+	struct lp_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 2, a1), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "--frobnicate"));
+	assert_int_equal(parse(&cfg, 2, a2), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "--port: missing value"));
+	assert_int_equal(parse(&cfg, 2, a3), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "'extra'"));
+	assert_int_equal(parse(&cfg, 2, a4), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "-x"));
+	assert_int_equal(parse(&cfg, 3, a5), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "--interval"));
+}
+
+static void test_too_many_slos_or_boundaries(void **state)
+{
+	const char *argv[20] = { "latprobe" };
+	char specs[8][64];
+	struct lp_config cfg;
+	int i, argc = 1;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		snprintf(specs[i], sizeof(specs[i]), "threshold=%dms,objective=99", i + 1);
+		argv[argc++] = "--slo";
+		argv[argc++] = specs[i];
+	}
+	assert_int_equal(parse(&cfg, argc, argv), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "at most"));
+	/* duplicate names */
+	{
+		const char *d[] = { "latprobe", "--slo", "name=get_10ms,threshold=1s,objective=9" };
+
+		assert_int_equal(parse(&cfg, 3, d), LP_CLI_EXIT_USAGE);
+		assert_non_null(strstr(err, "used twice"));
+	}
+}
+
+static void test_help_and_version_exit_zero(void **state)
+{
+	const char *h[] = { "latprobe", "--help" };
+	const char *v[] = { "latprobe", "-V" };
+	struct lp_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 2, h), LP_CLI_EXIT_OK);
+	assert_int_equal(parse(&cfg, 2, v), LP_CLI_EXIT_OK);
+	/* the usage documents every long option */
+	assert_non_null(strstr(lp_cli_usage(), "--no-default-slo"));
+	assert_non_null(strstr(lp_cli_usage(), "--max-series"));
+	assert_non_null(strstr(lp_cli_usage(), "--hist"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_answer_the_get_10ms_question),
+		cmocka_unit_test(test_slo_thresholds_become_exact_classic_boundaries),
+		cmocka_unit_test(test_buckets_and_no_default_slo),
+		cmocka_unit_test(test_every_bad_flag_value_is_a_usage_error_naming_it),
+		cmocka_unit_test(test_unknown_flags_missing_values_and_stray_arguments),
+		cmocka_unit_test(test_too_many_slos_or_boundaries),
+		cmocka_unit_test(test_help_and_version_exit_zero),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

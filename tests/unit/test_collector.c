@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The collector over a fake source: cumulative totals, rates, windows made
+ * of two snapshots, SLO good/total from the exact classic counters, filters.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "collector.h"
+#include "lp_bucket.h"
+#include "lp_test.h"
+
+#define S 1000000000ULL
+
+struct fake {
+	struct lp_fine_table *ft;
+	const struct lp_config *cfg;
+	struct lp_key keys[4];
+	struct lp_value *vals[4];
+	int n;
+	__u64 counters[LP_CNT_MAX];
+};
+
+static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
+{
+	struct fake *f = ctx;
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		cb(cbctx, &f->keys[i], f->vals[i]);
+	return f->n;
+}
+
+static int fake_counters(void *ctx, __u64 out[LP_CNT_MAX])
+{
+	memcpy(out, ((struct fake *)ctx)->counters, sizeof(__u64) * LP_CNT_MAX);
+	return 0;
+}
+
+/* what the kernel does for one sample */
+static void observe(struct fake *f, int i, __u64 v, int times)
+{
+	struct lp_value *val = f->vals[i];
+	__u32 fine = lp_fine_slot(f->ft->bounds, f->ft->n, f->ft->zero_ns, v);
+	__u32 classic = lp_classic_slot(f->cfg->classic_ns, f->cfg->nclassic, v);
+
+	val->sum_ns += v * (__u64)times;
+	val->classic[classic] += (__u64)times;
+	val->fine[fine] += (__u64)times;
+}
+
+static int add_series(struct fake *f, __u16 port, __u8 method, __u16 status)
+{
+	int i = f->n++;
+
+	memset(&f->keys[i], 0, sizeof(f->keys[i]));
+	f->keys[i].port = port;
+	f->keys[i].method = method;
+	f->keys[i].status = status;
+	f->keys[i].side = LP_SIDE_SERVER;
+	f->keys[i].family = 4;
+	f->vals[i] = calloc(1, lp_value_size(f->ft->schema));
+	assert_non_null(f->vals[i]);
+	return i;
+}
+
+static void setup_cfg(struct lp_config *cfg, const char **argv, int argc)
+{
+	char err[256];
+
+	lp_config_defaults(cfg);
+	assert_int_equal(lp_cli_parse(cfg, argc, (char **)argv, err, sizeof(err), NULL), LP_CLI_RUN);
+}
+
+static void test_window_rate_and_slo_follow_the_traffic(void **state)
+{
+	const char *argv[] = { "latprobe", "-i", "5s", "-w", "20s" };
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = { 0 };
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m;
+	int get, t;
+
+	(void)state;
+	setup_cfg(&cfg, argv, 5);
+	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
+	f.ft = &ft;
+	f.cfg = &cfg;
+	get = add_series(&f, 8080, LP_METHOD_GET, 200);
+	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
+	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
+	assert_non_null(c);
+	assert_null(lp_collector__model(c));
+
+	/* 0..20 s: 100 fast requests (2 ms) per 5 s tick */
+	for (t = 1; t <= 4; t++) {
+		observe(&f, get, 2000000, 100);
+		assert_int_equal(lp_collector__tick(c, (__u64)t * 5 * S), 0);
+	}
+	m = lp_collector__model(c);
+	assert_int_equal(m->nseries, 1);
+	assert_int_equal(m->series[0].total->count, 400);
+	assert_close(m->series[0].rate, 20.0, 1e-9);
+	assert_int_equal(m->series[0].win[0].count, 400); /* younger than the window: since start */
+	assert_int_equal(m->series[0].win[0].slo_good[0], 400);
+	assert_rel(m->series[0].win[0].q[0], 0.002, 0.044);
+	lp_model_put(m);
+
+	/* 20..40 s: every request takes 30 ms: the SLO window fills with misses */
+	for (t = 5; t <= 8; t++) {
+		observe(&f, get, 30000000, 50);
+		assert_int_equal(lp_collector__tick(c, (__u64)t * 5 * S), 0);
+	}
+	m = lp_collector__model(c);
+	assert_int_equal(m->series[0].total->count, 600);
+	assert_close(m->series[0].rate, 10.0, 1e-9);
+	/* the 20 s window holds only the slow requests */
+	assert_int_equal(m->series[0].win[0].count, 200);
+	assert_close(m->series[0].win[0].span_s, 20.0, 1e-9);
+	assert_int_equal(m->series[0].win[0].slo_good[0], 0);
+	assert_int_equal(m->series[0].win[0].slo_total[0], 200);
+	assert_rel(m->series[0].win[0].q[2], 0.030, 0.044);
+	/* cumulative: 400 good of 600 */
+	assert_int_equal(m->series[0].slo_good[0], 400);
+	assert_true(m->series[0].slo_applies[0]);
+	lp_model_put(m);
+
+	lp_collector__free(c);
+	free(f.vals[0]);
+	lp_fine_table_free(&ft);
+}
+
+static void test_filters_and_slo_scope(void **state)
+{
+	const char *argv[] = { "latprobe", "-p", "8080", "--slo",
+			       "method=POST,threshold=100ms,objective=90%" };
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = { 0 };
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m;
+	int a, b, p;
+
+	(void)state;
+	setup_cfg(&cfg, argv, 5);
+	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
+	f.ft = &ft;
+	f.cfg = &cfg;
+	a = add_series(&f, 8080, LP_METHOD_GET, 200);
+	b = add_series(&f, 9090, LP_METHOD_GET, 200);
+	p = add_series(&f, 8080, LP_METHOD_POST, 500);
+	observe(&f, a, 1000000, 3);
+	observe(&f, b, 1000000, 5);
+	observe(&f, p, 100000000, 2); /* exactly 100 ms: good (le is inclusive) */
+	observe(&f, p, 100000001, 1);
+	f.counters[LP_CNT_UNTIMED] = 7;
+	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
+	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
+	assert_int_equal(lp_collector__tick(c, 5 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(m->nseries, 2); /* port 9090 filtered out */
+	assert_int_equal(m->nseries_all, 3);
+	assert_int_equal(m->counters[LP_CNT_UNTIMED], 7);
+	for (a = 0; a < 2; a++) {
+		const struct lp_series_view *v = &m->series[a];
+
+		if (v->key.method == LP_METHOD_GET) {
+			assert_true(v->slo_applies[0]);
+			assert_false(v->slo_applies[1]);
+		} else {
+			assert_false(v->slo_applies[0]);
+			assert_true(v->slo_applies[1]);
+			assert_int_equal(v->win[0].slo_good[1], 2);
+			assert_int_equal(v->win[0].slo_total[1], 3);
+		}
+	}
+	lp_model_put(m);
+	lp_collector__free(c);
+	for (a = 0; a < f.n; a++)
+		free(f.vals[a]);
+	lp_fine_table_free(&ft);
+}
+
+static void test_unchanged_series_share_one_snapshot(void **state)
+{
+	const char *argv[] = { "latprobe" };
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = { 0 };
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m1, *m2;
+
+	(void)state;
+	setup_cfg(&cfg, argv, 1);
+	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
+	f.ft = &ft;
+	f.cfg = &cfg;
+	add_series(&f, 80, LP_METHOD_GET, 200);
+	observe(&f, 0, 5000, 1);
+	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
+	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
+	lp_collector__tick(c, 5 * S);
+	m1 = lp_collector__model(c);
+	lp_collector__tick(c, 10 * S);
+	m2 = lp_collector__model(c);
+	assert_ptr_equal(m1->series[0].total, m2->series[0].total);
+	assert_close(m2->series[0].rate, 0.0, 0);
+	/* a model outlives the collector's next ticks */
+	lp_collector__tick(c, 15 * S);
+	assert_int_equal(m1->series[0].total->count, 1);
+	lp_model_put(m1);
+	lp_model_put(m2);
+	lp_collector__free(c);
+	free(f.vals[0]);
+	lp_fine_table_free(&ft);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_window_rate_and_slo_follow_the_traffic),
+		cmocka_unit_test(test_filters_and_slo_scope),
+		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
+	};
+
+	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);
+}
