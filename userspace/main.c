@@ -24,14 +24,36 @@
 #include "report.h"
 
 static bool verbose;
+/*
+ * libbpf's warnings, held back unless -v: a verifier log helps when loading
+ * fails for a reason of the program's; for a missing privilege it only
+ * buries the one line that says what to do.
+ */
+static char libbpf_log[65536];
+static size_t libbpf_log_len;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	int n;
+
+	if (verbose)
+		return vfprintf(stderr, fmt, args);
+	if (level != LIBBPF_WARN || libbpf_log_len >= sizeof(libbpf_log) - 1)
 		return 0;
-	if (level == LIBBPF_INFO && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, args);
+	if (n > 0)
+		libbpf_log_len += (size_t)n;
+	if (libbpf_log_len >= sizeof(libbpf_log))
+		libbpf_log_len = sizeof(libbpf_log) - 1;
+	return n;
+}
+
+/* after a failed load or attach: libbpf's details, unless the cause is plain privilege */
+static void flush_libbpf_log(int e)
+{
+	if (e != -EPERM && e != -EACCES && libbpf_log_len)
+		fprintf(stderr, "%s", libbpf_log);
+	libbpf_log_len = 0;
 }
 
 static void print_out(const char *text)
@@ -128,15 +150,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
+	if (!e)
+		e = lp_probe__attach(probe, cgpath, err, sizeof(err));
 	if (e) {
+		flush_libbpf_log(e);
 		fprintf(stderr, "latprobe: %s\n", err);
 		goto out;
 	}
-	e = lp_probe__attach(probe, cgpath, err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "latprobe: %s\n", err);
-		goto out;
-	}
+	libbpf_log_len = 0;
 	start = mono_ns();
 	fprintf(stderr,
 		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "

@@ -1,0 +1,304 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Helpers of the end-to-end tests: the agent, real servers and clients on
+loopback, each started on a free port and always stopped.
+
+Every server and client here is a Debian package (nginx, wrk, curl, python3);
+`make deps` installs them. Nothing is mocked: the agent's BPF programs are
+attached to the running kernel and see the real traffic.
+"""
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BINARY = os.environ.get("LATPROBE", os.path.join(ROOT, "latprobe"))
+PYTHON = "/usr/bin/python3"
+
+
+def require_root():
+    if os.geteuid() != 0:
+        raise RuntimeError(
+            "end-to-end tests attach BPF programs and need root (run: sudo make test)")
+
+
+def free_port():
+    """A TCP port free on both 127.0.0.1 and ::1 right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+                s6.bind(("::1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port")
+
+
+def wait_port(port, host="127.0.0.1", timeout=10.0, netns=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if netns:
+            r = subprocess.run(["ip", "netns", "exec", netns, "ss", "-Hltn",
+                                f"sport = :{port}"], capture_output=True, text=True)
+            if r.stdout.strip():
+                return
+        else:
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    return
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.startswith("cgroup2 "):
+                return left.split()[4]
+    raise RuntimeError("no cgroup2 mount")
+
+
+class TestCgroup:
+    """A cgroup v2 of the test's own; `prefix` runs a command inside it."""
+
+    def __init__(self, tag):
+        require_root()
+        self.name = f"latprobe-e2e-{tag}-{os.getpid()}"
+        self.path = os.path.join(cgroup2_mount(), self.name)
+        self.prefix = ["sh", "-c", f'echo $$ > {self.path}/cgroup.procs && exec "$@"', "sh"]
+
+    def __enter__(self):
+        os.mkdir(self.path)
+        return self
+
+    def __exit__(self, *exc):
+        with open(os.path.join(self.path, "cgroup.procs")) as f:
+            for pid in f.read().split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+        os.rmdir(self.path)
+
+
+class Agent:
+    """latprobe --json, stopped with SIGINT: the document it prints then is the result."""
+
+    def __init__(self, *args, duration="300s"):
+        require_root()
+        self.args = [BINARY, "--json", "--duration", duration, *args]
+        self.proc = None
+        self.stderr = ""
+        self.result = None
+
+    def start(self, timeout=15.0):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        deadline = time.monotonic() + timeout
+        line = ""
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.proc.stderr], [], [], 0.2)
+            if r:
+                line = self.proc.stderr.readline()
+                self.stderr += line
+                if "attached" in line:
+                    return self
+                if not line and self.proc.poll() is not None:
+                    break
+            elif self.proc.poll() is not None:
+                break
+        out, err = self.proc.communicate(timeout=5) if self.proc.poll() is not None else ("", "")
+        self.kill()
+        raise RuntimeError(f"latprobe did not attach: rc={self.proc.returncode} "
+                           f"stderr={self.stderr + (err or '')!r}")
+
+    def stop(self, sig=signal.SIGINT, timeout=20.0):
+        """Stop the agent and return its JSON document."""
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=timeout)
+        self.stderr += err
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"latprobe exited {self.proc.returncode}: {self.stderr!r}")
+        lines = [l for l in out.splitlines() if l.strip()]
+        if not lines:
+            raise RuntimeError(f"latprobe printed no JSON: {self.stderr!r}")
+        self.result = json.loads(lines[-1])
+        return self.result
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            for f in (self.proc.stdout, self.proc.stderr):
+                if f and not f.closed:
+                    f.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+
+
+def series(doc, **match):
+    """The series of a latprobe JSON document whose fields equal match."""
+    return [s for s in doc["series"] if all(s.get(k) == v for k, v in match.items())]
+
+
+def count(doc, **match):
+    return sum(s["count"] for s in series(doc, **match))
+
+
+class Nginx:
+    """nginx on a free port (127.0.0.1 and ::1), serving a 4 KB file and index.html."""
+
+    def __init__(self, keepalive=True, port=None):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="lp-nginx-")
+        with open(os.path.join(self.dir, "4k.bin"), "wb") as f:
+            f.write(os.urandom(4096))
+        with open(os.path.join(self.dir, "index.html"), "w") as f:
+            f.write("latprobe test\n")
+        ka = "keepalive_timeout 60s; keepalive_requests 100000;" if keepalive else \
+            "keepalive_timeout 0;"
+        conf = f"""
+daemon off; worker_processes 1; pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off; {ka}
+  client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
+  fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
+  server {{ listen 127.0.0.1:{self.port}; listen [::1]:{self.port}; root {self.dir}; }}
+}}
+"""
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(["nginx", "-c", self.conf, "-p", self.dir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, path="/", v6=False):
+        host = "[::1]" if v6 else "127.0.0.1"
+        return f"http://{host}:{self.port}{path}"
+
+
+class PyServer:
+    """tests/e2e/slow_server.py: GET /?ms=N sleeps N ms; logs its own handler times.
+
+    prefix: command prefix, e.g. ["ip", "netns", "exec", NS] or a cgroup wrapper.
+    """
+
+    def __init__(self, port=None, prefix=(), host="127.0.0.1", netns=None):
+        self.port = port or free_port()
+        self.host = host
+        self.netns = netns
+        fd, self.log = tempfile.mkstemp(prefix="lp-pyserver-", suffix=".log")
+        os.close(fd)
+        self.cmd = [*prefix, PYTHON, os.path.join(HERE, "slow_server.py"), str(self.port),
+                    self.log, host]
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.host, netns=self.netns)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        os.unlink(self.log)
+
+    def handler_times(self, ms=None):
+        """Handler durations in seconds, as the server measured them."""
+        out = []
+        with open(self.log) as f:
+            for line in f:
+                m, ns = line.split()
+                if ms is None or float(m) == ms:
+                    out.append(int(ns) / 1e9)
+        return out
+
+    def url(self, path="/"):
+        return f"http://{self.host}:{self.port}{path}"
+
+
+def curl(*urls, headers=(), v6=False, method=None, timeout=30, prefix=()):
+    """One curl process fetching every URL (reusing its connection when it can).
+    Returns the list of HTTP status codes."""
+    cmd = [*prefix, "curl", "-sS", "--max-time", str(timeout)]
+    if v6:
+        cmd.append("-6")
+    if method == "HEAD":
+        cmd.append("-I")
+    elif method:
+        cmd += ["-X", method]
+    for h in headers:
+        cmd += ["-H", h]
+    for u in urls:
+        cmd += ["-o", "/dev/null", "-w", "%{http_code}\\n", u]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
+    codes = [int(c) for c in r.stdout.split()]
+    if len(codes) != len(urls):
+        raise RuntimeError(f"curl: {r.stderr.strip()} (got {codes})")
+    return codes
+
+
+def wrk(url, connections=8, duration="3s", threads=1):
+    """Run wrk; returns (responses, non_2xx, connections)."""
+    r = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}",
+                        "--latency", url], capture_output=True, text=True, timeout=120)
+    m = re.search(r"(\d+) requests in", r.stdout)
+    if not m:
+        raise RuntimeError(f"wrk output not understood: {r.stdout} {r.stderr}")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                     r.stdout)
+    return int(m.group(1)), int(bad.group(1)) if bad else 0, connections, \
+        tuple(int(x) for x in errs.groups()) if errs else (0, 0, 0, 0)
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
