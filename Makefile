@@ -15,8 +15,10 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-lin
 
 # Debian packages the build, the agent and the tests need (make deps).
 DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
-	libjson-c-dev libcmocka-dev libclang-rt-14-dev
-DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps
+	libjson-c-dev libcmocka-dev libclang-rt-14-dev libmicrohttpd-dev libprotobuf-c-dev \
+	protobuf-c-compiler libyaml-dev libcrypt-dev
+DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
+	apache2-utils
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 WARN     := -Wall -Wextra -Werror
@@ -24,7 +26,9 @@ INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
 CFLAGS   ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE \
 	-DLATPROBE_VERSION='"$(VERSION)"'
-LIBS     := $(shell pkg-config --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c) -lm -lpthread
+PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib
+LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
+	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml) -lcrypt -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
@@ -40,14 +44,15 @@ endif
 
 # user-space modules; main.c only in the binary, the rest also in the tests
 LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
-LIB_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+LIB_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(OUTPUT)/prometheus.pb-c.o
+PROTO_C  := $(OUTPUT)/prometheus.pb-c.c
 BPF_OBJ  := $(OUTPUT)/latprobe.bpf.o
 SKEL     := $(OUTPUT)/latprobe.skel.h
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
-SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
+SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
 
 .PHONY: all deps run test test-unit test-bpf test-e2e install uninstall clean help
 .DEFAULT_GOAL := all
@@ -85,7 +90,20 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name latprobe_bpf > $@
 
-$(OUTPUT)/%.o: userspace/%.c $(SKEL) | $(OUTPUT)
+# the protobuf exposition messages, generated from our own .proto
+$(PROTO_C): userspace/proto/prometheus.proto | $(OUTPUT)
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --proto_path=userspace/proto --c_out=$(OUTPUT) $<
+
+$(OUTPUT)/prometheus.pb-c.o: $(PROTO_C)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) -c $< -o $@
+
+$(OUTPUT)/san/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -I$(OUTPUT) -c $< -o $@
+
+$(OUTPUT)/%.o: userspace/%.c $(SKEL) $(PROTO_C) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -97,7 +115,7 @@ run: deps latprobe
 	./latprobe $(ARGS)
 
 # --- tests ----------------------------------------------------------------
-$(OUTPUT)/san/%.o: userspace/%.c $(SKEL) | $(OUTPUT)/san
+$(OUTPUT)/san/%.o: userspace/%.c $(SKEL) $(PROTO_C) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 

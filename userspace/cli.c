@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "cli.h"
 #include "hist.h"
 
@@ -205,12 +208,62 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 	return 0;
 }
 
+int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	char host[64];
+	const char *colon, *port_s;
+	__u16 port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		port_s = end + 2;
+		if (lp_parse_port(port_s, &port) || inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return -EINVAL;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof(host) || strchr(s, ':') != colon)
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (lp_parse_port(colon + 1, &port))
+		return -EINVAL;
+	if (!host[0]) {
+		/* all addresses, IPv6 and IPv4 (dual stack) */
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_any;
+		in6->sin6_port = htons(port);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+		return -EINVAL;
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons(port);
+	*len = sizeof(*in4);
+	return 0;
+}
+
 void lp_config_defaults(struct lp_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval_ns = 5000000000ULL;
 	cfg->windows_ns[0] = 60000000000ULL;
-	cfg->nwindows = 1;
+	cfg->windows_ns[1] = 300000000000ULL;
+	cfg->nwindows = 2;
 	cfg->schema = LP_SCHEMA_DEFAULT;
 	cfg->max_series = LP_DEFAULT_MAX_SERIES;
 }
@@ -244,13 +297,21 @@ const char *lp_cli_usage(void)
 	       "                          [,port=N][,name=NAME]\n"
 	       "                          e.g. --slo method=POST,threshold=250ms,objective=99.9%\n"
 	       "      --no-default-slo    drop the default SLO (GET, 10ms, 99%)\n"
+	       "HTTP endpoint (Prometheus pull, JSON API):\n"
+	       "  -l, --listen ADDR       :PORT, IPv4:PORT, [IPv6]:PORT, or none (repeatable, up\n"
+	       "                          to 4); default :18464 (all addresses), none with\n"
+	       "                          --duration\n"
+	       "      --web-config FILE   TLS and basic auth (tls_server_config, basic_auth_users\n"
+	       "                          with bcrypt hashes), as Prometheus exporters use\n"
 	       "Output:\n"
 	       "  -i, --interval DUR      collection and report interval (default 5s)\n"
-	       "  -w, --window DUR        quantile/SLO window (default 60s; repeatable, up to 4)\n"
+	       "  -w, --window DUR        quantile/SLO window (default 1m and 5m; repeatable, up\n"
+	       "                          to 4; the table shows the first)\n"
 	       "  -d, --duration DUR      run this long, then exit 0 (default: until SIGINT/TERM)\n"
 	       "  -j, --json              JSON instead of the table: one document per interval,\n"
 	       "                          or with --duration one document at the end\n"
 	       "      --hist              add a log2 histogram per series to the table\n"
+	       "  -q, --quiet             no table (for a daemon: the endpoint is the output)\n"
 	       "  -v, --verbose           libbpf and debug messages on stderr\n"
 	       "  -h, --help              this text\n"
 	       "  -V, --version           print the version\n"
@@ -267,6 +328,7 @@ enum {
 	OPT_SLO,
 	OPT_NO_DEFAULT_SLO,
 	OPT_HIST,
+	OPT_WEB_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -284,6 +346,9 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "hist", no_argument, NULL, OPT_HIST },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -344,7 +409,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	__u64 buckets[LP_CLASSIC_MAX];
 	unsigned nbuckets = 0, i, j, nuser_slos = 0, nwin = 0;
 	struct lp_slo user_slos[LP_MAX_SLOS];
-	bool default_slo = true;
+	bool default_slo = true, listen_none = false;
 	char sub[256];
 	__u32 u;
 	int c;
@@ -353,7 +418,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		err[0] = '\0';
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:jvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:l:jqvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (!*optarg) {
@@ -452,6 +517,35 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		case OPT_HIST:
 			cfg->hist = true;
 			break;
+		case 'l':
+			if (!strcmp(optarg, "none")) {
+				cfg->nlisten = 0;
+				listen_none = true;
+				break;
+			}
+			if (cfg->nlisten >= LP_MAX_LISTEN) {
+				errf(err, errlen, "--listen: at most %d addresses", LP_MAX_LISTEN);
+				return LP_CLI_EXIT_USAGE;
+			}
+			if (lp_parse_listen(optarg, &cfg->listen[cfg->nlisten],
+					    &cfg->listen_len[cfg->nlisten])) {
+				errf(err, errlen,
+				     "--listen: '%s' is not :PORT, IPv4:PORT, [IPv6]:PORT or none",
+				     optarg);
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->nlisten++;
+			break;
+		case OPT_WEB_CONFIG:
+			if (!*optarg) {
+				errf(err, errlen, "--web-config: empty path");
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->web_config = optarg;
+			break;
+		case 'q':
+			cfg->quiet = true;
+			break;
 		case 'v':
 			cfg->verbose = true;
 			break;
@@ -480,6 +574,22 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	}
 	if (nwin)
 		cfg->nwindows = nwin;
+	if (listen_none && cfg->nlisten) {
+		errf(err, errlen, "--listen: 'none' and an address together");
+		return LP_CLI_EXIT_USAGE;
+	}
+	/* the endpoint listens by default, except for a one-off --duration run */
+	if (!listen_none && !cfg->nlisten && !cfg->duration_ns) {
+		char dflt[16];
+
+		snprintf(dflt, sizeof(dflt), ":%d", LP_DEFAULT_PORT);
+		lp_parse_listen(dflt, &cfg->listen[0], &cfg->listen_len[0]);
+		cfg->nlisten = 1;
+	}
+	if (cfg->web_config && !cfg->nlisten) {
+		errf(err, errlen, "--web-config: no endpoint to configure (give --listen)");
+		return LP_CLI_EXIT_USAGE;
+	}
 	if (cfg->interval_ns > cfg->windows_ns[0]) {
 		errf(err, errlen, "--interval: longer than the window (--window)");
 		return LP_CLI_EXIT_USAGE;

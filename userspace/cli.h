@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include <sys/socket.h>
 #include "latprobe.h"
 
 #define LP_MAX_SLOS	   8
@@ -16,6 +17,8 @@
 #define LP_MAX_PORTS	   16
 #define LP_SLO_NAME_MAX	   64
 #define LP_DEFAULT_MAX_SERIES 16384
+#define LP_MAX_LISTEN	   4
+#define LP_DEFAULT_PORT	   18464
 
 /* the quantiles every report carries */
 #define LP_NQUANTILES 4
@@ -53,8 +56,14 @@ struct lp_config {
 	unsigned nports;
 	__u8 method;
 	__u8 side;
+	/* the HTTP endpoint; none when nlisten is 0 */
+	struct sockaddr_storage listen[LP_MAX_LISTEN];
+	socklen_t listen_len[LP_MAX_LISTEN];
+	unsigned nlisten;
+	const char *web_config;
 	bool json;
 	bool hist;
+	bool quiet;
 	bool verbose;
 };
 
@@ -81,6 +90,8 @@ int lp_parse_method(const char *s, __u8 *method);
 int lp_parse_side(const char *s, __u8 *side);
 int lp_parse_port(const char *s, __u16 *port);
 int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v);
+/* --listen: ":PORT" (all addresses, dual stack), "IPv4:PORT", "localhost:PORT", "[IPv6]:PORT" */
+int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 const char *lp_method_name(__u8 method);
 const char *lp_side_name(__u8 side);
 

@@ -13,6 +13,7 @@ struct coll_series {
 	struct lp_key key;
 	struct lp_snap *cur;   /* latest read */
 	struct lp_snap **ring; /* cumulative snapshot at each tick of the ring (NULL: none yet) */
+	double created;	       /* unix time first seen */
 	bool seen;	       /* read in this tick */
 };
 
@@ -271,6 +272,7 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 
 	memset(v, 0, sizeof(*v));
 	v->key = s->key;
+	v->created = s->created;
 	if (c->labels && !(s->key.flags & LP_KEY_OVERFLOW)) {
 		cg = lp_labels__cgroup(c->labels, s->key.cgroup_id);
 		v->cgroup = strdup(cg ? cg : "");
@@ -355,6 +357,7 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	size_t i, k;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_REALTIME, &wall);
 	c->read_error = 0;
 	for (i = 0; i < c->nseries; i++)
 		c->series[i].seen = false;
@@ -364,6 +367,15 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 		e = n < 0 ? n : c->read_error;
 	}
 
+	/* a series that appears was created since the previous tick (or attach) */
+	for (i = 0; i < c->nseries; i++) {
+		if (!c->series[i].created) {
+			double w = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+			__u64 since = c->nticks ? now - c->tick_ns[c->head] : now - c->start_ns;
+
+			c->series[i].created = w - (double)since / 1e9;
+		}
+	}
 	if (c->nticks)
 		prev_slot = (int)c->head;
 	slot = c->nticks ? (c->head + 1) % c->ring_len : 0;
@@ -415,7 +427,6 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	c->nticks++;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	clock_gettime(CLOCK_REALTIME, &wall);
 	m->seq = c->nticks;
 	m->wall = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	m->uptime_s = now > c->start_ns ? (double)(now - c->start_ns) / 1e9 : 0;

@@ -39,6 +39,7 @@ struct lp_series_view {
 	char *service;	       /* readable service name */
 	struct lp_snap *total; /* cumulative since attach (a reference) */
 	double rate;	       /* requests/s over the last interval */
+	double created;	       /* unix time the series was first seen (OpenMetrics _created) */
 	double total_q[LP_NQUANTILES];
 	__u64 slo_good[LP_MAX_SLOS]; /* cumulative */
 	bool slo_applies[LP_MAX_SLOS];

@@ -22,6 +22,8 @@
 #include "labels.h"
 #include "probe.h"
 #include "report.h"
+#include "server.h"
+#include "webconfig.h"
 
 static bool verbose;
 /*
@@ -88,7 +90,7 @@ static int report(const struct lp_config *cfg, struct lp_collector *coll)
 		return 0;
 	if (cfg->json)
 		e = lp_report_json(stdout, m);
-	else
+	else if (!cfg->quiet)
 		lp_report_table(stdout, m, cfg->hist);
 	lp_model_put(m);
 	return e;
@@ -100,6 +102,8 @@ int main(int argc, char **argv)
 	struct lp_collector *coll = NULL;
 	struct lp_labels *labels = NULL;
 	struct lp_probe *probe = NULL;
+	struct lp_server *server = NULL;
+	struct lp_webconfig wc = { 0 };
 	struct lp_source src;
 	struct lp_config cfg;
 	char err[512], mount[4096], cgpath[4096];
@@ -137,6 +141,11 @@ int main(int argc, char **argv)
 		snprintf(cgpath, sizeof(cgpath), "%s", mount);
 	}
 
+	if (cfg.web_config && lp_webconfig_load(cfg.web_config, &wc, err, sizeof(err))) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		return 1;
+	}
+
 	/* signals are read from a signalfd: block them before anything else */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -171,6 +180,18 @@ int main(int argc, char **argv)
 	if (!labels || !coll) {
 		fprintf(stderr, "latprobe: out of memory\n");
 		goto out;
+	}
+	/* a first collection right away: the endpoint is ready once it ran */
+	lp_collector__tick(coll, mono_ns());
+	if (cfg.nlisten) {
+		e = lp_server__start(&server, &cfg, coll, cfg.web_config ? &wc : NULL, err,
+				     sizeof(err));
+		if (e) {
+			fprintf(stderr, "latprobe: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr, "latprobe: serving /metrics on %u address%s%s\n", cfg.nlisten,
+			cfg.nlisten > 1 ? "es" : "", wc.cert_pem ? " (TLS)" : "");
 	}
 
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
@@ -232,6 +253,7 @@ int main(int argc, char **argv)
 	}
 	exit_code = 0;
 out:
+	lp_server__stop(server);
 	if (tfd >= 0)
 		close(tfd);
 	if (sfd >= 0)
@@ -240,5 +262,6 @@ out:
 	lp_labels__free(labels);
 	lp_probe__destroy(probe);
 	lp_fine_table_free(&ft);
+	lp_webconfig_free(&wc);
 	return exit_code;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -243,16 +244,16 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	return o;
 }
 
-int lp_report_json(FILE *f, const struct lp_model *m)
+char *lp_report_json_string(const struct lp_model *m)
 {
 	const struct lp_config *cfg = m->cfg;
 	struct json_object *root = json_object_new_object(), *c, *a;
 	unsigned i;
 	size_t s;
-	int e = 0;
+	char *out;
 
 	if (!root)
-		return -ENOMEM;
+		return NULL;
 	json_object_object_add(root, "version", json_object_new_string(LATPROBE_VERSION));
 	json_object_object_add(root, "time", jdouble(m->wall));
 	json_object_object_add(root, "uptime_seconds", jdouble(m->uptime_s));
@@ -291,9 +292,21 @@ int lp_report_json(FILE *f, const struct lp_model *m)
 		json_object_array_add(a, jseries(m, &m->series[s]));
 	json_object_object_add(root, "series", a);
 
-	if (fprintf(f, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN)) < 0)
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+	return out;
+}
+
+int lp_report_json(FILE *f, const struct lp_model *m)
+{
+	char *doc = lp_report_json_string(m);
+	int e = 0;
+
+	if (!doc)
+		return -ENOMEM;
+	if (fprintf(f, "%s\n", doc) < 0)
 		e = -EIO;
 	fflush(f);
-	json_object_put(root);
+	free(doc);
 	return e;
 }

@@ -10,6 +10,8 @@
 extern const char *const lp_counter_names[LP_CNT_MAX];
 
 void lp_report_table(FILE *f, const struct lp_model *m, bool hist);
+/* the JSON document of a model (malloc'd, one line), or NULL */
+char *lp_report_json_string(const struct lp_model *m);
 /* one JSON document (one line) for the model; returns 0 or -errno */
 int lp_report_json(FILE *f, const struct lp_model *m);
 /* human duration from seconds: "312.4us", "1.20ms", "2.500s"; "-" for NaN */

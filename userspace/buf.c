@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+void lp_buf_free(struct lp_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+bool lp_buf_ok(const struct lp_buf *b)
+{
+	return !b->oom;
+}
+
+void lp_buf_reserve(struct lp_buf *b, size_t extra)
+{
+	size_t cap;
+	char *n;
+
+	if (b->oom || b->len + extra + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	n = realloc(b->data, cap);
+	if (!n) {
+		b->oom = true;
+		return;
+	}
+	b->data = n;
+	b->cap = cap;
+}
+
+void lp_buf_add(struct lp_buf *b, const void *p, size_t n)
+{
+	lp_buf_reserve(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void lp_buf_str(struct lp_buf *b, const char *s)
+{
+	lp_buf_add(b, s, strlen(s));
+}
+
+void lp_buf_printf(struct lp_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	lp_buf_reserve(b, (size_t)n);
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void lp_buf_double(struct lp_buf *b, double v)
+{
+	char s[40];
+
+	if (isnan(v)) {
+		lp_buf_str(b, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		lp_buf_str(b, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		lp_buf_printf(b, "%.0f", v);
+		return;
+	}
+	snprintf(s, sizeof(s), "%.15g", v);
+	if (strtod(s, NULL) != v)
+		snprintf(s, sizeof(s), "%.17g", v);
+	lp_buf_str(b, s);
+}
+
+void lp_buf_u64(struct lp_buf *b, unsigned long long v)
+{
+	lp_buf_printf(b, "%llu", v);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Exposition: the model as Prometheus text 0.0.4, OpenMetrics 1.0 text, or
+ * delimited protobuf (io.prometheus.client.MetricFamily, with the fine
+ * histogram as a native histogram). Pure functions over a model and a buffer.
+ */
+#ifndef LP_EXPO_H
+#define LP_EXPO_H
+
+#include <stdbool.h>
+#include "buf.h"
+#include "collector.h"
+
+enum lp_format {
+	LP_FMT_TEXT = 0,   /* text/plain; version=0.0.4 */
+	LP_FMT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+	LP_FMT_PROTOBUF,   /* application/vnd.google.protobuf; proto=...MetricFamily; encoding=delimited */
+};
+
+/* What the process knows about itself at scrape time. */
+struct lp_self {
+	double start_time;	/* unix seconds */
+	double cpu_seconds;
+	double resident_bytes;
+	double virtual_bytes;
+	double open_fds;
+	double max_fds;
+	double last_scrape_s; /* the previous scrape's duration */
+	unsigned long long scrapes;
+	unsigned long long http_errors; /* requests refused (4xx/5xx) */
+	unsigned max_series;
+};
+
+/* Choose a format from an Accept header (NULL: text). q-values are honoured. */
+enum lp_format lp_accept_format(const char *accept);
+/* Does an Accept-Encoding header allow gzip? */
+bool lp_accept_gzip(const char *accept_encoding);
+const char *lp_format_content_type(enum lp_format f);
+
+/*
+ * Write the exposition of the model (may be NULL before the first
+ * collection: self metrics only). native: include the native histogram in
+ * protobuf (classic buckets are always there). Returns 0 or -ENOMEM.
+ */
+int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
+		  const struct lp_self *self, bool native);
+
+/* Read the process's own CPU, memory and fd figures from /proc/self. */
+void lp_self_read(struct lp_self *s);
+/* "1m", "5m", "90s" -> "1m30s": the window label */
+void lp_format_window(char *buf, size_t len, unsigned long long ns);
+
+#endif /* LP_EXPO_H */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The pull endpoint (libmicrohttpd): /metrics, /, /-/healthy, /-/ready,
+ * /api/v1/series. Every request reads the collector's latest immutable model:
+ * no request touches the kernel or waits for a collection, and a collection
+ * never waits for a request.
+ */
+#ifndef LP_SERVER_H
+#define LP_SERVER_H
+
+#include <stddef.h>
+
+struct lp_server;
+struct lp_collector;
+struct lp_config;
+struct lp_webconfig;
+
+/* Start one listener per address; wc may be NULL (no TLS, no auth). */
+int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
+		     struct lp_collector *coll, const struct lp_webconfig *wc, char *err,
+		     size_t errlen);
+void lp_server__stop(struct lp_server *s);
+
+#endif
