@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,7 +108,8 @@ static int parse_objective(const char *s, double *obj)
 	}
 	if (*end || !(v > 0.0 && v < 1.0))
 		return -EINVAL;
-	*obj = v;
+	/* "99.9%" is 0.999, not 99.9 / 100 = 0.9990000000000001 */
+	*obj = round(v * 1e12) / 1e12;
 	return 0;
 }
 

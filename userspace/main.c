@@ -141,9 +141,10 @@ int main(int argc, char **argv)
 		snprintf(cgpath, sizeof(cgpath), "%s", mount);
 	}
 
+	/* a bad web config is a bad configuration: exit 2, naming the file */
 	if (cfg.web_config && lp_webconfig_load(cfg.web_config, &wc, err, sizeof(err))) {
 		fprintf(stderr, "latprobe: %s\n", err);
-		return 1;
+		return 2;
 	}
 
 	/* signals are read from a signalfd: block them before anything else */

@@ -16,6 +16,9 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -302,3 +305,108 @@ def median(xs):
     xs = sorted(xs)
     n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+class Prometheus:
+    """Debian's prometheus on a free port, scraping the given jobs every second.
+
+    jobs: list of (job_name, target "host:port", params dict or None, scheme)."""
+
+    def __init__(self, jobs, native_histograms=True, extra_files=()):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="lp-prometheus-")
+        lines = ["global: {scrape_interval: 1s, evaluation_interval: 1s}", "scrape_configs:"]
+        for name, target, params, scheme in jobs:
+            lines.append(f"  - job_name: {name}")
+            lines.append(f"    scheme: {scheme or 'http'}")
+            if params:
+                lines.append("    params: {" + ", ".join(f"{k}: [{v}]" for k, v in params.items())
+                             + "}")
+            lines.append(f"    static_configs: [{{targets: ['{target}']}}]")
+        self.conf = os.path.join(self.dir, "prometheus.yml")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.args = ["prometheus", f"--config.file={self.conf}",
+                     f"--storage.tsdb.path={self.dir}/data",
+                     f"--web.listen-address=127.0.0.1:{self.port}"]
+        if native_histograms:
+            self.args.append("--enable-feature=native-histograms")
+        self.proc = None
+
+    def __enter__(self):
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready",
+                                            timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"prometheus did not start: {open(self.log.name).read()[-2000:]}")
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def api(self, path, **params):
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}?" + urllib.parse.urlencode(params)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            doc = json.load(r)
+        if doc.get("status") != "success":
+            raise RuntimeError(f"prometheus: {doc}")
+        return doc["data"]
+
+    def query(self, expr):
+        return self.api("query", query=expr)["result"]
+
+    def value(self, expr):
+        """The single float value of an instant query (None if empty)."""
+        r = self.query(expr)
+        if not r:
+            return None
+        if len(r) != 1:
+            raise RuntimeError(f"{expr}: {len(r)} series")
+        return float(r[0]["value"][1])
+
+    def targets(self):
+        return self.api("targets")["activeTargets"]
+
+    def wait_scrapes(self, n=2, timeout=20):
+        """Wait until every target has been scraped n more times."""
+        def last():
+            return {t["scrapeUrl"]: t["lastScrape"] for t in self.targets()}
+        seen = last()
+        deadline = time.monotonic() + timeout
+        count = 0
+        while count < n and time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = last()
+            if all(now[k] != seen.get(k) for k in now):
+                count += 1
+                seen = now
+        if count < n:
+            raise RuntimeError("prometheus did not scrape in time")
+
+
+def http_get(url, headers=None, timeout=10, context=None):
+    """(status, headers, body bytes) of a GET; HTTP errors are returned, not raised."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()

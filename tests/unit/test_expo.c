@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Exposition writers (userspace/expo.c) over a fixed model: text 0.0.4 and
+ * OpenMetrics against golden files (tests/unit/golden/, regenerate with
+ * UPDATE_GOLDEN=1 and review the diff), protobuf decoded back with
+ * protobuf-c. Also the Accept / Accept-Encoding negotiation and --listen.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "expo.h"
+#include "lp_bucket.h"
+#include "lp_test.h"
+#include "prometheus.pb-c.h"
+
+#ifndef GOLDEN_DIR
+#define GOLDEN_DIR "tests/unit/golden"
+#endif
+
+static struct lp_config cfg;
+static struct lp_fine_table ft;
+static struct lp_model model;
+static struct lp_self self = { .start_time = 1700000000.5, .cpu_seconds = 1.25,
+			       .resident_bytes = 8388608, .virtual_bytes = 33554432,
+			       .open_fds = 9, .max_fds = 1024, .last_scrape_s = 0.00125,
+			       .scrapes = 7, .http_errors = 2, .max_series = 16384 };
+
+/* a snapshot holding the given latencies, as the kernel would have counted them */
+static struct lp_snap *snap_of(const __u64 *ns, int n)
+{
+	struct lp_value *v = calloc(1, lp_value_size(ft.schema));
+	struct lp_snap *s;
+	int i;
+
+	assert_non_null(v);
+	for (i = 0; i < n; i++) {
+		v->sum_ns += ns[i];
+		v->classic[lp_classic_slot(cfg.classic_ns, cfg.nclassic, ns[i])]++;
+		v->fine[lp_fine_slot(ft.bounds, ft.n, ft.zero_ns, ns[i])]++;
+	}
+	s = lp_snap_from_value(v, cfg.nclassic + 1, LP_FINE_SLOTS(ft.schema));
+	free(v);
+	return s;
+}
+
+static int setup(void **state)
+{
+	const char *argv[] = { "latprobe", "--slo", "name=post_250ms,method=POST,threshold=250ms,objective=99.9%",
+			       "-w", "1m", "-w", "5m" };
+	static const __u64 a[] = { 500, 120000, 130000, 2500000, 2500000, 9000000, 10000000,
+				   10000001, 300000000 };
+	static const __u64 b[] = { 40000000, 41000000 };
+	static const __u64 o[] = { 1000000 };
+	char err[256];
+	struct lp_series_view *v;
+	unsigned w, k;
+
+	(void)state;
+	lp_config_defaults(&cfg);
+	if (lp_cli_parse(&cfg, 7, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
+		return -1;
+	if (lp_fine_table_init(&ft, cfg.schema))
+		return -1;
+	model.cfg = &cfg;
+	model.ft = &ft;
+	model.refs = 1;
+	model.seq = 12;
+	model.wall = 1700000060.25;
+	model.collect_s = 0.0005;
+	model.read_errors = 1;
+	model.nseries = 3;
+	model.nseries_all = 3;
+	model.counters[LP_CNT_REQUESTS] = 12;
+	model.counters[LP_CNT_UNTIMED] = 3;
+	model.series = calloc(3, sizeof(*model.series));
+
+	v = &model.series[0];
+	v->key = (struct lp_key){ .cgroup_id = 42, .port = 8080, .status = 200,
+				  .side = LP_SIDE_SERVER, .method = LP_METHOD_GET, .family = 4 };
+	v->service = strdup("we\"ird\\svc\nname \xc3\xbc");
+	v->cgroup = strdup("/system.slice/x.service");
+	v->total = snap_of(a, 9);
+	v->created = 1700000001.5;
+	v->slo_applies[0] = true;
+	v->slo_good[0] = 7;
+	for (w = 0; w < cfg.nwindows; w++) {
+		v->win[w].window_ns = cfg.windows_ns[w];
+		for (k = 0; k < LP_NQUANTILES; k++)
+			v->win[w].q[k] = w ? NAN : 0.001 * (k + 1);
+		v->win[w].slo_good[0] = w ? 0 : 7;
+		v->win[w].slo_total[0] = w ? 0 : 9;
+	}
+
+	v = &model.series[1];
+	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
+				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6 };
+	v->service = strdup("curl");
+	v->cgroup = strdup(""); /* unresolvable: the id stands in */
+	v->total = snap_of(b, 2);
+	v->created = 1700000002;
+	v->slo_applies[1] = true;
+	v->slo_good[1] = 2;
+	for (w = 0; w < cfg.nwindows; w++) {
+		v->win[w].window_ns = cfg.windows_ns[w];
+		for (k = 0; k < LP_NQUANTILES; k++)
+			v->win[w].q[k] = 0.04;
+		v->win[w].slo_good[1] = 2;
+		v->win[w].slo_total[1] = 2;
+	}
+
+	v = &model.series[2];
+	v->key = (struct lp_key){ .flags = LP_KEY_OVERFLOW };
+	v->service = strdup("overflow");
+	v->cgroup = strdup("");
+	v->total = snap_of(o, 1);
+	for (w = 0; w < cfg.nwindows; w++)
+		for (k = 0; k < LP_NQUANTILES; k++)
+			v->win[w].q[k] = NAN;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < model.nseries; i++) {
+		free(model.series[i].service);
+		free(model.series[i].cgroup);
+		lp_snap_put(model.series[i].total);
+	}
+	free(model.series);
+	lp_fine_table_free(&ft);
+	return 0;
+}
+
+/* the output with the build's version replaced, so the golden file is stable */
+static char *normalized(const struct lp_buf *b)
+{
+	const char *ver = LATPROBE_VERSION, *p = b->data, *hit;
+	struct lp_buf out = { 0 };
+
+	while ((hit = strstr(p, ver))) {
+		lp_buf_add(&out, p, (size_t)(hit - p));
+		lp_buf_str(&out, "VERSION");
+		p = hit + strlen(ver);
+	}
+	lp_buf_str(&out, p);
+	return out.data;
+}
+
+static void golden(const char *name, const char *got)
+{
+	char path[256], *want;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, name);
+	if (getenv("UPDATE_GOLDEN")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		print_error("missing golden file %s (UPDATE_GOLDEN=1 writes it)\n", path);
+		fail();
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	want = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(want, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (strcmp(got, want)) {
+		size_t i = 0;
+
+		while (got[i] && got[i] == want[i])
+			i++;
+		print_error("%s differs at byte %zu:\n got: %.120s\nwant: %.120s\n", name, i, got + i,
+			    want + i);
+		free(want);
+		fail();
+	}
+	free(want);
+}
+
+static void test_text_exposition_matches_golden(void **state)
+{
+	struct lp_buf b = { 0 };
+	char *got;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, &model, &self, true), 0);
+	got = normalized(&b);
+	/* escaping: quote, backslash and newline in a label value; UTF-8 as is */
+	assert_non_null(strstr(got, "service_name=\"we\\\"ird\\\\svc\\nname \xc3\xbc\""));
+	/* +Inf equals _count, counts are integers */
+	assert_non_null(strstr(got, "le=\"+Inf\"} 9\n"));
+	assert_non_null(strstr(got, "cgroup=\"/system.slice/x.service\"} 9\n"));
+	/* the SLO thresholds are exact buckets; 10 ms is inclusive: 7 of 9 */
+	assert_non_null(strstr(got, "le=\"0.01\"} 7\n"));
+	assert_non_null(strstr(got, "le=\"0.25\"} 8\n"));
+	assert_non_null(strstr(got, "cgroup=\"id:77\""));
+	assert_null(strstr(got, "# EOF"));
+	golden("expo.txt", got);
+	free(got);
+	lp_buf_free(&b);
+}
+
+static void test_openmetrics_exposition_matches_golden(void **state)
+{
+	struct lp_buf b = { 0 };
+	char *got;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_OPENMETRICS, &model, &self, true), 0);
+	got = normalized(&b);
+	n = strlen(got);
+	assert_true(n > 6 && !strcmp(got + n - 6, "# EOF\n"));
+	assert_non_null(strstr(got, "# TYPE latprobe_requests_untimed counter\n"));
+	assert_non_null(strstr(got, "latprobe_requests_untimed_total 3\n"));
+	assert_non_null(strstr(got, "# TYPE latprobe_build info\n"));
+	assert_non_null(strstr(got, "# UNIT http_server_request_duration_seconds seconds\n"));
+	assert_non_null(strstr(got, "http_server_request_duration_seconds_created{"));
+	golden("expo.om", got);
+	free(got);
+	lp_buf_free(&b);
+}
+
+static Io__Prometheus__Client__MetricFamily *next_family(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t len = 0;
+	int shift = 0;
+	Io__Prometheus__Client__MetricFamily *mf;
+
+	if (*p >= end)
+		return NULL;
+	while (*p < end) {
+		uint8_t c = *(*p)++;
+
+		len |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+		if (!(c & 0x80))
+			break;
+	}
+	assert_true(*p + len <= end);
+	mf = io__prometheus__client__metric_family__unpack(NULL, len, *p);
+	assert_non_null(mf);
+	*p += len;
+	return mf;
+}
+
+static const char *label(const Io__Prometheus__Client__Metric *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_label; i++)
+		if (!strcmp(m->label[i]->name, name))
+			return m->label[i]->value;
+	return NULL;
+}
+
+static void test_protobuf_decodes_back_with_native_histogram(void **state)
+{
+	struct lp_buf b = { 0 };
+	const uint8_t *p, *end;
+	Io__Prometheus__Client__MetricFamily *mf;
+	bool seen_server = false, seen_summary = false, seen_counter = false;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, true), 0);
+	p = (const uint8_t *)b.data;
+	end = p + b.len;
+	while ((mf = next_family(&p, end))) {
+		assert_true(mf->n_metric > 0);
+		if (!strcmp(mf->name, "http_server_request_duration_seconds")) {
+			const Io__Prometheus__Client__Histogram *h = mf->metric[0]->histogram;
+			const struct lp_snap *sn = model.series[0].total;
+			size_t i, bk = 0;
+			int64_t cnt = 0;
+			int key = 0;
+			uint64_t total = h->zero_count;
+
+			seen_server = true;
+			assert_int_equal(mf->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM);
+			assert_string_equal(label(mf->metric[0], "service_name"),
+					    "we\"ird\\svc\nname \xc3\xbc");
+			assert_int_equal(h->sample_count, 9);
+			assert_close(h->sample_sum, 0.334250501, 1e-12);
+			/* classic buckets at the configured boundaries, cumulative */
+			assert_int_equal(h->n_bucket, cfg.nclassic);
+			assert_close(h->bucket[1]->upper_bound, 0.01, 0);
+			assert_int_equal(h->bucket[1]->cumulative_count, 7);
+			/* native: schema, zero bucket, and spans/deltas giving back every fine slot */
+			assert_int_equal(h->schema, 3);
+			assert_close(h->zero_threshold, exp2(-20), 0);
+			assert_int_equal(h->zero_count, 1); /* the 500 ns sample */
+			for (i = 0; i < h->n_positive_span; i++) {
+				uint32_t j;
+
+				/* the first offset is absolute, later ones count the gap */
+				key += h->positive_span[i]->offset;
+				for (j = 0; j < h->positive_span[i]->length; j++, key++) {
+					__u32 slot = (__u32)(key - LP_FINE_LOW_EXP * 8);
+
+					cnt += h->positive_delta[bk++];
+					total += (uint64_t)cnt;
+					assert_true(slot >= sn->fine_lo && slot < sn->fine_lo + sn->fine_n);
+					assert_int_equal((uint64_t)cnt, sn->fine[slot - sn->fine_lo]);
+				}
+			}
+			assert_int_equal(bk, h->n_positive_delta);
+			assert_int_equal(total, 9);
+		} else if (!strcmp(mf->name, "latprobe_http_request_duration_quantile_seconds")) {
+			seen_summary = true;
+			assert_int_equal(mf->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__SUMMARY);
+			/* 1m window: 4 quantiles; 5m: all NaN, left out */
+			assert_string_equal(label(mf->metric[0], "window"), "1m");
+			assert_int_equal(mf->metric[0]->summary->n_quantile, 4);
+			assert_close(mf->metric[0]->summary->quantile[2]->value, 0.003, 1e-15);
+			assert_string_equal(label(mf->metric[1], "window"), "5m");
+			assert_int_equal(mf->metric[1]->summary->n_quantile, 0);
+			assert_int_equal(mf->metric[1]->summary->sample_count, 9);
+		} else if (!strcmp(mf->name, "latprobe_requests_untimed_total")) {
+			seen_counter = true;
+			assert_int_equal(mf->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER);
+			assert_close(mf->metric[0]->counter->value, 3, 0);
+		}
+		io__prometheus__client__metric_family__free_unpacked(mf, NULL);
+	}
+	assert_true(seen_server && seen_summary && seen_counter);
+	lp_buf_free(&b);
+}
+
+static void test_protobuf_classic_only_has_no_native_buckets(void **state)
+{
+	struct lp_buf b = { 0 };
+	const uint8_t *p, *end;
+	Io__Prometheus__Client__MetricFamily *mf;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, false), 0);
+	p = (const uint8_t *)b.data;
+	end = p + b.len;
+	while ((mf = next_family(&p, end))) {
+		if (mf->type == IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM) {
+			assert_false(mf->metric[0]->histogram->has_schema);
+			assert_int_equal(mf->metric[0]->histogram->n_positive_span, 0);
+		}
+		io__prometheus__client__metric_family__free_unpacked(mf, NULL);
+	}
+	lp_buf_free(&b);
+}
+
+static void test_before_the_first_collection_only_self_metrics(void **state)
+{
+	struct lp_buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, NULL, &self, true), 0);
+	assert_null(strstr(b.data, "http_server"));
+	assert_non_null(strstr(b.data, "process_open_fds 9\n"));
+	assert_non_null(strstr(b.data, "latprobe_scrapes_total 7\n"));
+	lp_buf_free(&b);
+}
+
+static void test_accept_negotiation(void **state)
+{
+	(void)state;
+	assert_int_equal(lp_accept_format(NULL), LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format(""), LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format("*/*"), LP_FMT_TEXT);
+	/* what Prometheus 2.42 sends with native histograms enabled */
+	assert_int_equal(lp_accept_format("application/vnd.google.protobuf;proto=io.prometheus.client."
+					  "MetricFamily;encoding=delimited;q=0.7,text/plain;"
+					  "version=0.0.4;q=0.3,*/*;q=0.2"),
+			 LP_FMT_PROTOBUF);
+	/* and without */
+	assert_int_equal(lp_accept_format("application/openmetrics-text;version=1.0.0,application/"
+					  "openmetrics-text;version=0.0.1;q=0.75,text/plain;version="
+					  "0.0.4;q=0.5,*/*;q=0.1"),
+			 LP_FMT_OPENMETRICS);
+	assert_int_equal(lp_accept_format("text/plain;version=0.0.4;q=0.9, application/openmetrics-text;q=0.5"),
+			 LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format("application/openmetrics-text; version=2.0.0"), LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format("application/openmetrics-text;q=0"), LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format("application/vnd.google.protobuf"), LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format("application/openmetrics-text;q=abc"), LP_FMT_TEXT);
+	assert_int_equal(lp_accept_format(";;;,,,===;q"), LP_FMT_TEXT);
+	assert_true(lp_accept_gzip("gzip"));
+	assert_true(lp_accept_gzip("deflate, gzip;q=0.5"));
+	assert_true(lp_accept_gzip("*"));
+	assert_false(lp_accept_gzip("gzip;q=0"));
+	assert_false(lp_accept_gzip("br, deflate"));
+	assert_false(lp_accept_gzip(NULL));
+	assert_false(lp_accept_gzip("gzipx"));
+}
+
+static void test_listen_addresses(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char a[64];
+
+	(void)state;
+	assert_int_equal(lp_parse_listen(":18464", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6); /* all addresses, dual stack */
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 18464);
+	assert_int_equal(lp_parse_listen("127.0.0.1:9", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(lp_parse_listen("localhost:80", &ss, &len), 0);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
+	assert_string_equal(a, "127.0.0.1");
+	assert_int_equal(lp_parse_listen("[::1]:443", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(lp_parse_listen("[::1]443", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("::1:443", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("127.0.0.1", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("127.0.0.1:0", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("127.0.0.1:65536", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("example.com:80", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("[nonsense]:80", &ss, &len), -EINVAL);
+	assert_int_equal(lp_parse_listen("", &ss, &len), -EINVAL);
+}
+
+static void test_window_labels(void **state)
+{
+	char b[16];
+
+	(void)state;
+	lp_format_window(b, sizeof(b), 60000000000ULL);
+	assert_string_equal(b, "1m");
+	lp_format_window(b, sizeof(b), 300000000000ULL);
+	assert_string_equal(b, "5m");
+	lp_format_window(b, sizeof(b), 90000000000ULL);
+	assert_string_equal(b, "1m30s");
+	lp_format_window(b, sizeof(b), 3600000000000ULL);
+	assert_string_equal(b, "1h");
+	lp_format_window(b, sizeof(b), 5000000000ULL);
+	assert_string_equal(b, "5s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_exposition_matches_golden),
+		cmocka_unit_test(test_openmetrics_exposition_matches_golden),
+		cmocka_unit_test(test_protobuf_decodes_back_with_native_histogram),
+		cmocka_unit_test(test_protobuf_classic_only_has_no_native_buckets),
+		cmocka_unit_test(test_before_the_first_collection_only_self_metrics),
+		cmocka_unit_test(test_accept_negotiation),
+		cmocka_unit_test(test_listen_addresses),
+		cmocka_unit_test(test_window_labels),
+	};
+
+	return cmocka_run_group_tests_name("expo", tests, setup, teardown);
+}
