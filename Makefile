@@ -24,8 +24,7 @@ DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 WARN     := -Wall -Wextra -Werror
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
 CFLAGS   ?= -g -O2
-ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE \
-	-DLATPROBE_VERSION='"$(VERSION)"'
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE
 PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
 	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml) -lcrypt -lm -lpthread
@@ -54,7 +53,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
 SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
 
-.PHONY: all deps run test test-unit test-bpf test-e2e install uninstall clean help
+.PHONY: FORCE all deps run test test-unit test-bpf test-e2e install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -82,6 +81,11 @@ deps:
 $(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/san:
 	$(Q)mkdir -p $@
 
+# rewritten only when the version changes, so exactly its users are rebuilt
+$(OUTPUT)/version.h: FORCE | $(OUTPUT)
+	@v='#define LATPROBE_VERSION "$(VERSION)"'; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || echo "$$v" > $@
+
 $(BPF_OBJ): bpf/latprobe.bpf.c | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -103,7 +107,7 @@ $(OUTPUT)/san/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -I$(OUTPUT) -c $< -o $@
 
-$(OUTPUT)/%.o: userspace/%.c $(SKEL) $(PROTO_C) | $(OUTPUT)
+$(OUTPUT)/%.o: userspace/%.c $(SKEL) $(PROTO_C) $(OUTPUT)/version.h | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -115,7 +119,7 @@ run: deps latprobe
 	./latprobe $(ARGS)
 
 # --- tests ----------------------------------------------------------------
-$(OUTPUT)/san/%.o: userspace/%.c $(SKEL) $(PROTO_C) | $(OUTPUT)/san
+$(OUTPUT)/san/%.o: userspace/%.c $(SKEL) $(PROTO_C) $(OUTPUT)/version.h | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 

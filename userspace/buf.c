@@ -86,7 +86,11 @@ void lp_buf_double(struct lp_buf *b, double v)
 		return;
 	}
 	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		lp_buf_printf(b, "%.0f", v);
+		if (v < 0) {
+			lp_buf_add(b, "-", 1);
+			v = -v;
+		}
+		lp_buf_u64(b, (unsigned long long)v);
 		return;
 	}
 	snprintf(s, sizeof(s), "%.15g", v);
@@ -97,5 +101,11 @@ void lp_buf_double(struct lp_buf *b, double v)
 
 void lp_buf_u64(struct lp_buf *b, unsigned long long v)
 {
-	lp_buf_printf(b, "%llu", v);
+	char s[24], *p = s + sizeof(s);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	lp_buf_add(b, p, (size_t)(s + sizeof(s) - p));
 }

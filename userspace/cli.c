@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "cli.h"
+#include "version.h"
 #include "hist.h"
 
 const double lp_quantiles[LP_NQUANTILES] = { 0.5, 0.9, 0.99, 0.999 };

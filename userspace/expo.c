@@ -18,6 +18,7 @@
 #include "expo.h"
 #include "cli.h"
 #include "report.h"
+#include "version.h"
 #include "prometheus.pb-c.h"
 
 /* ---------------------------------------------------------------- negotiation */
@@ -220,6 +221,9 @@ struct sink {
 	const struct family *fam;
 	bool header_done;
 	bool native;
+	/* text: the label set being written, and the le values of the classic buckets */
+	struct lp_buf scratch;
+	char le[LP_CLASSIC_MAX][24];
 	/* protobuf */
 	Io__Prometheus__Client__Metric **metrics;
 	size_t nmetrics, capmetrics;
@@ -240,18 +244,20 @@ static bool is_om(const struct sink *s);
 
 static void text_escaped(struct lp_buf *b, const char *v, bool quote)
 {
-	const char *p;
+	const char *p = v, *run = v;
 
-	for (p = v; *p; p++) {
-		if (*p == '\\')
-			lp_buf_str(b, "\\\\");
-		else if (*p == '\n')
-			lp_buf_str(b, "\\n");
-		else if (quote && *p == '"')
-			lp_buf_str(b, "\\\"");
-		else
-			lp_buf_add(b, p, 1);
+	/* copy runs of ordinary bytes at once; escape the rest */
+	for (; *p; p++) {
+		const char *esc = *p == '\\' ? "\\\\" : *p == '\n' ? "\\n" :
+				  (quote && *p == '"') ? "\\\"" : NULL;
+
+		if (!esc)
+			continue;
+		lp_buf_add(b, run, (size_t)(p - run));
+		lp_buf_add(b, esc, 2);
+		run = p + 1;
 	}
+	lp_buf_add(b, run, (size_t)(p - run));
 }
 
 static void text_header(struct sink *s)
@@ -281,89 +287,116 @@ static void text_header(struct sink *s)
 		lp_buf_printf(s->b, "# UNIT %s %s\n", name, f->unit);
 }
 
-static void text_labels(struct lp_buf *b, const struct label *l, int nl, const char *le)
+/* the label set without braces: a="x",b="y" */
+static void text_label_set(struct lp_buf *b, const struct label *l, int nl)
 {
 	int i;
 
-	if (!nl && !le)
-		return;
-	lp_buf_str(b, "{");
 	for (i = 0; i < nl; i++) {
-		lp_buf_printf(b, "%s%s=\"", i ? "," : "", l[i].name);
+		if (i)
+			lp_buf_add(b, ",", 1);
+		lp_buf_str(b, l[i].name);
+		lp_buf_add(b, "=\"", 2);
 		text_escaped(b, l[i].value, true);
-		lp_buf_str(b, "\"");
+		lp_buf_add(b, "\"", 1);
 	}
-	if (le)
-		lp_buf_printf(b, "%sle=\"%s\"", nl ? "," : "", le);
-	lp_buf_str(b, "}");
 }
 
-static void text_line(struct sink *s, const char *suffix, const struct label *l, int nl,
+/*
+ * name+suffix{labels[,le="le"]} value: labels is the label set rendered
+ * once per series (the same for every bucket line of a histogram)
+ */
+static void text_line(struct sink *s, const char *suffix, const struct lp_buf *labels,
 		      const char *le, double v, bool integer, unsigned long long iv)
 {
-	lp_buf_printf(s->b, "%s%s", s->fam->name, suffix);
-	text_labels(s->b, l, nl, le);
-	lp_buf_str(s->b, " ");
+	struct lp_buf *b = s->b;
+
+	lp_buf_str(b, s->fam->name);
+	lp_buf_str(b, suffix);
+	if (labels->len || le) {
+		lp_buf_add(b, "{", 1);
+		lp_buf_add(b, labels->data, labels->len);
+		if (le) {
+			if (labels->len)
+				lp_buf_add(b, ",", 1);
+			lp_buf_add(b, "le=\"", 4);
+			lp_buf_str(b, le);
+			lp_buf_add(b, "\"", 1);
+		}
+		lp_buf_add(b, "}", 1);
+	}
+	lp_buf_add(b, " ", 1);
 	if (integer)
-		lp_buf_u64(s->b, iv);
+		lp_buf_u64(b, iv);
 	else
-		lp_buf_double(s->b, v);
-	lp_buf_str(s->b, "\n");
+		lp_buf_double(b, v);
+	lp_buf_add(b, "\n", 1);
+}
+
+/* render a label set into the sink's scratch buffer */
+static const struct lp_buf *labels_of(struct sink *s, const struct label *l, int nl)
+{
+	s->scratch.len = 0;
+	if (s->scratch.data)
+		s->scratch.data[0] = '\0';
+	text_label_set(&s->scratch, l, nl);
+	return &s->scratch;
 }
 
 static void text_sample(struct sink *s, const struct label *l, int nl, double v, double created)
 {
-	bool om = is_om(s);
+	const struct lp_buf *ls = labels_of(s, l, nl);
 
 	text_header(s);
 	if (s->fam->type == F_COUNTER) {
-		text_line(s, "_total", l, nl, NULL, v, false, 0);
-		if (om && created > 0)
-			text_line(s, "_created", l, nl, NULL, created, false, 0);
+		text_line(s, "_total", ls, NULL, v, false, 0);
+		if (is_om(s) && created > 0)
+			text_line(s, "_created", ls, NULL, created, false, 0);
 	} else {
-		text_line(s, "", l, nl, NULL, v, false, 0);
+		text_line(s, "", ls, NULL, v, false, 0);
 	}
 }
 
 static void text_histogram(struct sink *s, const struct label *l, int nl, const struct hist *h)
 {
 	const struct lp_config *cfg = h->cfg;
+	const struct lp_buf *ls = labels_of(s, l, nl);
 	unsigned long long cum = 0;
-	char le[32];
 	unsigned i;
 
 	text_header(s);
 	for (i = 0; i <= cfg->nclassic; i++) {
 		cum += h->snap->classic[i];
-		if (i < cfg->nclassic)
-			lp_format_seconds(le, sizeof(le), cfg->classic_ns[i]);
-		else
-			strcpy(le, "+Inf");
-		text_line(s, "_bucket", l, nl, le, 0, true, cum);
+		text_line(s, "_bucket", ls, i < cfg->nclassic ? s->le[i] : "+Inf", 0, true, cum);
 	}
-	text_line(s, "_sum", l, nl, NULL, (double)h->snap->sum_ns / 1e9, false, 0);
-	text_line(s, "_count", l, nl, NULL, 0, true, cum);
+	text_line(s, "_sum", ls, NULL, (double)h->snap->sum_ns / 1e9, false, 0);
+	text_line(s, "_count", ls, NULL, 0, true, cum);
 	if (is_om(s) && h->created > 0)
-		text_line(s, "_created", l, nl, NULL, h->created, false, 0);
+		text_line(s, "_created", ls, NULL, h->created, false, 0);
 }
 
 static void text_summary(struct sink *s, const struct label *l, int nl, const struct summ *sm)
 {
-	struct label ql[MAX_LABELS + 1];
+	const struct lp_buf *ls;
+	size_t base;
 	unsigned i;
 
 	text_header(s);
-	memcpy(ql, l, sizeof(*l) * (size_t)nl);
+	ls = labels_of(s, l, nl);
+	base = s->scratch.len;
 	for (i = 0; i < sm->n; i++) {
 		if (isnan(sm->values[i]))
 			continue;
-		ql[nl] = (struct label){ "quantile", sm->qnames[i] };
-		text_line(s, "", ql, nl + 1, NULL, sm->values[i], false, 0);
+		/* the series' labels plus quantile="q" */
+		s->scratch.len = base;
+		lp_buf_printf(&s->scratch, "%squantile=\"%s\"", base ? "," : "", sm->qnames[i]);
+		text_line(s, "", ls, NULL, sm->values[i], false, 0);
 	}
-	text_line(s, "_sum", l, nl, NULL, sm->sum, false, 0);
-	text_line(s, "_count", l, nl, NULL, 0, true, sm->count);
+	s->scratch.len = base;
+	text_line(s, "_sum", ls, NULL, sm->sum, false, 0);
+	text_line(s, "_count", ls, NULL, 0, true, sm->count);
 	if (is_om(s) && sm->created > 0)
-		text_line(s, "_created", l, nl, NULL, sm->created, false, 0);
+		text_line(s, "_created", ls, NULL, sm->created, false, 0);
 }
 
 static void text_end_family(struct sink *s)
@@ -1011,7 +1044,14 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 	s.ops = f == LP_FMT_PROTOBUF ? &pb_ops : f == LP_FMT_OPENMETRICS ? &om_ops : &text_ops;
 	s.b = b;
 	s.native = native;
+	if (m) {
+		unsigned i;
+
+		for (i = 0; i < m->cfg->nclassic; i++)
+			lp_format_seconds(s.le[i], sizeof(s.le[i]), m->cfg->classic_ns[i]);
+	}
 	emit_model(&s, m, self);
+	lp_buf_free(&s.scratch);
 	if (s.err)
 		return s.err;
 	return lp_buf_ok(b) ? 0 : -ENOMEM;

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "report.h"
+#include "version.h"
 
 const char *const lp_counter_names[LP_CNT_MAX] = {
 	[LP_CNT_REQUESTS] = "requests",
