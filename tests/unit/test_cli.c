@@ -27,7 +27,12 @@ static void test_defaults_answer_the_get_10ms_question(void **state)
 	(void)state;
 	assert_int_equal(parse(&cfg, 1, argv), LP_CLI_RUN);
 	assert_int_equal(cfg.interval_ns, 5000000000ULL);
+	assert_int_equal(cfg.nwindows, 2);
 	assert_int_equal(cfg.windows_ns[0], 60000000000ULL);
+	assert_int_equal(cfg.windows_ns[1], 300000000000ULL);
+	/* the endpoint listens on :18464, all addresses */
+	assert_int_equal(cfg.nlisten, 1);
+	assert_int_equal(cfg.listen[0].ss_family, AF_INET6);
 	assert_int_equal(cfg.schema, 3);
 	assert_int_equal(cfg.nslos, 1);
 	assert_string_equal(cfg.slos[0].name, "get_10ms");
@@ -87,6 +92,8 @@ static void test_buckets_and_no_default_slo(void **state)
 	assert_int_equal(cfg.windows_ns[1], 300000000000ULL);
 	assert_int_equal(cfg.interval_ns, 1000000000ULL);
 	assert_int_equal(cfg.duration_ns, 30000000000ULL);
+	/* a --duration run does not listen unless asked */
+	assert_int_equal(cfg.nlisten, 0);
 }
 
 /* every flag, with a bad value: usage error, and the message names flag and value */
@@ -125,6 +132,12 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--duration", "0", "--duration: '0'" },
 		{ "--duration", "-5s", "--duration: '-5s'" },
 		{ "--cgroup", "", "--cgroup: empty" },
+		{ "--listen", "18464", "--listen: '18464'" },
+		{ "--listen", "0.0.0.0:99999", "--listen: '0.0.0.0:99999'" },
+		{ "--listen", "[::1:80", "--listen: '[::1:80'" },
+		{ "--listen", "host.example:80", "--listen: 'host.example:80'" },
+		{ "--listen", "[::1]:18464", "" }, /* valid */
+		{ "--web-config", "", "--web-config: empty" },
 	};
 	size_t i;
 
@@ -152,7 +165,9 @@ static void test_unknown_flags_missing_values_and_stray_arguments(void **state)
 	const char *a2[] = { "latprobe", "--port" };
 	const char *a3[] = { "latprobe", "extra" };
 	const char *a4[] = { "latprobe", "-x" };
-	const char *a5[] = { "latprobe", "--interval", "2m" }; /* longer than the 60 s window */
+	const char *a5[] = { "latprobe", "--interval", "2m" }; /* longer than the 1m window */
+	const char *a6[] = { "latprobe", "--listen", "none", "--listen", ":80" };
+	const char *a7[] = { "latprobe", "--listen", "none", "--web-config", "/w.yml" };
 	struct lp_config cfg;
 
 	(void)state;
@@ -166,6 +181,10 @@ static void test_unknown_flags_missing_values_and_stray_arguments(void **state)
 	assert_non_null(strstr(err, "-x"));
 	assert_int_equal(parse(&cfg, 3, a5), LP_CLI_EXIT_USAGE);
 	assert_non_null(strstr(err, "--interval"));
+	assert_int_equal(parse(&cfg, 5, a6), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "'none' and an address"));
+	assert_int_equal(parse(&cfg, 5, a7), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "--web-config: no endpoint"));
 }
 
 static void test_too_many_slos_or_boundaries(void **state)
