@@ -16,7 +16,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-lin
 # Debian packages the build, the agent and the tests need (make deps).
 DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libjson-c-dev libcmocka-dev libclang-rt-14-dev libmicrohttpd-dev libprotobuf-c-dev \
-	protobuf-c-compiler libyaml-dev libcrypt-dev
+	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
 	apache2-utils
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
@@ -25,9 +25,9 @@ WARN     := -Wall -Wextra -Werror
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
 CFLAGS   ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE
-PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib
+PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
-	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml) -lcrypt -lm -lpthread
+	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap) -lcrypt -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
@@ -131,7 +131,12 @@ $(OUTPUT)/tests/bpf_test_run: tests/bpf/test_bpf.c $(SKEL) $(SAN_OBJS) | $(OUTPU
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $< $(SAN_OBJS) -lcmocka $(LIBS) -o $@
 
-test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run
+# someone else's cgroup program, for the coexistence test
+$(OUTPUT)/tests/other.bpf.o: tests/bpf/other.bpf.c | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o
 	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)" --bpf $(OUTPUT)/tests/bpf_test_run \
 		--e2e tests/e2e --binary ./latprobe $(TESTARGS)
 
@@ -141,7 +146,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(OUTPUT)/tests/bpf_test_run
 	$(Q)$(PYTHON) tests/run_tests.py --bpf $(OUTPUT)/tests/bpf_test_run
 
-test-e2e: latprobe
+test-e2e: latprobe $(OUTPUT)/tests/other.bpf.o
 	$(Q)$(PYTHON) tests/run_tests.py --e2e tests/e2e --binary ./latprobe $(TESTARGS)
 
 # --- install --------------------------------------------------------------

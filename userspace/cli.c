@@ -315,6 +315,8 @@ const char *lp_cli_usage(void)
 	       "                          or with --duration one document at the end\n"
 	       "      --hist              add a log2 histogram per series to the table\n"
 	       "  -q, --quiet             no table (for a daemon: the endpoint is the output)\n"
+	       "      --user NAME         switch to this user once attached (capabilities are\n"
+	       "                          dropped in any case; see the README)\n"
 	       "  -v, --verbose           libbpf and debug messages on stderr\n"
 	       "  -h, --help              this text\n"
 	       "  -V, --version           print the version\n"
@@ -332,6 +334,7 @@ enum {
 	OPT_NO_DEFAULT_SLO,
 	OPT_HIST,
 	OPT_WEB_CONFIG,
+	OPT_USER,
 };
 
 static const struct option long_opts[] = {
@@ -352,6 +355,7 @@ static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -548,6 +552,13 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case 'q':
 			cfg->quiet = true;
+			break;
+		case OPT_USER:
+			if (!*optarg) {
+				errf(err, errlen, "--user: empty name");
+				return LP_CLI_EXIT_USAGE;
+			}
+			cfg->user = optarg;
 			break;
 		case 'v':
 			cfg->verbose = true;

@@ -61,6 +61,7 @@ struct lp_config {
 	socklen_t listen_len[LP_MAX_LISTEN];
 	unsigned nlisten;
 	const char *web_config;
+	const char *user; /* --user: switch to this user after attaching */
 	bool json;
 	bool hist;
 	bool quiet;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
@@ -21,6 +22,7 @@
 #include "hist.h"
 #include "labels.h"
 #include "probe.h"
+#include "privs.h"
 #include "report.h"
 #include "server.h"
 #include "webconfig.h"
@@ -81,6 +83,23 @@ static int source_counters(void *ctx, __u64 out[LP_CNT_MAX])
 	return lp_probe__counters(ctx, out);
 }
 
+static bool maps_readable(void *ctx)
+{
+	__u64 c[LP_CNT_MAX];
+
+	return lp_probe__counters(ctx, c) == 0;
+}
+
+static bool low_port(const struct lp_config *cfg)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		if (ntohs(((const struct sockaddr_in *)&cfg->listen[i])->sin_port) < 1024)
+			return true;
+	return false;
+}
+
 static int report(const struct lp_config *cfg, struct lp_collector *coll)
 {
 	struct lp_model *m = lp_collector__model(coll);
@@ -104,9 +123,10 @@ int main(int argc, char **argv)
 	struct lp_probe *probe = NULL;
 	struct lp_server *server = NULL;
 	struct lp_webconfig wc = { 0 };
+	struct lp_user user;
 	struct lp_source src;
 	struct lp_config cfg;
-	char err[512], mount[4096], cgpath[4096];
+	char err[512], mount[4096], cgpath[4096], kept[160];
 	struct itimerspec its = { 0 };
 	struct pollfd pfd[2];
 	int tfd = -1, sfd = -1, r, exit_code = 1, e;
@@ -141,6 +161,10 @@ int main(int argc, char **argv)
 		snprintf(cgpath, sizeof(cgpath), "%s", mount);
 	}
 
+	if (cfg.user && lp_user_lookup(cfg.user, &user)) {
+		fprintf(stderr, "latprobe: --user: no such user '%s'\n", cfg.user);
+		return 2;
+	}
 	/* a bad web config is a bad configuration: exit 2, naming the file */
 	if (cfg.web_config && lp_webconfig_load(cfg.web_config, &wc, err, sizeof(err))) {
 		fprintf(stderr, "latprobe: %s\n", err);
@@ -168,7 +192,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	libbpf_log_len = 0;
+	/* attached: from here on the agent only reads (before any thread starts) */
+	e = lp_privs_drop(cfg.user ? &user : NULL, low_port(&cfg), maps_readable, probe, kept,
+			  sizeof(kept), err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		goto out;
+	}
 	start = mono_ns();
+	fprintf(stderr, "latprobe: dropped privileges%s%s; capabilities kept: %s\n",
+		cfg.user ? ", now user " : "", cfg.user ? cfg.user : "", kept);
 	fprintf(stderr,
 		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "
 		"%u SLOs)\n",

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Least privilege: once the programs are attached, the agent only reads its
+ * maps. Drop every capability (and the bounding set), optionally switch to an
+ * unprivileged user, and keep CAP_BPF only if this kernel needs it to read a
+ * map through an fd the agent already holds (kernel.unprivileged_bpf_disabled).
+ */
+#ifndef LP_PRIVS_H
+#define LP_PRIVS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct lp_user {
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+};
+
+/* Look up --user NAME; -ENOENT if there is no such user. */
+int lp_user_lookup(const char *name, struct lp_user *u);
+
+/*
+ * Drop privileges in the calling thread (call it before starting threads).
+ * can_read() says whether the maps can still be read. keep_bind: keep
+ * CAP_NET_BIND_SERVICE (a --listen port below 1024). *kept names what stayed.
+ */
+int lp_privs_drop(const struct lp_user *user, bool keep_bind, bool (*can_read)(void *ctx),
+		  void *ctx, char *kept, size_t keptlen, char *err, size_t errlen);
+
+#endif
