@@ -367,18 +367,49 @@ static const char *listener_name(struct lp_labels *l, __u16 port)
 		}
 		e = &l->ports[l->nports++];
 		e->port = port;
+		e->name[0] = '\0';
 	}
 	e->when = now;
-	e->name[0] = '\0';
-	for (i = 0; i < 2 && !e->name[0]; i++) {
+	for (i = 0; i < 2; i++) {
 		char *text = slurp(tables[i]);
 		unsigned long inode = text ? lp_listen_inode(text, port) : 0;
+		char name[sizeof(e->name)];
 
 		free(text);
-		if (inode && inode_owner(inode, e->name, sizeof(e->name)))
-			e->name[0] = '\0';
+		/*
+		 * Without privileges a refresh may fail (the owner has capabilities
+		 * we dropped): a name found before is still the best answer.
+		 */
+		if (inode && inode_owner(inode, name, sizeof(name)) == 0) {
+			memcpy(e->name, name, sizeof(name));
+			break;
+		}
 	}
 	return e->name[0] ? e->name : NULL;
+}
+
+void lp_labels__prime(struct lp_labels *l)
+{
+	static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	size_t i;
+
+	cg_scan(l);
+	for (i = 0; i < 2; i++) {
+		char *text = slurp(tables[i]), *line;
+
+		for (line = text; line && *line;) {
+			unsigned int lport, state;
+
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &state) ==
+				    2 &&
+			    state == 0x0A)
+				listener_name(l, (__u16)lport);
+			line = strchr(line, '\n');
+			if (line)
+				line++;
+		}
+		free(text);
+	}
 }
 
 const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key)

@@ -16,6 +16,11 @@ struct lp_labels;
 /* mount: the cgroup v2 mount point whose tree the ids refer to */
 struct lp_labels *lp_labels__new(const char *mount);
 void lp_labels__free(struct lp_labels *l);
+/*
+ * Resolve the cgroup tree and the process of every listening socket now,
+ * while the agent still has the privilege to look into other processes.
+ */
+void lp_labels__prime(struct lp_labels *l);
 /* "/system.slice/nginx.service" ("/" for the root); NULL if unknown. Valid until the next call. */
 const char *lp_labels__cgroup(struct lp_labels *l, __u64 cgroup_id);
 /* a readable service name for the series; never NULL */

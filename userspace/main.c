@@ -192,6 +192,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	libbpf_log_len = 0;
+	/* name the services listening now, while /proc of other processes is readable */
+	labels = lp_labels__new(mount);
+	if (labels)
+		lp_labels__prime(labels);
 	/* attached: from here on the agent only reads (before any thread starts) */
 	e = lp_privs_drop(cfg.user ? &user : NULL, low_port(&cfg), maps_readable, probe, kept,
 			  sizeof(kept), err, sizeof(err));
@@ -207,7 +211,6 @@ int main(int argc, char **argv)
 		"%u SLOs)\n",
 		cgpath, cfg.schema, cfg.nclassic, cfg.nslos);
 
-	labels = lp_labels__new(mount);
 	src = (struct lp_source){ .read = source_read, .counters = source_counters,
 				  .ctx = probe, .nfine = lp_probe__nfine(probe) };
 	coll = lp_collector__new(&cfg, &ft, &src, labels, start);

@@ -116,23 +116,25 @@ class Agent:
     def start(self, timeout=15.0):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
+        # raw reads: a buffered readline could hold lines select() no longer sees
+        fd = self.proc.stderr.fileno()
+        buf = b""
         deadline = time.monotonic() + timeout
-        line = ""
         while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stderr], [], [], 0.2)
+            r, _, _ = select.select([fd], [], [], 0.2)
             if r:
-                line = self.proc.stderr.readline()
-                self.stderr += line
-                if "attached" in line:
-                    return self
-                if not line and self.proc.poll() is not None:
+                chunk = os.read(fd, 65536)
+                if not chunk:
                     break
+                buf += chunk
+                self.stderr = buf.decode(errors="replace")
+                if b"attached" in buf:
+                    return self
             elif self.proc.poll() is not None:
                 break
-        out, err = self.proc.communicate(timeout=5) if self.proc.poll() is not None else ("", "")
         self.kill()
         raise RuntimeError(f"latprobe did not attach: rc={self.proc.returncode} "
-                           f"stderr={self.stderr + (err or '')!r}")
+                           f"stderr={self.stderr!r}")
 
     def stop(self, sig=signal.SIGINT, timeout=20.0):
         """Stop the agent and return its JSON document."""
