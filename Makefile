@@ -53,7 +53,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
 SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
 
-.PHONY: FORCE all deps run test test-unit test-bpf test-e2e install uninstall clean help
+.PHONY: FORCE all deps run test fuzz fuzz-build test-unit test-bpf test-e2e install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -62,7 +62,8 @@ help:
 	@echo 'make            build ./latprobe'
 	@echo 'make deps       install the Debian packages the build and tests need (apt)'
 	@echo 'sudo make run   deps + build + run the agent with its defaults'
-	@echo 'sudo make test  deps + build + every test (unit, BPF, end to end)'
+	@echo 'sudo make test  deps + build + every test (unit, fuzz briefly, BPF, end to end)'
+	@echo 'make fuzz       run every fuzzer for FUZZ_TIME seconds (default 60)'
 	@echo 'make install    install under $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 	@echo 'V=1             show full commands'
 
@@ -136,9 +137,9 @@ $(OUTPUT)/tests/other.bpf.o: tests/bpf/other.bpf.c | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o
+test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o $(FUZZ_BINS)
 	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)" --bpf $(OUTPUT)/tests/bpf_test_run \
-		--e2e tests/e2e --binary ./latprobe $(TESTARGS)
+		--fuzz "$(FUZZ_BINS)" --e2e tests/e2e --binary ./latprobe $(TESTARGS)
 
 test-unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)"
@@ -148,6 +149,43 @@ test-bpf: $(OUTPUT)/tests/bpf_test_run
 
 test-e2e: latprobe $(OUTPUT)/tests/other.bpf.o
 	$(Q)$(PYTHON) tests/run_tests.py --e2e tests/e2e --binary ./latprobe $(TESTARGS)
+
+# --- fuzzing (libFuzzer, clang, ASan + UBSan) --------------------------------
+FUZZ_TARGETS := classify parsers webconfig
+FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_OBJS    := $(patsubst userspace/%.c,$(OUTPUT)/fuzz/%.o,$(LIB_SRCS)) $(OUTPUT)/fuzz/prometheus.pb-c.o
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TIME    ?= 60
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/%.o: userspace/%.c $(SKEL) $(PROTO_C) $(OUTPUT)/version.h | $(OUTPUT)/fuzz
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(OUTPUT)/fuzz/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/fuzz
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -I$(OUTPUT) -fsanitize=address,undefined,fuzzer-no-link -c $< -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LIBS) -o $@
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_TIME=seconds per target]: new inputs go to .output/fuzz/corpus-*
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$t; \
+		echo "== fuzz_$$t for $(FUZZ_TIME)s"; \
+		$(OUTPUT)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(OUTPUT)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' || exit 1; \
+	done
 
 # --- install --------------------------------------------------------------
 install: latprobe
@@ -159,4 +197,4 @@ uninstall:
 clean:
 	rm -rf $(OUTPUT) latprobe
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/san/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/san/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/*.d)

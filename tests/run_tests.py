@@ -43,6 +43,30 @@ def run_cmocka(path):
         sys.stdout.write("".join("    | " + l + "\n" for l in out.splitlines()[-60:]))
 
 
+def run_fuzzer(path, seconds):
+    """Run a libFuzzer target on its committed seed corpus for a bounded time."""
+    import shutil
+    import tempfile
+    name = os.path.basename(path)
+    seeds = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz", "corpus",
+                         name.replace("fuzz_", ""))
+    work = tempfile.mkdtemp(prefix="lp-fuzz-")
+    t0 = time.monotonic()
+    r = subprocess.run([path, f"-max_total_time={seconds}", "-print_final_stats=1", work, seeds],
+                       capture_output=True, text=True)
+    shutil.rmtree(work, ignore_errors=True)
+    out = r.stdout + r.stderr
+    m = re.search(r"stat::number_of_executed_units:\s+(\d+)", out)
+    runs = int(m.group(1)) if m else 0
+    ok = r.returncode == 0 and runs > 0
+    totals["passed" if ok else "failed"] += 1
+    print(f"  {name:<22} {runs:>9} executions ({time.monotonic() - t0:.0f}s) "
+          f"{'ok' if ok else 'FAILED'}")
+    if not ok:
+        failures.append(name)
+        sys.stdout.write("".join("    | " + l + "\n" for l in out.splitlines()[-40:]))
+
+
 def run_e2e(directory, binary):
     os.environ["LATPROBE"] = os.path.abspath(binary)
     sys.path.insert(0, os.path.abspath(directory))
@@ -66,6 +90,9 @@ def main():
     ap.add_argument("--unit", default="")
     ap.add_argument("--bpf", default="")
     ap.add_argument("--e2e", default="")
+    ap.add_argument("--fuzz", default="")
+    ap.add_argument("--fuzz-time", type=int,
+                    default=int(os.environ.get("LATPROBE_FUZZ_SECONDS", "20")))
     ap.add_argument("--binary", default="./latprobe")
     a = ap.parse_args()
 
@@ -82,6 +109,10 @@ def main():
         print("== unit tests (ASan/UBSan)")
         for path in a.unit.split():
             run_cmocka(path)
+    if a.fuzz:
+        print(f"== fuzzers, {a.fuzz_time}s each from the committed seeds (make fuzz runs longer)")
+        for path in a.fuzz.split():
+            run_fuzzer(path, a.fuzz_time)
     if a.bpf:
         print("== BPF_PROG_TEST_RUN tests of the real object")
         if root:

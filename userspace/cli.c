@@ -423,7 +423,11 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 
 	if (err && errlen)
 		err[0] = '\0';
-	optind = 1;
+	/*
+	 * 0, not 1: glibc then also forgets its position inside a group of short
+	 * options of a previous argv (found by the fuzzer: a use after free).
+	 */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:l:jqvhV", long_opts, NULL)) != -1) {
 		switch (c) {
