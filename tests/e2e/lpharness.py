@@ -177,8 +177,9 @@ def count(doc, **match):
 class Nginx:
     """nginx on a free port (127.0.0.1 and ::1), serving a 4 KB file and index.html."""
 
-    def __init__(self, keepalive=True, port=None):
+    def __init__(self, keepalive=True, port=None, prefix=(), worker_connections=4096):
         self.port = port or free_port()
+        self.prefix = list(prefix)
         self.dir = tempfile.mkdtemp(prefix="lp-nginx-")
         with open(os.path.join(self.dir, "4k.bin"), "wb") as f:
             f.write(os.urandom(4096))
@@ -189,12 +190,14 @@ class Nginx:
         conf = f"""
 daemon off; worker_processes 1; pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile {worker_connections * 2 + 100};
+events {{ worker_connections {worker_connections}; }}
 http {{
   access_log off; {ka}
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
   fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}; listen [::1]:{self.port}; root {self.dir}; }}
+  server {{ listen 127.0.0.1:{self.port}; listen [::1]:{self.port}; root {self.dir};
+    location = /204 {{ return 204; }} }}
 }}
 """
         self.conf = os.path.join(self.dir, "nginx.conf")
@@ -203,7 +206,7 @@ http {{
         self.proc = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen(["nginx", "-c", self.conf, "-p", self.dir],
+        self.proc = subprocess.Popen([*self.prefix, "nginx", "-c", self.conf, "-p", self.dir],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
         return self
@@ -221,6 +224,36 @@ http {{
     def url(self, path="/", v6=False):
         host = "[::1]" if v6 else "127.0.0.1"
         return f"http://{host}:{self.port}{path}"
+
+
+class RawServer:
+    """tests/e2e/raw_server.py: a scripted HTTP server (or a raw echo server)."""
+
+    def __init__(self, prefix=(), echo=False):
+        self.port = free_port()
+        self.cmd = [*prefix, PYTHON, os.path.join(HERE, "raw_server.py"), str(self.port)]
+        if echo:
+            self.cmd.append("echo")
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 class PyServer:

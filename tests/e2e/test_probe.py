@@ -10,7 +10,7 @@ import time
 import unittest
 
 from lpharness import (Agent, Nginx, PyServer, TestCgroup, BINARY, PYTHON, HERE, count, curl,
-                       median, series, wrk, require_root)
+                       free_port, http_get, median, series, wrk, require_root)
 
 
 class NginxCounts(unittest.TestCase):
@@ -126,11 +126,21 @@ class Accounting(unittest.TestCase):
 
     def test_a_full_map_folds_into_the_overflow_series_and_loses_nothing(self):
         statuses = list(range(400, 460))  # 60 series (all with bodies), the map holds 16
+        port = free_port()
         with TestCgroup("overflow") as cg, PyServer(prefix=cg.prefix) as srv, \
-                Agent("--cgroup", "/" + cg.name, "--max-series", "16") as agent:
+                Agent("--cgroup", "/" + cg.name, "--max-series", "16", "-i", "1s",
+                      "--listen", f"127.0.0.1:{port}") as agent:
             urls = [srv.url(f"/?status={s}") for s in statuses for _ in range(2)]
             self.assertEqual(sorted(curl(*urls, prefix=cg.prefix)), sorted(statuses * 2))
+            time.sleep(1.2)
+            # scrapes stay fast with the map full
+            t0 = time.monotonic()
+            status, _, body = http_get(f"http://127.0.0.1:{port}/metrics")
+            scrape = time.monotonic() - t0
             doc = agent.stop()
+        self.assertEqual(status, 200)
+        self.assertIn(b"latprobe_overflow_request_duration_seconds_count", body)
+        self.assertLess(scrape, 1.0)
         over = [s for s in doc["series"] if s["overflow"]]
         self.assertEqual(len(over), 1)
         # every request is in a series or in the overflow, on both sides: 2 x 120
