@@ -190,9 +190,14 @@ fuzz: deps $(FUZZ_BINS)
 # --- install --------------------------------------------------------------
 install: latprobe
 	install -D -m 0755 latprobe $(DESTDIR)$(PREFIX)/sbin/latprobe
+	install -D -m 0644 deploy/latprobe.service $(DESTDIR)/etc/systemd/system/latprobe.service
+	sed -i 's|/usr/local/sbin/latprobe|$(PREFIX)/sbin/latprobe|' \
+		$(DESTDIR)/etc/systemd/system/latprobe.service
+	[ -e $(DESTDIR)/etc/default/latprobe ] || \
+		install -D -m 0644 deploy/latprobe.default $(DESTDIR)/etc/default/latprobe
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/latprobe
+	rm -f $(DESTDIR)$(PREFIX)/sbin/latprobe $(DESTDIR)/etc/systemd/system/latprobe.service
 
 clean:
 	rm -rf $(OUTPUT) latprobe

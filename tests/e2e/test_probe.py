@@ -244,19 +244,32 @@ class Lifecycle(unittest.TestCase):
                              check=True).stdout
         return [p for p in json.loads(out) if p.get("name", "").startswith("latprobe_")]
 
-    def test_sigterm_and_sigkill_leave_nothing_attached(self):
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+    def _latprobe_links(self):
+        ids = {p["id"] for p in self._latprobe_progs()}
+        out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True,
+                             check=True).stdout
+        return [l for l in json.loads(out) if l.get("prog_id") in ids]
+
+    def test_sigint_sigterm_and_sigkill_leave_nothing_attached(self):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             agent = Agent().start()
             self.assertEqual(len(self._latprobe_progs()), 2)
+            links = self._latprobe_links()
+            self.assertEqual(len(links), 2)
+            self.assertEqual({l["type"] for l in links}, {"cgroup"})
             agent.proc.send_signal(sig)
             agent.proc.communicate(timeout=20)
-            if sig == signal.SIGTERM:
+            if sig != signal.SIGKILL:
                 self.assertEqual(agent.proc.returncode, 0)
             # links die with the process: the programs go once their last reference does
             deadline = time.monotonic() + 5
             while self._latprobe_progs() and time.monotonic() < deadline:
                 time.sleep(0.1)
             self.assertEqual(self._latprobe_progs(), [], f"left behind after {sig.name}")
+            out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True,
+                                 text=True, check=True).stdout
+            self.assertFalse([l for l in json.loads(out) if l.get("type") == "cgroup" and
+                              l.get("prog_id") in {p["id"] for p in links}])
 
     def test_duration_json_exits_zero_with_one_document(self):
         r = subprocess.run([BINARY, "--duration", "1500ms", "--json"], capture_output=True,
