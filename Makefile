@@ -53,7 +53,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
 SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
 
-.PHONY: FORCE all deps run test fuzz fuzz-build test-unit test-bpf test-e2e install uninstall clean help
+.PHONY: FORCE all deps run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -64,6 +64,7 @@ help:
 	@echo 'sudo make run   deps + build + run the agent with its defaults'
 	@echo 'sudo make test  deps + build + every test (unit, fuzz briefly, BPF, end to end)'
 	@echo 'make fuzz       run every fuzzer for FUZZ_TIME seconds (default 60)'
+	@echo 'sudo make bench overhead, accuracy and scale benchmarks (bench/RESULTS.md)'
 	@echo 'make install    install under $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 	@echo 'V=1             show full commands'
 
@@ -186,6 +187,33 @@ fuzz: deps $(FUZZ_BINS)
 			$(OUTPUT)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
 			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' || exit 1; \
 	done
+
+# --- benchmarks (bench/) ------------------------------------------------------
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/ringbuf.skel.h: $(OUTPUT)/bench/ringbuf.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ringbuf_bpf > $@
+
+$(OUTPUT)/bench/ringbuf_consumer: bench/ringbuf_consumer.c $(OUTPUT)/bench/ringbuf.skel.h
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -I$(OUTPUT)/bench $< $(LIBS) -o $@
+
+BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer
+
+# make bench: overhead side by side with the floor and the peers (about 10 min),
+# then scrape cost at 1000 series. BENCH_SECONDS / BENCH_ROUNDS shorten it.
+bench: deps-bench all $(BENCH_BINS)
+	$(Q)$(PYTHON) bench/overhead.py
+	$(Q)$(PYTHON) bench/scrape.py 1000
+
+deps-bench:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) bpftrace"
 
 # --- install --------------------------------------------------------------
 install: latprobe
