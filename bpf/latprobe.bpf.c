@@ -26,6 +26,14 @@
 #include "lp_conn.h"
 
 #define SK_PASS 1
+/*
+ * Cost breakdown (bench/stages.py): with LP_STAGE=N the programs stop after
+ * stage N (1 parse, 2 classify, 3 storage lookup, 4 state machine). The
+ * agent is always built with 0: the checks compile away.
+ */
+#ifndef LP_STAGE
+#define LP_STAGE 0
+#endif
 
 /* Set by user space before load (userspace/probe.c). */
 const volatile __u32 nr_fine = LP_FINE_OCTAVES << LP_SCHEMA_DEFAULT;
@@ -212,6 +220,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 
 	if (parse(skb, &pk))
 		return SK_PASS;
+	if (LP_STAGE == 1)
+		return SK_PASS;
 	/* the common case, a pure ACK: nothing to do */
 	if (!pk.seg.plen && !(pk.seg.tcp_flags & (LP_TCP_FIN | LP_TCP_RST)))
 		return SK_PASS;
@@ -224,8 +234,12 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	pk.seg.ingress = ingress;
 	if (pk.seg.plen)
 		classify(skb, &pk);
+	if (LP_STAGE == 2)
+		return SK_PASS;
 
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (LP_STAGE == 3)
+		return SK_PASS;
 	if (c) {
 		lp_conn_step(c, &pk.seg, bpf_ktime_get_ns(), &vd);
 	} else if (lp_conn_wants_state(&pk.seg)) {
@@ -237,6 +251,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	} else if (pk.seg.cls == LP_CLASS_RESPONSE) {
 		vd.counters |= 1u << LP_CNT_ORPHAN_RESPONSES;
 	}
+	if (LP_STAGE == 4)
+		return SK_PASS;
 	if (vd.record)
 		record(skb, &vd, pk.sport, pk.family);
 	if (vd.counters)
