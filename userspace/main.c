@@ -204,12 +204,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	start = mono_ns();
-	fprintf(stderr, "latprobe: dropped privileges%s%s; capabilities kept: %s\n",
-		cfg.user ? ", now user " : "", cfg.user ? cfg.user : "", kept);
-	fprintf(stderr,
-		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "
-		"%u SLOs)\n",
-		cgpath, cfg.schema, cfg.nclassic, cfg.nslos);
 
 	src = (struct lp_source){ .read = source_read, .counters = source_counters,
 				  .ctx = probe, .nfine = lp_probe__nfine(probe) };
@@ -230,6 +224,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latprobe: serving /metrics on %u address%s%s\n", cfg.nlisten,
 			cfg.nlisten > 1 ? "es" : "", wc.cert_pem ? " (TLS)" : "");
 	}
+	/* the last start-up line: everything is attached, collected once and listening */
+	fprintf(stderr, "latprobe: dropped privileges%s%s; capabilities kept: %s\n",
+		cfg.user ? ", now user " : "", cfg.user ? cfg.user : "", kept);
+	fprintf(stderr,
+		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "
+		"%u SLOs)\n",
+		cgpath, cfg.schema, cfg.nclassic, cfg.nslos);
 
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);

@@ -26,6 +26,17 @@ BINARY = os.environ.get("LATPROBE", os.path.join(ROOT, "latprobe"))
 PYTHON = "/usr/bin/python3"
 
 
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it does not go within timeout seconds."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def require_root():
     if os.geteuid() != 0:
         raise RuntimeError(
@@ -212,13 +223,7 @@ http {{
         return self
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def url(self, path="/", v6=False):
@@ -278,13 +283,7 @@ class PyServer:
         return self
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         os.unlink(self.log)
 
     def handler_times(self, ms=None):
@@ -387,13 +386,7 @@ class Prometheus:
         raise RuntimeError(f"prometheus did not start: {open(self.log.name).read()[-2000:]}")
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=15)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
