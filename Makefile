@@ -48,6 +48,14 @@ PROTO_C  := $(OUTPUT)/prometheus.pb-c.c
 BPF_OBJ  := $(OUTPUT)/latprobe.bpf.o
 SKEL     := $(OUTPUT)/latprobe.skel.h
 
+# defined before the rules that list them: make expands prerequisites as it reads
+FUZZ_TARGETS := classify parsers webconfig
+FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_OBJS    := $(patsubst userspace/%.c,$(OUTPUT)/fuzz/%.o,$(LIB_SRCS)) $(OUTPUT)/fuzz/prometheus.pb-c.o
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TIME    ?= 60
+
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
@@ -152,12 +160,6 @@ test-e2e: latprobe $(OUTPUT)/tests/other.bpf.o
 	$(Q)$(PYTHON) tests/run_tests.py --e2e tests/e2e --binary ./latprobe $(TESTARGS)
 
 # --- fuzzing (libFuzzer, clang, ASan + UBSan) --------------------------------
-FUZZ_TARGETS := classify parsers webconfig
-FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-FUZZ_OBJS    := $(patsubst userspace/%.c,$(OUTPUT)/fuzz/%.o,$(LIB_SRCS)) $(OUTPUT)/fuzz/prometheus.pb-c.o
-FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-omit-frame-pointer \
-	-fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_TIME    ?= 60
 
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@

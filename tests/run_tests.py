@@ -48,6 +48,11 @@ def run_fuzzer(path, seconds):
     import shutil
     import tempfile
     name = os.path.basename(path)
+    if not os.access(path, os.X_OK):
+        totals["failed"] += 1
+        failures.append(f"{name}: not built ({path})")
+        print(f"  {name:<22} not built: {path} FAILED")
+        return
     seeds = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz", "corpus",
                          name.replace("fuzz_", ""))
     work = tempfile.mkdtemp(prefix="lp-fuzz-")
