@@ -28,7 +28,7 @@
 #define SK_PASS 1
 /*
  * Cost breakdown (bench/stages.py): with LP_STAGE=N the programs stop after
- * stage N (1 parse, 2 classify, 3 storage lookup, 4 state machine). The
+ * stage N (1 parse, 2 storage lookup and classify, 4 state machine). The
  * agent is always built with 0: the checks compile away.
  */
 #ifndef LP_STAGE
@@ -40,6 +40,8 @@ const volatile __u32 nr_fine = LP_FINE_OCTAVES << LP_SCHEMA_DEFAULT;
 const volatile __u64 fine_zero_ns = 0;
 const volatile __u64 fine_bounds[LP_FINE_BOUNDS_MAX] = {};
 const volatile __u32 nr_classic = 0;
+/* --side: 0 both, LP_SIDE_SERVER or LP_SIDE_CLIENT only (the other side costs nothing) */
+const volatile __u8 side_filter = 0;
 const volatile __u64 classic_bounds[LP_CLASSIC_MAX] = {};
 
 struct {
@@ -232,13 +234,16 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	if (!sk)
 		return SK_PASS;
 	pk.seg.ingress = ingress;
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	/*
+	 * With one side only, a connection without state matters only where that
+	 * side's requests start: requests in for the server side, out for the client.
+	 */
+	if (!c && side_filter && ingress != (side_filter == LP_SIDE_SERVER))
+		return SK_PASS;
 	if (pk.seg.plen)
 		classify(skb, &pk);
-	if (LP_STAGE == 2)
-		return SK_PASS;
-
-	c = bpf_sk_storage_get(&conns, sk, 0, 0);
-	if (LP_STAGE == 3)
+	if (LP_STAGE == 2 || LP_STAGE == 3)
 		return SK_PASS;
 	if (c) {
 		lp_conn_step(c, &pk.seg, bpf_ktime_get_ns(), &vd);
@@ -248,7 +253,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			lp_conn_init(c, &pk.seg, bpf_ktime_get_ns(), &vd);
 		else
 			vd.counters |= 1u << LP_CNT_STORAGE_FAILED;
-	} else if (pk.seg.cls == LP_CLASS_RESPONSE) {
+	} else if (pk.seg.cls == LP_CLASS_RESPONSE && !side_filter) {
+		/* with one side only, a response without state belongs to the other side */
 		vd.counters |= 1u << LP_CNT_ORPHAN_RESPONSES;
 	}
 	if (LP_STAGE == 4)

@@ -97,6 +97,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	for (i = 0; i < ft->n; i++)
 		p->skel->rodata->fine_bounds[i] = ft->bounds[i];
 	p->skel->rodata->nr_classic = cfg->nclassic;
+	p->skel->rodata->side_filter = cfg->side;
 	for (i = 0; i < cfg->nclassic; i++)
 		p->skel->rodata->classic_bounds[i] = cfg->classic_ns[i];
 

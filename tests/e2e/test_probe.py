@@ -47,6 +47,19 @@ class NginxCounts(unittest.TestCase):
         self.assertLess(get["quantiles_seconds"]["0.5"], 0.01)
         self.assertGreater(get["quantiles_seconds"]["0.5"], 1e-6)
 
+    def test_side_server_tracks_nothing_of_the_client_side(self):
+        # nginx and curl both in the scope: both sides would be seen
+        with TestCgroup("side") as cg, Nginx(prefix=cg.prefix) as ngx, \
+                Agent("--cgroup", "/" + cg.name, "--side", "server") as agent:
+            self.assertEqual(curl(*[ngx.url("/")] * 20, prefix=cg.prefix), [200] * 20)
+            doc = agent.stop()
+        self.assertEqual(count(doc, side="server", method="GET", status=200), 20)
+        self.assertEqual(series(doc, side="client"), [])
+        # the kernel did not even start timings for the client side, nor count orphans
+        self.assertEqual(doc["counters"]["requests"], 20)
+        self.assertEqual(doc["counters"]["orphan_responses"], 0)
+        self.assertEqual(doc["series_in_kernel"], 2)  # the server series and the overflow one
+
     def test_connection_close_counts_every_connection(self):
         with Nginx(keepalive=False) as ngx, Agent("--port", str(ngx.port)) as agent:
             for _ in range(4):
