@@ -246,7 +246,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	if (LP_STAGE == 2 || LP_STAGE == 3)
 		return SK_PASS;
 	if (c) {
-		lp_conn_step(c, &pk.seg, bpf_ktime_get_ns(), &vd);
+		/* the clock only matters to a request or response start: body
+		 * segments and pure FIN/RST skip the read */
+		lp_conn_step(c, &pk.seg, pk.seg.cls ? bpf_ktime_get_ns() : 0, &vd);
 	} else if (lp_conn_wants_state(&pk.seg)) {
 		c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (c)

@@ -157,7 +157,11 @@ static __always_inline void lp_conn_drop(struct lp_conn *c, struct lp_verdict *v
 	c->flags = 0;
 }
 
-/* A segment on a connection that has state. */
+/*
+ * A segment on a connection that has state. now is read only when a request
+ * or response starts (s->cls != LP_CLASS_NONE): the BPF side passes 0
+ * otherwise and saves the clock read.
+ */
 static __always_inline void lp_conn_step(struct lp_conn *c, const struct lp_seg *s, __u64 now,
 					 struct lp_verdict *v)
 {
