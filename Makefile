@@ -206,7 +206,12 @@ $(OUTPUT)/bench/ringbuf_consumer: bench/ringbuf_consumer.c $(OUTPUT)/bench/ringb
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -I$(OUTPUT)/bench $< $(LIBS) -o $@
 
-BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer
+$(OUTPUT)/bench/accuracy_server: bench/accuracy_server.c | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -pthread $< -lm -o $@
+
+BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer \
+	      $(OUTPUT)/bench/accuracy_server
 
 # make bench: overhead side by side with the floor and the peers (about 10 min),
 # then scrape cost at 1000 series. BENCH_SECONDS / BENCH_ROUNDS shorten it.

@@ -290,7 +290,7 @@ const char *lp_cli_usage(void)
 	       "  -m, --method M          only report this method (GET, POST, ...)\n"
 	       "Histograms:\n"
 	       "      --schema N          fine histogram schema 0..5 (default 3: 8 buckets per\n"
-	       "                          power of two, <= 4.4 % quantile error; 0: log2)\n"
+	       "                          power of two, <= 4.3 % quantile error; 0: log2)\n"
 	       "      --buckets LIST      classic bucket boundaries, comma-separated durations\n"
 	       "                          (default: OpenTelemetry 5ms,10ms,...,10s); SLO\n"
 	       "                          thresholds are always added\n"

@@ -195,16 +195,20 @@ double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, 
 			;
 	if (i > t->n) /* overflow bucket: its lower bound is all we know */
 		return lp_fine_upper_seconds(t, t->n);
-	frac = (rank - (double)seen) / (double)d->fine[i];
-	if (frac < 0)
-		frac = 0;
-	if (frac > 1)
-		frac = 1;
 	upper = lp_fine_upper_seconds(t, i);
-	if (i == 0) /* the zero bucket [0, threshold]: linear */
-		return upper * frac;
+	if (i == 0) { /* the zero bucket [0, threshold]: linear */
+		frac = (rank - (double)seen) / (double)d->fine[i];
+		return upper * (frac < 0 ? 0 : frac > 1 ? 1 : frac);
+	}
+	/*
+	 * The point of (lower, upper] whose relative distance to every value in
+	 * it is at most (b - 1) / (b + 1), b = upper / lower = 2^(2^-schema):
+	 * 4.3 % at schema 3, 1.1 % at schema 5, whatever the data. Interpolating
+	 * by rank would be closer for a smooth, dense bucket but could be off by
+	 * nearly a whole bucket (9 % at schema 3) in a sparse tail.
+	 */
 	lower = lp_fine_upper_seconds(t, i - 1);
-	return exp2(log2(lower) + (log2(upper) - log2(lower)) * frac);
+	return 2 * lower * upper / (lower + upper);
 }
 
 __u64 lp_dist_le(const struct lp_dist *d, __u32 idx)

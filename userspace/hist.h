@@ -71,9 +71,11 @@ void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *
 		 __u32 nclassic_bounds, __u64 v_ns);
 
 /*
- * The q-quantile (0 <= q <= 1) in seconds, as Prometheus computes it for a
- * native histogram: rank q * count, exponential interpolation inside the
- * bucket, linear inside the zero bucket; NaN with no observations.
+ * The q-quantile (0 <= q <= 1) in seconds: the bucket that holds rank
+ * q * count, estimated by its point of least worst-case relative error
+ * 2 * lower * upper / (lower + upper), so that the error is bounded by
+ * (b - 1) / (b + 1) for a bucket growth b (4.3 % at schema 3); linear inside
+ * the zero bucket; NaN with no observations.
  */
 double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, double q);
 
