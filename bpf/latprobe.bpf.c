@@ -17,6 +17,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <asm-generic/errno-base.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -99,6 +100,7 @@ static __always_inline struct lp_value *series_value(struct lp_key *key)
 	static const struct lp_key overflow_key = { .flags = LP_KEY_OVERFLOW };
 	struct lp_value *v;
 	__u32 zero = 0;
+	long err = -1;
 	void *init;
 
 	v = bpf_map_lookup_elem(&series, key);
@@ -106,13 +108,17 @@ static __always_inline struct lp_value *series_value(struct lp_key *key)
 		return v;
 	init = bpf_map_lookup_elem(&zero_value, &zero);
 	if (init) {
-		bpf_map_update_elem(&series, key, init, BPF_NOEXIST);
+		err = bpf_map_update_elem(&series, key, init, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&series, key);
 		if (v)
 			return v;
 	}
-	/* the map is full: fold into the overflow series user space created */
-	count(LP_CNT_OVERFLOW);
+	/*
+	 * Fold into the overflow series user space created: the map is full
+	 * (-E2BIG), or the allocator's per-CPU cache ran dry in a burst of new
+	 * series (-ENOMEM; it refills shortly, the series' next sample creates it).
+	 */
+	count(err == -E2BIG ? LP_CNT_OVERFLOW : LP_CNT_SERIES_ALLOC);
 	v = bpf_map_lookup_elem(&series, (void *)&overflow_key);
 	if (!v)
 		count(LP_CNT_LOST);

@@ -98,6 +98,8 @@ enum lp_counter {
 	LP_CNT_OVERFLOW,	/* samples folded into the overflow series (map full) */
 	LP_CNT_LOST,		/* samples lost: even the overflow series was missing */
 	LP_CNT_STORAGE_FAILED,	/* per-socket state could not be created */
+	LP_CNT_SERIES_ALLOC,	/* samples folded into the overflow series: a new series
+				 * could not be allocated at that instant (a burst) */
 	LP_CNT_MAX,
 };
 

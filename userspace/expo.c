@@ -843,6 +843,10 @@ static const struct family f_kernel[LP_CNT_MAX] = {
 			  NULL },
 	[LP_CNT_STORAGE_FAILED] = { "latprobe_storage_failures",
 				    "Per-socket state that could not be created.", F_COUNTER, NULL },
+	[LP_CNT_SERIES_ALLOC] = { "latprobe_series_alloc_failures",
+				  "Samples folded into the overflow series because a new series "
+				  "could not be allocated at that instant.",
+				  F_COUNTER, NULL },
 };
 
 static const struct family f_build = { "latprobe_build_info",

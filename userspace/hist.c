@@ -137,12 +137,17 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 {
 	__u32 i;
 
-	memset(d->fine, 0, d->nfine * sizeof(*d->fine));
+	/* only the slots the last use could have set: most series are narrow */
+	if (d->hi > d->lo)
+		memset(d->fine + d->lo, 0, (d->hi - d->lo) * sizeof(*d->fine));
 	memset(d->classic, 0, sizeof(d->classic));
 	d->count = 0;
 	d->sum_ns = 0;
+	d->lo = d->hi = 0;
 	if (!newer)
 		return;
+	d->lo = newer->fine_lo < d->nfine ? newer->fine_lo : d->nfine;
+	d->hi = newer->fine_lo + newer->fine_n < d->nfine ? newer->fine_lo + newer->fine_n : d->nfine;
 	d->sum_ns = sub_mono(newer->sum_ns, older ? older->sum_ns : 0);
 	for (i = 0; i < d->nclassic; i++) {
 		d->classic[i] = sub_mono(newer->classic[i], older ? older->classic[i] : 0);
@@ -159,8 +164,17 @@ void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *
 
 	/* the kernel's own search (lp_bucket.h), sized for any schema up to 8 */
 	slot = v_ns <= t->zero_ns ? 0 : 1 + lp_search(t->bounds, t->n, v_ns, UINT32_MAX, 33);
-	if (slot < d->nfine)
+	if (slot < d->nfine) {
 		d->fine[slot]++;
+		if (d->hi == d->lo) {
+			d->lo = slot;
+			d->hi = slot + 1;
+		} else if (slot < d->lo) {
+			d->lo = slot;
+		} else if (slot >= d->hi) {
+			d->hi = slot + 1;
+		}
+	}
 	slot = lp_search(classic_bounds, nclassic_bounds, v_ns, UINT32_MAX, 33);
 	if (slot < d->nclassic)
 		d->classic[slot]++;
@@ -174,7 +188,7 @@ double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, 
 	double rank, lower, upper, frac;
 	__u32 i;
 
-	for (i = 0; i < d->nfine; i++)
+	for (i = d->lo; i < d->hi; i++)
 		total += d->fine[i];
 	if (!total || isnan(q))
 		return NAN;
@@ -183,15 +197,15 @@ double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, 
 	if (q > 1)
 		q = 1;
 	rank = q * (double)total;
-	for (i = 0; i < d->nfine; i++) {
+	for (i = d->lo; i < d->hi; i++) {
 		if (!d->fine[i])
 			continue;
 		if ((double)(seen + d->fine[i]) >= rank)
 			break;
 		seen += d->fine[i];
 	}
-	if (i >= d->nfine) /* q == 1 and rounding: the last non-empty bucket */
-		for (i = d->nfine; i-- > 0 && !d->fine[i];)
+	if (i >= d->hi) /* q == 1 and rounding: the last non-empty bucket */
+		for (i = d->hi; i-- > d->lo && !d->fine[i];)
 			;
 	if (i > t->n) /* overflow bucket: its lower bound is all we know */
 		return lp_fine_upper_seconds(t, t->n);

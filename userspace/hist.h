@@ -57,6 +57,7 @@ struct lp_dist {
 	__u64 sum_ns;
 	__u32 nclassic; /* classic slots used (boundaries + 1) */
 	__u32 nfine;	/* fine slots (n + 2) */
+	__u32 lo, hi;	/* fine[] may be non-zero only in [lo, hi) */
 	__u64 classic[LP_CLASSIC_MAX];
 	__u64 *fine;	/* nfine entries, owned */
 };

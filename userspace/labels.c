@@ -7,12 +7,19 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include "labels.h"
 
 #define CG_RESCAN_NS	 1000000000ULL	/* at most one tree walk a second on a miss */
 #define PORT_TTL_NS	 30000000000ULL /* listener names are looked up again after this */
+#define PORT_MISS_NS	 1000000000ULL	/* an unknown port refreshes them at most this often */
 #define MAX_CG_DEPTH	 32
 
 struct cg_entry {
@@ -22,7 +29,12 @@ struct cg_entry {
 
 struct port_entry {
 	__u16 port;
-	__u64 when;
+	char name[32];
+};
+
+struct lp_listener {
+	__u16 port;
+	unsigned long inode;
 	char name[32];
 };
 
@@ -33,6 +45,7 @@ struct lp_labels {
 	__u64 last_scan;
 	struct port_entry *ports;
 	size_t nports, capports;
+	__u64 last_ports; /* the last refresh of ports[] */
 	char buf[512];
 };
 
@@ -242,174 +255,222 @@ int lp_service_from_cgroup(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-unsigned long lp_listen_inode(const char *text, __u16 port)
+/*
+ * The listening TCP sockets, (port, inode), from the kernel's sock_diag
+ * interface: a dump restricted to LISTEN walks only the listening hash, where
+ * /proc/net/tcp would walk every established bucket of a busy node.
+ */
+static int dump_listeners(int family, struct lp_listener **out, size_t *n, size_t *cap)
 {
-	const char *line = text;
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = (__u8)family, .sdiag_protocol = IPPROTO_TCP,
+			 .idiag_states = 1u << 10 /* TCP_LISTEN */ },
+	};
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, err = 0, done = 0;
 
-	while (line && *line) {
-		unsigned int lport, state;
-		unsigned long inode;
-		char laddr[64];
-
-		/* "  0: 0100007F:1F90 00000000:0000 0A ... uid timeout inode" */
-		if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
-			   laddr, &lport, &state, &inode) == 4 &&
-		    lport == port && state == 0x0A && inode)
-			return inode;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0) {
+		err = -errno;
+		goto out;
 	}
-	return 0;
-}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
 
-static char *slurp(const char *path)
-{
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0) {
+			err = len < 0 ? -errno : -EIO;
+			break;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			struct inet_diag_msg *m = NLMSG_DATA(h);
 
-	if (!buf || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)r;
-		if (len + 1 == cap) {
-			char *n = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-
-			if (!n)
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = 1;
 				break;
-			buf = n;
-			cap *= 2;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				err = -EIO;
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) || !m->idiag_inode)
+				continue;
+			if (*n == *cap) {
+				size_t c = *cap ? 2 * *cap : 64;
+				struct lp_listener *nw = realloc(*out, c * sizeof(*nw));
+
+				if (!nw) {
+					err = -ENOMEM;
+					done = 1;
+					break;
+				}
+				*out = nw;
+				*cap = c;
+			}
+			(*out)[*n].port = ntohs(m->id.idiag_sport);
+			(*out)[*n].inode = m->idiag_inode;
+			(*out)[*n].name[0] = '\0';
+			(*n)++;
 		}
 	}
+out:
 	close(fd);
-	buf[len] = '\0';
-	return buf;
+	return err;
 }
 
-/* the command name of a process holding socket inode, or -ENOENT */
-static int inode_owner(unsigned long inode, char *name, size_t len)
+static int cmp_inode(const void *a, const void *b)
 {
-	char want[64], path[600], link[64];
-	struct dirent *pe, *fe;
-	DIR *proc, *fds;
-	int found = -ENOENT;
+	const struct lp_listener *x = a, *y = b;
 
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/* the inode of a "socket:[N]" link, or 0 */
+static unsigned long socket_inode(const char *link)
+{
+	unsigned long ino = 0;
+
+	if (strncmp(link, "socket:[", 8))
+		return 0;
+	for (link += 8; *link >= '0' && *link <= '9'; link++)
+		ino = ino * 10 + (unsigned long)(*link - '0');
+	return *link == ']' ? ino : 0;
+}
+
+/* name every listener in l[] by one walk over /proc/PID/fd */
+static void name_listeners(struct lp_listener *ls, size_t n)
+{
+	char path[600], link[64], comm[32];
+	struct dirent *pe, *fe;
+	size_t left = n;
+	DIR *proc, *fds;
+
+	qsort(ls, n, sizeof(*ls), cmp_inode);
 	proc = opendir("/proc");
 	if (!proc)
-		return -errno;
-	while (found && (pe = readdir(proc))) {
+		return;
+	while (left && (pe = readdir(proc))) {
+		comm[0] = '\0';
 		if (pe->d_name[0] < '1' || pe->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/fd", pe->d_name);
 		fds = opendir(path);
 		if (!fds)
 			continue;
-		while ((fe = readdir(fds))) {
-			ssize_t n;
+		while (left && (fe = readdir(fds))) {
+			struct lp_listener key, *hit;
+			ssize_t r;
 
 			snprintf(path, sizeof(path), "/proc/%s/fd/%s", pe->d_name, fe->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 0)
+			r = readlink(path, link, sizeof(link) - 1);
+			if (r <= 0)
 				continue;
-			link[n] = '\0';
-			if (strcmp(link, want))
+			link[r] = '\0';
+			key.inode = socket_inode(link);
+			if (!key.inode)
 				continue;
-			snprintf(path, sizeof(path), "/proc/%s/comm", pe->d_name);
-			{
-				FILE *f = fopen(path, "re");
+			hit = bsearch(&key, ls, n, sizeof(*ls), cmp_inode);
+			if (!hit || hit->name[0])
+				continue;
+			if (!comm[0]) {
+				FILE *f;
 
-				if (f && fgets(name, (int)len, f)) {
-					name[strcspn(name, "\n")] = '\0';
-					found = 0;
-				}
+				snprintf(path, sizeof(path), "/proc/%s/comm", pe->d_name);
+				f = fopen(path, "re");
+				if (!f || !fgets(comm, sizeof(comm), f))
+					comm[0] = '\0';
 				if (f)
 					fclose(f);
+				comm[strcspn(comm, "\n")] = '\0';
+				if (!comm[0])
+					break;
 			}
-			break;
+			memcpy(hit->name, comm, sizeof(hit->name));
+			left--;
 		}
 		closedir(fds);
 	}
 	closedir(proc);
-	return found;
+}
+
+static struct port_entry *port_find(struct lp_labels *l, __u16 port)
+{
+	size_t i;
+
+	for (i = 0; i < l->nports; i++)
+		if (l->ports[i].port == port)
+			return &l->ports[i];
+	return NULL;
+}
+
+/*
+ * Every listening port's process, at once: one sock_diag dump, one /proc
+ * walk. A port whose owner cannot be read now (privileges dropped since)
+ * keeps the name found before.
+ */
+static void ports_refresh(struct lp_labels *l)
+{
+	struct lp_listener *ls = NULL;
+	size_t n = 0, cap = 0, i;
+
+	l->last_ports = now_ns();
+	if (dump_listeners(AF_INET, &ls, &n, &cap) || dump_listeners(AF_INET6, &ls, &n, &cap)) {
+		free(ls);
+		return;
+	}
+	name_listeners(ls, n);
+	for (i = 0; i < n; i++) {
+		struct port_entry *e;
+
+		if (!ls[i].name[0])
+			continue;
+		e = port_find(l, ls[i].port);
+		if (!e) {
+			if (l->nports == l->capports) {
+				size_t c = l->capports ? 2 * l->capports : 32;
+				struct port_entry *nw = realloc(l->ports, c * sizeof(*nw));
+
+				if (!nw)
+					break;
+				l->ports = nw;
+				l->capports = c;
+			}
+			e = &l->ports[l->nports++];
+			e->port = ls[i].port;
+		}
+		memcpy(e->name, ls[i].name, sizeof(e->name));
+	}
+	free(ls);
 }
 
 static const char *listener_name(struct lp_labels *l, __u16 port)
 {
-	static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	struct port_entry *e = NULL;
-	__u64 now = now_ns();
-	size_t i;
+	struct port_entry *e = port_find(l, port);
+	__u64 since = now_ns() - l->last_ports;
 
-	for (i = 0; i < l->nports; i++) {
-		if (l->ports[i].port == port) {
-			e = &l->ports[i];
-			break;
-		}
+	/* an unknown port asks for a refresh, but not more often than PORT_MISS_NS */
+	if ((!e && since >= PORT_MISS_NS) || since >= PORT_TTL_NS) {
+		ports_refresh(l);
+		e = port_find(l, port);
 	}
-	if (e && now - e->when < PORT_TTL_NS)
-		return e->name[0] ? e->name : NULL;
-	if (!e) {
-		if (l->nports == l->capports) {
-			size_t cap = l->capports ? 2 * l->capports : 32;
-			struct port_entry *n = realloc(l->ports, cap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			l->ports = n;
-			l->capports = cap;
-		}
-		e = &l->ports[l->nports++];
-		e->port = port;
-		e->name[0] = '\0';
-	}
-	e->when = now;
-	for (i = 0; i < 2; i++) {
-		char *text = slurp(tables[i]);
-		unsigned long inode = text ? lp_listen_inode(text, port) : 0;
-		char name[sizeof(e->name)];
-
-		free(text);
-		/*
-		 * Without privileges a refresh may fail (the owner has capabilities
-		 * we dropped): a name found before is still the best answer.
-		 */
-		if (inode && inode_owner(inode, name, sizeof(name)) == 0) {
-			memcpy(e->name, name, sizeof(name));
-			break;
-		}
-	}
-	return e->name[0] ? e->name : NULL;
+	return e && e->name[0] ? e->name : NULL;
 }
 
 void lp_labels__prime(struct lp_labels *l)
 {
-	static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	size_t i;
-
 	cg_scan(l);
-	for (i = 0; i < 2; i++) {
-		char *text = slurp(tables[i]), *line;
-
-		for (line = text; line && *line;) {
-			unsigned int lport, state;
-
-			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &state) ==
-				    2 &&
-			    state == 0x0A)
-				listener_name(l, (__u16)lport);
-			line = strchr(line, '\n');
-			if (line)
-				line++;
-		}
-		free(text);
-	}
+	ports_refresh(l);
 }
 
 const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key)

@@ -32,10 +32,5 @@ const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key);
  * path component. Returns 0, or -ENOENT for the root and empty paths.
  */
 int lp_service_from_cgroup(const char *path, char *buf, size_t len);
-/*
- * Pure: the inode of the listening socket on port in a /proc/net/tcp{,6}
- * table (state 0A), or 0 if none.
- */
-unsigned long lp_listen_inode(const char *proc_net_tcp_text, __u16 port);
 
 #endif /* LP_LABELS_H */

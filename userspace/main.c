@@ -4,6 +4,7 @@
  * ends or SIGINT/SIGTERM. One thread, one poll loop (timerfd + signalfd).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -133,6 +134,13 @@ int main(int argc, char **argv)
 	__u64 start, end = 0, now;
 	sigset_t mask;
 
+	/*
+	 * A scrape body of many series is megabytes: give such buffers their own
+	 * mappings, returned to the kernel when freed, instead of letting glibc's
+	 * adaptive threshold keep them in the heap of each server thread's arena.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_ARENA_MAX, 2);
 	lp_config_defaults(&cfg);
 	r = lp_cli_parse(&cfg, argc, argv, err, sizeof(err), print_out);
 	if (r == LP_CLI_EXIT_OK)

@@ -166,8 +166,11 @@ class Accounting(unittest.TestCase):
         # every request is in a series or in the overflow, on both sides: 2 x 120
         total = sum(s["count"] for s in doc["series"])
         self.assertEqual(total, 2 * len(urls))
-        self.assertEqual(over[0]["count"], doc["counters"]["overflow_samples"])
-        self.assertGreater(over[0]["count"], 0)
+        # folded because the map was full, or (rarely, in a burst) because a
+        # new series could not be allocated at that instant: counted apart
+        self.assertEqual(over[0]["count"], doc["counters"]["overflow_samples"] +
+                         doc["counters"]["series_alloc_failures"])
+        self.assertGreater(doc["counters"]["overflow_samples"], 0)
         self.assertEqual(doc["counters"]["lost_samples"], 0)
         self.assertLessEqual(doc["series_in_kernel"], 16)
 

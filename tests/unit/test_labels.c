@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Service identity from cgroup paths and /proc/net/tcp (userspace/labels.c). */
+/* Service identity from cgroup paths and listening sockets (userspace/labels.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,6 +7,11 @@
 #include <errno.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "labels.h"
 
@@ -42,31 +47,52 @@ static void test_service_names_from_cgroup_paths(void **state)
 	assert_int_equal(lp_service_from_cgroup(NULL, buf, sizeof(buf)), -ENOENT);
 }
 
-static void test_listen_inode_from_proc_net_tcp(void **state)
+/* a socket this process listens on is named by this process's name, on v4 and v6 */
+static void test_listener_is_named_by_its_process(void **state)
 {
-	const char *tcp =
-		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n"
-		"   1: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 22222 1 0000000000000000 20 4 30 10 -1\n"
-		"   2: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 777 1 0000000000000000 100 0 0 10 0\n";
-	const char *tcp6 =
-		"  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-		"   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 999 1 0000000000000000 100 0 0 10 0\n";
+	struct lp_key key = { .side = LP_SIDE_SERVER, .method = 1, .status = 200 };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a), alen6 = sizeof(a6);
+	char comm[17] = "";
+	struct lp_labels *l;
+	int fd, fd6;
 
 	(void)state;
-	assert_int_equal(lp_listen_inode(tcp, 8080), 12345); /* the LISTEN one, not the established */
-	assert_int_equal(lp_listen_inode(tcp, 80), 777);
-	assert_int_equal(lp_listen_inode(tcp, 443), 0);
-	assert_int_equal(lp_listen_inode(tcp6, 8080), 999);
-	assert_int_equal(lp_listen_inode("garbage\n\n", 80), 0);
-	assert_int_equal(lp_listen_inode("", 80), 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(prctl(PR_GET_NAME, comm, 0, 0, 0), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_true(fd >= 0 && fd6 >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	l = lp_labels__new("");
+	assert_non_null(l);
+	lp_labels__prime(l);
+	key.port = ntohs(a.sin_port);
+	assert_string_equal(lp_labels__service(l, &key), comm);
+	/* a port nobody listens on has no process; an IPv6 listener that appears
+	 * later is found by the refresh an unknown port asks for (at most one a second) */
+	assert_int_equal(bind(fd6, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	assert_int_equal(listen(fd6, 1), 0);
+	assert_int_equal(getsockname(fd6, (struct sockaddr *)&a6, &alen6), 0);
+	key.port = ntohs(a6.sin6_port);
+	assert_string_equal(lp_labels__service(l, &key), "unknown");
+	lp_labels__free(l);
+	l = lp_labels__new("");
+	assert_non_null(l);
+	assert_string_equal(lp_labels__service(l, &key), comm);
+	lp_labels__free(l);
+	close(fd);
+	close(fd6);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_names_from_cgroup_paths),
-		cmocka_unit_test(test_listen_inode_from_proc_net_tcp),
+		cmocka_unit_test(test_listener_is_named_by_its_process),
 	};
 
 	return cmocka_run_group_tests_name("labels", tests, NULL, NULL);
