@@ -16,18 +16,19 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-lin
 # Debian packages the build, the agent and the tests need (make deps).
 DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libjson-c-dev libcmocka-dev libclang-rt-14-dev libmicrohttpd-dev libprotobuf-c-dev \
-	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev
+	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
-	apache2-utils systemd util-linux
+	apache2-utils systemd util-linux prometheus-pushgateway graphite-carbon python3-whisper \
+	influxdb victoria-metrics
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 WARN     := -Wall -Wextra -Werror
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
 CFLAGS   ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE
-PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap
+PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap libcurl
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
-	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap) -lcrypt -lm -lpthread
+	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap -lcurl) -lcrypt -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
@@ -213,11 +214,15 @@ $(OUTPUT)/bench/accuracy_server: bench/accuracy_server.c | $(OUTPUT)/bench
 BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer \
 	      $(OUTPUT)/bench/accuracy_server
 
-# make bench: overhead side by side with the floor and the peers (about 10 min),
-# then scrape cost at 1000 series. BENCH_SECONDS / BENCH_ROUNDS shorten it.
+# make bench: overhead side by side with the floor and the peers, accuracy
+# against a server's own truth, cost at 100 / 10k / 100k series; then one table
+# of every target (bench/RESULTS.md). About 14 minutes; BENCH_SECONDS,
+# BENCH_ROUNDS, BENCH_ACC_SECONDS and BENCH_SCALE_SIZES shorten it.
 bench: deps-bench all $(BENCH_BINS)
-	$(Q)$(PYTHON) bench/overhead.py
-	$(Q)$(PYTHON) bench/scrape.py 1000
+	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)
+	$(Q)$(PYTHON) bench/accuracy.py
+	$(Q)$(PYTHON) bench/scale.py
+	$(Q)$(PYTHON) bench/summary.py
 
 deps-bench:
 	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) bpftrace"

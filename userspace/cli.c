@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "version.h"
 #include "hist.h"
+#include "push.h"
 
 const double lp_quantiles[LP_NQUANTILES] = { 0.5, 0.9, 0.99, 0.999 };
 const char *const lp_quantile_names[LP_NQUANTILES] = { "0.5", "0.9", "0.99", "0.999" };
@@ -308,6 +310,15 @@ const char *lp_cli_usage(void)
 	       "                          --duration\n"
 	       "      --web-config FILE   TLS and basic auth (tls_server_config, basic_auth_users\n"
 	       "                          with bcrypt hashes), as Prometheus exporters use\n"
+	       "Push (each sink on its own schedule; repeatable, up to 8):\n"
+	       "      --push URL          pushgateway+http(s)://HOST:9091  (PUT, job=latprobe,\n"
+	       "                            instance=<hostname>; auth_file=F: user:password)\n"
+	       "                          graphite://HOST:2003  (prefix=latprobe, tags=1)\n"
+	       "                          influxdb://HOST:8086/DB\n"
+	       "                          influxdb2://HOST:8086?org=O&bucket=B  (token_file=F\n"
+	       "                            or $LATPROBE_INFLUX_TOKEN)\n"
+	       "                          dogstatsd://HOST:8125 or unix:///PATH  (max_size=1432)\n"
+	       "                          all take ?interval=15s&timeout=5s&queue=8\n"
 	       "Output:\n"
 	       "  -i, --interval DUR      collection and report interval (default 5s)\n"
 	       "  -w, --window DUR        quantile/SLO window (default 1m and 5m; repeatable, up\n"
@@ -337,6 +348,7 @@ enum {
 	OPT_HIST,
 	OPT_WEB_CONFIG,
 	OPT_USER,
+	OPT_PUSH,
 };
 
 static const struct option long_opts[] = {
@@ -356,6 +368,7 @@ static const struct option long_opts[] = {
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
+	{ "push", required_argument, NULL, OPT_PUSH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -556,6 +569,20 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			}
 			cfg->web_config = optarg;
 			break;
+		case OPT_PUSH: {
+			struct lp_push_cfg pc;
+			char host[256] = "";
+
+			if (cfg->npush == LP_MAX_PUSH) {
+				errf(err, errlen, "--push: at most %d sinks", LP_MAX_PUSH);
+				return LP_CLI_EXIT_USAGE;
+			}
+			gethostname(host, sizeof(host) - 1);
+			if (lp_push_parse(optarg, host, &pc, err, errlen))
+				return LP_CLI_EXIT_USAGE;
+			cfg->push[cfg->npush++] = optarg;
+			break;
+		}
 		case 'q':
 			cfg->quiet = true;
 			break;

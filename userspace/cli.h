@@ -13,6 +13,7 @@
 #include "latprobe.h"
 
 #define LP_MAX_SLOS	   8
+#define LP_MAX_PUSH	   8
 #define LP_MAX_WINDOWS	   4
 #define LP_MAX_PORTS	   16
 #define LP_SLO_NAME_MAX	   64
@@ -61,6 +62,8 @@ struct lp_config {
 	socklen_t listen_len[LP_MAX_LISTEN];
 	unsigned nlisten;
 	const char *web_config;
+	const char *push[LP_MAX_PUSH]; /* --push URLs, validated by lp_push_parse */
+	unsigned npush;
 	const char *user; /* --user: switch to this user after attaching */
 	bool json;
 	bool hist;

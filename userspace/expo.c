@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "expo.h"
+#include "push.h"
 #include "cli.h"
 #include "report.h"
 #include "version.h"
@@ -857,6 +858,56 @@ struct self_family {
 	double value;
 };
 
+/* the push sinks' own figures, a sample per sink */
+static void emit_push(struct sink *s, const struct lp_self *self)
+{
+	static const struct family f_req = { "latprobe_push_requests",
+					     "Pushes to each sink, by result.", F_COUNTER, NULL };
+	static const struct family f_drop = { "latprobe_push_dropped",
+					      "Snapshots dropped unsent: the sink's queue was full.",
+					      F_COUNTER, NULL };
+	static const struct family f_last = { "latprobe_push_last_success_timestamp_seconds",
+					      "When a push to the sink last succeeded, unix seconds.",
+					      F_GAUGE, "seconds" };
+	static const struct family f_dur = { "latprobe_push_duration_seconds",
+					     "Time the last push to the sink took.", F_GAUGE,
+					     "seconds" };
+	unsigned i, r;
+
+	if (!self->npush)
+		return;
+	begin(s, &f_req);
+	for (i = 0; i < self->npush; i++)
+		for (r = 0; r < 2; r++) {
+			struct label l[2] = { { "sink", self->push[i].name },
+					      { "result", r ? "failure" : "success" } };
+
+			sample(s, l, 2, (double)(r ? self->push[i].failed : self->push[i].ok));
+		}
+	end_family(s);
+	begin(s, &f_drop);
+	for (i = 0; i < self->npush; i++) {
+		struct label l = { "sink", self->push[i].name };
+
+		sample(s, &l, 1, (double)self->push[i].dropped);
+	}
+	end_family(s);
+	begin(s, &f_last);
+	for (i = 0; i < self->npush; i++) {
+		struct label l = { "sink", self->push[i].name };
+
+		sample(s, &l, 1, self->push[i].last_success);
+	}
+	end_family(s);
+	begin(s, &f_dur);
+	for (i = 0; i < self->npush; i++) {
+		struct label l = { "sink", self->push[i].name };
+
+		sample(s, &l, 1, self->push[i].last_duration_s);
+	}
+	end_family(s);
+}
+
 static void emit_histograms(struct sink *s, const struct lp_model *m, const struct family *f,
 			    __u8 side)
 {
@@ -993,7 +1044,7 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 		s->ops->sample(s, l, cfg ? 2 : 1, 1, 0);
 		end_family(s);
 	}
-	{
+	if (self) {
 		const struct self_family fams[] = {
 			{ { "process_cpu_seconds", "Total user and system CPU time spent in seconds.",
 			    F_COUNTER, NULL }, self->cpu_seconds },
@@ -1036,6 +1087,7 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 			sample(s, NULL, 0, fams[i].value);
 			end_family(s);
 		}
+		emit_push(s, self);
 	}
 	s->ops->end(s);
 }

@@ -11,6 +11,8 @@
 #include "buf.h"
 #include "collector.h"
 
+struct lp_push_stat;
+
 enum lp_format {
 	LP_FMT_TEXT = 0,   /* text/plain; version=0.0.4 */
 	LP_FMT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
@@ -29,6 +31,8 @@ struct lp_self {
 	unsigned long long scrapes;
 	unsigned long long http_errors; /* requests refused (4xx/5xx) */
 	unsigned max_series;
+	const struct lp_push_stat *push; /* the push sinks' figures */
+	unsigned npush;
 };
 
 /* Choose a format from an Accept header (NULL: text). q-values are honoured. */
@@ -39,7 +43,8 @@ const char *lp_format_content_type(enum lp_format f);
 
 /*
  * Write the exposition of the model (may be NULL before the first
- * collection: self metrics only). native: include the native histogram in
+ * collection: self metrics only; self may be NULL: no process or agent
+ * self metrics, as for a push to a Pushgateway). native: include the native histogram in
  * protobuf (classic buckets are always there). Returns 0 or -ENOMEM.
  */
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,

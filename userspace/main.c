@@ -17,12 +17,14 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
+#include <curl/curl.h>
 
 #include "cli.h"
 #include "collector.h"
 #include "hist.h"
 #include "labels.h"
 #include "probe.h"
+#include "push.h"
 #include "privs.h"
 #include "report.h"
 #include "server.h"
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
 	struct lp_labels *labels = NULL;
 	struct lp_probe *probe = NULL;
 	struct lp_server *server = NULL;
+	struct lp_pushers *pushers = NULL;
 	struct lp_webconfig wc = { 0 };
 	struct lp_user user;
 	struct lp_source src;
@@ -141,6 +144,7 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_ARENA_MAX, 2);
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread */
 	lp_config_defaults(&cfg);
 	r = lp_cli_parse(&cfg, argc, argv, err, sizeof(err), print_out);
 	if (r == LP_CLI_EXIT_OK)
@@ -222,8 +226,28 @@ int main(int argc, char **argv)
 	}
 	/* a first collection right away: the endpoint is ready once it ran */
 	lp_collector__tick(coll, mono_ns());
+	if (cfg.npush) {
+		struct lp_push_cfg pcs[LP_MAX_PUSH];
+		char host[256] = "";
+		unsigned i;
+
+		gethostname(host, sizeof(host) - 1);
+		for (i = 0; i < cfg.npush; i++)
+			if (lp_push_parse(cfg.push[i], host, &pcs[i], err, sizeof(err))) {
+				fprintf(stderr, "latprobe: %s\n", err);
+				goto out;
+			}
+		/* a sink that is down now is not fatal: it is retried and counted */
+		pushers = lp_pushers__start(pcs, cfg.npush, coll, err, sizeof(err));
+		if (!pushers) {
+			fprintf(stderr, "latprobe: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr, "latprobe: pushing to %u sink%s\n", cfg.npush,
+			cfg.npush > 1 ? "s" : "");
+	}
 	if (cfg.nlisten) {
-		e = lp_server__start(&server, &cfg, coll, cfg.web_config ? &wc : NULL, err,
+		e = lp_server__start(&server, &cfg, coll, cfg.web_config ? &wc : NULL, pushers, err,
 				     sizeof(err));
 		if (e) {
 			fprintf(stderr, "latprobe: %s\n", err);
@@ -300,6 +324,7 @@ int main(int argc, char **argv)
 	exit_code = 0;
 out:
 	lp_server__stop(server);
+	lp_pushers__stop(pushers);
 	if (tfd >= 0)
 		close(tfd);
 	if (sfd >= 0)

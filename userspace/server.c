@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "server.h"
+#include "push.h"
 #include "cli.h"
 #include "collector.h"
 #include "expo.h"
@@ -38,6 +39,7 @@ struct lp_server {
 	pthread_mutex_t lock; /* the auth cache and last_scrape_s */
 	struct auth_entry auth[AUTH_CACHE];
 	unsigned auth_next;
+	struct lp_pushers *push; /* NULL without push sinks */
 };
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -163,6 +165,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	enum lp_format fmt = lp_accept_format(accept);
 	struct lp_model *m = lp_collector__model(s->coll);
 	struct lp_buf body = { 0 }, gz = { 0 };
+	struct lp_push_stat push_stats[LP_MAX_PUSH];
 	struct lp_self self = { 0 };
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -172,6 +175,8 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 
 	lp_self_read(&self);
 	self.max_series = s->cfg->max_series;
+	self.push = push_stats;
+	self.npush = lp_pushers__stats(s->push, push_stats, LP_MAX_PUSH);
 	self.scrapes = __atomic_add_fetch(&s->scrapes, 1, __ATOMIC_RELAXED);
 	self.http_errors = __atomic_load_n(&s->http_errors, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lock);
@@ -275,8 +280,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 }
 
 int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
-		     struct lp_collector *coll, const struct lp_webconfig *wc, char *err,
-		     size_t errlen)
+		     struct lp_collector *coll, const struct lp_webconfig *wc,
+		     struct lp_pushers *push, char *err, size_t errlen)
 {
 	struct lp_server *s = calloc(1, sizeof(*s));
 	bool tls = wc && wc->cert_pem;
@@ -286,6 +291,7 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 		return -ENOMEM;
 	s->cfg = cfg;
 	s->coll = coll;
+	s->push = push;
 	s->wc = wc;
 	pthread_mutex_init(&s->lock, NULL);
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {

@@ -14,11 +14,15 @@ struct lp_server;
 struct lp_collector;
 struct lp_config;
 struct lp_webconfig;
+struct lp_pushers;
 
-/* Start one listener per address; wc may be NULL (no TLS, no auth). */
+/*
+ * Start one listener per address; wc may be NULL (no TLS, no auth); push may
+ * be NULL (no push sinks: no push self metrics).
+ */
 int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
-		     struct lp_collector *coll, const struct lp_webconfig *wc, char *err,
-		     size_t errlen);
+		     struct lp_collector *coll, const struct lp_webconfig *wc,
+		     struct lp_pushers *push, char *err, size_t errlen);
 void lp_server__stop(struct lp_server *s);
 
 #endif
