@@ -103,8 +103,32 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 		strcpy(c->instance, "localhost");
 	if (!u)
 		return fail(err, errlen, spec, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, spec, CURLU_NON_SUPPORT_SCHEME) ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) {
+	if (!strncmp(spec, "unix://", 7)) {
+		/* libcurl reads a host into unix:///path: take the path here */
+		const char *qs = strchr(spec + 7, '?');
+		size_t plen = qs ? (size_t)(qs - spec - 7) : strlen(spec + 7);
+		char fake[2048];
+
+		if (spec[7] != '/') {
+			r = fail(err, errlen, spec, "a unix socket URL has no host: unix:///path");
+			goto out;
+		}
+		if (plen < 2 || plen >= sizeof(c->unix_path)) {
+			r = fail(err, errlen, spec, "bad unix socket path");
+			goto out;
+		}
+		memcpy(c->unix_path, spec + 7, plen);
+		c->unix_path[plen] = '\0';
+		snprintf(fake, sizeof(fake), "unix://localhost%s", qs ? qs : "");
+		if (curl_url_set(u, CURLUPART_URL, fake, CURLU_NON_SUPPORT_SCHEME)) {
+			r = fail(err, errlen, spec, "not a URL");
+			goto out;
+		}
+	} else if (curl_url_set(u, CURLUPART_URL, spec, CURLU_NON_SUPPORT_SCHEME)) {
+		r = fail(err, errlen, spec, "not a URL (e.g. graphite://host:2003)");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) {
 		r = fail(err, errlen, spec, "not a URL (e.g. graphite://host:2003)");
 		goto out;
 	}
@@ -124,14 +148,8 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 	curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
 	if (!strcmp(scheme, "unix")) {
-		if (host && *host) {
-			r = fail(err, errlen, spec, "a unix socket URL has no host: unix:///path");
-			goto out;
-		}
-		if (!path || strlen(path) < 2 || copy(c->unix_path, sizeof(c->unix_path), path)) {
-			r = fail(err, errlen, spec, "bad unix socket path");
-			goto out;
-		}
+		curl_free(host);
+		host = NULL;
 	} else if (!host || !*host) {
 		r = fail(err, errlen, spec, "no host");
 		goto out;
@@ -221,8 +239,12 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 	}
 
 	/* the sink's name in self metrics: scheme://host:port[/path], no query or secrets */
-	snprintf(c->name, sizeof(c->name), "%s://%s%s%s%s", scheme, host ? host : "",
-		 port ? ":" : "", port ? port : "", c->kind == LP_PUSH_INFLUXDB || !host ? path : "");
+	if (c->unix_path[0])
+		snprintf(c->name, sizeof(c->name), "unix://%.100s", c->unix_path);
+	else
+		snprintf(c->name, sizeof(c->name), "%s://%s%s%s%s", scheme, host,
+			 port ? ":" : "", port ? port : "",
+			 c->kind == LP_PUSH_INFLUXDB && path ? path : "");
 
 	switch (c->kind) {
 	case LP_PUSH_GRAPHITE:
@@ -230,6 +252,14 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 		if (host && copy(c->host, sizeof(c->host), host)) {
 			r = fail(err, errlen, spec, "host name too long");
 			goto out;
+		}
+		if (c->host[0] == '[') { /* [v6] as getaddrinfo wants it: bare */
+			size_t hl = strlen(c->host);
+
+			if (hl > 2 && c->host[hl - 1] == ']') {
+				memmove(c->host, c->host + 1, hl - 2);
+				c->host[hl - 2] = '\0';
+			}
 		}
 		snprintf(c->port, sizeof(c->port), "%s",
 			 port ? port : c->kind == LP_PUSH_GRAPHITE ? "2003" : "8125");
@@ -484,7 +514,9 @@ static void ifield(struct lp_buf *b, bool *first, const char *k, double v)
 int lp_enc_influx(struct lp_buf *b, const struct lp_model *m)
 {
 	static const char *const qn[LP_NQUANTILES] = { "p50", "p90", "p99", "p999" };
-	unsigned long long ts = (unsigned long long)(m->wall * 1e9);
+	/* whole seconds and the fraction apart: a double holds ~16 digits */
+	unsigned long long sec = (unsigned long long)m->wall;
+	unsigned long long ts = sec * 1000000000ULL + (unsigned long long)llround((m->wall - (double)sec) * 1e9);
 	size_t i;
 
 	for (i = 0; i < m->nseries; i++) {
