@@ -29,12 +29,12 @@ threading.Thread(target=web.serve_forever, daemon=True).start()
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0)); refused = s.getsockname()[1]
 q = "?interval=1s&timeout=1s"
-agent = subprocess.Popen([os.path.join(ROOT, "latprobe"), "-q", "-i", "1s", "--listen", "127.0.0.1:0" if False else "none",
+agent = subprocess.Popen([os.path.join(ROOT, "latprobe"), "-q", "-i", "1s", "--listen", "none",
     "--push", f"pushgateway+http://127.0.0.1:{hang.getsockname()[1]}{q}",
     "--push", f"pushgateway+http://127.0.0.1:{refused}{q}",
     "--push", f"influxdb://127.0.0.1:{s500.server_address[1]}/db{q}",
     "--push", f"pushgateway+http://no-such-host.invalid{q}"],
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stdout=subprocess.DEVNULL, stderr=open("/tmp/deadsink-agent.log", "w"))
 time.sleep(3)
 start = rss(agent.pid)
 print(f"start: {start} KiB", flush=True)
@@ -49,6 +49,8 @@ while time.monotonic() < t_end and agent.poll() is None:
     if time.monotonic() >= nxt:
         print(f"{(time.monotonic() - t_end) / 60 + minutes:.0f} min: {rss(agent.pid)} KiB", flush=True)
         nxt += 60
+if agent.poll() is not None:
+    sys.exit(f"the agent exited ({agent.returncode}) after {minutes * 60 - (t_end - time.monotonic()):.0f} s")
 end = rss(agent.pid)
 agent.terminate(); agent.wait()
 print(f"end after {minutes:g} min: {end} KiB (start {start} KiB, {end - start:+d} KiB); exit {agent.returncode}")
