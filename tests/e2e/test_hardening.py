@@ -95,7 +95,11 @@ class LeastPrivilege(unittest.TestCase):
                 g.write(f.read().replace("/usr/local/sbin/latprobe", os.path.abspath(BINARY)))
             r = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True,
                                text=True, timeout=60)
-            self.assertEqual((r.returncode, r.stderr.strip()), (0, ""))
+            # verify also loads the host's other units (e.g. carbon-cache.service,
+            # installed by the push tests' peers): only warnings about ours count
+            ours = [line for line in r.stderr.splitlines()
+                    if line.strip() and not re.match(r"/(lib|etc|usr/lib)/systemd/", line)]
+            self.assertEqual((r.returncode, ours), (0, []), r.stderr)
             r = subprocess.run(["systemd-analyze", "security", "--offline=true", unit],
                                capture_output=True, text=True, timeout=60)
             level = float(re.search(r"Overall exposure level for \S+: ([\d.]+)",
