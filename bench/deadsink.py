@@ -8,10 +8,8 @@ a little traffic. Prints VmRSS at start and every minute.
 usage: sudo bench/deadsink.py [MINUTES]   (default 10)"""
 import http.server, os, socket, subprocess, sys, threading, time, urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from lpharness import free_port, rss_kib as rss  # noqa: E402
 
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
@@ -26,8 +24,7 @@ s500 = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=s500.serve_forever, daemon=True).start()
 web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=web.serve_forever, daemon=True).start()
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0)); refused = s.getsockname()[1]
+refused = free_port()
 q = "?interval=1s&timeout=1s"
 agent = subprocess.Popen([os.path.join(ROOT, "latprobe"), "-q", "-i", "1s", "--listen", "none",
     "--push", f"pushgateway+http://127.0.0.1:{hang.getsockname()[1]}{q}",

@@ -35,7 +35,9 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, ".output", "bench")
 BINARY = os.path.join(ROOT, "latprobe")
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from overhead import Nginx, wrk  # noqa: E402
+from lpharness import free_port  # noqa: E402
 
 STATUSES = [200 + i for i in range(30)] + [400 + i for i in range(20)]
 CPU_SECONDS = 15
@@ -171,9 +173,7 @@ def one_size(want, ngx):
     srv = subprocess.Popen([sys.executable, "-c", SERVER, str(nports)], stdout=subprocess.PIPE,
                            text=True)
     ports = [int(srv.stdout.readline()) for _ in range(nports)]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        lport = s.getsockname()[1]
+    lport = free_port()
     before = latprobe_progs()
     agent = subprocess.Popen([BINARY, "-q", "--listen", f"127.0.0.1:{lport}",
                               "--max-series", str(max(16384, 2 * want + 1024))],

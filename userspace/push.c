@@ -26,7 +26,6 @@
 
 #define BACKOFF_MIN_NS 1000000000ULL  /* 1 s */
 #define BACKOFF_MAX_NS 60000000000ULL /* 1 min */
-#define MAX_DATAGRAMS  65536
 
 struct worker {
 	struct lp_pushers *owner;
@@ -249,15 +248,27 @@ static int send_graphite(struct worker *w, const struct lp_buf *body, char *why,
 
 static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why, size_t wlen)
 {
-	static __thread size_t off[MAX_DATAGRAMS], len[MAX_DATAGRAMS];
-	size_t n, i, skipped;
+	size_t n, i, skipped, lines = 1, *off, *len;
 	int fd, r = 0;
 
+	for (i = 0; i < body->len; i++)
+		lines += body->data[i] == '\n';
+	off = calloc(lines, sizeof(*off));
+	len = calloc(lines, sizeof(*len));
+	if (!off || !len) {
+		free(off);
+		free(len);
+		snprintf(why, wlen, "out of memory");
+		return -ENOMEM;
+	}
 	n = lp_pack_datagrams(body->data ? body->data : "", body->len, w->cfg.max_size, off, len,
-			      MAX_DATAGRAMS, &skipped);
+			      lines, &skipped);
 	fd = dial(&w->cfg, SOCK_DGRAM, why, wlen);
-	if (fd < 0)
+	if (fd < 0) {
+		free(off);
+		free(len);
 		return fd;
+	}
 	for (i = 0; i < n && !r; i++) {
 		ssize_t s = send(fd, body->data + off[i], len[i], MSG_NOSIGNAL);
 
@@ -274,6 +285,8 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why
 		}
 	}
 	close(fd);
+	free(off);
+	free(len);
 	if (!r && skipped) {
 		snprintf(why, wlen, "%zu lines longer than max_size=%u", skipped, w->cfg.max_size);
 		r = -EMSGSIZE;

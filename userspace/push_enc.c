@@ -338,6 +338,9 @@ out:
 
 /* ------------------------------------------------------------ helpers */
 
+/* the quantiles' names in field and metric names (lp_quantiles: 0.5 0.9 0.99 0.999) */
+static const char *const qn[LP_NQUANTILES] = { "p50", "p90", "p99", "p999" };
+
 /* the first window's good ratio and burn rate of SLO k, or NAN without traffic */
 static void slo_window(const struct lp_model *m, const struct lp_series_view *v, unsigned k,
 		       double *ratio, double *burn)
@@ -428,7 +431,6 @@ static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct 
 
 int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_push_cfg *cfg)
 {
-	static const char *const qn[LP_NQUANTILES] = { "p50", "p90", "p99", "p999" };
 	long ts = (long)m->wall;
 	size_t i;
 
@@ -513,7 +515,6 @@ static void ifield(struct lp_buf *b, bool *first, const char *k, double v)
 
 int lp_enc_influx(struct lp_buf *b, const struct lp_model *m)
 {
-	static const char *const qn[LP_NQUANTILES] = { "p50", "p90", "p99", "p999" };
 	/* whole seconds and the fraction apart: a double holds ~16 digits */
 	unsigned long long sec = (unsigned long long)m->wall;
 	unsigned long long ts = sec * 1000000000ULL + (unsigned long long)llround((m->wall - (double)sec) * 1e9);
@@ -598,7 +599,6 @@ static __u64 inc(__u64 now, __u64 before)
 int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
 		     const struct lp_push_cfg *cfg)
 {
-	static const char *const qn[LP_NQUANTILES] = { "p50", "p90", "p99", "p999" };
 	const struct lp_series_view **old = NULL;
 	size_t i, nold = prev ? prev->nseries : 0;
 
