@@ -35,6 +35,7 @@ struct lp_collector {
 	__u64 *tick_ns;
 
 	struct lp_dist dist;
+	struct lp_dist slo_acc[LP_MAX_SLOS][LP_MAX_WINDOWS]; /* merged per SLO and window */
 	__u64 read_errors;
 	int read_error; /* of the current tick */
 
@@ -125,7 +126,7 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 {
 	struct lp_collector *c = calloc(1, sizeof(*c));
 	__u64 maxw = 0;
-	unsigned i;
+	unsigned i, w;
 
 	if (!c)
 		return NULL;
@@ -141,11 +142,16 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 	c->ring_len = (unsigned)((maxw + cfg->interval_ns - 1) / cfg->interval_ns) + 2;
 	c->tick_ns = calloc(c->ring_len, sizeof(*c->tick_ns));
 	pthread_mutex_init(&c->lock, NULL);
-	if (!c->tick_ns || lp_dist_init(&c->dist, cfg->nclassic + 1, src->nfine)) {
-		lp_collector__free(c);
-		return NULL;
-	}
+	if (!c->tick_ns || lp_dist_init(&c->dist, cfg->nclassic + 1, src->nfine))
+		goto fail;
+	for (i = 0; i < cfg->nslos; i++)
+		for (w = 0; w < cfg->nwindows; w++)
+			if (lp_dist_init(&c->slo_acc[i][w], cfg->nclassic + 1, src->nfine))
+				goto fail;
 	return c;
+fail:
+	lp_collector__free(c);
+	return NULL;
 }
 
 static void model_free(struct lp_model *m)
@@ -184,6 +190,9 @@ void lp_collector__free(struct lp_collector *c)
 	free(c->index);
 	free(c->tick_ns);
 	lp_dist_free(&c->dist);
+	for (i = 0; i < LP_MAX_SLOS; i++)
+		for (r = 0; r < LP_MAX_WINDOWS; r++)
+			lp_dist_free(&c->slo_acc[i][r]);
 	lp_model_put(c->latest);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -323,6 +332,8 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 		for (k = 0; k < cfg->nslos; k++) {
 			wv->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
 			wv->slo_total[k] = d->count;
+			if (v->slo_applies[k])
+				lp_dist_merge(&c->slo_acc[k][w], d);
 		}
 	}
 	return 0;
@@ -395,6 +406,9 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 		c->read_errors++;
 		e = e ? e : -EIO;
 	}
+	for (i = 0; i < c->cfg->nslos; i++)
+		for (k = 0; k < c->cfg->nwindows; k++)
+			lp_dist_clear(&c->slo_acc[i][k]);
 	for (i = 0, k = 0; i < c->nseries; i++) {
 		struct coll_series *s = &c->series[i];
 
@@ -413,6 +427,17 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	}
 	m->nseries = k;
 	m->nseries_all = c->nseries;
+	for (i = 0; i < c->cfg->nslos; i++) {
+		for (k = 0; k < c->cfg->nwindows; k++) {
+			const struct lp_dist *d = &c->slo_acc[i][k];
+			struct lp_slo_window *sw = &m->slo_win[i][k];
+
+			sw->good = lp_dist_le(d, c->cfg->slos[i].classic_idx);
+			sw->total = d->count;
+			sw->sum_ns = d->sum_ns;
+			fill_quantiles(d, c->ft, sw->q);
+		}
+	}
 	qsort(m->series, m->nseries, sizeof(*m->series), cmp_view);
 
 	/* the tick enters the ring after the views used the previous ones */

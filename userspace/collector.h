@@ -46,6 +46,14 @@ struct lp_series_view {
 	struct lp_window_view win[LP_MAX_WINDOWS];
 };
 
+/* One SLO over one window, summed over every selected series it applies to. */
+struct lp_slo_window {
+	__u64 good;
+	__u64 total;
+	__u64 sum_ns;
+	double q[LP_NQUANTILES]; /* of the merged distribution; NaN without requests */
+};
+
 struct lp_model {
 	int refs;
 	const struct lp_config *cfg;
@@ -59,6 +67,7 @@ struct lp_model {
 	size_t nseries;	    /* after the configured filters */
 	size_t nseries_all; /* in the kernel map */
 	struct lp_series_view *series;
+	struct lp_slo_window slo_win[LP_MAX_SLOS][LP_MAX_WINDOWS]; /* [slo][window] */
 };
 
 struct lp_collector;

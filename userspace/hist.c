@@ -133,10 +133,8 @@ static __u64 sub_mono(__u64 a, __u64 b)
 	return a >= b ? a - b : a;
 }
 
-void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct lp_snap *older)
+void lp_dist_clear(struct lp_dist *d)
 {
-	__u32 i;
-
 	/* only the slots the last use could have set: most series are narrow */
 	if (d->hi > d->lo)
 		memset(d->fine + d->lo, 0, (d->hi - d->lo) * sizeof(*d->fine));
@@ -144,6 +142,34 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 	d->count = 0;
 	d->sum_ns = 0;
 	d->lo = d->hi = 0;
+}
+
+void lp_dist_merge(struct lp_dist *d, const struct lp_dist *src)
+{
+	__u32 i, hi = src->hi < d->nfine ? src->hi : d->nfine;
+
+	d->count += src->count;
+	d->sum_ns += src->sum_ns;
+	for (i = 0; i < d->nclassic && i < src->nclassic; i++)
+		d->classic[i] += src->classic[i];
+	if (src->lo >= hi)
+		return;
+	for (i = src->lo; i < hi; i++)
+		d->fine[i] += src->fine[i];
+	if (d->hi <= d->lo) {
+		d->lo = src->lo;
+		d->hi = hi;
+	} else {
+		d->lo = src->lo < d->lo ? src->lo : d->lo;
+		d->hi = hi > d->hi ? hi : d->hi;
+	}
+}
+
+void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct lp_snap *older)
+{
+	__u32 i;
+
+	lp_dist_clear(d);
 	if (!newer)
 		return;
 	d->lo = newer->fine_lo < d->nfine ? newer->fine_lo : d->nfine;

@@ -67,6 +67,10 @@ void lp_dist_free(struct lp_dist *d);
 /* d = newer - older (older may be NULL: d = newer). Counters never go back; a
  * slot that did is treated as a restart and taken whole from newer. */
 void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct lp_snap *older);
+/* d = empty (cheap: clears only the range that may be non-zero) */
+void lp_dist_clear(struct lp_dist *d);
+/* d += src (same fine table; classic slots up to the smaller nclassic) */
+void lp_dist_merge(struct lp_dist *d, const struct lp_dist *src);
 /* add one sample (for tests and benchmarks that build distributions by hand) */
 void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *classic_bounds,
 		 __u32 nclassic_bounds, __u64 v_ns);

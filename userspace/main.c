@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <curl/curl.h>
 
+#include "check.h"
 #include "cli.h"
 #include "collector.h"
 #include "hist.h"
@@ -136,6 +137,10 @@ int main(int argc, char **argv)
 	int tfd = -1, sfd = -1, r, exit_code = 1, e;
 	__u64 start, end = 0, now;
 	sigset_t mask;
+
+	/* the monitoring plugin: no BPF, no privileges, no agent state */
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return lp_check_main(argc - 1, argv + 1);
 
 	/*
 	 * A scrape body of many series is megabytes: give such buffers their own

@@ -27,7 +27,7 @@ static int fail(char *err, size_t len, const char *spec, const char *why)
 	return -EINVAL;
 }
 
-static int read_secret(const char *path, char *out, size_t len)
+int lp_read_secret(const char *path, char *out, size_t len)
 {
 	FILE *f = fopen(path, "re");
 	size_t n;
@@ -272,7 +272,7 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 			 port ? port : "9091", job ? job : "latprobe", inst ? inst : "localhost");
 		curl_free(job);
 		curl_free(inst);
-		if (auth_file[0] && read_secret(auth_file, c->userpwd, sizeof(c->userpwd))) {
+		if (auth_file[0] && lp_read_secret(auth_file, c->userpwd, sizeof(c->userpwd))) {
 			r = fail(err, errlen, spec, "auth_file cannot be read (or is empty)");
 			goto out;
 		}
@@ -304,7 +304,7 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 		}
 		tok = getenv("LATPROBE_INFLUX_TOKEN");
 		if (token_file[0]) {
-			if (read_secret(token_file, c->token, sizeof(c->token))) {
+			if (lp_read_secret(token_file, c->token, sizeof(c->token))) {
 				r = fail(err, errlen, spec, "token_file cannot be read (or is empty)");
 				goto out;
 			}

@@ -179,6 +179,36 @@ static struct json_object *jslo(const struct lp_slo *slo, __u64 good, __u64 tota
 	return o;
 }
 
+/* An SLO over each window, summed over the series it applies to: what
+ * `latprobe check` and the Zabbix items read. */
+static struct json_object *jslo_windows(const struct lp_model *m, unsigned k)
+{
+	const struct lp_config *cfg = m->cfg;
+	const struct lp_slo *slo = &cfg->slos[k];
+	struct json_object *a = json_object_new_array();
+	unsigned w;
+
+	for (w = 0; w < cfg->nwindows; w++) {
+		const struct lp_slo_window *sw = &m->slo_win[k][w];
+		struct json_object *e = json_object_new_object();
+		double r = sw->total ? (double)sw->good / (double)sw->total : NAN;
+		double burn = slo->objective < 1 ? (1 - r) / (1 - slo->objective) : NAN;
+
+		json_object_object_add(e, "window_seconds", jdouble((double)cfg->windows_ns[w] / 1e9));
+		json_object_object_add(e, "good", json_object_new_uint64(sw->good));
+		json_object_object_add(e, "total", json_object_new_uint64(sw->total));
+		json_object_object_add(e, "ratio", jdouble(r));
+		json_object_object_add(e, "burn_rate", jdouble(burn));
+		json_object_object_add(e, "met", sw->total ? json_object_new_boolean(
+								     r >= slo->objective) :
+							     NULL);
+		json_object_object_add(e, "sum_seconds", jdouble((double)sw->sum_ns / 1e9));
+		json_object_object_add(e, "quantiles_seconds", jquantiles(sw->q));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
 static struct json_object *jseries(const struct lp_model *m, const struct lp_series_view *v)
 {
 	const struct lp_config *cfg = m->cfg;
@@ -285,6 +315,7 @@ char *lp_report_json_string(const struct lp_model *m)
 		json_object_object_add(o, "port", slo->port ? json_object_new_int(slo->port) : NULL);
 		json_object_object_add(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
 		json_object_object_add(o, "objective", jdouble(slo->objective));
+		json_object_object_add(o, "windows", jslo_windows(m, i));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(root, "slos", a);

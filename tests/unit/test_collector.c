@@ -190,6 +190,75 @@ static void test_filters_and_slo_scope(void **state)
 	lp_fine_table_free(&ft);
 }
 
+/* per SLO and window: the sum over every series the SLO covers, quantiles of the merge */
+static void test_slo_windows_merge_the_series_they_cover(void **state)
+{
+	const char *argv[] = { "latprobe", "-i", "5s", "-w", "10s", "-w", "30s" };
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = { 0 };
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m;
+	int a, b, p, t;
+
+	(void)state;
+	setup_cfg(&cfg, argv, 7);
+	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
+	f.ft = &ft;
+	f.cfg = &cfg;
+	a = add_series(&f, 8080, LP_METHOD_GET, 200);
+	b = add_series(&f, 9090, LP_METHOD_GET, 503);
+	p = add_series(&f, 8080, LP_METHOD_POST, 200);
+	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
+	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
+	assert_non_null(c);
+
+	/* 0..10 s: 980 fast GETs on one port, 20 slow ones on another, POSTs apart */
+	observe(&f, a, 1000000, 980);
+	observe(&f, b, 50000000, 20);
+	observe(&f, p, 900000000, 500);
+	assert_int_equal(lp_collector__tick(c, 5 * S), 0);
+	assert_int_equal(lp_collector__tick(c, 10 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(cfg.nslos, 1); /* get_10ms */
+	for (t = 0; t < 2; t++) {
+		const struct lp_slo_window *sw = &m->slo_win[0][t];
+
+		assert_int_equal(sw->total, 1000);
+		assert_int_equal(sw->good, 980);
+		assert_int_equal(sw->sum_ns, 980 * 1000000ULL + 20 * 50000000ULL);
+		assert_rel(sw->q[0], 0.001, 0.044);  /* p50 */
+		assert_rel(sw->q[2], 0.050, 0.044);  /* p99: among the slow 2 % */
+	}
+	lp_model_put(m);
+
+	/* 10..20 s: only fast GETs; the 10 s window forgets the slow ones, 30 s keeps them */
+	observe(&f, a, 2000000, 500);
+	assert_int_equal(lp_collector__tick(c, 15 * S), 0);
+	assert_int_equal(lp_collector__tick(c, 20 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(m->slo_win[0][0].total, 500);
+	assert_int_equal(m->slo_win[0][0].good, 500);
+	assert_rel(m->slo_win[0][0].q[3], 0.002, 0.044);
+	assert_int_equal(m->slo_win[0][1].total, 1500);
+	assert_int_equal(m->slo_win[0][1].good, 1480);
+	lp_model_put(m);
+
+	/* a quiet window: no requests, no quantiles */
+	assert_int_equal(lp_collector__tick(c, 25 * S), 0);
+	assert_int_equal(lp_collector__tick(c, 30 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(m->slo_win[0][0].total, 0);
+	assert_true(isnan(m->slo_win[0][0].q[2]));
+	lp_model_put(m);
+
+	lp_collector__free(c);
+	for (a = 0; a < f.n; a++)
+		free(f.vals[a]);
+	lp_fine_table_free(&ft);
+}
+
 static void test_unchanged_series_share_one_snapshot(void **state)
 {
 	const char *argv[] = { "latprobe" };
@@ -230,6 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_rate_and_slo_follow_the_traffic),
 		cmocka_unit_test(test_filters_and_slo_scope),
+		cmocka_unit_test(test_slo_windows_merge_the_series_they_cover),
 		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
 	};
 

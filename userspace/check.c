@@ -1,0 +1,801 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `latprobe check`: is an SLO met? Asks the agent's /api/v1/series (the
+ * "slos" section: good and total per SLO and window, summed over every series
+ * the SLO covers, with the quantiles of the merged distribution) and answers
+ * as a monitoring plugin or, with --zabbix, as a Zabbix item value.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "version.h"
+#include "check.h"
+#include "cli.h"
+#include "hist.h"
+#include "push.h"
+
+#define DEFAULT_URL "http://127.0.0.1:18464/api/v1/series"
+#define MAX_DOC	    (64u << 20) /* the agent's document is a few MB at 10k series */
+
+static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+static const char *const metric_names[] = { "good_ratio", "burn_rate", "p50", "p90", "p99",
+					     "p99.9" };
+static const char *const quantile_labels[LP_NQUANTILES] = { "p50", "p90", "p99", "p99.9" };
+
+/* ---- ranges ---- */
+
+static int parse_num(const char *s, size_t n, double *v)
+{
+	char tmp[40], *end;
+
+	if (!n || n >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	errno = 0;
+	*v = strtod(tmp, &end);
+	if (errno || *end || !isfinite(*v))
+		return -EINVAL;
+	return 0;
+}
+
+int lp_range_parse(const char *s, bool floor, struct lp_range *r)
+{
+	const char *p = s, *colon;
+
+	memset(r, 0, sizeof(*r));
+	if (!s || !*s || strlen(s) >= sizeof(r->text))
+		return -EINVAL;
+	if (*p == '@') {
+		r->inside = true;
+		p++;
+	}
+	colon = strchr(p, ':');
+	if (!colon) {
+		double v;
+
+		if (parse_num(p, strlen(p), &v))
+			return -EINVAL;
+		if (floor && !r->inside) {
+			r->start = v;
+			r->end = INFINITY;
+			snprintf(r->text, sizeof(r->text), "%s:", p);
+		} else {
+			r->start = 0;
+			r->end = v;
+			snprintf(r->text, sizeof(r->text), "%s", s);
+		}
+	} else {
+		if (colon == p)
+			r->start = 0;
+		else if (colon - p == 1 && *p == '~')
+			r->start = -INFINITY;
+		else if (parse_num(p, (size_t)(colon - p), &r->start))
+			return -EINVAL;
+		if (!colon[1])
+			r->end = INFINITY;
+		else if (parse_num(colon + 1, strlen(colon + 1), &r->end))
+			return -EINVAL;
+		snprintf(r->text, sizeof(r->text), "%s", s);
+	}
+	if (r->start > r->end)
+		return -EINVAL;
+	r->set = true;
+	return 0;
+}
+
+bool lp_range_alert(const struct lp_range *r, double v)
+{
+	bool in;
+
+	if (!r->set)
+		return false;
+	in = v >= r->start && v <= r->end;
+	return r->inside ? in : !in;
+}
+
+/* ---- arguments ---- */
+
+static int errf(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: latprobe check [-u URL] [-s SLO] [-W WINDOW] [-m METRIC] [-w RANGE] [-c RANGE]\n"
+		"                      [-t SECONDS] [--empty STATE] [--auth-file F] [--ca-file F]\n"
+		"       latprobe check --zabbix VALUE|discovery [-u URL] [-s SLO] [-W WINDOW]\n"
+		"\n"
+		"Ask a running latprobe agent whether an SLO holds, as a monitoring plugin\n"
+		"(Nagios, Icinga, Naemon): one status line with perfdata; exit 0 OK, 1 WARNING,\n"
+		"2 CRITICAL, 3 UNKNOWN (agent down, slow, or answering nonsense; bad arguments).\n"
+		"\n"
+		"  -u, --url URL        the agent (default " DEFAULT_URL ";\n"
+		"                       a URL without a path gets /api/v1/series)\n"
+		"  -s, --slo NAME       the SLO (latprobe --slo name=...); optional when the agent\n"
+		"                       has exactly one\n"
+		"  -W, --window DUR     the window, one the agent has (latprobe --window);\n"
+		"                       default the agent's longest (5m with its defaults)\n"
+		"  -m, --metric M       what -w/-c judge: good_ratio (default), burn_rate, p50, p90,\n"
+		"                       p99, p99.9 (seconds)\n"
+		"  -w, --warning RANGE  warning range, -c, --critical RANGE critical range:\n"
+		"                       [@]start:end as in the Monitoring Plugins guidelines; for\n"
+		"                       good_ratio a bare N means N: (alert below N).\n"
+		"                       Defaults: good_ratio -c <objective>:, burn_rate -c 1\n"
+		"  -t, --timeout SEC    give up after SEC seconds (default 10): UNKNOWN\n"
+		"      --empty STATE    state when the window holds no request: ok (default),\n"
+		"                       warning, critical, unknown\n"
+		"      --auth-file F    basic auth: a file holding user:password\n"
+		"      --ca-file F      CA bundle for an https:// agent\n"
+		"      --zabbix VALUE   print one value for a Zabbix item: good_ratio, burn_rate,\n"
+		"                       good, total, met, objective, threshold, p50, p90, p99,\n"
+		"                       p99.9; or 'discovery' for low-level discovery JSON\n"
+		"  -V, --version        -h, --help\n");
+}
+
+static int parse_state(const char *s, enum lp_state *st)
+{
+	static const char *const names[] = { "ok", "warning", "critical", "unknown" };
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (!strcasecmp(s, names[i])) {
+			*st = (enum lp_state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/* a URL without a path means the agent's JSON API on it */
+static int set_url(struct lp_check_opts *o, const char *u)
+{
+	const char *host = strstr(u, "://");
+
+	if (!host || host == u || !host[3])
+		return -EINVAL;
+	host += 3;
+	if (!strchr(host, '/'))
+		return snprintf(o->url, sizeof(o->url), "%s/api/v1/series", u) <
+				       (int)sizeof(o->url) ?
+			       0 :
+			       -EINVAL;
+	if (!strcmp(strchr(host, '/'), "/"))
+		return snprintf(o->url, sizeof(o->url), "%sapi/v1/series", u) <
+				       (int)sizeof(o->url) ?
+			       0 :
+			       -EINVAL;
+	return copy(o->url, sizeof(o->url), u) ? -EINVAL : 0;
+}
+
+static const char *const zabbix_values[] = { "good_ratio", "burn_rate", "good",	 "total",
+					     "met",	   "objective", "threshold", "p50",
+					     "p90",	   "p99",	"p99.9",     "discovery" };
+
+int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *out, char *err,
+			size_t errlen)
+{
+	enum { OPT_EMPTY = 256, OPT_ZABBIX, OPT_AUTH, OPT_CA };
+	static const struct option longopts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "slo", required_argument, NULL, 's' },
+		{ "window", required_argument, NULL, 'W' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "warning", required_argument, NULL, 'w' },
+		{ "critical", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "empty", required_argument, NULL, OPT_EMPTY },
+		{ "zabbix", required_argument, NULL, OPT_ZABBIX },
+		{ "auth-file", required_argument, NULL, OPT_AUTH },
+		{ "ca-file", required_argument, NULL, OPT_CA },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	struct lp_range r;
+	unsigned i;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->url, sizeof(o->url), DEFAULT_URL);
+	o->timeout_s = 10;
+	o->empty_state = LP_STATE_OK;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":u:s:W:m:w:c:t:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			/* empty: the default (lets a Zabbix key leave the URL out) */
+			if (*optarg && set_url(o, optarg))
+				return errf(err, errlen, "--url: '%s' is not an http(s) URL", optarg);
+			break;
+		case 's':
+			if (!*optarg || copy(o->slo, sizeof(o->slo), optarg))
+				return errf(err, errlen, "--slo: '%s' is not an SLO name", optarg);
+			break;
+		case 'W':
+			if (*optarg && (lp_parse_duration_ns(optarg, &o->window_ns) || !o->window_ns))
+				return errf(err, errlen, "--window: '%s' is not a duration", optarg);
+			break;
+		case 'm':
+			for (i = 0; i < sizeof(metric_names) / sizeof(*metric_names); i++)
+				if (!strcmp(optarg, metric_names[i]))
+					break;
+			if (i == sizeof(metric_names) / sizeof(*metric_names))
+				return errf(err, errlen,
+					    "--metric: '%s' is not good_ratio, burn_rate, p50, p90, "
+					    "p99 or p99.9",
+					    optarg);
+			o->metric = (enum lp_check_metric)i;
+			break;
+		case 'w':
+			if (!*optarg || copy(o->warn_s, sizeof(o->warn_s), optarg))
+				return errf(err, errlen, "--warning: '%s' is not a range", optarg);
+			break;
+		case 'c':
+			if (!*optarg || copy(o->crit_s, sizeof(o->crit_s), optarg))
+				return errf(err, errlen, "--critical: '%s' is not a range", optarg);
+			break;
+		case 't': {
+			__u64 ns;
+
+			if (lp_parse_duration_ns(optarg, &ns) || !ns || ns > 3600000000000ULL)
+				return errf(err, errlen, "--timeout: '%s' is not 1 to 3600 seconds",
+					    optarg);
+			o->timeout_s = (double)ns / 1e9;
+			break;
+		}
+		case OPT_EMPTY:
+			if (parse_state(optarg, &o->empty_state))
+				return errf(err, errlen,
+					    "--empty: '%s' is not ok, warning, critical or unknown",
+					    optarg);
+			break;
+		case OPT_ZABBIX:
+			for (i = 0; i < sizeof(zabbix_values) / sizeof(*zabbix_values); i++)
+				if (!strcmp(optarg, zabbix_values[i]))
+					break;
+			if (i == sizeof(zabbix_values) / sizeof(*zabbix_values))
+				return errf(err, errlen, "--zabbix: '%s' is not a value latprobe has",
+					    optarg);
+			copy(o->zabbix, sizeof(o->zabbix), optarg);
+			break;
+		case OPT_AUTH: {
+			int e = lp_read_secret(optarg, o->userpwd, sizeof(o->userpwd));
+
+			if (e)
+				return errf(err, errlen, "--auth-file: '%s': %s", optarg,
+					    e == -ENODATA ? "empty" : strerror(-e));
+			if (!strchr(o->userpwd, ':'))
+				return errf(err, errlen, "--auth-file: '%s' must hold user:password",
+					    optarg);
+			break;
+		}
+		case OPT_CA:
+			if (copy(o->ca_file, sizeof(o->ca_file), optarg))
+				return errf(err, errlen, "--ca-file: path too long");
+			break;
+		case 'h':
+			usage(out);
+			return 1;
+		case 'V':
+			fprintf(out, "latprobe check %s\n", LATPROBE_VERSION);
+			return 1;
+		case ':':
+			return errf(err, errlen, "%s needs a value", argv[optind - 1]);
+		default:
+			return errf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return errf(err, errlen, "unexpected argument '%s'", argv[optind]);
+	/* the ranges now that the metric is known; defaults need the document */
+	if (o->warn_s[0] && lp_range_parse(o->warn_s, o->metric == LP_METRIC_RATIO, &r))
+		return errf(err, errlen, "--warning: '%s' is not a range ([@]start:end)", o->warn_s);
+	if (o->crit_s[0] && lp_range_parse(o->crit_s, o->metric == LP_METRIC_RATIO, &r))
+		return errf(err, errlen, "--critical: '%s' is not a range ([@]start:end)",
+			    o->crit_s);
+	return 0;
+}
+
+/* ---- the agent's document ---- */
+
+struct slo_window {
+	const char *name;
+	double objective, threshold_s, window_s;
+	__u64 good, total;
+	double ratio, burn, q[LP_NQUANTILES];
+};
+
+static bool get_num(struct json_object *o, const char *key, double *v)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, key, &x))
+		return false;
+	if (json_object_is_type(x, json_type_null)) {
+		*v = NAN;
+		return true;
+	}
+	if (!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int))
+		return false;
+	*v = json_object_get_double(x);
+	return true;
+}
+
+static bool get_count(struct json_object *o, const char *key, __u64 *v)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int))
+		return false;
+	*v = json_object_get_uint64(x);
+	return true;
+}
+
+/* "5m", "30s", "1h30m" style: shortest exact unit */
+static void fmt_window(char *buf, size_t len, double s)
+{
+	long long n = llround(s);
+
+	if (n > 0 && n % 3600 == 0)
+		snprintf(buf, len, "%lldh", n / 3600);
+	else if (n > 0 && n % 60 == 0)
+		snprintf(buf, len, "%lldm", n / 60);
+	else
+		snprintf(buf, len, "%llds", n);
+}
+
+static int list_names(struct json_object *slos, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < json_object_array_length(slos); i++) {
+		struct json_object *s = json_object_array_get_idx(slos, i), *n;
+
+		if (json_object_object_get_ex(s, "name", &n) && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+						json_object_get_string(n));
+	}
+	return 0;
+}
+
+/*
+ * Find the SLO and window the options ask for in doc. On failure returns
+ * -1 with the reason in why.
+ */
+static int find_slo(struct json_object *root, const struct lp_check_opts *o, struct slo_window *sw,
+		    char *why, size_t len)
+{
+	struct json_object *slos, *slo = NULL, *x, *wins, *win = NULL, *q;
+	char names[512], have[128];
+	size_t i, n, off = 0;
+	double best = -1;
+
+	if (!root || !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "slos", &slos) ||
+	    !json_object_is_type(slos, json_type_array)) {
+		snprintf(why, len, "the answer is not latprobe's JSON (no \"slos\" array)");
+		return -1;
+	}
+	n = json_object_array_length(slos);
+	list_names(slos, names, sizeof(names));
+	if (!o->slo[0]) {
+		if (n != 1) {
+			snprintf(why, len, "the agent has %zu SLOs, name one with --slo (%s)", n,
+				 n ? names : "none");
+			return -1;
+		}
+		slo = json_object_array_get_idx(slos, 0);
+	}
+	for (i = 0; !slo && i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(slos, i);
+
+		if (json_object_object_get_ex(s, "name", &x) &&
+		    json_object_is_type(x, json_type_string) &&
+		    !strcmp(json_object_get_string(x), o->slo))
+			slo = s;
+	}
+	if (!slo) {
+		snprintf(why, len, "the agent has no SLO named '%s' (it has: %s)", o->slo,
+			 n ? names : "none");
+		return -1;
+	}
+	if (!json_object_is_type(slo, json_type_object) ||
+	    !json_object_object_get_ex(slo, "name", &x) || !json_object_is_type(x, json_type_string) ||
+	    !get_num(slo, "objective", &sw->objective) || !(sw->objective > 0 && sw->objective < 1) ||
+	    !get_num(slo, "threshold_seconds", &sw->threshold_s) || !(sw->threshold_s > 0) ||
+	    !json_object_object_get_ex(slo, "windows", &wins) ||
+	    !json_object_is_type(wins, json_type_array) || !json_object_array_length(wins)) {
+		snprintf(why, len, "the answer is not latprobe's JSON (SLO without objective, "
+				   "threshold or windows; an agent older than this check?)");
+		return -1;
+	}
+	sw->name = json_object_get_string(x);
+
+	have[0] = '\0';
+	for (i = 0; i < json_object_array_length(wins); i++) {
+		struct json_object *w = json_object_array_get_idx(wins, i);
+		double ws;
+		char f[24];
+
+		if (!json_object_is_type(w, json_type_object) || !get_num(w, "window_seconds", &ws) ||
+		    !(ws > 0)) {
+			snprintf(why, len, "the answer is not latprobe's JSON (bad window)");
+			return -1;
+		}
+		fmt_window(f, sizeof(f), ws);
+		if (off < sizeof(have))
+			off += (size_t)snprintf(have + off, sizeof(have) - off, "%s%s", i ? ", " : "",
+						f);
+		if (o->window_ns ? fabs(ws * 1e9 - (double)o->window_ns) < 1e6 : ws > best) {
+			win = w;
+			best = ws;
+		}
+	}
+	if (!win) {
+		char f[24];
+
+		fmt_window(f, sizeof(f), (double)o->window_ns / 1e9);
+		snprintf(why, len, "the agent has no %s window (it has: %s)", f, have);
+		return -1;
+	}
+	if (!get_num(win, "window_seconds", &sw->window_s) || !get_count(win, "good", &sw->good) ||
+	    !get_count(win, "total", &sw->total) || sw->good > sw->total ||
+	    !get_num(win, "ratio", &sw->ratio) || !get_num(win, "burn_rate", &sw->burn) ||
+	    !json_object_object_get_ex(win, "quantiles_seconds", &q) ||
+	    !json_object_is_type(q, json_type_object)) {
+		snprintf(why, len, "the answer is not latprobe's JSON (window without good, "
+				   "total, ratio or quantiles)");
+		return -1;
+	}
+	for (i = 0; i < LP_NQUANTILES; i++)
+		if (!get_num(q, lp_quantile_names[i], &sw->q[i])) {
+			snprintf(why, len, "the answer is not latprobe's JSON (no quantile %s)",
+				 lp_quantile_names[i]);
+			return -1;
+		}
+	/* derived from the counts, so a tampered ratio cannot disagree with them */
+	sw->ratio = sw->total ? (double)sw->good / (double)sw->total : NAN;
+	sw->burn = sw->total ? (1 - sw->ratio) / (1 - sw->objective) : NAN;
+	return 0;
+}
+
+static struct json_object *parse_doc(const char *doc)
+{
+	return doc ? json_tokener_parse(doc) : NULL;
+}
+
+static double metric_value(const struct slo_window *sw, enum lp_check_metric m)
+{
+	switch (m) {
+	case LP_METRIC_RATIO:
+		return sw->ratio;
+	case LP_METRIC_BURN:
+		return sw->burn;
+	default:
+		return sw->q[m - LP_METRIC_P50];
+	}
+}
+
+/* perfdata value: 'U' when undetermined */
+static int perf_val(char *buf, size_t len, double v, const char *uom)
+{
+	return isnan(v) ? snprintf(buf, len, "U") : snprintf(buf, len, "%.6g%s", v, uom);
+}
+
+enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char *out, size_t len)
+{
+	struct json_object *root = parse_doc(doc);
+	struct lp_range warn = {}, crit = {};
+	struct slo_window sw = {};
+	enum lp_state st = LP_STATE_OK;
+	char why[768], win[24], thr[32], perf[512], v[32], head[256];
+	double val;
+	size_t off = 0;
+	unsigned i;
+
+	if (find_slo(root, o, &sw, why, sizeof(why))) {
+		snprintf(out, len, "LATPROBE UNKNOWN - %s", why);
+		json_object_put(root);
+		return LP_STATE_UNKNOWN;
+	}
+	if (o->warn_s[0])
+		lp_range_parse(o->warn_s, o->metric == LP_METRIC_RATIO, &warn);
+	if (o->crit_s[0])
+		lp_range_parse(o->crit_s, o->metric == LP_METRIC_RATIO, &crit);
+	if (!o->warn_s[0] && !o->crit_s[0]) {
+		char def[32];
+
+		/* the SLO itself: CRITICAL when it is missed */
+		if (o->metric == LP_METRIC_RATIO) {
+			snprintf(def, sizeof(def), "%.6g:", sw.objective);
+			lp_range_parse(def, true, &crit);
+		} else if (o->metric == LP_METRIC_BURN) {
+			lp_range_parse("1", false, &crit);
+		}
+	}
+
+	fmt_window(win, sizeof(win), sw.window_s);
+	snprintf(thr, sizeof(thr), "%.6gs", sw.threshold_s);
+	val = metric_value(&sw, o->metric);
+	if (!sw.total) {
+		st = o->empty_state;
+		snprintf(head, sizeof(head), "SLO %s: no requests over %s", sw.name, win);
+	} else {
+		if (isnan(val))
+			st = LP_STATE_UNKNOWN;
+		else if (lp_range_alert(&crit, val))
+			st = LP_STATE_CRITICAL;
+		else if (lp_range_alert(&warn, val))
+			st = LP_STATE_WARNING;
+		if (o->metric >= LP_METRIC_P50)
+			snprintf(head, sizeof(head), "SLO %s: %s %.6gs, %.2f%% of %llu requests "
+				 "within %s over %s (objective %.6g%%)",
+				 sw.name, metric_names[o->metric], val, sw.ratio * 100,
+				 (unsigned long long)sw.total, thr, win, sw.objective * 100);
+		else
+			snprintf(head, sizeof(head), "SLO %s: %.2f%% of %llu requests within %s "
+				 "over %s (objective %.6g%%), burn rate %.3g",
+				 sw.name, sw.ratio * 100, (unsigned long long)sw.total, thr, win,
+				 sw.objective * 100, sw.burn);
+	}
+
+	/* perfdata: 'label'=value[UOM];warn;crit;min;max, thresholds on the judged metric */
+	perf_val(v, sizeof(v), sw.ratio, "");
+	off += (size_t)snprintf(perf + off, sizeof(perf) - off, "'good_ratio'=%s;%s;%s;0;1", v,
+				o->metric == LP_METRIC_RATIO ? warn.text : "",
+				o->metric == LP_METRIC_RATIO ? crit.text : "");
+	perf_val(v, sizeof(v), sw.burn, "");
+	off += (size_t)snprintf(perf + off, sizeof(perf) - off, " 'burn_rate'=%s;%s;%s;0;", v,
+				o->metric == LP_METRIC_BURN ? warn.text : "",
+				o->metric == LP_METRIC_BURN ? crit.text : "");
+	off += (size_t)snprintf(perf + off, sizeof(perf) - off, " 'requests'=%llu;;;0; 'good'=%llu;;;0;",
+				(unsigned long long)sw.total, (unsigned long long)sw.good);
+	for (i = 0; i < LP_NQUANTILES && off < sizeof(perf); i++) {
+		bool judged = o->metric == LP_METRIC_P50 + i;
+
+		perf_val(v, sizeof(v), sw.q[i], "s");
+		off += (size_t)snprintf(perf + off, sizeof(perf) - off, " '%s'=%s;%s;%s;0;",
+					quantile_labels[i], v, judged ? warn.text : "",
+					judged ? crit.text : "");
+	}
+	snprintf(out, len, "LATPROBE %s - %s | %s", state_names[st], head, perf);
+	json_object_put(root);
+	return st;
+}
+
+/* ---- Zabbix ---- */
+
+static int zabbix_discovery(struct json_object *root, char *out, size_t len)
+{
+	struct json_object *slos, *arr = json_object_new_array();
+	size_t i, j;
+	int r = -1;
+
+	if (!root || !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "slos", &slos) ||
+	    !json_object_is_type(slos, json_type_array)) {
+		snprintf(out, len, "the answer is not latprobe's JSON (no \"slos\" array)");
+		goto out;
+	}
+	for (i = 0; i < json_object_array_length(slos); i++) {
+		struct json_object *s = json_object_array_get_idx(slos, i), *name, *wins;
+		double obj, thr;
+
+		if (!json_object_is_type(s, json_type_object) ||
+		    !json_object_object_get_ex(s, "name", &name) ||
+		    !json_object_object_get_ex(s, "windows", &wins) ||
+		    !json_object_is_type(wins, json_type_array) || !get_num(s, "objective", &obj) ||
+		    !get_num(s, "threshold_seconds", &thr)) {
+			snprintf(out, len, "the answer is not latprobe's JSON (bad SLO)");
+			goto out;
+		}
+		for (j = 0; j < json_object_array_length(wins); j++) {
+			struct json_object *e = json_object_new_object();
+			double ws = NAN;
+			char f[24], num[32];
+
+			get_num(json_object_array_get_idx(wins, j), "window_seconds", &ws);
+			fmt_window(f, sizeof(f), ws);
+			json_object_object_add(e, "{#SLO}", json_object_get(name));
+			json_object_object_add(e, "{#WINDOW}", json_object_new_string(f));
+			snprintf(num, sizeof(num), "%.6g", obj);
+			json_object_object_add(e, "{#OBJECTIVE}", json_object_new_string(num));
+			snprintf(num, sizeof(num), "%.6g", thr);
+			json_object_object_add(e, "{#THRESHOLD}", json_object_new_string(num));
+			json_object_array_add(arr, e);
+		}
+	}
+	snprintf(out, len, "%s", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+	r = strlen(out) + 1 < len ? 0 : -1;
+	if (r)
+		snprintf(out, len, "discovery document too large");
+out:
+	json_object_put(arr);
+	return r;
+}
+
+int lp_check_zabbix(const char *doc, const struct lp_check_opts *o, char *out, size_t len)
+{
+	struct json_object *root = parse_doc(doc);
+	struct slo_window sw = {};
+	const char *k = o->zabbix;
+	char why[768];
+	double v = NAN;
+	unsigned i;
+	int r = 0;
+
+	if (!strcmp(k, "discovery")) {
+		r = zabbix_discovery(root, out, len);
+		json_object_put(root);
+		return r;
+	}
+	if (find_slo(root, o, &sw, why, sizeof(why))) {
+		snprintf(out, len, "%s", why);
+		json_object_put(root);
+		return -1;
+	}
+	if (!strcmp(k, "good")) {
+		snprintf(out, len, "%llu", (unsigned long long)sw.good);
+	} else if (!strcmp(k, "total")) {
+		snprintf(out, len, "%llu", (unsigned long long)sw.total);
+	} else if (!strcmp(k, "objective")) {
+		snprintf(out, len, "%.6g", sw.objective);
+	} else if (!strcmp(k, "threshold")) {
+		snprintf(out, len, "%.6g", sw.threshold_s);
+	} else {
+		if (!strcmp(k, "met"))
+			v = sw.total ? sw.ratio >= sw.objective : NAN;
+		else if (!strcmp(k, "good_ratio"))
+			v = sw.ratio;
+		else if (!strcmp(k, "burn_rate"))
+			v = sw.burn;
+		for (i = 0; i < LP_NQUANTILES; i++)
+			if (!strcmp(k, quantile_labels[i]))
+				v = sw.q[i];
+		if (isnan(v)) {
+			char f[24];
+
+			fmt_window(f, sizeof(f), sw.window_s);
+			snprintf(out, len, "no requests for SLO %s over %s", sw.name, f);
+			r = -1;
+		} else {
+			snprintf(out, len, "%.6g", v);
+		}
+	}
+	json_object_put(root);
+	return r;
+}
+
+/* ---- the edge: one HTTP GET ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct lp_buf *b = ud;
+
+	if (b->len + size * n > MAX_DOC)
+		return 0;
+	lp_buf_add(b, p, size * n);
+	if (!lp_buf_ok(b))
+		return 0;
+	return size * n;
+}
+
+static int fetch(const struct lp_check_opts *o, struct lp_buf *body, char *why, size_t len)
+{
+	CURL *c = curl_easy_init();
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	CURLcode rc;
+
+	if (!c) {
+		snprintf(why, len, "cannot start libcurl");
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, o->url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "latprobe-check");
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (o->ca_file[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	if (o->userpwd[0]) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERPWD, o->userpwd);
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(why, len, "the agent at %s did not answer within %.6gs", o->url, o->timeout_s);
+		return -1;
+	}
+	if (rc == CURLE_WRITE_ERROR) {
+		snprintf(why, len, "the agent at %s answered more than %u MB", o->url, MAX_DOC >> 20);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(why, len, "cannot ask the agent at %s: %s", o->url,
+			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return -1;
+	}
+	if (code != 200) {
+		snprintf(why, len, "the agent at %s answered HTTP %ld", o->url, code);
+		return -1;
+	}
+	lp_buf_add(body, "", 1);
+	if (!lp_buf_ok(body)) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int lp_check_main(int argc, char **argv)
+{
+	struct lp_check_opts o;
+	struct lp_buf body = {};
+	char err[2048], out[4096];
+	int r;
+
+	r = lp_check_parse_args(argc, argv, &o, stdout, err, sizeof(err));
+	if (r) {
+		if (r > 0)
+			return LP_STATE_OK;
+		/* the guidelines: bad arguments are UNKNOWN, not CRITICAL */
+		printf("LATPROBE UNKNOWN - %s (latprobe check --help)\n", err);
+		return LP_STATE_UNKNOWN;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		printf("LATPROBE UNKNOWN - cannot start libcurl\n");
+		return LP_STATE_UNKNOWN;
+	}
+	if (fetch(&o, &body, err, sizeof(err))) {
+		if (o.zabbix[0]) {
+			printf("%s\n", err);
+			r = 1;
+		} else {
+			printf("LATPROBE UNKNOWN - %s\n", err);
+			r = LP_STATE_UNKNOWN;
+		}
+	} else if (o.zabbix[0]) {
+		r = lp_check_zabbix(body.data, &o, out, sizeof(out)) ? 1 : 0;
+		printf("%s\n", out);
+	} else {
+		r = (int)lp_check_eval(body.data, &o, out, sizeof(out));
+		printf("%s\n", out);
+	}
+	lp_buf_free(&body);
+	curl_global_cleanup();
+	return r;
+}
