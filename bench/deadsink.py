@@ -5,7 +5,7 @@ a Pushgateway URL that accepts and never answers, one that refuses, an
 InfluxDB that answers 500, a name that does not resolve; every second, with
 a little traffic. Prints VmRSS at start and every minute.
 
-usage: sudo bench/deadsink.py [MINUTES]   (default 10)"""
+usage: sudo bench/deadsink.py [MINUTES]   (default 10; $LATPROBE: another binary)"""
 import http.server, os, socket, subprocess, sys, threading, time, urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
@@ -26,7 +26,7 @@ web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=web.serve_forever, daemon=True).start()
 refused = free_port()
 q = "?interval=1s&timeout=1s"
-agent = subprocess.Popen([os.path.join(ROOT, "latprobe"), "-q", "-i", "1s", "--listen", "none",
+agent = subprocess.Popen([os.environ.get("LATPROBE", os.path.join(ROOT, "latprobe")), "-q", "-i", "1s", "--listen", "none",
     "--push", f"pushgateway+http://127.0.0.1:{hang.getsockname()[1]}{q}",
     "--push", f"pushgateway+http://127.0.0.1:{refused}{q}",
     "--push", f"influxdb://127.0.0.1:{s500.server_address[1]}/db{q}",

@@ -125,7 +125,7 @@ static void usage(FILE *f)
 		"(Nagios, Icinga, Naemon): one status line with perfdata; exit 0 OK, 1 WARNING,\n"
 		"2 CRITICAL, 3 UNKNOWN (agent down, slow, or answering nonsense; bad arguments).\n"
 		"\n"
-		"  -u, --url URL        the agent (default " DEFAULT_URL ";\n"
+		"  -u, --url URL        the agent (default $LATPROBE_URL, else " DEFAULT_URL ";\n"
 		"                       a URL without a path gets /api/v1/series)\n"
 		"  -s, --slo NAME       the SLO (latprobe --slo name=...); optional when the agent\n"
 		"                       has exactly one\n"
@@ -217,11 +217,16 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 		{},
 	};
 	struct lp_range r;
+	const char *env;
 	unsigned i;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	snprintf(o->url, sizeof(o->url), DEFAULT_URL);
+	/* $LATPROBE_URL: the default for every check of this host (Zabbix, cron) */
+	env = getenv("LATPROBE_URL");
+	if (env && *env && set_url(o, env))
+		return errf(err, errlen, "LATPROBE_URL: '%s' is not an http(s) URL", env);
 	o->timeout_s = 10;
 	o->empty_state = LP_STATE_OK;
 	optind = 1;
@@ -782,15 +787,16 @@ int lp_check_main(int argc, char **argv)
 	}
 	if (fetch(&o, &body, err, sizeof(err))) {
 		if (o.zabbix[0]) {
-			printf("%s\n", err);
+			printf("ZBX_NOTSUPPORTED: %s\n", err);
 			r = 1;
 		} else {
 			printf("LATPROBE UNKNOWN - %s\n", err);
 			r = LP_STATE_UNKNOWN;
 		}
 	} else if (o.zabbix[0]) {
+		/* Zabbix ignores a user parameter's exit code: the text marks the error */
 		r = lp_check_zabbix(body.data, &o, out, sizeof(out)) ? 1 : 0;
-		printf("%s\n", out);
+		printf("%s%s\n", r ? "ZBX_NOTSUPPORTED: " : "", out);
 	} else {
 		r = (int)lp_check_eval(body.data, &o, out, sizeof(out));
 		printf("%s\n", out);

@@ -22,7 +22,7 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from lpharness import BINARY, PyServer, curl, free_port, http_get, require_root, \
+from lpharness import BINARY, Prometheus, PyServer, curl, free_port, http_get, require_root, \
     stop_process, wait_port
 
 N = 12  # requests per phase
@@ -249,7 +249,7 @@ class AllSinks(unittest.TestCase):
         pg, cb, ix, vm = pushgateway(), carbon(), influxdb(), victoria()
         dsd = StatsdReceiver()
         dsd.start()
-        agent = None
+        agent = prom = None
         try:
             with PyServer() as srv:
                 port = srv.port
@@ -261,6 +261,10 @@ class AllSinks(unittest.TestCase):
                     "--push", f"influxdb://127.0.0.1:{vm.port}/vm?interval=1s",
                     "--push", f"graphite://127.0.0.1:{vm.graphite}?interval=1s",
                     "--push", f"dogstatsd://127.0.0.1:{dsd.port}?interval=1s&max_size=512")
+                # and a Prometheus scrapes the same agent all along
+                prom = Prometheus([("latprobe", f"127.0.0.1:{agent.mport}", None, None)],
+                                  native_histograms=False)
+                prom.__enter__()
                 self.assertEqual(curl(*[srv.url("/?ms=1")] * N), [200] * N)
                 host = socket.gethostname()
                 sel = f'http_server_request_duration_seconds_count{{'
@@ -273,11 +277,14 @@ class AllSinks(unittest.TestCase):
                             return float(line.rsplit(" ", 1)[1])
                     return None
                 wait_for(lambda: pg_count() == N, what=f"pushgateway count {N}")
-                # the whole histogram went, under the grouping key
+                # the whole histogram went, under the grouping key: +Inf equals the count
                 pgtext = http_get(f"http://127.0.0.1:{pg.port}/metrics")[2].decode()
-                self.assertRegex(pgtext, r'http_server_request_duration_seconds_bucket\{[^}]*'
-                                 r'le="\+Inf"[^}]*\} ' + str(N) + r'|http_server_request_duration'
-                                 r'_seconds_bucket\{[^}]*job="lptest"[^}]*le="\+Inf"')
+                inf = [line for line in pgtext.splitlines()
+                       if line.startswith("http_server_request_duration_seconds_bucket{") and
+                       f'server_port="{port}"' in line and 'job="lptest"' in line and
+                       'le="+Inf"' in line]
+                self.assertEqual(len(inf), 1, inf)
+                self.assertEqual(float(inf[0].rsplit(" ", 1)[1]), N)
                 # a second phase: the Pushgateway's group is replaced, not duplicated
                 self.assertEqual(curl(*[srv.url("/?ms=1")] * N), [200] * N)
                 wait_for(lambda: pg_count() == 2 * N, what=f"pushgateway count {2 * N}")
@@ -334,6 +341,13 @@ class AllSinks(unittest.TestCase):
                 self.assertTrue(all(len(d) <= 512 for d in dsd.datagrams))
                 self.assertGreater(len(dsd.datagrams), 1)
 
+                # Prometheus scraped the same counts the sinks received
+                wait_for(lambda: prom.value(
+                    f'sum(http_server_request_duration_seconds_count{{server_port="{port}",'
+                    f'http_request_method="GET"}})') == 2 * N, what="prometheus count")
+                self.assertTrue(all(t["health"] == "up" for t in prom.targets()),
+                                prom.targets())
+
                 # and the endpoint kept serving, with every sink's success counted
                 status, text, _ = agent.metrics()
                 self.assertEqual(status, 200)
@@ -343,6 +357,8 @@ class AllSinks(unittest.TestCase):
                 self.assertEqual(len(re.findall(r'latprobe_push_requests_total\{[^}]*'
                                                 r'result="success"', text)), 6)
         finally:
+            if prom:
+                prom.__exit__()
             if agent:
                 agent.stop()
             dsd.stop = True

@@ -1,0 +1,473 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""latprobe in the monitoring people already run, against the real peers
+(Debian packages started here with private configurations on free ports):
+
+- Nagios 4 runs `latprobe check` as a service against a live agent; the test
+  forces checks through Nagios's command pipe and reads the state Nagios
+  recorded: OK under fast traffic, CRITICAL once slow traffic breaks the SLO,
+  UNKNOWN with the agent stopped.
+- zabbix_agentd with the shipped UserParameter file: its item test mode
+  (`zabbix_agentd -t KEY`) and a passive check over the Zabbix agent protocol
+  return what the agent's JSON API reports; the shipped template parses and
+  every item key it uses is one the UserParameter file provides.
+- Grafana: every PromQL expression of the shipped dashboard runs against a
+  real Prometheus scraping the agent and returns data while traffic flows.
+"""
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import yaml
+
+from lpharness import BINARY, ROOT, Agent, Prometheus, PyServer, curl, free_port, \
+    require_root, stop_process, wait_port
+
+DEPLOY = os.path.join(ROOT, "deploy")
+WINDOW = "20s"
+
+
+def agent_args(port, server_port):
+    """An agent with one SLO on the test server: 10 ms, 95 %, over a 20 s window."""
+    return ["--listen", f"127.0.0.1:{port}", "-i", "1s", "--window", WINDOW,
+            "--no-default-slo", "--slo", f"name=lptest,port={server_port},threshold=10ms,"
+            "objective=95%"]
+
+
+def slo_window(port, name="lptest"):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/series", timeout=10) as r:
+        doc = json.load(r)
+    slo = next(s for s in doc["slos"] if s["name"] == name)
+    return slo["windows"][0]
+
+
+def wait_total(port, want, timeout=15):
+    """Wait until the agent's SLO window holds at least want requests."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        w = slo_window(port)
+        if w["total"] >= want:
+            return w
+        time.sleep(0.3)
+    raise AssertionError(f"the SLO window never reached {want} requests: {w}")
+
+
+class Nagios:
+    """nagios4 with a private configuration: one host, one service running
+    `latprobe check`, checks only when the test forces them."""
+
+    def __init__(self, check_command):
+        self.dir = tempfile.mkdtemp(prefix="lp-nagios-")
+        user = "nagios"
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            raise RuntimeError("nagios4-core did not create the nagios user (make deps)")
+        d = self.dir
+        os.makedirs(f"{d}/checkresults")
+        with open(f"{d}/objects.cfg", "w") as f:
+            f.write(f"""
+define timeperiod {{
+    timeperiod_name 24x7
+    alias 24x7
+    sunday 00:00-24:00
+    monday 00:00-24:00
+    tuesday 00:00-24:00
+    wednesday 00:00-24:00
+    thursday 00:00-24:00
+    friday 00:00-24:00
+    saturday 00:00-24:00
+}}
+define contact {{
+    contact_name nobody
+    host_notifications_enabled 0
+    service_notifications_enabled 0
+    host_notification_period 24x7
+    service_notification_period 24x7
+    host_notification_options n
+    service_notification_options n
+    host_notification_commands noop
+    service_notification_commands noop
+}}
+define command {{
+    command_name noop
+    command_line /bin/true
+}}
+define command {{
+    command_name check_latprobe
+    command_line {check_command}
+}}
+define host {{
+    host_name lphost
+    address 127.0.0.1
+    check_command noop
+    max_check_attempts 1
+    check_period 24x7
+    contacts nobody
+    notification_period 24x7
+    notifications_enabled 0
+}}
+define service {{
+    host_name lphost
+    service_description latprobe-slo
+    check_command check_latprobe
+    max_check_attempts 1
+    check_interval 100000
+    retry_interval 100000
+    check_period 24x7
+    contacts nobody
+    notification_period 24x7
+    notifications_enabled 0
+    active_checks_enabled 1
+}}
+""")
+        with open(f"{d}/nagios.cfg", "w") as f:
+            f.write(f"""log_file={d}/nagios.log
+cfg_file={d}/objects.cfg
+object_cache_file={d}/objects.cache
+precached_object_file={d}/objects.precache
+resource_file={d}/resource.cfg
+status_file={d}/status.dat
+status_update_interval=1
+nagios_user={user}
+nagios_group={user}
+check_external_commands=1
+command_file={d}/nagios.cmd
+lock_file={d}/nagios.lock
+temp_file={d}/nagios.tmp
+temp_path={d}
+check_result_path={d}/checkresults
+check_result_reaper_frequency=1
+interval_length=1
+execute_service_checks=1
+execute_host_checks=0
+enable_notifications=0
+enable_event_handlers=0
+enable_flap_detection=0
+use_syslog=0
+retain_state_information=0
+state_retention_file={d}/retention.dat
+max_service_check_spread=1
+service_inter_check_delay_method=n
+illegal_macro_output_chars=`~$&|'"<>
+""")
+        open(f"{d}/resource.cfg", "w").close()
+        subprocess.run(["chown", "-R", f"{user}:{user}", d], check=True)
+        os.chmod(d, 0o755)
+        self.proc = None
+
+    def __enter__(self):
+        v = subprocess.run(["nagios4", "-v", f"{self.dir}/nagios.cfg"], capture_output=True,
+                           text=True)
+        if v.returncode != 0:
+            raise RuntimeError(f"nagios4 rejects the test configuration: {v.stdout[-2000:]}")
+        self.proc = subprocess.Popen(["nagios4", f"{self.dir}/nagios.cfg"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if os.path.exists(f"{self.dir}/nagios.cmd") and os.path.exists(
+                    f"{self.dir}/status.dat"):
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"nagios4 did not start: {self.log()}")
+
+    def __exit__(self, *exc):
+        stop_process(self.proc, timeout=15)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(f"{self.dir}/nagios.log") as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def status(self):
+        """The service's block of status.dat as a dict."""
+        with open(f"{self.dir}/status.dat") as f:
+            text = f.read()
+        for block in re.findall(r"servicestatus \{(.*?)\}", text, re.S):
+            kv = dict(l.strip().split("=", 1) for l in block.strip().splitlines() if "=" in l)
+            if kv.get("service_description") == "latprobe-slo":
+                return kv
+        return None
+
+    def force_check(self, timeout=30):
+        """Force a check now and return (state, output) once Nagios has recorded it."""
+        before = int((self.status() or {}).get("last_check", "0"))
+        now = int(time.time())
+        while now <= before:  # last_check has a resolution of a second
+            time.sleep(0.2)
+            now = int(time.time())
+        with open(f"{self.dir}/nagios.cmd", "w") as f:
+            f.write(f"[{now}] SCHEDULE_FORCED_SVC_CHECK;lphost;latprobe-slo;{now}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status()
+            if st and int(st.get("last_check", "0")) >= now and \
+                    st.get("has_been_checked") == "1":
+                return int(st["current_state"]), st["plugin_output"], st.get(
+                    "performance_data", "")
+            time.sleep(0.3)
+        raise AssertionError(f"nagios did not record a check in {timeout}s: {self.log()}")
+
+
+class NagiosPlugin(unittest.TestCase):
+    def test_nagios_records_ok_critical_unknown(self):
+        require_root()
+        port = free_port()
+        with PyServer() as srv:
+            check = f"{BINARY} check -u http://127.0.0.1:{port} -s lptest -W {WINDOW} -t 5"
+            agent = Agent(*agent_args(port, srv.port)).start()
+            try:
+                with Nagios(check) as nagios:
+                    # fast traffic: every request within 10 ms
+                    curl(*[srv.url("/?ms=0")] * 60)
+                    w = wait_total(port, 60)
+                    state, out, perf = nagios.force_check()
+                    self.assertEqual(state, 0, out)
+                    self.assertRegex(out, r"^LATPROBE OK - SLO lptest: 100\.00% of \d+ requests "
+                                     r"within 0\.01s over 20s \(objective 95%\)")
+                    self.assertIn("'good_ratio'=1;;0.95:;0;1", perf)
+                    self.assertEqual(w["good"], w["total"])
+
+                    # slow traffic: 10 of 70 take 30 ms; 60/70 = 85.7 % < 95 %
+                    curl(*[srv.url("/?ms=30")] * 10)
+                    w = wait_total(port, 70)
+                    self.assertLess(w["good"] / w["total"], 0.95)
+                    state, out, perf = nagios.force_check()
+                    self.assertEqual(state, 2, out)
+                    self.assertTrue(out.startswith("LATPROBE CRITICAL - SLO lptest: "), out)
+                    ratio = float(re.search(r"'good_ratio'=([0-9.]+);", perf).group(1))
+                    self.assertAlmostEqual(ratio, w["good"] / w["total"], places=3)
+
+                    # the agent stopped: UNKNOWN, saying why
+                    agent.stop()
+                    state, out, _ = nagios.force_check()
+                    self.assertEqual(state, 3, out)
+                    self.assertIn("cannot ask the agent", out)
+            finally:
+                agent.kill()
+
+
+ZBX_PROBE = "latprobe.slo"
+
+
+def zabbix_passive(port, key, timeout=10):
+    """One passive check over the Zabbix agent protocol: a 'ZBXD\\x01' header, the
+    data length (8 bytes little endian) and the key; the answer comes back framed
+    the same way."""
+    data = key.encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(b"ZBXD\x01" + struct.pack("<Q", len(data)) + data)
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    if not buf.startswith(b"ZBXD\x01") or len(buf) < 13:
+        raise AssertionError(f"not a Zabbix answer: {buf[:64]!r}")
+    (n,) = struct.unpack("<Q", buf[5:13])
+    body = buf[13:13 + n].decode()
+    if len(body) != n:
+        raise AssertionError(f"short Zabbix answer: {n} announced, {len(body)} received")
+    return body
+
+
+class ZabbixAgent:
+    """zabbix_agentd on a free port with the shipped UserParameter file (the
+    binary path rewritten to the one under test)."""
+
+    def __init__(self, agent_url):
+        self.dir = tempfile.mkdtemp(prefix="lp-zabbix-")
+        self.port = free_port()
+        with open(os.path.join(DEPLOY, "zabbix", "userparameter_latprobe.conf")) as f:
+            up = f.read()
+        self.userparams = up
+        up = up.replace("/usr/sbin/latprobe", BINARY)
+        with open(f"{self.dir}/latprobe.conf", "w") as f:
+            f.write(up)
+        self.conf = f"{self.dir}/zabbix_agentd.conf"
+        with open(self.conf, "w") as f:
+            f.write(f"""PidFile={self.dir}/zabbix_agentd.pid
+LogFile={self.dir}/zabbix_agentd.log
+LogType=file
+ListenIP=127.0.0.1
+ListenPort={self.port}
+Server=127.0.0.1
+StartAgents=2
+Timeout=10
+AllowRoot=1
+Include={self.dir}/latprobe.conf
+""")
+        self.env = dict(os.environ, LATPROBE_URL=agent_url)
+        self.proc = None
+
+    def test_key(self, key):
+        r = subprocess.run(["zabbix_agentd", "-c", self.conf, "-t", key], capture_output=True,
+                           text=True, timeout=30, env=self.env)
+        return r.stdout.strip()
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(["zabbix_agentd", "-f", "-c", self.conf], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            wait_port(self.port, timeout=30)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        stop_process(self.proc, timeout=15)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def zbx_test_value(line, key):
+    """The value of `zabbix_agentd -t KEY`: 'KEY   [t|VALUE]' (t: text, d: double, u: uint)."""
+    m = re.match(r"^" + re.escape(key) + r"\s+\[([a-z])\|(.*)\]$", line, re.S)
+    if not m:
+        raise AssertionError(f"zabbix_agentd -t {key}: {line!r}")
+    return m.group(1), m.group(2)
+
+
+class Zabbix(unittest.TestCase):
+    def test_userparameters_return_what_the_agent_reports(self):
+        require_root()
+        port = free_port()
+        with PyServer() as srv:
+            with Agent(*agent_args(port, srv.port)) as agent, \
+                    ZabbixAgent(f"http://127.0.0.1:{port}") as zbx:
+                curl(*[srv.url("/?ms=0")] * 40, *[srv.url("/?ms=30")] * 4)
+                w = wait_total(port, 44)
+                # traffic has stopped; the window holds the same counts for 20 s
+                keys = {
+                    f"{ZBX_PROBE}[lptest,{WINDOW},total]": str(w["total"]),
+                    f"{ZBX_PROBE}[lptest,{WINDOW},good]": str(w["good"]),
+                    f"{ZBX_PROBE}[lptest,{WINDOW},met]": "1" if w["met"] else "0",
+                    f"{ZBX_PROBE}[lptest,{WINDOW},objective]": "0.95",
+                    f"{ZBX_PROBE}[lptest,{WINDOW},threshold]": "0.01",
+                }
+                for key, want in keys.items():
+                    _, got = zbx_test_value(zbx.test_key(key), key)
+                    self.assertEqual(got, want, key)
+                    self.assertEqual(zabbix_passive(zbx.port, key), want, key)
+                key = f"{ZBX_PROBE}[lptest,{WINDOW},good_ratio]"
+                self.assertAlmostEqual(float(zabbix_passive(zbx.port, key)),
+                                       w["good"] / w["total"], places=5)
+                key = f"{ZBX_PROBE}[lptest,{WINDOW},p99]"
+                self.assertAlmostEqual(float(zabbix_passive(zbx.port, key)),
+                                       w["quantiles_seconds"]["0.99"], places=6)
+                self.assertGreater(float(zabbix_passive(zbx.port, key)), 0.025)
+
+                disc = json.loads(zabbix_passive(zbx.port, "latprobe.slo.discovery"))
+                self.assertEqual(disc, [{"{#SLO}": "lptest", "{#WINDOW}": WINDOW,
+                                         "{#OBJECTIVE}": "0.95", "{#THRESHOLD}": "0.01"}])
+                # the passive check of the plugin mode, whole
+                out = zabbix_passive(zbx.port, "latprobe.check[lptest,20s]")
+                self.assertRegex(out, r"^LATPROBE (OK|CRITICAL) - SLO lptest: ")
+                # an SLO the agent does not have: not supported, with the reason
+                out = zabbix_passive(zbx.port, f"{ZBX_PROBE}[nope,{WINDOW},good]")
+                self.assertIn("ZBX_NOTSUPPORTED", out)
+                self.assertIn("no SLO named 'nope'", out)
+                self.assertIsNotNone(agent.proc)
+
+    def test_template_uses_only_keys_that_exist(self):
+        with open(os.path.join(DEPLOY, "zabbix", "latprobe_template.yaml")) as f:
+            tpl = yaml.safe_load(f)
+        with open(os.path.join(DEPLOY, "zabbix", "userparameter_latprobe.conf")) as f:
+            provided = {m.group(1) for m in
+                        re.finditer(r"^UserParameter=([^,\[]+)(?:\[\*\])?,", f.read(), re.M)}
+        self.assertEqual(provided, {"latprobe.slo", "latprobe.slo.discovery", "latprobe.check"})
+        export = tpl["zabbix_export"]
+        self.assertEqual(export["version"], "6.0")
+        t = export["templates"][0]
+        keys = [i["key"] for i in t.get("items", [])]
+        rules = t["discovery_rules"]
+        keys += [r["key"] for r in rules]
+        protos = [p for r in rules for p in r.get("item_prototypes", [])]
+        keys += [p["key"] for p in protos]
+        self.assertTrue(protos, "no item prototypes")
+        for k in keys:
+            self.assertIn(k.split("[")[0], provided, k)
+        # triggers on the SLO, referring to items of this template
+        trig = [tp for r in rules for tp in r.get("trigger_prototypes", [])]
+        self.assertTrue(trig, "no trigger prototypes")
+        proto_keys = {p["key"] for p in protos}
+        for tp in trig:
+            refs = re.findall(r"/[^/]+/([^)]+?)\)", tp["expression"])
+            self.assertTrue(refs, tp["expression"])
+            for r in refs:
+                self.assertIn(r, proto_keys, tp["expression"])
+        # the discovery rule's macros are the ones latprobe check --zabbix discovery prints
+        for p in protos:
+            for macro in re.findall(r"\{#[A-Z]+\}", p["key"]):
+                self.assertIn(macro, ("{#SLO}", "{#WINDOW}"))
+
+
+class Grafana(unittest.TestCase):
+    def test_every_dashboard_query_returns_data(self):
+        require_root()
+        with open(os.path.join(DEPLOY, "grafana", "latprobe-dashboard.json")) as f:
+            dash = json.load(f)
+        exprs = []
+
+        def walk(o):
+            if isinstance(o, dict):
+                if isinstance(o.get("expr"), str) and o["expr"].strip():
+                    exprs.append(o["expr"])
+                for v in o.values():
+                    walk(v)
+            elif isinstance(o, list):
+                for v in o:
+                    walk(v)
+        walk(dash)
+        self.assertGreaterEqual(len(exprs), 6)
+        variables = {v["name"]: v for v in dash["templating"]["list"]}
+        self.assertIn("service", variables)
+
+        port = free_port()
+        with Prometheus([("latprobe", f"127.0.0.1:{port}", None, None)]) as prom, \
+                PyServer() as srv:
+            agent = Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "-p", str(srv.port),
+                          "--slo", f"name=lptest,port={srv.port},threshold=10ms,"
+                          "objective=95%").start()
+            try:
+                deadline = time.monotonic() + 25
+                while time.monotonic() < deadline:
+                    curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=20&status=404")] * 2)
+                    if prom.query("http_server_request_duration_seconds_count") and \
+                            len(prom.query("latprobe_slo_requests")) > 0:
+                        break
+                # rates need two scrapes with traffic in between
+                for _ in range(4):
+                    curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=20&status=404")] * 2)
+                    prom.wait_scrapes(1)
+                subst = {"$__rate_interval": "30s", "$__interval": "5s", "$__range": "5m",
+                         "$service": ".*", "${service}": ".*", "$slo": ".*", "${slo}": ".*",
+                         "$side": "server", "${side}": "server"}
+                for e in exprs:
+                    q = e
+                    for k, v in subst.items():
+                        q = q.replace(k, v)
+                    self.assertNotIn("$", q, f"unknown variable in {e}")
+                    r = prom.query(q)  # raises on a PromQL error
+                    self.assertTrue(r, f"no data for {e} (ran as {q})")
+            finally:
+                agent.kill()
+
+
+if __name__ == "__main__":
+    unittest.main()
