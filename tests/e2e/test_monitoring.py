@@ -286,13 +286,27 @@ def zabbix_passive(port, key, timeout=10):
     return body
 
 
+def low_free_port():
+    """A free port below 32768: zabbix_agentd's ListenPort takes 1024-32767 only."""
+    import random
+    for _ in range(200):
+        port = random.randint(20000, 32767)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port in 20000-32767")
+
+
 class ZabbixAgent:
     """zabbix_agentd on a free port with the shipped UserParameter file (the
     binary path rewritten to the one under test)."""
 
     def __init__(self, agent_url):
         self.dir = tempfile.mkdtemp(prefix="lp-zabbix-")
-        self.port = free_port()
+        self.port = low_free_port()
         with open(os.path.join(DEPLOY, "zabbix", "userparameter_latprobe.conf")) as f:
             up = f.read()
         self.userparams = up
@@ -385,6 +399,10 @@ class Zabbix(unittest.TestCase):
                 self.assertIsNotNone(agent.proc)
 
     def test_template_uses_only_keys_that_exist(self):
+        """The template parses; agent items use keys of the UserParameter file; the
+        HTTP item reads the endpoint's /metrics and every Prometheus pattern names a
+        metric a live agent exposes; triggers refer to the template's own items."""
+        require_root()
         with open(os.path.join(DEPLOY, "zabbix", "latprobe_template.yaml")) as f:
             tpl = yaml.safe_load(f)
         with open(os.path.join(DEPLOY, "zabbix", "userparameter_latprobe.conf")) as f:
@@ -394,77 +412,122 @@ class Zabbix(unittest.TestCase):
         export = tpl["zabbix_export"]
         self.assertEqual(export["version"], "6.0")
         t = export["templates"][0]
-        keys = [i["key"] for i in t.get("items", [])]
+        name = t["template"]
+        items = list(t.get("items", []))
         rules = t["discovery_rules"]
-        keys += [r["key"] for r in rules]
         protos = [p for r in rules for p in r.get("item_prototypes", [])]
-        keys += [p["key"] for p in protos]
         self.assertTrue(protos, "no item prototypes")
-        for k in keys:
-            self.assertIn(k.split("[")[0], provided, k)
-        # triggers on the SLO, referring to items of this template
-        trig = [tp for r in rules for tp in r.get("trigger_prototypes", [])]
-        self.assertTrue(trig, "no trigger prototypes")
-        proto_keys = {p["key"] for p in protos}
-        for tp in trig:
-            refs = re.findall(r"/[^/]+/([^)]+?)\)", tp["expression"])
-            self.assertTrue(refs, tp["expression"])
-            for r in refs:
-                self.assertIn(r, proto_keys, tp["expression"])
-        # the discovery rule's macros are the ones latprobe check --zabbix discovery prints
+        every = items + rules + protos
+        keys = {i["key"] for i in items + protos}
+        uuids = [i["uuid"] for i in every + [t]]
+        self.assertEqual(len(uuids), len(set(uuids)), "duplicate uuids")
+        self.assertTrue(all(re.fullmatch(r"[0-9a-f]{32}", u) for u in uuids))
+        patterns = []
+        for i in every:
+            kind = i.get("type", "ZABBIX_PASSIVE")
+            if kind == "ZABBIX_PASSIVE":
+                self.assertIn(i["key"].split("[")[0], provided, i["key"])
+            elif kind == "HTTP_AGENT":
+                self.assertEqual(i["url"], "{$LATPROBE.URL}/metrics", i["key"])
+            elif kind == "DEPENDENT":
+                self.assertIn(i["master_item"]["key"], keys, i["key"])
+            else:
+                self.fail(f"{i['key']}: item type {kind} not expected")
+            for pp in i.get("preprocessing", []):
+                if pp["type"] in ("PROMETHEUS_PATTERN", "PROMETHEUS_TO_JSON"):
+                    patterns.append(re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*",
+                                             pp["parameters"][0]).group(0))
+        self.assertIn("latprobe_http_request_duration_quantile_seconds", patterns)
+        # the SLO prototypes use exactly the macros discovery prints
         for p in protos:
             for macro in re.findall(r"\{#[A-Z]+\}", p["key"]):
-                self.assertIn(macro, ("{#SLO}", "{#WINDOW}"))
+                self.assertIn(macro, ("{#SLO}", "{#WINDOW}", "{#SIDE}", "{#SERVICE}", "{#PORT}",
+                                      "{#METHOD}", "{#STATUS}"), p["key"])
+        lld = {m["lld_macro"] for r in rules for m in r.get("lld_macro_paths", [])}
+        self.assertEqual(lld, {"{#SIDE}", "{#SERVICE}", "{#PORT}", "{#METHOD}", "{#STATUS}"})
+        # triggers: on the SLO, referring to this template's items
+        trig = [tp for p in protos for tp in p.get("trigger_prototypes", [])] + \
+            [tr for i in items for tr in i.get("triggers", [])]
+        self.assertTrue(any("good_ratio" in tp["expression"] and "{#OBJECTIVE}" in
+                            tp["expression"] for tp in trig), trig)
+        for tp in trig:
+            refs = re.findall(r"\(/([^/]+)/([^[,)]+(?:\[[^\]]*\])?)", tp["expression"])
+            self.assertTrue(refs, tp["expression"])
+            for host, key in refs:
+                self.assertEqual(host, name)
+                self.assertIn(key, keys, tp["expression"])
+        # every Prometheus pattern names a metric a live agent serves
+        port = free_port()
+        with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
+            curl(srv.url("/?ms=1"))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    text = r.read().decode()
+                if "latprobe_http_request_duration_quantile_seconds{" in text:
+                    break
+                time.sleep(0.5)
+        served = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, re.M))
+        for m in patterns:
+            self.assertIn(m, served, f"the template reads {m}, which /metrics does not serve")
+        self.assertIn('window="5m"', text)  # {$LATPROBE.WINDOW}'s default
 
 
 class Grafana(unittest.TestCase):
     def test_every_dashboard_query_returns_data(self):
+        """Every PromQL expression of the dashboard, against two real Prometheus
+        servers scraping one agent: one ingesting the native histogram (protobuf),
+        one the classic buckets (text). The heatmap is native-only; everything else
+        must answer in both."""
         require_root()
         with open(os.path.join(DEPLOY, "grafana", "latprobe-dashboard.json")) as f:
             dash = json.load(f)
-        exprs = []
-
-        def walk(o):
-            if isinstance(o, dict):
-                if isinstance(o.get("expr"), str) and o["expr"].strip():
-                    exprs.append(o["expr"])
-                for v in o.values():
-                    walk(v)
-            elif isinstance(o, list):
-                for v in o:
-                    walk(v)
-        walk(dash)
-        self.assertGreaterEqual(len(exprs), 6)
+        exprs = []  # (panel title, expr)
+        for p in dash["panels"]:
+            for t in p["targets"]:
+                exprs.append((p["type"], p["title"], t["expr"]))
+        self.assertGreaterEqual(len(exprs), 7)
+        kinds = {k for k, _, _ in exprs}
+        self.assertIn("heatmap", kinds)
         variables = {v["name"]: v for v in dash["templating"]["list"]}
-        self.assertIn("service", variables)
+        self.assertEqual(set(variables), {"datasource", "service", "slo"})
 
         port = free_port()
-        with Prometheus([("latprobe", f"127.0.0.1:{port}", None, None)]) as prom, \
+        job = [("latprobe", f"127.0.0.1:{port}", None, None)]
+        with Prometheus(job) as native, Prometheus(job, native_histograms=False) as classic, \
                 PyServer() as srv:
             agent = Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "-p", str(srv.port),
                           "--slo", f"name=lptest,port={srv.port},threshold=10ms,"
                           "objective=95%").start()
             try:
-                deadline = time.monotonic() + 25
-                while time.monotonic() < deadline:
+                # traffic across several scrapes: rates need two samples with traffic between
+                for _ in range(5):
                     curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=20&status=404")] * 2)
-                    if prom.query("http_server_request_duration_seconds_count") and \
-                            len(prom.query("latprobe_slo_requests")) > 0:
-                        break
-                # rates need two scrapes with traffic in between
-                for _ in range(4):
-                    curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=20&status=404")] * 2)
-                    prom.wait_scrapes(1)
-                subst = {"$__rate_interval": "30s", "$__interval": "5s", "$__range": "5m",
-                         "$service": ".*", "${service}": ".*", "$slo": ".*", "${slo}": ".*",
-                         "$side": "server", "${side}": "server"}
-                for e in exprs:
-                    q = e
-                    for k, v in subst.items():
-                        q = q.replace(k, v)
-                    self.assertNotIn("$", q, f"unknown variable in {e}")
-                    r = prom.query(q)  # raises on a PromQL error
-                    self.assertTrue(r, f"no data for {e} (ran as {q})")
+                    native.wait_scrapes(1)
+                classic.wait_scrapes(1)
+                subst = {"$__rate_interval": "30s", "$__range": "1h", "$service": ".*",
+                         "$slo": ".*"}
+                for prom, mode in ((native, "native"), (classic, "classic")):
+                    for kind, title, e in exprs:
+                        if kind == "heatmap" and mode == "classic":
+                            continue
+                        q = e
+                        for k, v in subst.items():
+                            q = q.replace(k, v)
+                        self.assertNotIn("$", q, f"unknown variable in {title}: {e}")
+                        r = prom.query(q)  # raises on a PromQL error
+                        self.assertTrue(r, f"{mode}: no data for '{title}': {q}")
+                        vals = [float(x["value"][1]) for x in r if "value" in x] + \
+                            [1 for x in r if "histogram" in x]
+                        self.assertTrue(any(v == v for v in vals), f"{mode}: only NaN for {title}")
+                    # the variables' label_values() queries list something
+                    for name in ("service", "slo"):
+                        m = re.fullmatch(r"label_values\((\w+), (\w+)\)",
+                                         variables[name]["definition"])
+                        got = prom.api(f"label/{m.group(2)}/values", **{"match[]": m.group(1)})
+                        self.assertTrue(got, f"{mode}: variable {name} lists nothing")
+                        if name == "slo":
+                            self.assertIn("lptest", got)
             finally:
                 agent.kill()
 
