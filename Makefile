@@ -19,7 +19,7 @@ DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config mak
 	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
 	apache2-utils systemd util-linux prometheus-pushgateway graphite-carbon python3-whisper \
-	influxdb victoria-metrics
+	influxdb victoria-metrics nagios4-core zabbix-agent lintian man-db python3-yaml dpkg-dev
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 WARN     := -Wall -Wextra -Werror
@@ -62,7 +62,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
 SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
 
-.PHONY: FORCE all deps run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall clean help
+.PHONY: FORCE all deps run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -75,6 +75,7 @@ help:
 	@echo 'make fuzz       run every fuzzer for FUZZ_TIME seconds (default 60)'
 	@echo 'sudo make bench overhead, accuracy and scale benchmarks (bench/RESULTS.md)'
 	@echo 'make install    install under $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+	@echo 'make deb        build latprobe_<version>_<arch>.deb (dpkg-deb; lintian-clean)'
 	@echo 'V=1             show full commands'
 
 # Idempotent and quick when everything is there: only calls apt for what is missing.
@@ -228,18 +229,65 @@ deps-bench:
 	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) bpftrace"
 
 # --- install --------------------------------------------------------------
+# make install: the binary, the unit (ExecStart pointing at it), the defaults
+# file (kept if present), the man page. UNITDIR: /lib/systemd/system for a
+# package, /etc/systemd/system (the admin's) otherwise.
+UNITDIR ?= /etc/systemd/system
 install: latprobe
 	install -D -m 0755 latprobe $(DESTDIR)$(PREFIX)/sbin/latprobe
-	install -D -m 0644 deploy/latprobe.service $(DESTDIR)/etc/systemd/system/latprobe.service
-	sed -i 's|/usr/local/sbin/latprobe|$(PREFIX)/sbin/latprobe|' \
-		$(DESTDIR)/etc/systemd/system/latprobe.service
+	install -D -m 0644 deploy/latprobe.service $(DESTDIR)$(UNITDIR)/latprobe.service
+	sed -i 's|/usr/sbin/latprobe|$(PREFIX)/sbin/latprobe|' $(DESTDIR)$(UNITDIR)/latprobe.service
 	[ -e $(DESTDIR)/etc/default/latprobe ] || \
 		install -D -m 0644 deploy/latprobe.default $(DESTDIR)/etc/default/latprobe
+	install -D -m 0644 deploy/latprobe.8 $(DESTDIR)$(PREFIX)/share/man/man8/latprobe.8
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/latprobe $(DESTDIR)/etc/systemd/system/latprobe.service
+	rm -f $(DESTDIR)$(PREFIX)/sbin/latprobe $(DESTDIR)$(UNITDIR)/latprobe.service \
+		$(DESTDIR)$(PREFIX)/share/man/man8/latprobe.8
+
+# --- Debian package ---------------------------------------------------------
+# make deb: latprobe_<version>_<arch>.deb here, built with dpkg-deb (no source
+# package): Depends from dpkg-shlibdeps, /etc/default/latprobe a conffile,
+# the deploy/ examples under /usr/share/doc/latprobe/examples.
+DEB_VERSION := 0.1.0+g$(subst -,.,$(VERSION))
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_FILE    := latprobe_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_ROOT    := $(OUTPUT)/deb/root
+DEB_DOC     := $(DEB_ROOT)/usr/share/doc/latprobe
+
+deb: latprobe
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(DEB_ROOT)/DEBIAN $(OUTPUT)/deb/debian
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(DEB_ROOT) PREFIX=/usr \
+		UNITDIR=/lib/systemd/system >/dev/null
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEB_ROOT)/usr/sbin/latprobe
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man8/latprobe.8
+	$(Q)install -D -m 0644 deploy/debian/copyright $(DEB_DOC)/copyright
+	$(Q)sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@GITREV@/$(VERSION)/' \
+		-e "s/@DATE@/$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))/" \
+		deploy/debian/changelog.in | gzip -9n > $(DEB_DOC)/changelog.Debian.gz
+	$(Q)gzip -9n < README.md > $(DEB_DOC)/README.md.gz
+	$(Q)mkdir -p $(DEB_DOC)/examples && cp -r deploy/kubernetes deploy/zabbix deploy/grafana \
+		deploy/prometheus $(DEB_DOC)/examples/
+	$(Q)find $(DEB_ROOT) -type d -exec chmod 0755 {} + && \
+		find $(DEB_ROOT)/usr/share $(DEB_ROOT)/etc $(DEB_ROOT)/lib -type f -exec chmod 0644 {} +
+	$(Q)printf 'Source: latprobe\n\nPackage: latprobe\nArchitecture: any\n' \
+		> $(OUTPUT)/deb/debian/control
+	$(Q)deps=$$(cd $(OUTPUT)/deb && dpkg-shlibdeps -O root/usr/sbin/latprobe 2>/dev/null | \
+		sed -n 's/^shlibs:Depends=//p'); [ -n "$$deps" ] || { echo "dpkg-shlibdeps failed" >&2; exit 1; }; \
+	size=$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1); \
+	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e "s/@SIZE@/$$size/" \
+		-e "s/@DEPENDS@/$$deps/" deploy/debian/control.in > $(DEB_ROOT)/DEBIAN/control
+	$(Q)echo /etc/default/latprobe > $(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)install -m 0755 deploy/debian/postinst deploy/debian/prerm deploy/debian/postrm \
+		$(DEB_ROOT)/DEBIAN/
+	$(Q)(cd $(DEB_ROOT) && find usr lib -type f -exec md5sum {} + | sort -k2) \
+		> $(DEB_ROOT)/DEBIAN/md5sums && chmod 0644 $(DEB_ROOT)/DEBIAN/md5sums
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB_FILE) >/dev/null
+	@echo "built $(DEB_FILE) (apt install ./$(DEB_FILE))"
 
 clean:
-	rm -rf $(OUTPUT) latprobe
+	rm -rf $(OUTPUT) latprobe latprobe_*.deb
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/san/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/*.d)

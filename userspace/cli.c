@@ -334,8 +334,13 @@ const char *lp_cli_usage(void)
 	       "  -h, --help              this text\n"
 	       "  -V, --version           print the version\n"
 	       "\n"
+	       "\n"
+	       "  latprobe check [...]    ask a running agent whether an SLO holds: a Nagios/\n"
+	       "                          Icinga plugin, and Zabbix values (latprobe check -h)\n"
+	       "\n"
 	       "Durations: 250us, 10ms, 1.5s, 2m, 1h, or plain seconds (0.01).\n"
-	       "Exit status: 0 ok, 1 runtime failure (load, attach, ...), 2 bad flag or value.\n";
+	       "Exit status: 0 ok, 1 runtime failure (load, attach, ...), 2 bad flag or value.\n"
+	       "Manual: man 8 latprobe.\n";
 }
 
 enum {

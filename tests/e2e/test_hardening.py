@@ -92,7 +92,7 @@ class LeastPrivilege(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             unit = os.path.join(tmp, "latprobe.service")
             with open(UNIT) as f, open(unit, "w") as g:
-                g.write(f.read().replace("/usr/local/sbin/latprobe", os.path.abspath(BINARY)))
+                g.write(f.read().replace("/usr/sbin/latprobe", os.path.abspath(BINARY)))
             r = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True,
                                text=True, timeout=60)
             # verify also loads the host's other units (e.g. carbon-cache.service,

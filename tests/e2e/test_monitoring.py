@@ -64,8 +64,14 @@ class Nagios:
     """nagios4 with a private configuration: one host, one service running
     `latprobe check`, checks only when the test forces them."""
 
-    def __init__(self, check_command):
+    def __init__(self, check_args):
         self.dir = tempfile.mkdtemp(prefix="lp-nagios-")
+        # Nagios runs checks as its own user, who may not reach the build tree
+        # (a clone under /root): the plugin runs from the test's directory
+        plugin = os.path.join(self.dir, "latprobe")
+        shutil.copy(BINARY, plugin)
+        os.chmod(plugin, 0o755)
+        check_command = f"{plugin} {check_args}"
         user = "nagios"
         try:
             pwd.getpwnam(user)
@@ -228,7 +234,7 @@ class NagiosPlugin(unittest.TestCase):
         require_root()
         port = free_port()
         with PyServer() as srv:
-            check = f"{BINARY} check -u http://127.0.0.1:{port} -s lptest -W {WINDOW} -t 5"
+            check = f"check -u http://127.0.0.1:{port} -s lptest -W {WINDOW} -t 5"
             agent = Agent(*agent_args(port, srv.port)).start()
             try:
                 with Nagios(check) as nagios:

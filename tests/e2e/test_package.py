@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""What an SRE installs: the Debian package (make deb: lintian reports no
+error, dpkg -i then dpkg -r succeed and leave the files where the unit and the
+man page say), make install, the man page (renders without warnings, covers
+every flag and every metric a live agent serves), the Kubernetes manifests
+(parse, and carry the capabilities, mounts, probe and selectors named in
+the design)."""
+import glob
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import yaml
+
+from lpharness import BINARY, ROOT, Agent, PyServer, curl, free_port, require_root
+
+DEPLOY = os.path.join(ROOT, "deploy")
+MAN = os.path.join(DEPLOY, "latprobe.8")
+
+
+def man_text():
+    r = subprocess.run(["man", "--warnings", "-l", MAN], capture_output=True, text=True,
+                       env=dict(os.environ, MANWIDTH="80", MAN_KEEP_FORMATTING="0"))
+    return r
+
+
+def long_options(help_text):
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", help_text))
+
+
+class ManPage(unittest.TestCase):
+    def test_renders_without_warnings(self):
+        r = man_text()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.strip(), "", "man/groff warnings")
+        text = re.sub(".\b", "", r.stdout)  # overstrike bold/underline
+        for section in ("SYNOPSIS", "OPTIONS", "METRICS", "CHECK", "EXIT STATUS", "FILES"):
+            self.assertIn(f"\n{section}\n", text)
+
+    def test_covers_every_flag(self):
+        with open(MAN) as f:
+            src = f.read().replace("\\-", "-")
+        for cmd in ([BINARY, "--help"], [BINARY, "check", "--help"]):
+            out = subprocess.run(cmd, capture_output=True, text=True).stdout
+            flags = long_options(out)
+            self.assertGreater(len(flags), 8, cmd)
+            for flag in flags:
+                self.assertIn(flag, src, f"{' '.join(cmd[1:])}: {flag} is not in latprobe(8)")
+
+    def test_covers_every_metric_a_live_agent_serves(self):
+        require_root()
+        with open(MAN) as f:
+            src = f.read().replace("\\-", "-")
+        port = free_port()
+        with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
+            curl(srv.url("/?ms=1"))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    text = r.read().decode()
+                if "http_server_request_duration_seconds_bucket" in text:
+                    break
+                time.sleep(0.5)
+        families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+        self.assertGreater(len(families), 20)
+        self.assertIn("http_server_request_duration_seconds", families)
+        for fam in families:
+            if fam.startswith("process_"):
+                continue  # documented as process_*
+            # counters are named with _total in the page, as Prometheus shows them
+            self.assertTrue(fam in src or fam + "_total" in src,
+                            f"{fam} is served but not in latprobe(8)")
+
+
+class Install(unittest.TestCase):
+    def test_make_install_into_destdir(self):
+        dest = tempfile.mkdtemp(prefix="lp-install-")
+        try:
+            r = subprocess.run(["make", "-s", "install", f"DESTDIR={dest}", "PREFIX=/opt/lp"],
+                               cwd=ROOT, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            binary = os.path.join(dest, "opt/lp/sbin/latprobe")
+            self.assertTrue(os.access(binary, os.X_OK))
+            with open(os.path.join(dest, "etc/systemd/system/latprobe.service")) as f:
+                unit = f.read()
+            self.assertIn("ExecStart=/opt/lp/sbin/latprobe ", unit)
+            self.assertIn("EnvironmentFile=-/etc/default/latprobe", unit)
+            with open(os.path.join(dest, "etc/default/latprobe")) as f:
+                self.assertIn("LATPROBE_OPTS=", f.read())
+            self.assertTrue(os.path.exists(os.path.join(dest, "opt/lp/share/man/man8/latprobe.8")))
+            # a second install keeps the admin's defaults file
+            with open(os.path.join(dest, "etc/default/latprobe"), "w") as f:
+                f.write('LATPROBE_OPTS="--listen :9999"\n')
+            subprocess.run(["make", "-s", "install", f"DESTDIR={dest}", "PREFIX=/opt/lp"],
+                           cwd=ROOT, check=True, capture_output=True)
+            with open(os.path.join(dest, "etc/default/latprobe")) as f:
+                self.assertIn(":9999", f.read())
+        finally:
+            shutil.rmtree(dest, ignore_errors=True)
+
+
+class DebianPackage(unittest.TestCase):
+    def test_deb_is_lintian_clean_installs_and_removes(self):
+        require_root()
+        for old in glob.glob(os.path.join(ROOT, "latprobe_*.deb")):
+            os.unlink(old)
+        r = subprocess.run(["make", "-s", "deb"], cwd=ROOT, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        debs = glob.glob(os.path.join(ROOT, "latprobe_*.deb"))
+        self.assertEqual(len(debs), 1, debs)
+        deb = debs[0]
+
+        info = subprocess.run(["dpkg-deb", "-f", deb], capture_output=True, text=True).stdout
+        depends = re.search(r"^Depends: (.*)$", info, re.M).group(1)
+        for lib in ("libbpf1", "libc6", "libcurl4", "libjson-c5", "libmicrohttpd12"):
+            self.assertIn(lib, depends)
+        files = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True).stdout
+        for path in ("./usr/sbin/latprobe", "./lib/systemd/system/latprobe.service",
+                     "./etc/default/latprobe", "./usr/share/man/man8/latprobe.8.gz",
+                     "./usr/share/doc/latprobe/copyright",
+                     "./usr/share/doc/latprobe/examples/kubernetes/latprobe.yaml",
+                     "./usr/share/doc/latprobe/examples/zabbix/latprobe_template.yaml",
+                     "./usr/share/doc/latprobe/examples/zabbix/userparameter_latprobe.conf",
+                     "./usr/share/doc/latprobe/examples/grafana/latprobe-dashboard.json",
+                     "./usr/share/doc/latprobe/examples/prometheus/latprobe-rules.yml"):
+            self.assertIn(path, files)
+        self.assertNotIn(" ./usr/local", files)
+        for line in files.splitlines():
+            self.assertIn("root/root", line, line)
+
+        lint = subprocess.run(["lintian", "--no-tag-display-limit", deb], capture_output=True,
+                              text=True)
+        errors = [l for l in lint.stdout.splitlines() if l.startswith("E:")]
+        self.assertEqual(errors, [], lint.stdout)
+        print(f"\n    lintian: {len(lint.stdout.splitlines())} tags, no error "
+              f"({', '.join(sorted({l.split(': ')[-1].split()[0] for l in lint.stdout.splitlines()})) or 'none'})")
+
+        if subprocess.run(["dpkg", "-s", "latprobe"], capture_output=True).returncode == 0:
+            self.fail("a latprobe package is already installed on this machine; "
+                      "the test will not replace it (dpkg -r latprobe first)")
+        try:
+            r = subprocess.run(["dpkg", "-i", deb], capture_output=True, text=True,
+                               env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = subprocess.run(["/usr/sbin/latprobe", "--version"], capture_output=True,
+                                 text=True)
+            self.assertEqual(out.returncode, 0)
+            self.assertTrue(out.stdout.startswith("latprobe "), out.stdout)
+            with open("/lib/systemd/system/latprobe.service") as f:
+                self.assertIn("ExecStart=/usr/sbin/latprobe ", f.read())
+            with gzip.open("/usr/share/man/man8/latprobe.8.gz", "rt") as f:
+                self.assertIn(".SH EXIT STATUS", f.read())
+            r = subprocess.run(["man", "-w", "8", "latprobe"], capture_output=True, text=True)
+            self.assertEqual(r.stdout.strip(), "/usr/share/man/man8/latprobe.8.gz")
+            r = subprocess.run(["dpkg", "-r", "latprobe"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertFalse(os.path.exists("/usr/sbin/latprobe"))
+            self.assertFalse(os.path.exists("/lib/systemd/system/latprobe.service"))
+            # the conffile stays until purge, as for any Debian daemon
+            self.assertTrue(os.path.exists("/etc/default/latprobe"))
+            r = subprocess.run(["dpkg", "-P", "latprobe"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertFalse(os.path.exists("/etc/default/latprobe"))
+        finally:
+            subprocess.run(["dpkg", "-P", "latprobe"], capture_output=True)
+            os.unlink(deb)
+
+
+class Kubernetes(unittest.TestCase):
+    def test_manifests_carry_what_the_agent_needs(self):
+        with open(os.path.join(DEPLOY, "kubernetes", "latprobe.yaml")) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        by_kind = {d["kind"]: d for d in docs}
+        self.assertEqual(set(by_kind), {"Namespace", "DaemonSet", "Service", "PodMonitor"})
+        ns = by_kind["Namespace"]["metadata"]["name"]
+        ds = by_kind["DaemonSet"]
+        self.assertEqual(ds["apiVersion"], "apps/v1")
+        pod = ds["spec"]["template"]
+        labels = pod["metadata"]["labels"]
+        self.assertEqual(ds["spec"]["selector"]["matchLabels"], labels)
+        spec = pod["spec"]
+        (c,) = spec["containers"]
+        sc = c["securityContext"]
+        self.assertFalse(sc.get("privileged", False))
+        self.assertFalse(sc["allowPrivilegeEscalation"])
+        self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+        self.assertEqual(set(sc["capabilities"]["add"]), {"BPF", "NET_ADMIN", "PERFMON"})
+        # the cgroup filesystem, read-only, from the host
+        mounts = {m["name"]: m for m in c["volumeMounts"]}
+        vols = {v["name"]: v for v in spec["volumes"]}
+        cg = [m for m in mounts.values() if m["mountPath"] == "/sys/fs/cgroup"]
+        self.assertEqual(len(cg), 1)
+        self.assertTrue(cg[0]["readOnly"])
+        self.assertEqual(vols[cg[0]["name"]]["hostPath"]["path"], "/sys/fs/cgroup")
+        self.assertEqual(len(mounts), 1, "only the cgroup filesystem is mounted")
+        # readiness on /-/ready of the port the agent listens on
+        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+        probe = c["readinessProbe"]["httpGet"]
+        self.assertEqual(probe["path"], "/-/ready")
+        self.assertIn(probe["port"], ports)
+        listen = c["args"][c["args"].index("--listen") + 1]
+        self.assertEqual(int(listen.rsplit(":", 1)[1]), ports[probe["port"]])
+        # the args are ones the agent accepts
+        r = subprocess.run([BINARY, *c["args"], "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for kind in ("DaemonSet", "Service", "PodMonitor"):
+            self.assertEqual(by_kind[kind]["metadata"]["namespace"], ns, kind)
+        svc = by_kind["Service"]
+        self.assertEqual(svc["spec"]["selector"], labels)
+        self.assertEqual(svc["spec"]["ports"][0]["targetPort"], probe["port"])
+        pm = by_kind["PodMonitor"]
+        self.assertEqual(pm["apiVersion"], "monitoring.coreos.com/v1")
+        self.assertEqual(pm["spec"]["selector"]["matchLabels"], labels)
+        ep = pm["spec"]["podMetricsEndpoints"][0]
+        self.assertIn(ep["port"], ports)
+        self.assertEqual(ep["path"], "/metrics")
+
+
+if __name__ == "__main__":
+    unittest.main()
