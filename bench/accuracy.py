@@ -52,6 +52,25 @@ def schema_bound(s):
     return (b - 1) / (b + 1)
 
 
+def verdict(result, s):
+    """(worst error, worst error beyond the reference's uncertainty, verdict) at
+    schema s, over a result of analyse() or its JSON. The reference adds the mean
+    kernel-to-process offset to every request; one request's offset varies (its
+    median, on the zero-delay port, is not the mean), so the reference is known
+    only to within |mean - median| / reference."""
+    worst = beyond = 0.0
+    for d in DISTS:
+        r = result[d]
+        for q in r["quantiles"]:
+            e = q["schemas"].get(s, q["schemas"].get(str(s)))
+            u = abs(r["offset"] - result["offset_p50"]) / q["truth_offset"]
+            worst = max(worst, abs(e["error"]))
+            beyond = max(beyond, abs(e["error"]) - u)
+    b = schema_bound(s)
+    return worst, beyond, ("met" if worst <= b else
+                           "met within the reference's uncertainty" if beyond <= b else "MISSED")
+
+
 def true_quantile(sorted_x, q):
     """The convention latprobe uses: the first value whose rank reaches q * n."""
     i = max(0, math.ceil(q * len(sorted_x)) - 1)
@@ -224,8 +243,9 @@ def report(result):
               f"{sl['near_threshold']} -> {'met' if diff <= sl['near_threshold'] else 'MISSED'}")
     for s in SCHEMAS:
         b = schema_bound(s)
-        print(f"schema {s}: worst quantile error {worst[s] * 100:.2f}% "
-              f"(bound {b * 100:.1f}%) -> {'met' if worst[s] <= b else 'MISSED'}")
+        w, beyond, v = verdict(result, s)
+        print(f"schema {s}: worst quantile error {w * 100:.2f}% (bound {b * 100:.2f}%; "
+              f"{beyond * 100:.2f}% beyond the reference's uncertainty) -> {v}")
 
 
 def main():

@@ -430,6 +430,22 @@ class Prometheus:
             raise RuntimeError("prometheus did not scrape in time")
 
 
+def live_metrics(until, timeout=10):
+    """/metrics of an agent that has timed one request to a test server: the text
+    once it holds `until` (raises if it never does)."""
+    port = free_port()
+    with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
+        curl(srv.url("/?ms=1"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            if until in text:
+                return text
+            time.sleep(0.5)
+    raise RuntimeError(f"/metrics never held {until!r} within {timeout}s")
+
+
 def http_get(url, headers=None, timeout=10, context=None):
     """(status, headers, body bytes) of a GET; HTTP errors are returned, not raised."""
     req = urllib.request.Request(url, headers=headers or {})

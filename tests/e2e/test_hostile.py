@@ -3,8 +3,6 @@
 cgroup of its own and scopes the agent to it: the agent's counters then count
 this test's server-side sockets only, and every count is asserted exactly.
 The conversations are driven byte by byte from raw sockets."""
-import json
-import os
 import random
 import resource
 import socket

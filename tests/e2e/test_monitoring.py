@@ -29,7 +29,7 @@ import urllib.request
 import yaml
 
 from lpharness import BINARY, ROOT, Agent, Prometheus, PyServer, curl, free_port, \
-    require_root, stop_process, wait_port
+    live_metrics, require_root, stop_process, wait_port
 
 DEPLOY = os.path.join(ROOT, "deploy")
 WINDOW = "20s"
@@ -463,16 +463,7 @@ class Zabbix(unittest.TestCase):
                 self.assertEqual(host, name)
                 self.assertIn(key, keys, tp["expression"])
         # every Prometheus pattern names a metric a live agent serves
-        port = free_port()
-        with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
-            curl(srv.url("/?ms=1"))
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                    text = r.read().decode()
-                if "latprobe_http_request_duration_quantile_seconds{" in text:
-                    break
-                time.sleep(0.5)
+        text = live_metrics("latprobe_http_request_duration_quantile_seconds{")
         served = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, re.M))
         for m in patterns:
             self.assertIn(m, served, f"the template reads {m}, which /metrics does not serve")

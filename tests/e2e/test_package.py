@@ -12,13 +12,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
-import urllib.request
 
 import yaml
 
-from lpharness import BINARY, ROOT, Agent, PyServer, curl, free_port, require_root
+from lpharness import BINARY, ROOT, live_metrics, require_root
 
 DEPLOY = os.path.join(ROOT, "deploy")
 MAN = os.path.join(DEPLOY, "latprobe.8")
@@ -57,16 +55,7 @@ class ManPage(unittest.TestCase):
         require_root()
         with open(MAN) as f:
             src = f.read().replace("\\-", "-")
-        port = free_port()
-        with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
-            curl(srv.url("/?ms=1"))
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                    text = r.read().decode()
-                if "http_server_request_duration_seconds_bucket" in text:
-                    break
-                time.sleep(0.5)
+        text = live_metrics("http_server_request_duration_seconds_bucket")
         families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
         self.assertGreater(len(families), 20)
         self.assertIn("http_server_request_duration_seconds", families)

@@ -6,7 +6,6 @@ import concurrent.futures
 import gzip
 import os
 import socket
-import ssl
 import subprocess
 import tempfile
 import threading

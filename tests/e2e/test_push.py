@@ -267,7 +267,7 @@ class AllSinks(unittest.TestCase):
                 prom.__enter__()
                 self.assertEqual(curl(*[srv.url("/?ms=1")] * N), [200] * N)
                 host = socket.gethostname()
-                sel = f'http_server_request_duration_seconds_count{{'
+                sel = 'http_server_request_duration_seconds_count{'
 
                 def pg_count():
                     for line in http_get(f"http://127.0.0.1:{pg.port}/metrics")[2].decode() \
