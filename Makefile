@@ -266,7 +266,7 @@ deb: latprobe
 	$(Q)install -D -m 0644 deploy/debian/copyright $(DEB_DOC)/copyright
 	$(Q)sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@GITREV@/$(VERSION)/' \
 		-e "s/@DATE@/$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))/" \
-		deploy/debian/changelog.in | gzip -9n > $(DEB_DOC)/changelog.Debian.gz
+		deploy/debian/changelog.in | gzip -9n > $(DEB_DOC)/changelog.gz
 	$(Q)gzip -9n < README.md > $(DEB_DOC)/README.md.gz
 	$(Q)mkdir -p $(DEB_DOC)/examples && cp -r deploy/kubernetes deploy/zabbix deploy/grafana \
 		deploy/prometheus $(DEB_DOC)/examples/
