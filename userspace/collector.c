@@ -164,7 +164,65 @@ static void model_free(struct lp_model *m)
 		lp_snap_put(m->series[i].total);
 	}
 	free(m->series);
+	free(m->pool);
 	free(m);
+}
+
+int lp_model_alloc_series(struct lp_model *m, size_t n)
+{
+	const struct lp_config *cfg = m->cfg;
+	size_t nw = cfg->nwindows, ns = cfg->nslos, i, w;
+	/* per view: windows, then u64s (cumulative good, and good + total per window), then bools */
+	size_t wsz = nw * sizeof(struct lp_window_view), usz = ns * (1 + 2 * nw) * sizeof(__u64);
+	size_t per = wsz + usz + ns * sizeof(bool);
+	char *p;
+
+	per = (per + 7) & ~(size_t)7;
+	m->series = calloc(n ? n : 1, sizeof(*m->series));
+	m->pool = calloc(n ? n : 1, per);
+	if (!m->series || !m->pool) {
+		free(m->series);
+		free(m->pool);
+		m->series = m->pool = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0, p = m->pool; i < n; i++, p += per) {
+		struct lp_series_view *v = &m->series[i];
+		__u64 *u = (__u64 *)(p + wsz);
+
+		v->win = (struct lp_window_view *)p;
+		v->slo_good = u;
+		for (w = 0; w < nw; w++) {
+			v->win[w].slo_good = u + ns * (1 + 2 * w);
+			v->win[w].slo_total = u + ns * (2 + 2 * w);
+		}
+		v->slo_applies = (bool *)(p + wsz + usz);
+	}
+	return 0;
+}
+
+void lp_view_clear(const struct lp_config *cfg, struct lp_series_view *v)
+{
+	struct lp_window_view *win = v->win;
+	__u64 *good = v->slo_good;
+	bool *applies = v->slo_applies;
+	unsigned w;
+
+	memset(v, 0, sizeof(*v));
+	v->win = win;
+	v->slo_good = good;
+	v->slo_applies = applies;
+	memset(applies, 0, cfg->nslos * sizeof(*applies));
+	memset(good, 0, cfg->nslos * sizeof(*good));
+	for (w = 0; w < cfg->nwindows; w++) {
+		__u64 *g = win[w].slo_good, *t = win[w].slo_total;
+
+		memset(&win[w], 0, sizeof(win[w]));
+		win[w].slo_good = g;
+		win[w].slo_total = t;
+		memset(g, 0, cfg->nslos * sizeof(*g));
+		memset(t, 0, cfg->nslos * sizeof(*t));
+	}
 }
 
 void lp_model_put(struct lp_model *m)
@@ -279,7 +337,7 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 	const char *cg = NULL, *svc = NULL;
 	unsigned w, k;
 
-	memset(v, 0, sizeof(*v));
+	lp_view_clear(cfg, v);
 	v->key = s->key;
 	v->created = s->created;
 	if (c->labels && !(s->key.flags & LP_KEY_OVERFLOW)) {
@@ -397,8 +455,7 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	m->refs = 1;
 	m->cfg = c->cfg;
 	m->ft = c->ft;
-	m->series = calloc(c->nseries ? c->nseries : 1, sizeof(*m->series));
-	if (!m->series) {
+	if (lp_model_alloc_series(m, c->nseries)) {
 		free(m);
 		return -ENOMEM;
 	}

@@ -29,8 +29,8 @@ struct lp_window_view {
 	__u64 count;
 	__u64 sum_ns;
 	double q[LP_NQUANTILES]; /* seconds; NaN without observations */
-	__u64 slo_good[LP_MAX_SLOS];
-	__u64 slo_total[LP_MAX_SLOS];
+	__u64 *slo_good;	 /* [cfg->nslos] */
+	__u64 *slo_total;	 /* [cfg->nslos] */
 };
 
 struct lp_series_view {
@@ -41,9 +41,14 @@ struct lp_series_view {
 	double rate;	       /* requests/s over the last interval */
 	double created;	       /* unix time the series was first seen (OpenMetrics _created) */
 	double total_q[LP_NQUANTILES];
-	__u64 slo_good[LP_MAX_SLOS]; /* cumulative */
-	bool slo_applies[LP_MAX_SLOS];
-	struct lp_window_view win[LP_MAX_WINDOWS];
+	/*
+	 * Sized to the configuration, in pools the model owns (a view is ~300
+	 * bytes with two windows and one SLO instead of ~900 with every array at
+	 * its maximum: 6 MB less per model at 10 000 series).
+	 */
+	__u64 *slo_good;	    /* [cfg->nslos], cumulative */
+	bool *slo_applies;	    /* [cfg->nslos] */
+	struct lp_window_view *win; /* [cfg->nwindows] */
 };
 
 /* One SLO over one window, summed over every selected series it applies to. */
@@ -68,6 +73,7 @@ struct lp_model {
 	size_t nseries_all; /* in the kernel map */
 	struct lp_series_view *series;
 	struct lp_slo_window slo_win[LP_MAX_SLOS][LP_MAX_WINDOWS]; /* [slo][window] */
+	void *pool; /* the views' windows and SLO arrays */
 };
 
 struct lp_collector;
@@ -83,6 +89,13 @@ int lp_collector__tick(struct lp_collector *c, __u64 now_ns);
 /* The latest model (a reference; NULL before the first tick). Thread-safe. */
 struct lp_model *lp_collector__model(struct lp_collector *c);
 void lp_model_put(struct lp_model *m);
+/*
+ * m->series = n zeroed views whose arrays are wired to m->pool, sized to
+ * m->cfg (the collector's, and the unit tests' hand-made models). -ENOMEM.
+ */
+int lp_model_alloc_series(struct lp_model *m, size_t n);
+/* a view back to zero, its arrays kept */
+void lp_view_clear(const struct lp_config *cfg, struct lp_series_view *v);
 
 /* does the series pass the configured filters? */
 bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #define CONNECTION_TIMEOUT 10		 /* s without progress: slow clients are dropped */
 #define CONNECTION_MEMORY  (64 * 1024)	 /* bounds a request's line and headers */
 #define AUTH_CACHE	   8
+#define TRIM_AFTER	   (1u << 20) /* body size after which freed memory goes back */
 
 struct auth_entry {
 	char *user, *password;
@@ -194,6 +196,13 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 		lp_buf_free(&body);
 		return text(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
+	/*
+	 * Building a large body (protobuf above all) leaves megabytes of freed
+	 * small blocks in this thread's arena, which glibc keeps: ~20 MB at
+	 * 10 000 series. Hand them back (the body itself is its own mapping).
+	 */
+	if (body.len > TRIM_AFTER)
+		malloc_trim(0);
 	r = MHD_create_response_from_buffer(body.len, body.data ? body.data : (char *)"",
 					    body.data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {

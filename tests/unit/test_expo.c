@@ -82,7 +82,8 @@ static int setup(void **state)
 	model.nseries_all = 3;
 	model.counters[LP_CNT_REQUESTS] = 12;
 	model.counters[LP_CNT_UNTIMED] = 3;
-	model.series = calloc(3, sizeof(*model.series));
+	if (lp_model_alloc_series(&model, 3))
+		return -1;
 
 	v = &model.series[0];
 	v->key = (struct lp_key){ .cgroup_id = 42, .port = 8080, .status = 200,
@@ -140,6 +141,7 @@ static int teardown(void **state)
 		lp_snap_put(model.series[i].total);
 	}
 	free(model.series);
+	free(model.pool);
 	lp_fine_table_free(&ft);
 	return 0;
 }
