@@ -173,6 +173,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	enum MHD_Result ret;
 	double t0 = mono();
 	bool gzip = lp_accept_gzip(ae);
+	size_t raw_len;
 	int e;
 
 	lp_self_read(&self);
@@ -187,6 +188,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	/* ?histograms=classic: leave the native histogram out of protobuf */
 	e = lp_expo_write(&body, fmt, m, &self, !(hist && !strcmp(hist, "classic")));
 	lp_model_put(m);
+	raw_len = body.len;
 	if (!e && gzip) {
 		e = gzip_buf(&body, &gz);
 		lp_buf_free(&body);
@@ -199,9 +201,10 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	/*
 	 * Building a large body (protobuf above all) leaves megabytes of freed
 	 * small blocks in this thread's arena, which glibc keeps: ~20 MB at
-	 * 10 000 series. Hand them back (the body itself is its own mapping).
+	 * 10 000 series. Hand them back (the body itself is its own mapping);
+	 * judged on the size before gzip, which shrinks a protobuf body below 1 MB.
 	 */
-	if (body.len > TRIM_AFTER)
+	if (raw_len > TRIM_AFTER)
 		malloc_trim(0);
 	r = MHD_create_response_from_buffer(body.len, body.data ? body.data : (char *)"",
 					    body.data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);

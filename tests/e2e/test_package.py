@@ -157,6 +157,16 @@ class DebianPackage(unittest.TestCase):
             r = subprocess.run(["dpkg", "-P", "latprobe"], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertFalse(os.path.exists("/etc/default/latprobe"))
+            # and the README's way: apt resolves the package's dependencies itself
+            r = subprocess.run(["apt-get", "install", "-y", "--no-download", deb],
+                               capture_output=True, text=True,
+                               env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertTrue(os.access("/usr/sbin/latprobe", os.X_OK))
+            r = subprocess.run(["apt-get", "purge", "-y", "latprobe"], capture_output=True,
+                               text=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertFalse(os.path.exists("/usr/sbin/latprobe"))
         finally:
             subprocess.run(["dpkg", "-P", "latprobe"], capture_output=True)
             os.unlink(deb)
