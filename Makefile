@@ -217,7 +217,7 @@ BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer \
 
 # make bench: overhead side by side with the floor and the peers, accuracy
 # against a server's own truth, cost at 100 / 10k / 100k series; then one table
-# of every target (bench/RESULTS.md). About 14 minutes; BENCH_SECONDS,
+# of every target (bench/RESULTS.md). About 10.5 minutes; BENCH_SECONDS,
 # BENCH_ROUNDS, BENCH_ACC_SECONDS and BENCH_SCALE_SIZES shorten it.
 bench: deps-bench all $(BENCH_BINS)
 	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)

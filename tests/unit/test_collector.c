@@ -78,6 +78,37 @@ static void setup_cfg(struct lp_config *cfg, const char **argv, int argc)
 	assert_int_equal(lp_cli_parse(cfg, argc, (char **)argv, err, sizeof(err), NULL), LP_CLI_RUN);
 }
 
+/* a fake source over cfg (parsed from argv) and ft; series are added next */
+static void fake_init(struct fake *f, struct lp_config *cfg, struct lp_fine_table *ft,
+		      const char **argv, int argc)
+{
+	setup_cfg(cfg, argv, argc);
+	assert_int_equal(lp_fine_table_init(ft, cfg->schema), 0);
+	memset(f, 0, sizeof(*f));
+	f->ft = ft;
+	f->cfg = cfg;
+}
+
+static struct lp_collector *fake_collector(struct fake *f, struct lp_source *src)
+{
+	struct lp_collector *c;
+
+	*src = (struct lp_source){ fake_read, fake_counters, f, LP_FINE_SLOTS(f->cfg->schema) };
+	c = lp_collector__new(f->cfg, f->ft, src, NULL, 0);
+	assert_non_null(c);
+	return c;
+}
+
+static void fake_free(struct fake *f, struct lp_collector *c)
+{
+	int i;
+
+	lp_collector__free(c);
+	for (i = 0; i < f->n; i++)
+		free(f->vals[i]);
+	lp_fine_table_free(f->ft);
+}
+
 static void test_window_rate_and_slo_follow_the_traffic(void **state)
 {
 	const char *argv[] = { "latprobe", "-i", "5s", "-w", "20s" };
@@ -90,14 +121,9 @@ static void test_window_rate_and_slo_follow_the_traffic(void **state)
 	int get, t;
 
 	(void)state;
-	setup_cfg(&cfg, argv, 5);
-	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
-	f.ft = &ft;
-	f.cfg = &cfg;
+	fake_init(&f, &cfg, &ft, argv, 5);
 	get = add_series(&f, 8080, LP_METHOD_GET, 200);
-	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
-	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
-	assert_non_null(c);
+	c = fake_collector(&f, &src);
 	assert_null(lp_collector__model(c));
 
 	/* 0..20 s: 100 fast requests (2 ms) per 5 s tick */
@@ -133,9 +159,7 @@ static void test_window_rate_and_slo_follow_the_traffic(void **state)
 	assert_true(m->series[0].slo_applies[0]);
 	lp_model_put(m);
 
-	lp_collector__free(c);
-	free(f.vals[0]);
-	lp_fine_table_free(&ft);
+	fake_free(&f, c);
 }
 
 static void test_filters_and_slo_scope(void **state)
@@ -151,10 +175,7 @@ static void test_filters_and_slo_scope(void **state)
 	int a, b, p;
 
 	(void)state;
-	setup_cfg(&cfg, argv, 5);
-	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
-	f.ft = &ft;
-	f.cfg = &cfg;
+	fake_init(&f, &cfg, &ft, argv, 5);
 	a = add_series(&f, 8080, LP_METHOD_GET, 200);
 	b = add_series(&f, 9090, LP_METHOD_GET, 200);
 	p = add_series(&f, 8080, LP_METHOD_POST, 500);
@@ -163,8 +184,7 @@ static void test_filters_and_slo_scope(void **state)
 	observe(&f, p, 100000000, 2); /* exactly 100 ms: good (le is inclusive) */
 	observe(&f, p, 100000001, 1);
 	f.counters[LP_CNT_UNTIMED] = 7;
-	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
-	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
+	c = fake_collector(&f, &src);
 	assert_int_equal(lp_collector__tick(c, 5 * S), 0);
 	m = lp_collector__model(c);
 	assert_int_equal(m->nseries, 2); /* port 9090 filtered out */
@@ -184,10 +204,7 @@ static void test_filters_and_slo_scope(void **state)
 		}
 	}
 	lp_model_put(m);
-	lp_collector__free(c);
-	for (a = 0; a < f.n; a++)
-		free(f.vals[a]);
-	lp_fine_table_free(&ft);
+	fake_free(&f, c);
 }
 
 /* per SLO and window: the sum over every series the SLO covers, quantiles of the merge */
@@ -203,16 +220,11 @@ static void test_slo_windows_merge_the_series_they_cover(void **state)
 	int a, b, p, t;
 
 	(void)state;
-	setup_cfg(&cfg, argv, 7);
-	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
-	f.ft = &ft;
-	f.cfg = &cfg;
+	fake_init(&f, &cfg, &ft, argv, 7);
 	a = add_series(&f, 8080, LP_METHOD_GET, 200);
 	b = add_series(&f, 9090, LP_METHOD_GET, 503);
 	p = add_series(&f, 8080, LP_METHOD_POST, 200);
-	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
-	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
-	assert_non_null(c);
+	c = fake_collector(&f, &src);
 
 	/* 0..10 s: 980 fast GETs on one port, 20 slow ones on another, POSTs apart */
 	observe(&f, a, 1000000, 980);
@@ -253,10 +265,7 @@ static void test_slo_windows_merge_the_series_they_cover(void **state)
 	assert_true(isnan(m->slo_win[0][0].q[2]));
 	lp_model_put(m);
 
-	lp_collector__free(c);
-	for (a = 0; a < f.n; a++)
-		free(f.vals[a]);
-	lp_fine_table_free(&ft);
+	fake_free(&f, c);
 }
 
 static void test_unchanged_series_share_one_snapshot(void **state)
@@ -270,14 +279,10 @@ static void test_unchanged_series_share_one_snapshot(void **state)
 	struct lp_model *m1, *m2;
 
 	(void)state;
-	setup_cfg(&cfg, argv, 1);
-	assert_int_equal(lp_fine_table_init(&ft, cfg.schema), 0);
-	f.ft = &ft;
-	f.cfg = &cfg;
+	fake_init(&f, &cfg, &ft, argv, 1);
 	add_series(&f, 80, LP_METHOD_GET, 200);
 	observe(&f, 0, 5000, 1);
-	src = (struct lp_source){ fake_read, fake_counters, &f, LP_FINE_SLOTS(cfg.schema) };
-	c = lp_collector__new(&cfg, &ft, &src, NULL, 0);
+	c = fake_collector(&f, &src);
 	lp_collector__tick(c, 5 * S);
 	m1 = lp_collector__model(c);
 	lp_collector__tick(c, 10 * S);
@@ -289,9 +294,7 @@ static void test_unchanged_series_share_one_snapshot(void **state)
 	assert_int_equal(m1->series[0].total->count, 1);
 	lp_model_put(m1);
 	lp_model_put(m2);
-	lp_collector__free(c);
-	free(f.vals[0]);
-	lp_fine_table_free(&ft);
+	fake_free(&f, c);
 }
 
 int main(void)
