@@ -158,7 +158,7 @@ class DebianPackage(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertFalse(os.path.exists("/etc/default/latprobe"))
             # and the README's way: apt resolves the package's dependencies itself
-            r = subprocess.run(["apt-get", "install", "-y", "--no-download", deb],
+            r = subprocess.run(["apt-get", "install", "-y", deb],
                                capture_output=True, text=True,
                                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
