@@ -62,7 +62,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
 SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
 
-.PHONY: FORCE all deps run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
+.PHONY: FORCE all deps deps-build run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -70,7 +70,7 @@ all: latprobe
 help:
 	@echo 'make            build ./latprobe'
 	@echo 'make deps       install the Debian packages the build and tests need (apt)'
-	@echo 'sudo make run   deps + build + run the agent with its defaults'
+	@echo 'sudo make run   build deps + build + run the agent with its defaults'
 	@echo 'sudo make test  deps + build + every test (unit, fuzz briefly, BPF, end to end)'
 	@echo 'make fuzz       run every fuzzer for FUZZ_TIME seconds (default 60)'
 	@echo 'sudo make bench overhead, accuracy and scale benchmarks (bench/RESULTS.md)'
@@ -79,6 +79,9 @@ help:
 	@echo 'V=1             show full commands'
 
 # Idempotent and quick when everything is there: only calls apt for what is missing.
+# Several test peers are daemons (zabbix-agent, influxdb, carbon-cache, ...):
+# the tests start their own on free ports, so a temporary policy-rc.d keeps
+# apt from starting the system's copies while it installs them.
 deps:
 	@missing=$$(for p in $(DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
@@ -87,8 +90,16 @@ deps:
 		echo "installing:" $$missing; \
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install packages (sudo make deps)" >&2; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+			printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d; \
+		fi; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+
+# what building and running the agent needs (make run): no test peers
+deps-build:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS_BUILD)"
 
 $(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/san:
 	$(Q)mkdir -p $@
@@ -127,7 +138,7 @@ latprobe: $(OUTPUT)/main.o $(LIB_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
-run: deps latprobe
+run: deps-build latprobe
 	./latprobe $(ARGS)
 
 # --- tests ----------------------------------------------------------------
