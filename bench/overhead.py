@@ -35,6 +35,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, ".output", "bench")
 LATPROBE = os.path.join(ROOT, "latprobe")
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from lpharness import cgroup2_mount, read_until  # noqa: E402
+
 CONFIGS = ["baseline", "latprobe", "floor", "bpftrace", "ringbuf"]
 
 BPFTRACE = r"""
@@ -55,15 +58,6 @@ tracepoint:syscalls:sys_enter_writev, tracepoint:syscalls:sys_enter_write
 
 def sh(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
-
-
-def cgroup2():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.startswith("cgroup2 "):
-                return left.split()[4]
-    sys.exit("no cgroup2 mount")
 
 
 class Nginx:
@@ -96,20 +90,9 @@ http {{ access_log off; sendfile off; keepalive_requests 10000000; keepalive_tim
 
 
 def wait_line(proc, text, stream="stderr", timeout=60):
-    fd = getattr(proc, stream).fileno()
-    buf = b""
-    deadline = time.monotonic() + timeout
-    import select
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            buf += chunk
-            if text.encode() in buf:
-                return
-    raise RuntimeError(f"{proc.args[0]}: no '{text}': {buf[-500:]!r}")
+    found, buf = read_until(proc, text, stream, timeout)
+    if not found:
+        raise RuntimeError(f"{proc.args[0]}: no '{text}': {buf[-500:]!r}")
 
 
 class Probe:
@@ -121,7 +104,7 @@ class Probe:
         self.pins = None
 
     def __enter__(self):
-        cg = cgroup2()
+        cg = cgroup2_mount()
         if self.name == "latprobe":
             self.proc = subprocess.Popen([LATPROBE, "--quiet", "--listen", "none"],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -152,7 +135,7 @@ class Probe:
                 self.proc.kill()
                 self.proc.communicate()
         if self.pins:
-            cg = cgroup2()
+            cg = cgroup2_mount()
             for d in ("ingress", "egress"):
                 subprocess.run(["bpftool", "cgroup", "detach", cg, d, "pinned",
                                 f"{self.pins}/floor_{d}"], capture_output=True)

@@ -114,6 +114,27 @@ class TestCgroup:
         os.rmdir(self.path)
 
 
+def read_until(proc, text, stream="stderr", timeout=15.0):
+    """Read proc's stream until text appears, the stream ends or the process
+    exits: (found, bytes read). Raw reads: a buffered readline could hold lines
+    select() no longer sees."""
+    fd = getattr(proc, stream).fileno()
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf += chunk
+            if text.encode() in buf:
+                return True, buf
+        elif proc.poll() is not None:
+            break
+    return False, buf
+
+
 class Agent:
     """latprobe --json, stopped with SIGINT: the document it prints then is the result."""
 
@@ -127,22 +148,10 @@ class Agent:
     def start(self, timeout=15.0):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
-        # raw reads: a buffered readline could hold lines select() no longer sees
-        fd = self.proc.stderr.fileno()
-        buf = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                buf += chunk
-                self.stderr = buf.decode(errors="replace")
-                if b"attached" in buf:
-                    return self
-            elif self.proc.poll() is not None:
-                break
+        found, buf = read_until(self.proc, "attached", timeout=timeout)
+        self.stderr = buf.decode(errors="replace")
+        if found:
+            return self
         self.kill()
         raise RuntimeError(f"latprobe did not attach: rc={self.proc.returncode} "
                            f"stderr={self.stderr!r}")
