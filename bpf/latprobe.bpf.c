@@ -24,12 +24,36 @@
 #include "latprobe.h"
 #include "lp_bucket.h"
 #include "lp_classify.h"
+
+/* The window segment bytes are read into (a head, a chunk-size line). */
+struct lp_win {
+	__u8 b[1024];
+	__u8 pad[8]; /* a word read at a masked offset stays inside */
+};
+
+struct lp_head;
+struct lp_scan;
+int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h);
+#define LP_HEAD_STEP(p, st, h) lp_head_step_g((struct lp_win *)(p), st, h)
+#include "lp_http.h"
+_Static_assert(sizeof(struct lp_win) == LP_WIN + 8, "lp_win is one window");
+
+struct lp_conn;
+struct lp_run;
+struct lp_verdict;
+struct lp_read;
+int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, __u32 n,
+		   struct lp_verdict *v);
+int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
+#define LP_CONN_FEED lp_conn_feed_g
+#define LP_CONN_NEXT lp_conn_next_g
 #include "lp_conn.h"
 
 #define SK_PASS 1
 /*
  * Cost breakdown (bench/stages.py): with LP_STAGE=N the programs stop after
- * stage N (1 parse, 2 storage lookup and classify, 4 state machine). The
+ * stage N (1 parse, 2 storage lookup, classification of new connections,
+ * 4 framing and state machine). The
  * agent is always built with 0: the checks compile away.
  */
 #ifndef LP_STAGE
@@ -44,6 +68,21 @@ const volatile __u32 nr_classic = 0;
 /* --side: 0 both, LP_SIDE_SERVER or LP_SIDE_CLIENT only (the other side costs nothing) */
 const volatile __u8 side_filter = 0;
 const volatile __u64 classic_bounds[LP_CLASSIC_MAX] = {};
+/* --ttfb: also record time to the first byte of the final response */
+const volatile __u8 ttfb = 0;
+
+/* The read window, per CPU. */
+struct lp_scratch {
+	struct lp_win w;
+	__u32 busy; /* a program on this CPU is using w: one that interrupts it must not */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_scratch);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -125,23 +164,20 @@ static __always_inline struct lp_value *series_value(struct lp_key *key)
 	return v;
 }
 
-static __always_inline void record(struct __sk_buff *skb, const struct lp_verdict *vd,
-				   __u16 port, __u8 family)
+/*
+ * Add one sample to its series. A global function: verified once, however
+ * many samples a segment can end.
+ */
+__noinline int record(struct lp_key *key, __u64 d)
 {
-	struct lp_key key = {
-		.cgroup_id = bpf_skb_cgroup_id(skb),
-		.port = port,
-		.status = vd->status,
-		.side = vd->side,
-		.method = vd->method,
-		.family = family,
-	};
-	struct lp_value *v = series_value(&key);
-	__u64 d = vd->latency_ns;
+	struct lp_value *v;
 	__u32 fine, classic;
 
+	if (!key)
+		return 0;
+	v = series_value(key);
 	if (!v)
-		return;
+		return 0;
 	fine = lp_fine_slot((const __u64 *)fine_bounds, nr_fine, fine_zero_ns, d);
 	if (fine > nr_fine + 1)
 		fine = nr_fine + 1;
@@ -149,6 +185,7 @@ static __always_inline void record(struct __sk_buff *skb, const struct lp_verdic
 	__sync_fetch_and_add(&v->sum_ns, d);
 	__sync_fetch_and_add(&v->classic[classic & (LP_CLASSIC_MAX - 1)], 1);
 	__sync_fetch_and_add(&v->fine[fine], 1);
+	return 0;
 }
 
 struct pkt {
@@ -207,6 +244,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *pk)
 	return 0;
 }
 
+/* The first bytes of a segment on a connection without state: a request start? */
 static __always_inline void classify(struct __sk_buff *skb, struct pkt *pk)
 {
 	__u8 buf[LP_CLASSIFY_BYTES] = {};
@@ -219,12 +257,56 @@ static __always_inline void classify(struct __sk_buff *skb, struct pkt *pk)
 	pk->seg.cls = lp_classify(buf, n, &pk->seg.method, &pk->seg.status);
 }
 
+/* copy payload bytes [off, off + len) of the segment into the scratch window */
+static __always_inline int load(struct __sk_buff *skb, const struct pkt *pk,
+				struct lp_scratch *sc, __u32 off, __u32 len)
+{
+	if (!sc)
+		return -1;
+	/* the loop checked len already; the verifier must see it on this register */
+	barrier_var(len);
+	if (len == 0 || len > LP_WIN)
+		return -1;
+	return bpf_skb_load_bytes(skb, pk->poff + off, sc->w.b, len);
+}
+
+/*
+ * The steps of the state machine as global functions: the verifier checks
+ * each once, on its own, instead of at every step of the loop in
+ * LP_CONN_SEGMENT (inlined, the head scanner alone would exceed its limit).
+ */
+__noinline int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, __u32 n,
+			      struct lp_verdict *v)
+{
+	if (!c || !r || !w || !v || n == 0 || n > LP_WIN)
+		return 0;
+	return lp_conn_feed(c, r, w->b, n, v, &r->rd);
+}
+
+__noinline int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h)
+{
+	if (!w || !st || !h)
+		return -1;
+	return lp_head_step(w->b, st, h);
+}
+
+__noinline int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v)
+{
+	if (!c || !r || !v)
+		return 0;
+	return lp_conn_next(c, r, v, &r->rd);
+}
+
+#define LOAD_SEGMENT(off, len) load(skb, &pk, sc, (off), (len))
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 {
 	struct lp_verdict vd = {};
+	struct lp_scratch *sc;
 	struct pkt pk = {};
 	struct bpf_sock *sk;
 	struct lp_conn *c;
+	__u32 zero = 0, i;
 
 	if (parse(skb, &pk))
 		return SK_PASS;
@@ -241,34 +323,67 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		return SK_PASS;
 	pk.seg.ingress = ingress;
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
-	/*
-	 * With one side only, a connection without state matters only where that
-	 * side's requests start: requests in for the server side, out for the client.
-	 */
-	if (!c && side_filter && ingress != (side_filter == LP_SIDE_SERVER))
-		return SK_PASS;
-	if (pk.seg.plen)
+	if (!c) {
+		/*
+		 * Only a request start creates state. With one side only, a
+		 * connection without state matters only where that side's
+		 * requests start: in for the server side, out for the client.
+		 */
+		if (!pk.seg.plen || (side_filter && ingress != (side_filter == LP_SIDE_SERVER)))
+			return SK_PASS;
 		classify(skb, &pk);
-	if (LP_STAGE == 2 || LP_STAGE == 3)
-		return SK_PASS;
-	if (c) {
-		/* the clock only matters to a request or response start: body
-		 * segments and pure FIN/RST skip the read */
-		lp_conn_step(c, &pk.seg, pk.seg.cls ? bpf_ktime_get_ns() : 0, &vd);
-	} else if (lp_conn_wants_state(&pk.seg)) {
+		if (!lp_conn_wants_state(&pk.seg)) {
+			/* with one side only, a response without state is the other side's */
+			if (pk.seg.cls == LP_CLASS_RESPONSE && !side_filter)
+				count(LP_CNT_ORPHAN_RESPONSES);
+			return SK_PASS;
+		}
 		c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (c)
-			lp_conn_init(c, &pk.seg, bpf_ktime_get_ns(), &vd);
-		else
-			vd.counters |= 1u << LP_CNT_STORAGE_FAILED;
-	} else if (pk.seg.cls == LP_CLASS_RESPONSE && !side_filter) {
-		/* with one side only, a response without state belongs to the other side */
-		vd.counters |= 1u << LP_CNT_ORPHAN_RESPONSES;
+		if (!c) {
+			count(LP_CNT_STORAGE_FAILED);
+			return SK_PASS;
+		}
+		lp_conn_init(c, &pk.seg);
+	} else if (c->rsp.role != LP_ROLE_SERVER && c->rsp.role != LP_ROLE_CLIENT) {
+		return SK_PASS; /* upgraded or closed: not HTTP/1.x any more */
 	}
+	if (LP_STAGE == 2)
+		return SK_PASS;
+	/*
+	 * The scratch window is per CPU; a program that interrupts another on
+	 * the same CPU (softirq over process context) finds it busy, and its
+	 * reads fail: that segment is then unframed, never misread.
+	 */
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (sc && sc->busy)
+		sc = 0;
+	if (sc)
+		sc->busy = 1;
+	LP_CONN_SEGMENT(c, &pk.seg, bpf_ktime_get_ns(), &vd, sc ? &sc->w : 0,
+			LOAD_SEGMENT);
+	if (sc)
+		sc->busy = 0;
 	if (LP_STAGE == 4)
 		return SK_PASS;
-	if (vd.record)
-		record(skb, &vd, pk.sport, pk.family);
+	if (vd.n) {
+		struct lp_key key = {
+			.cgroup_id = bpf_skb_cgroup_id(skb),
+			.port = pk.sport,
+			.side = vd.side,
+			.family = pk.family,
+		};
+
+		for (i = 0; i < LP_VERDICT_SAMPLES; i++) {
+			if (i >= vd.n)
+				break;
+			if (vd.s[i].kind == LP_SAMPLE_TTFB && !ttfb)
+				continue;
+			key.status = vd.s[i].status;
+			key.method = vd.s[i].method;
+			key.flags = vd.s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0;
+			record(&key, vd.s[i].ns);
+		}
+	}
 	if (vd.counters)
 		count_bits(vd.counters);
 	return SK_PASS;

@@ -57,6 +57,7 @@ enum lp_method {
 };
 
 #define LP_KEY_OVERFLOW 0x1 /* lp_key.flags: samples that did not fit the map */
+#define LP_KEY_TTFB	0x2 /* lp_key.flags: time to the response's first byte (--ttfb) */
 
 /* One series of the per-CPU histogram map. 16 bytes, no implicit padding. */
 struct lp_key {
@@ -89,49 +90,101 @@ static inline __u32 lp_value_size(__u32 schema)
 /* Indices of the per-CPU counter array: what did not become a sample, and why. */
 enum lp_counter {
 	LP_CNT_REQUESTS = 0,	/* request starts that began a timing */
-	LP_CNT_UNTIMED,		/* requests seen that could not be timed (pipelined, split start) */
+	LP_CNT_UNTIMED,		/* requests seen that could not be timed (split start, queue full) */
 	LP_CNT_ORPHAN_RESPONSES, /* response starts with no request pending */
-	LP_CNT_UNANSWERED,	/* connection closed or reset with a request pending */
-	LP_CNT_INTERIM,		/* 1xx interim responses (not 101): kept waiting */
-	LP_CNT_UPGRADED,	/* 101 Switching Protocols: connection no longer tracked */
+	LP_CNT_UNANSWERED,	/* connection closed or reset with a response pending or unfinished */
+	LP_CNT_INTERIM,		/* 1xx interim responses (not 101): passed over */
+	LP_CNT_UPGRADED,	/* 101 Switching Protocols or a CONNECT tunnel: no longer tracked */
 	LP_CNT_RETRANSMITS,	/* segments with already-seen sequence numbers, ignored */
 	LP_CNT_OVERFLOW,	/* samples folded into the overflow series (map full) */
 	LP_CNT_LOST,		/* samples lost: even the overflow series was missing */
 	LP_CNT_STORAGE_FAILED,	/* per-socket state could not be created */
 	LP_CNT_SERIES_ALLOC,	/* samples folded into the overflow series: a new series
 				 * could not be allocated at that instant (a burst) */
+	LP_CNT_UNFRAMED,	/* responses whose end could not be framed: timed to the
+				 * last body byte seen before the next response or the close */
+	LP_CNT_DISCARDED,	/* samples discarded as impossible (negative or over a day) */
 	LP_CNT_MAX,
 };
+
+/* A sample longer than this is not believed (a clock or state error): counted, dropped. */
+#define LP_MAX_SAMPLE_NS (86400ULL * 1000000000ULL)
 
 /* Per-socket state (BPF_MAP_TYPE_SK_STORAGE). Only the BPF side uses it. */
 enum lp_role {
 	LP_ROLE_NONE = 0,
 	LP_ROLE_SERVER = LP_SIDE_SERVER,
 	LP_ROLE_CLIENT = LP_SIDE_CLIENT,
-	LP_ROLE_DONE, /* after 101 Switching Protocols: not HTTP/1.x any more */
+	LP_ROLE_DONE, /* after 101 or a CONNECT tunnel: not HTTP/1.x any more */
 };
 
-#define LP_CONN_UNTIMED 0x1 /* the pending request cannot be timed (its start was split) */
+/* How the message in flight in one direction ends (include/lp_http.h). */
+enum lp_fstate {
+	LP_F_IDLE = 0, /* between messages: the next in-order byte starts one */
+	LP_F_LENGTH,   /* a Content-Length body, to lp_dir.end */
+	LP_F_CHUNKED,  /* a chunked body: lp_dir.chunk says where in it */
+	LP_F_CLOSE,    /* a body delimited by the sender's FIN */
+	LP_F_UNFRAMED, /* framing unknown: ends at the next message or the close */
+};
 
 /*
- * Sequence tracking of one direction: next is the first byte not yet seen in
- * order, max the end of the furthest byte seen (out-of-order data included).
- * Only in-order new data can carry a request or response start; anything
- * below next is a retransmission.
+ * One direction of a connection. next is the first byte not yet seen in
+ * order, max the end of the furthest byte seen (out-of-order data included):
+ * only in-order new data is framed; anything below next is a retransmission.
  */
-struct lp_seq {
+struct lp_dir {
 	__u32 next;
 	__u32 max;
+	__u32 end;    /* LENGTH: end of the body; CHUNKED in LP_CH_DATA: end of the data */
+	__u8 fstate;  /* enum lp_fstate */
+	__u8 chunk;   /* enum lp_chunk */
+	__u8 count;   /* messages begun: requests, or final responses (wraps) */
+	__u8 pad;
+	__u64 acc;    /* the chunk size being read */
+};
+
+#define LP_PIPE 4 /* pending requests timed per connection (pipelining); a power of two */
+
+#define LP_PF_UNTIMED 0x1 /* this request cannot be timed (its start was split) */
+
+struct lp_pending {
+	__u64 start_ns; /* arrival (server) or departure (client) of its first byte */
+	__u8 seq;	/* lp_dir.count when it began: pairs it with its response */
+	__u8 method;
+	__u8 flags;	/* LP_PF_* */
+	__u8 pad[5];
+};
+
+/* LP_MF_*: the response in flight */
+#define LP_MF_TIMED   0x1 /* paired with a timed request: record at its end */
+#define LP_MF_NOBODY  0x2 /* no body whatever the head says (HEAD, 1xx, 204, 304) */
+
+/*
+ * The two halves are written by different programs, often on two CPUs at
+ * once (server: ingress writes the request half, egress the response half;
+ * client: the other way round). Each only reads the other's, and they sit
+ * in different cache lines, so neither invalidates the line the other writes.
+ */
+struct lp_conn_req {
+	struct lp_dir d;
+	struct lp_pending q[LP_PIPE]; /* q[count % LP_PIPE] is the latest request */
+};
+
+struct lp_conn_rsp {
+	struct lp_dir d;
+	__u64 start_ns; /* of the request being answered */
+	__u64 last_ns;	/* the last body byte seen (for an unframed end) */
+	__u16 status;
+	__u8 method;
+	__u8 mflags;	/* LP_MF_* */
+	__u8 role;	/* enum lp_role, fixed by the first request */
+	__u8 pad[3];
 };
 
 struct lp_conn {
-	__u64 start_ns;	   /* arrival (server) or departure (client) of the request; 0: none */
-	struct lp_seq req; /* the request direction */
-	struct lp_seq rsp; /* the response direction */
-	__u8 role;	   /* enum lp_role, fixed by the first request */
-	__u8 method;	   /* of the pending request */
-	__u8 flags;	   /* LP_CONN_* */
-	__u8 pad[5];
+	struct lp_conn_req req; /* 88 bytes */
+	__u8 gap[72];		/* keeps the halves a cache line apart */
+	struct lp_conn_rsp rsp;
 };
 
 #endif /* LATPROBE_H */

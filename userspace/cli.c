@@ -304,6 +304,8 @@ const char *lp_cli_usage(void)
 	       "                          [,port=N][,name=NAME]\n"
 	       "                          e.g. --slo method=POST,threshold=250ms,objective=99.9%\n"
 	       "      --no-default-slo    drop the default SLO (GET, 10ms, 99%)\n"
+	       "      --ttfb              also time to the response's first byte, a histogram\n"
+	       "                          family of its own (costs a second sample a request)\n"
 	       "HTTP endpoint (Prometheus pull, JSON API):\n"
 	       "  -l, --listen ADDR       :PORT, IPv4:PORT, [IPv6]:PORT, or none (repeatable, up\n"
 	       "                          to 4); default :18464 (all addresses), none with\n"
@@ -354,6 +356,7 @@ enum {
 	OPT_WEB_CONFIG,
 	OPT_USER,
 	OPT_PUSH,
+	OPT_TTFB,
 };
 
 static const struct option long_opts[] = {
@@ -371,6 +374,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "hist", no_argument, NULL, OPT_HIST },
+	{ "ttfb", no_argument, NULL, OPT_TTFB },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "push", required_argument, NULL, OPT_PUSH },
@@ -544,6 +548,9 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case 'j':
 			cfg->json = true;
+			break;
+		case OPT_TTFB:
+			cfg->ttfb = true;
 			break;
 		case OPT_HIST:
 			cfg->hist = true;

@@ -66,6 +66,7 @@ struct lp_config {
 	unsigned npush;
 	const char *user; /* --user: switch to this user after attaching */
 	bool json;
+	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
 	bool hist;
 	bool quiet;
 	bool verbose;

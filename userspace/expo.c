@@ -833,19 +833,20 @@ static const struct family f_kernel[LP_CNT_MAX] = {
 	[LP_CNT_REQUESTS] = { "latprobe_requests_started",
 			      "Request starts that began a timing.", F_COUNTER, NULL },
 	[LP_CNT_UNTIMED] = { "latprobe_requests_untimed",
-			     "Requests seen but not timed: pipelined, or a start split across segments.",
+			     "Requests seen but not timed: a start split across segments, or more "
+			     "than 4 pipelined.",
 			     F_COUNTER, NULL },
 	[LP_CNT_ORPHAN_RESPONSES] = { "latprobe_responses_orphaned",
 				      "Response starts with no request pending.", F_COUNTER, NULL },
 	[LP_CNT_UNANSWERED] = { "latprobe_requests_unanswered",
-				"Connections closed or reset with a request pending.", F_COUNTER,
-				NULL },
+				"Connections closed or reset with a request pending or its "
+				"response unfinished.", F_COUNTER, NULL },
 	[LP_CNT_INTERIM] = { "latprobe_responses_interim",
 			     "Interim 1xx responses (not 101); the timing waited for the final one.",
 			     F_COUNTER, NULL },
 	[LP_CNT_UPGRADED] = { "latprobe_connections_upgraded",
-			      "101 Switching Protocols: connections no longer tracked.", F_COUNTER,
-			      NULL },
+			      "101 Switching Protocols or a CONNECT tunnel: connections no longer "
+			      "tracked.", F_COUNTER, NULL },
 	[LP_CNT_RETRANSMITS] = { "latprobe_retransmits_ignored",
 				 "TCP segments with already-seen sequence numbers, ignored.",
 				 F_COUNTER, NULL },
@@ -861,6 +862,14 @@ static const struct family f_kernel[LP_CNT_MAX] = {
 				  "Samples folded into the overflow series because a new series "
 				  "could not be allocated at that instant.",
 				  F_COUNTER, NULL },
+	[LP_CNT_UNFRAMED] = { "latprobe_responses_unframed",
+			      "Responses whose end could not be framed (head split or too long, "
+			      "coding not understood): timed to the last body byte seen before "
+			      "the next response or the close.",
+			      F_COUNTER, NULL },
+	[LP_CNT_DISCARDED] = { "latprobe_samples_discarded",
+			       "Samples discarded as impossible (negative, or over a day).",
+			       F_COUNTER, NULL },
 };
 
 static const struct family f_build = { "latprobe_build_info",

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,9 @@
 /* the contract, checked where it is read (include/latprobe.h) */
 _Static_assert(sizeof(struct lp_key) == 16, "lp_key layout");
 _Static_assert(sizeof(struct lp_value) == 8 + 8 * LP_CLASSIC_MAX, "lp_value layout");
-_Static_assert(sizeof(struct lp_conn) == 32, "lp_conn layout");
+_Static_assert(sizeof(struct lp_conn) == 208, "lp_conn layout");
+_Static_assert(offsetof(struct lp_conn, rsp) - sizeof(struct lp_conn_req) >= 64,
+	       "the halves of lp_conn a cache line apart");
 _Static_assert((LP_FINE_BOUNDS_MAX & (LP_FINE_BOUNDS_MAX - 1)) == 0, "bounds table power of two");
 _Static_assert((LP_CLASSIC_MAX & (LP_CLASSIC_MAX - 1)) == 0, "classic table power of two");
 _Static_assert(LP_CNT_MAX <= 32, "counter bits fit lp_verdict.counters");
@@ -98,6 +101,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		p->skel->rodata->fine_bounds[i] = ft->bounds[i];
 	p->skel->rodata->nr_classic = cfg->nclassic;
 	p->skel->rodata->side_filter = cfg->side;
+	p->skel->rodata->ttfb = cfg->ttfb;
 	for (i = 0; i < cfg->nclassic; i++)
 		p->skel->rodata->classic_bounds[i] = cfg->classic_ns[i];
 

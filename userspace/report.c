@@ -21,6 +21,8 @@ const char *const lp_counter_names[LP_CNT_MAX] = {
 	[LP_CNT_LOST] = "lost_samples",
 	[LP_CNT_STORAGE_FAILED] = "storage_failures",
 	[LP_CNT_SERIES_ALLOC] = "series_alloc_failures",
+	[LP_CNT_UNFRAMED] = "unframed_responses",
+	[LP_CNT_DISCARDED] = "discarded_samples",
 };
 
 void lp_fmt_latency(char *buf, size_t len, double s)

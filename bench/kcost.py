@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Kernel cost of latprobe's programs against the empty cgroup_skb pair.
+
+The figure the cost targets are judged by: bpf_stats nanoseconds per HTTP
+request of latprobe's own programs divided by those of an empty
+cgroup_skb ingress+egress pair (bench/floor.bpf.c), measured in interleaved
+rounds of one run (throughput ratios on a shared host move by more than the
+targets; run time per request does not). nginx serves a 4 KB file on
+loopback, wrk drives it: both ends of every connection pass the programs.
+
+Configurations, each round in a shuffled order:
+  floor     the empty pair
+  both      latprobe with its defaults (server and client side)
+  server    latprobe --side server
+  (+ any --extra NAME=ARGS, e.g. --extra ttfb=--ttfb)
+Modes: keep-alive (wrk -c32) and churn (Connection: close, a connection per
+request). Programs are told apart by owner: the agent's by its pid
+(bpftool's pids), the floor's by its pin path.
+
+usage: sudo bench/kcost.py [--seconds 4] [--rounds 3] [--modes keepalive,close]
+                           [--json OUT] [--binary ./latprobe]
+"""
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(ROOT, ".output", "bench")
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from overhead import Nginx, wrk, sh  # noqa: E402
+from lpharness import cgroup2_mount, read_until, stop_process  # noqa: E402
+
+
+def prog_table():
+    return json.loads(sh("bpftool", "-j", "prog", "show"))
+
+
+class Config:
+    """One configuration attached for the duration of a `with`; .ids() its own programs."""
+
+    def __init__(self, name, binary, args):
+        self.name, self.binary, self.args = name, binary, args
+        self.proc = self.pins = None
+
+    def __enter__(self):
+        cg = cgroup2_mount()
+        if self.name == "floor":
+            self.pins = f"/sys/fs/bpf/lp-kcost-floor-{os.getpid()}"
+            sh("bpftool", "prog", "loadall", os.path.join(OUT, "floor.bpf.o"), self.pins)
+            for d in ("ingress", "egress"):
+                sh("bpftool", "cgroup", "attach", cg, d, "pinned", f"{self.pins}/floor_{d}",
+                   "multi")
+        else:
+            self.proc = subprocess.Popen([self.binary, "--quiet", "--listen", "none"] + self.args,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            ok, buf = read_until(self.proc, "attached")
+            if not ok:
+                stop_process(self.proc)
+                raise RuntimeError(f"{self.name}: agent did not attach: {buf[-400:]!r}")
+        return self
+
+    def ids(self):
+        if self.pins:
+            return {int(json.loads(sh("bpftool", "-j", "prog", "show", "pinned",
+                                      f"{self.pins}/floor_{d}"))["id"])
+                    for d in ("ingress", "egress")}
+        return prog_ids_of(self.proc.pid)
+
+    def __exit__(self, *exc):
+        if self.proc:
+            stop_process(self.proc)
+        if self.pins:
+            cg = cgroup2_mount()
+            for d in ("ingress", "egress"):
+                subprocess.run(["bpftool", "cgroup", "detach", cg, d, "pinned",
+                                f"{self.pins}/floor_{d}"], capture_output=True)
+            subprocess.run(["rm", "-rf", self.pins])
+
+
+def prog_ids_of(pid):
+    """The BPF programs process pid holds (its program and link fds' fdinfo)."""
+    ids = set()
+    d = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def stats(ids):
+    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in prog_table() if p["id"] in ids}
+
+
+def measure(cfg, url, seconds, close):
+    with cfg:
+        ids = cfg.ids()
+        if len(ids) < 2:
+            raise RuntimeError(f"{cfg.name}: found {len(ids)} programs of its own")
+        s0 = stats(ids)
+        res = wrk(url, seconds, 32, close)
+        s1 = stats(ids)
+    ns = sum(s1[i][0] - s0[i][0] for i in ids)
+    runs = sum(s1[i][1] - s0[i][1] for i in ids)
+    return {"ns_per_request": ns / max(1, res["requests"]),
+            "runs_per_request": runs / max(1, res["requests"]),
+            "ns_per_run": ns / max(1, runs), "rps": res["rps"]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--modes", default="keepalive,close")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "latprobe"))
+    ap.add_argument("--extra", action="append", default=[],
+                    help="NAME=ARGS: another latprobe configuration (space-separated args)")
+    ap.add_argument("--json", default=os.path.join(OUT, "kcost.json"))
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/kcost.py: needs root (sudo)")
+    if not os.path.exists(os.path.join(OUT, "floor.bpf.o")):
+        sys.exit("bench/kcost.py: build the floor first (make .output/bench/floor.bpf.o)")
+    configs = {"floor": [], "both": [], "server": ["--side", "server"]}
+    for e in a.extra:
+        name, _, args = e.partition("=")
+        configs[name] = args.split()
+    stats_before = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+    random.seed(2)
+    ngx = Nginx()
+    result = {"seconds": a.seconds, "rounds": a.rounds, "configs": configs, "modes": {}}
+    try:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("1")
+        for mode in a.modes.split(","):
+            close = mode == "close"
+            runs = {c: [] for c in configs}
+            for r in range(a.rounds):
+                order = list(configs)
+                random.shuffle(order)
+                for c in order:
+                    m = measure(Config(c, a.binary, configs[c]), ngx.url, a.seconds, close)
+                    runs[c].append(m)
+                    print(f"  {mode} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} ns/request "
+                          f"{m['runs_per_request']:4.1f} runs/request {m['ns_per_run']:5.0f} ns/run "
+                          f"{m['rps']:8.0f} req/s", flush=True)
+            result["modes"][mode] = runs
+    finally:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write(stats_before)
+        ngx.stop()
+    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    with open(a.json, "w") as f:
+        json.dump(result, f, indent=1)
+    report(result)
+
+
+def report(result):
+    for mode, runs in result["modes"].items():
+        print(f"\nkernel cost, {mode}: nginx 4 KB, wrk -t1 -c32, {result['rounds']} interleaved "
+              f"rounds of {result['seconds']} s, bpf_stats of each configuration's own programs")
+        print(f"{'config':<8} {'ns/request':>10} {'min':>6} {'max':>6} {'x floor':>8} "
+              f"{'per round':>22} {'runs/req':>8}")
+        floors = [r["ns_per_request"] for r in runs["floor"]]
+        floor = statistics.median(floors)
+        for c, rs in runs.items():
+            ns = [r["ns_per_request"] for r in rs]
+            # the ratio of each round to the floor of the same round, then the median
+            per_round = [n / f for n, f in zip(ns, floors)]
+            print(f"{c:<8} {statistics.median(ns):>10.0f} {min(ns):>6.0f} {max(ns):>6.0f} "
+                  f"{statistics.median(ns) / floor:>8.2f} "
+                  f"{' '.join(f'{x:.2f}' for x in per_round):>22} "
+                  f"{statistics.median(r['runs_per_request'] for r in rs):>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
