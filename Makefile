@@ -29,7 +29,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE
 PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap libcurl
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
 	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap -lcurl) -lcrypt -lm -lpthread
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 $(BPF_EXTRA) -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

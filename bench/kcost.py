@@ -128,6 +128,10 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "latprobe"))
     ap.add_argument("--extra", action="append", default=[],
                     help="NAME=ARGS: another latprobe configuration (space-separated args)")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=BINARY[:ARGS]: another agent binary (e.g. a stage cut)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated configurations to run (default: all)")
     ap.add_argument("--json", default=os.path.join(OUT, "kcost.json"))
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -135,9 +139,18 @@ def main():
     if not os.path.exists(os.path.join(OUT, "floor.bpf.o")):
         sys.exit("bench/kcost.py: build the floor first (make .output/bench/floor.bpf.o)")
     configs = {"floor": [], "both": [], "server": ["--side", "server"]}
+    binaries = {}
     for e in a.extra:
         name, _, args = e.partition("=")
         configs[name] = args.split()
+    for e in a.variant:
+        name, _, rest = e.partition("=")
+        binary, _, args = rest.partition(":")
+        configs[name] = args.split()
+        binaries[name] = binary
+    if a.only:
+        keep = set(a.only.split(",")) | {"floor"}
+        configs = {k: v for k, v in configs.items() if k in keep}
     stats_before = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     random.seed(2)
     ngx = Nginx()
@@ -152,7 +165,8 @@ def main():
                 order = list(configs)
                 random.shuffle(order)
                 for c in order:
-                    m = measure(Config(c, a.binary, configs[c]), ngx.url, a.seconds, close)
+                    m = measure(Config(c, binaries.get(c, a.binary), configs[c]), ngx.url, a.seconds,
+                                close)
                     runs[c].append(m)
                     print(f"  {mode} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} ns/request "
                           f"{m['runs_per_request']:4.1f} runs/request {m['ns_per_run']:5.0f} ns/run "

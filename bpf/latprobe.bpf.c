@@ -125,13 +125,12 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
-static __always_inline void count_bits(__u32 bits)
+static __always_inline void count_add(__u32 idx, __u64 n)
 {
-	__u32 i;
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
 
-	for (i = 0; i < LP_CNT_MAX; i++)
-		if (bits & (1u << i))
-			count(i);
+	if (c)
+		__sync_fetch_and_add(c, n);
 }
 
 static __always_inline struct lp_value *series_value(struct lp_key *key)
@@ -285,7 +284,7 @@ __noinline int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win
 
 __noinline int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h)
 {
-	if (!w || !st || !h)
+	if (!w || !st || !h || LP_STAGE == 3)
 		return -1;
 	return lp_head_step(w->b, st, h);
 }
@@ -322,6 +321,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	if (!sk)
 		return SK_PASS;
 	pk.seg.ingress = ingress;
+	if (LP_STAGE == 5)
+		return SK_PASS;
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c) {
 		/*
@@ -384,8 +385,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			record(&key, vd.s[i].ns);
 		}
 	}
-	if (vd.counters)
-		count_bits(vd.counters);
+	for (i = 0; i < LP_CNT_MAX; i++)
+		if (vd.cnt[i])
+			count_add(i, vd.cnt[i]);
 	return SK_PASS;
 }
 

@@ -68,14 +68,14 @@ struct lp_sample {
 	__u32 pad;
 };
 
-#define LP_VERDICT_SAMPLES 4 /* samples one segment can end; more are counted lost */
+#define LP_VERDICT_SAMPLES 8 /* samples one segment can end; more are counted lost */
 
 /* What to do about a segment. */
 struct lp_verdict {
-	__u32 counters; /* bit (1 << enum lp_counter) for each counter to increment */
-	__u8 side;	/* enum lp_side of the samples */
-	__u8 n;		/* samples in s[] */
-	__u16 pad;
+	__u8 cnt[16]; /* by enum lp_counter: how much to add to each counter */
+	__u8 side;    /* enum lp_side of the samples */
+	__u8 n;	      /* samples in s[] */
+	__u8 pad[6];
 	struct lp_sample s[LP_VERDICT_SAMPLES];
 };
 
@@ -139,7 +139,8 @@ static __always_inline struct lp_dir *lp_run_dir(struct lp_conn *c, const struct
 
 static __always_inline void lp_count(struct lp_verdict *v, __u32 counter)
 {
-	v->counters |= 1u << counter;
+	if (counter < LP_CNT_MAX && v->cnt[counter] < 255)
+		v->cnt[counter]++;
 }
 
 static __always_inline void lp_sample_put(struct lp_sample *s, __u64 d, __u16 status, __u8 method,
@@ -162,15 +163,32 @@ static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 e
 		return;
 	}
 	/* constant indices: the verifier refuses variable-offset writes to the stack */
-	if (i == 0)
+	switch (i) {
+	case 0:
 		lp_sample_put(&v->s[0], d, status, method, kind);
-	else if (i == 1)
+		break;
+	case 1:
 		lp_sample_put(&v->s[1], d, status, method, kind);
-	else if (i == 2)
+		break;
+	case 2:
 		lp_sample_put(&v->s[2], d, status, method, kind);
-	else if (i == 3)
+		break;
+	case 3:
 		lp_sample_put(&v->s[3], d, status, method, kind);
-	else {
+		break;
+	case 4:
+		lp_sample_put(&v->s[4], d, status, method, kind);
+		break;
+	case 5:
+		lp_sample_put(&v->s[5], d, status, method, kind);
+		break;
+	case 6:
+		lp_sample_put(&v->s[6], d, status, method, kind);
+		break;
+	case 7:
+		lp_sample_put(&v->s[7], d, status, method, kind);
+		break;
+	default:
 		lp_count(v, LP_CNT_LOST);
 		return;
 	}
@@ -257,16 +275,17 @@ static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __
 {
 	__u8 i = c->req.d.count;
 
-	if (timed && (__u8)(i - c->rsp.d.count) < LP_PIPE) {
+	if ((__u8)(i - c->rsp.d.count) < LP_PIPE) {
 		struct lp_pending *e = &c->req.q[i & (LP_PIPE - 1)];
 
 		e->start_ns = r->now;
 		e->seq = i;
 		e->method = method;
-		e->flags = 0;
-		lp_count(v, LP_CNT_REQUESTS);
+		e->flags = timed ? 0 : LP_PF_UNTIMED;
+		lp_count(v, timed ? LP_CNT_REQUESTS : LP_CNT_UNTIMED);
 	} else {
-		/* the slot keeps an older request's seq: its response will not pair with it */
+		/* queue full: the slot keeps an older request's seq, so its response
+		 * will not pair with this one */
 		lp_count(v, LP_CNT_UNTIMED);
 	}
 	c->req.d.count = i + 1;
@@ -489,7 +508,8 @@ static __always_inline int lp_conn_next(struct lp_conn *c, struct lp_run *r, str
 				r->want = LP_WANT_RESYNC;
 				return 1;
 			}
-			/* fall through: body bytes */
+			/* body bytes, as for a close-delimited body */
+			__attribute__((fallthrough));
 		default: /* LP_F_CLOSE */
 			if (r->rsp)
 				c->rsp.last_ns = r->now;
@@ -557,8 +577,8 @@ static __always_inline int lp_conn_begin(struct lp_conn *c, const struct lp_seg 
 }
 
 /* After the segment's bytes: data seen out of order before, then FIN and RST. */
-static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *s,
-					struct lp_run *r, struct lp_verdict *v)
+static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *s, struct lp_run *r,
+					struct lp_verdict *v)
 {
 	struct lp_dir *d = lp_run_dir(c, r);
 	__u8 pending;
@@ -627,11 +647,12 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 		if (!lp_conn_begin((c), (s), (now), &__r, (v)))                                    \
 			break;                                                                     \
 		for (__i = 0; __i < LP_CONN_STEPS; __i++) {                                        \
-			if (!__more && !LP_CONN_NEXT((c), &__r, (v)))                        \
+			if (!__more && !LP_CONN_NEXT((c), &__r, (v)))                              \
 				break;                                                             \
-			if (__r.rd.len == 0 || __r.rd.len > LP_WIN || LOAD(__r.rd.off, __r.rd.len))        \
+			if (__r.rd.len == 0 || __r.rd.len > LP_WIN ||                              \
+			    LOAD(__r.rd.off, __r.rd.len))                                          \
 				break;                                                             \
-			__more = LP_CONN_FEED((c), &__r, (buf), __r.rd.len, (v));             \
+			__more = LP_CONN_FEED((c), &__r, (buf), __r.rd.len, (v));                  \
 		}                                                                                  \
 		lp_conn_giveup((c), &__r);                                                         \
 		lp_conn_end((c), (s), &__r, (v));                                                  \
