@@ -71,18 +71,28 @@ const volatile __u64 classic_bounds[LP_CLASSIC_MAX] = {};
 /* --ttfb: also record time to the first byte of the final response */
 const volatile __u8 ttfb = 0;
 
-/* The read window, per CPU. */
-struct lp_scratch {
+/*
+ * Working memory of one segment, per CPU: the read window, the verdict and
+ * the segment (too large for the 512-byte stack). Two per CPU: a program
+ * in softirq can interrupt one in process context on the same CPU; the
+ * interrupting one takes the second slot.
+ */
+struct lp_slot {
 	struct lp_win w;
-	__u32 busy; /* a program on this CPU is using w: one that interrupts it must not */
+	struct lp_verdict v;
+	struct lp_seg seg;
+	__u32 poff; /* payload offset from the network header */
+	__u32 busy; /* a program on this CPU is using the slot */
 };
+
+#define LP_SLOTS 2
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, LP_SLOTS);
 	__type(key, __u32);
-	__type(value, struct lp_scratch);
-} scratch SEC(".maps");
+	__type(value, struct lp_slot);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -256,17 +266,14 @@ static __always_inline void classify(struct __sk_buff *skb, struct pkt *pk)
 	pk->seg.cls = lp_classify(buf, n, &pk->seg.method, &pk->seg.status);
 }
 
-/* copy payload bytes [off, off + len) of the segment into the scratch window */
-static __always_inline int load(struct __sk_buff *skb, const struct pkt *pk,
-				struct lp_scratch *sc, __u32 off, __u32 len)
+/* copy payload bytes [off, off + len) of the segment into the slot's window */
+static __always_inline int load(struct __sk_buff *skb, struct lp_slot *sl, __u32 off, __u32 len)
 {
-	if (!sc)
-		return -1;
 	/* the loop checked len already; the verifier must see it on this register */
 	barrier_var(len);
 	if (len == 0 || len > LP_WIN)
 		return -1;
-	return bpf_skb_load_bytes(skb, pk->poff + off, sc->w.b, len);
+	return bpf_skb_load_bytes(skb, sl->poff + off, sl->w.b, len);
 }
 
 /*
@@ -296,12 +303,21 @@ __noinline int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_ver
 	return lp_conn_next(c, r, v, &r->rd);
 }
 
-#define LOAD_SEGMENT(off, len) load(skb, &pk, sc, (off), (len))
+#define LOAD_SLOT(off, len) load(skb, sl, (off), (len))
+
+/* One segment of a connection with state through the state machine, into sl->v. */
+__noinline int segment(struct __sk_buff *skb, struct lp_conn *c, struct lp_slot *sl, __u64 now)
+{
+	if (!skb || !c || !sl)
+		return 0;
+	LP_CONN_SEGMENT(c, &sl->seg, now, &sl->v, &sl->w, LOAD_SLOT);
+	return 0;
+}
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 {
-	struct lp_verdict vd = {};
-	struct lp_scratch *sc;
+	struct lp_verdict *vd;
+	struct lp_slot *sl;
 	struct pkt pk = {};
 	struct bpf_sock *sk;
 	struct lp_conn *c;
@@ -350,44 +366,47 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	}
 	if (LP_STAGE == 2)
 		return SK_PASS;
-	/*
-	 * The scratch window is per CPU; a program that interrupts another on
-	 * the same CPU (softirq over process context) finds it busy, and its
-	 * reads fail: that segment is then unframed, never misread.
-	 */
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (sc && sc->busy)
-		sc = 0;
-	if (sc)
-		sc->busy = 1;
-	LP_CONN_SEGMENT(c, &pk.seg, bpf_ktime_get_ns(), &vd, sc ? &sc->w : 0,
-			LOAD_SEGMENT);
-	if (sc)
-		sc->busy = 0;
-	if (LP_STAGE == 4)
+	sl = bpf_map_lookup_elem(&slots, &zero);
+	if (sl && sl->busy) {
+		zero = 1;
+		sl = bpf_map_lookup_elem(&slots, &zero);
+	}
+	if (!sl || sl->busy) {
+		count(LP_CNT_BUSY);
 		return SK_PASS;
-	if (vd.n) {
+	}
+	sl->busy = 1;
+	sl->seg = pk.seg;
+	sl->poff = pk.poff;
+	__builtin_memset(&sl->v, 0, sizeof(sl->v));
+	segment(skb, c, sl, bpf_ktime_get_ns());
+	vd = &sl->v;
+	if (LP_STAGE == 4)
+		goto out;
+	if (vd->n) {
 		struct lp_key key = {
 			.cgroup_id = bpf_skb_cgroup_id(skb),
 			.port = pk.sport,
-			.side = vd.side,
+			.side = vd->side,
 			.family = pk.family,
 		};
 
 		for (i = 0; i < LP_VERDICT_SAMPLES; i++) {
-			if (i >= vd.n)
+			if (i >= vd->n)
 				break;
-			if (vd.s[i].kind == LP_SAMPLE_TTFB && !ttfb)
+			if (vd->s[i].kind == LP_SAMPLE_TTFB && !ttfb)
 				continue;
-			key.status = vd.s[i].status;
-			key.method = vd.s[i].method;
-			key.flags = vd.s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0;
-			record(&key, vd.s[i].ns);
+			key.status = vd->s[i].status;
+			key.method = vd->s[i].method;
+			key.flags = vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0;
+			record(&key, vd->s[i].ns);
 		}
 	}
 	for (i = 0; i < LP_CNT_MAX; i++)
-		if (vd.cnt[i])
-			count_add(i, vd.cnt[i]);
+		if (vd->cnt[i])
+			count_add(i, vd->cnt[i]);
+out:
+	sl->busy = 0;
 	return SK_PASS;
 }
 

@@ -870,6 +870,10 @@ static const struct family f_kernel[LP_CNT_MAX] = {
 	[LP_CNT_DISCARDED] = { "latprobe_samples_discarded",
 			       "Samples discarded as impossible (negative, or over a day).",
 			       F_COUNTER, NULL },
+	[LP_CNT_BUSY] = { "latprobe_segments_skipped_busy",
+			  "Segments not framed: both per-CPU working slots were in use "
+			  "(nested programs).",
+			  F_COUNTER, NULL }, 
 };
 
 static const struct family f_build = { "latprobe_build_info",

@@ -23,6 +23,7 @@ const char *const lp_counter_names[LP_CNT_MAX] = {
 	[LP_CNT_SERIES_ALLOC] = "series_alloc_failures",
 	[LP_CNT_UNFRAMED] = "unframed_responses",
 	[LP_CNT_DISCARDED] = "discarded_samples",
+	[LP_CNT_BUSY] = "busy_skipped",
 };
 
 void lp_fmt_latency(char *buf, size_t len, double s)

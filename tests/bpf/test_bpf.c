@@ -229,6 +229,33 @@ static void test_ipv4_request_in_starts_a_timing_and_is_allowed(void **state)
 	assert_int_equal(real_series(), 0); /* no response: no sample */
 }
 
+/* The framing loop in the kernel: a head past the first read, pipelined requests in one segment. */
+static void test_requests_are_framed_in_the_kernel(void **state)
+{
+	static char big[2048], two[256];
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	int n;
+
+	(void)state;
+	/* a 900-byte head: found with the second, larger read of the window */
+	n = snprintf(big, sizeof(big), "GET /big HTTP/1.1\r\nCookie: %0880d\r\n\r\n", 7);
+	build(&p, V4, IPPROTO_TCP, big, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+	/* two requests in one segment, each framed: both begin a timing */
+	n = snprintf(two, sizeof(two), "%s%s", GET, "HEAD / HTTP/1.1\r\n\r\n");
+	build(&p, V6, IPPROTO_TCP, two, (__u32)n, 0);
+	run(&p, 0, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 2);
+	/* a POST whose body looks like a request: one request */
+	n = snprintf(two, sizeof(two), "POST /p HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s",
+		     sizeof(GET) - 1, GET);
+	build(&p, V4, IPPROTO_TCP, two, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+}
+
 static void test_ipv6_request_in_starts_a_timing(void **state)
 {
 	struct pkt p;
@@ -409,6 +436,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_request_in_starts_a_timing_and_is_allowed),
 		cmocka_unit_test(test_ipv6_request_in_starts_a_timing),
+		cmocka_unit_test(test_requests_are_framed_in_the_kernel),
 		cmocka_unit_test(test_response_without_request_is_counted_not_sampled),
 		cmocka_unit_test(test_pure_ack_syn_fin_rst_change_nothing),
 		cmocka_unit_test(test_udp_carrying_http_is_ignored),

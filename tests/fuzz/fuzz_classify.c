@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The HTTP classifier and the connection state machine, as the kernel runs
- * them: any bytes, any segment sequence. Invariants: a request has a known
- * method, a response a status in 100..599, a latency never exceeds the time
- * that passed, and a sample only comes from a response in the response
- * direction.
+ * them: any bytes, any segment sequence, through the same LP_CONN_SEGMENT
+ * loop. Invariants: a request has a known method, a response a status in
+ * 100..599, the head scanner's length stays inside its input, no read goes
+ * past its segment, and a sample never exceeds the time that passed.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lp_classify.h"
+#include "lp_http.h"
 #include "lp_conn.h"
 
 static void check_classify(const uint8_t *p, size_t n)
@@ -30,51 +31,69 @@ static void check_classify(const uint8_t *p, size_t n)
 		abort();
 }
 
+static __u8 win[LP_WIN] __attribute__((aligned(8)));
+static const uint8_t *cur;
+static __u32 cur_len;
+
+/* reads stay inside the segment: a read past it is a bug */
+static int fuzz_load(__u32 off, __u32 len)
+{
+	if ((__u64)off + len > cur_len)
+		abort();
+	memcpy(win, cur + off, len);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lp_conn c;
 	int has = 0;
 	__u64 now = 1000;
 	size_t off = 0;
+	struct lp_head h;
 
 	check_classify(data, size);
-	/* then a conversation: each segment is 8 header bytes + up to 24 payload bytes */
+	lp_head_scan(data, (__u32)(size > LP_WIN ? LP_WIN : size), &h);
+	if (h.len > size)
+		abort();
+	/* then a conversation: each segment is 8 header bytes + up to 48 payload bytes */
 	memset(&c, 0, sizeof(c));
 	while (off + 8 <= size) {
-		const uint8_t *h = data + off;
-		__u32 plen = h[0] % 25;
+		const uint8_t *hd = data + off;
+		__u32 plen = hd[0] % 49, i;
 		struct lp_seg s = { 0 };
 		struct lp_verdict v = { 0 };
 
 		off += 8;
 		if (off + plen > size)
 			plen = (__u32)(size - off);
-		s.seq = (__u32)h[1] << 8 | h[2];
-		s.ack = (__u32)h[3] << 8 | h[4];
+		s.seq = (__u32)hd[1] << 8 | hd[2];
+		s.ack = (__u32)hd[3] << 8 | hd[4];
 		s.plen = plen;
-		s.tcp_flags = h[5] & (LP_TCP_FIN | LP_TCP_RST);
-		s.ingress = h[5] >> 7;
-		if (plen)
-			s.cls = (__u8)lp_classify(data + off, plen < LP_CLASSIFY_BYTES ? plen :
-						  LP_CLASSIFY_BYTES, &s.method, &s.status);
-		now += h[6];
-		if (has) {
-			__u64 start = c.start_ns;
-
-			/* as the kernel calls it: no clock for a segment that starts nothing */
-			lp_conn_step(&c, &s, s.cls ? now : 0, &v);
-			if (v.record && (v.latency_ns > now - 1000 || start == 0 ||
-					 s.cls != LP_CLASS_RESPONSE || lp_status_is_interim(s.status) ||
-					 v.status != s.status))
-				abort();
-		} else if (lp_conn_wants_state(&s)) {
-			has = 1;
-			lp_conn_init(&c, &s, now, &v);
-			if (v.record)
+		s.tcp_flags = hd[5] & (LP_TCP_FIN | LP_TCP_RST);
+		s.ingress = hd[5] >> 7;
+		now += hd[6];
+		cur = data + off;
+		cur_len = plen;
+		if (!has) {
+			if (plen)
+				s.cls = (__u8)lp_classify(cur, plen < LP_CLASSIFY_BYTES ? plen :
+							  LP_CLASSIFY_BYTES, &s.method, &s.status);
+			if (lp_conn_wants_state(&s)) {
+				has = 1;
+				lp_conn_init(&c, &s);
+			}
+		}
+		if (has && (plen || s.tcp_flags)) {
+			LP_CONN_SEGMENT(&c, &s, now, &v, win, fuzz_load);
+			/* a sample never exceeds the time that passed since the first request */
+			for (i = 0; i < v.n; i++)
+				if (v.s[i].ns > now - 1000 || v.s[i].status < 100 ||
+				    v.s[i].status > 599 || v.s[i].kind > LP_SAMPLE_TTFB)
+					abort();
+			if (v.n > LP_VERDICT_SAMPLES)
 				abort();
 		}
-		if (v.counters >> LP_CNT_MAX)
-			abort();
 		off += plen;
 	}
 	return 0;
