@@ -301,7 +301,8 @@ bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key)
 
 bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key)
 {
-	if (key->flags & LP_KEY_OVERFLOW)
+	/* SLOs count whole durations: not the overflow series, not time to first byte */
+	if (key->flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 		return false;
 	return (!slo->method || slo->method == key->method) && (!slo->side || slo->side == key->side) &&
 	       (!slo->port || slo->port == key->port);

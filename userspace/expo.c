@@ -783,13 +783,25 @@ static void series_labels(struct series_labels *sl, const struct lp_series_view 
 static const struct family f_server = {
 	"http_server_request_duration_seconds",
 	"Duration of HTTP server requests, measured by latprobe at the socket layer from the "
-	"request's first byte in to the response's first byte out.",
+	"request's first byte in to the response's last byte out.",
 	F_HISTOGRAM, "seconds"
 };
 static const struct family f_client = {
 	"http_client_request_duration_seconds",
 	"Duration of HTTP client requests made from this node, from the request's first byte "
-	"out to the response's first byte in.",
+	"out to the response's last byte in.",
+	F_HISTOGRAM, "seconds"
+};
+static const struct family f_server_ttfb = {
+	"http_server_time_to_first_byte_seconds",
+	"Time from an HTTP server request's first byte in to its final response's first byte "
+	"out (--ttfb).",
+	F_HISTOGRAM, "seconds"
+};
+static const struct family f_client_ttfb = {
+	"http_client_time_to_first_byte_seconds",
+	"Time from an HTTP client request's first byte out to its final response's first byte "
+	"in (--ttfb).",
 	F_HISTOGRAM, "seconds"
 };
 static const struct family f_overflow = {
@@ -934,8 +946,9 @@ static void emit_push(struct sink *s, const struct lp_self *self)
 	end_family(s);
 }
 
+/* side 0: the overflow series; ttfb: the time-to-first-byte family or the durations */
 static void emit_histograms(struct sink *s, const struct lp_model *m, const struct family *f,
-			    __u8 side)
+			    __u8 side, bool ttfb)
 {
 	size_t i;
 
@@ -945,6 +958,8 @@ static void emit_histograms(struct sink *s, const struct lp_model *m, const stru
 		struct series_labels sl;
 		struct hist h = { m->cfg, m->ft, v->total, v->created };
 
+		if (!(v->key.flags & LP_KEY_TTFB) != !ttfb)
+			continue;
 		if (v->key.flags & LP_KEY_OVERFLOW) {
 			if (side)
 				continue;
@@ -968,9 +983,13 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 	size_t i;
 
 	if (m) {
-		emit_histograms(s, m, &f_server, LP_SIDE_SERVER);
-		emit_histograms(s, m, &f_client, LP_SIDE_CLIENT);
-		emit_histograms(s, m, &f_overflow, 0);
+		emit_histograms(s, m, &f_server, LP_SIDE_SERVER, false);
+		emit_histograms(s, m, &f_client, LP_SIDE_CLIENT, false);
+		emit_histograms(s, m, &f_overflow, 0, false);
+		if (cfg->ttfb) {
+			emit_histograms(s, m, &f_server_ttfb, LP_SIDE_SERVER, true);
+			emit_histograms(s, m, &f_client_ttfb, LP_SIDE_CLIENT, true);
+		}
 
 		for (w = 0; w < cfg->nwindows; w++)
 			lp_format_window(win[w], sizeof(win[w]), cfg->windows_ns[w]);
@@ -980,7 +999,7 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 			const struct lp_series_view *v = &m->series[i];
 			struct series_labels sl;
 
-			if (v->key.flags & LP_KEY_OVERFLOW)
+			if (v->key.flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 				continue;
 			series_labels(&sl, v, true);
 			for (w = 0; w < cfg->nwindows; w++) {
@@ -1018,7 +1037,7 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 				const struct lp_series_view *v = &m->series[i];
 				struct series_labels sl;
 
-				if (v->key.flags & LP_KEY_OVERFLOW)
+				if (v->key.flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 					continue;
 				series_labels(&sl, v, true);
 				for (k = 0; k < cfg->nslos; k++) {

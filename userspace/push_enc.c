@@ -438,6 +438,9 @@ int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_
 		const struct lp_series_view *v = &m->series[i];
 		const char *side = side_word(v);
 		struct gtags t;
+
+		if (v->key.flags & LP_KEY_TTFB)
+			continue; /* time to first byte: pull exposition and JSON only */
 		char name[64];
 		unsigned k;
 
@@ -524,6 +527,9 @@ int lp_enc_influx(struct lp_buf *b, const struct lp_model *m)
 		const struct lp_series_view *v = &m->series[i];
 		bool first = true;
 		unsigned k;
+
+		if (v->key.flags & LP_KEY_TTFB)
+			continue;
 
 		lp_buf_str(b, "http_request_duration_seconds");
 		itags(b, v);
@@ -614,6 +620,9 @@ int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp
 		const struct lp_series_view *v = &m->series[i], *key = v, **hit;
 		const struct lp_series_view *o;
 		unsigned k;
+
+		if (v->key.flags & LP_KEY_TTFB)
+			continue;
 
 		hit = nold ? bsearch(&key, old, nold, sizeof(*old), cmp_key) : NULL;
 		o = hit ? *hit : NULL;

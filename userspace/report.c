@@ -126,6 +126,8 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		lp_fmt_latency(p50, sizeof(p50), w->q[0]);
 		lp_fmt_latency(p99, sizeof(p99), w->q[2]);
 		fmt_family(port, sizeof(port), &v->key);
+		if (v->key.flags & LP_KEY_TTFB)
+			continue; /* the table shows durations; --ttfb is in /metrics and JSON */
 		if (v->key.flags & LP_KEY_OVERFLOW)
 			fprintf(f, "%-24s %-6s %-7s %-7s %6s", "(overflow: map full)", "-", "-", "-", "-");
 		else
@@ -225,6 +227,8 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	json_object_object_add(o, "cgroup_id", json_object_new_uint64(v->key.cgroup_id));
 	json_object_object_add(o, "overflow",
 			       json_object_new_boolean(!!(v->key.flags & LP_KEY_OVERFLOW)));
+	json_object_object_add(o, "metric", json_object_new_string(v->key.flags & LP_KEY_TTFB ?
+									   "ttfb" : "duration"));
 	json_object_object_add(o, "side", json_object_new_string(lp_side_name(v->key.side)));
 	json_object_object_add(o, "method", json_object_new_string(lp_method_name(v->key.method)));
 	json_object_object_add(o, "status", json_object_new_int(v->key.status));

@@ -6,8 +6,10 @@ usage: slow_server.py PORT LOGFILE [HOST]
 GET /?ms=20&status=404  sleeps 20 ms, answers 404; logs "20 <handler ns>".
 GET /?close=1           closes the connection without answering.
 The handler time runs from the handler's first line to just before the
-response's first byte is written: what in-process instrumentation would see.
+response is written (head and a 3-byte body, at once with TCP_NODELAY): what
+in-process instrumentation would see.
 """
+import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +22,12 @@ HOST = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # head and body are two writes: without this, Nagle holds the body until
+        # the client's delayed ACK (~40 ms), and the response really ends then
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
         t0 = time.monotonic_ns()
