@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Whole-response timing end to end: the duration ends at the response's last
+byte, found by HTTP/1.x framing in the kernel (Content-Length, chunked,
+close-delimited, no-body responses, 1xx passed over), on both sides, against
+what the client itself measured."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lpharness import (PYTHON, HERE, Agent, Nginx, count, free_port, series,  # noqa: E402
+                       stop_process, wait_port)
+
+# schema 3: a quantile or a single sample is within 4.4 % of the truth; the
+# socket layer adds the time between the kernel and the process (< 5 ms here)
+BOUND = 0.045
+OFFSET = 0.005
+
+
+class TrickleServer:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "trickle_server.py"),
+                                      str(self.port)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def __exit__(self, *exc):
+        stop_process(self.proc)
+
+
+def fetch(sock, path, method="GET", body=b""):
+    """One request on sock; returns (seconds from the request's send to the
+    response's last byte, status). Frames the response itself."""
+    req = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    t0 = time.monotonic()
+    sock.sendall(req + body)
+    buf = b""
+    while True:
+        while b"\r\n\r\n" not in buf:
+            d = sock.recv(65536)
+            if not d:
+                raise RuntimeError("closed before the head")
+            buf += d
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ")[1])
+        if 100 <= status < 200:
+            continue
+        break
+    h = head.decode().lower()
+    if "content-length:" in h:
+        n = int(re.search(r"content-length:\s*(\d+)", h).group(1))
+        while len(buf) < n:
+            buf += sock.recv(65536)
+    elif "chunked" in h:
+        while not buf.endswith(b"0\r\n\r\n"):
+            buf += sock.recv(65536)
+    else:
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                break
+    return time.monotonic() - t0, status
+
+
+def mean(doc, **match):
+    ss = series(doc, **match)
+    n = sum(s["count"] for s in ss)
+    return sum(s["sum_seconds"] for s in ss) / n if n else None
+
+
+class WholeResponse(unittest.TestCase):
+    def check_kind(self, path, close=False, n=4):
+        with TrickleServer() as srv, Agent("--port", str(srv.port)) as ag:
+            times = []
+            sock = None
+            for _ in range(n):
+                if sock is None or close:
+                    sock = socket.create_connection(("127.0.0.1", srv.port))
+                times.append(fetch(sock, path)[0])
+                if close:
+                    sock.close()
+            if sock and not close:
+                sock.close()
+            time.sleep(0.3)
+            doc = ag.stop()
+        truth = sum(times) / n
+        for side in ("server", "client"):
+            self.assertEqual(count(doc, side=side, method="GET", status=200), n, side)
+            m = mean(doc, side=side, method="GET", status=200)
+            print(f"    {path}: client measured {truth * 1e3:.1f} ms, {side} side "
+                  f"{m * 1e3:.1f} ms")
+            # the mean of exact durations: the socket-layer offset only
+            self.assertLess(abs(m - truth), OFFSET, f"{side}: {m} vs {truth}")
+        self.assertEqual(doc["counters"]["unframed_responses"], 0)
+        self.assertEqual(doc["counters"]["unanswered"], 0)
+
+    def test_content_length_body_in_parts(self):
+        self.check_kind("/len?parts=4&gap=40")
+
+    def test_chunked_body_in_parts(self):
+        self.check_kind("/chunked?parts=4&gap=40")
+
+    def test_close_delimited_body_ends_at_the_fin(self):
+        self.check_kind("/close?parts=3&gap=40", close=True, n=3)
+
+    def test_nginx_download_with_curl_limit_rate_and_ttfb(self):
+        with Nginx() as ngx, Agent("--port", str(ngx.port), "--ttfb") as ag:
+            with open(os.path.join(ngx.dir, "big.bin"), "wb") as f:
+                f.write(os.urandom(20 << 20))
+            totals, firsts = [], []
+            for _ in range(3):
+                out = subprocess.run(["curl", "-s", "-o", "/dev/null", "--limit-rate", "50M",
+                                      "-w", "%{time_starttransfer} %{time_pretransfer} "
+                                      "%{time_total}", ngx.url("/big.bin")],
+                                     capture_output=True, text=True, check=True).stdout.split()
+                st, pre, tot = (float(x) for x in out)
+                totals.append(tot - pre)
+                firsts.append(st - pre)
+            time.sleep(0.3)
+            doc = ag.stop()
+        truth = sum(totals) / 3
+        for side in ("server", "client"):
+            dur = [s for s in series(doc, side=side, method="GET", status=200)
+                   if s["metric"] == "duration"]
+            ttfb = [s for s in series(doc, side=side, method="GET", status=200)
+                    if s["metric"] == "ttfb"]
+            self.assertEqual(sum(s["count"] for s in dur), 3)
+            self.assertEqual(sum(s["count"] for s in ttfb), 3)
+            m = sum(s["sum_seconds"] for s in dur) / 3
+            t = sum(s["sum_seconds"] for s in ttfb) / 3
+            print(f"    20 MB at 50 MB/s: curl {truth * 1e3:.1f} ms (first byte "
+                  f"{sum(firsts) / 3 * 1e3:.2f} ms), {side} {m * 1e3:.1f} ms (ttfb "
+                  f"{t * 1e3:.2f} ms)")
+            self.assertGreater(truth, 0.25)
+            # the last byte leaves the server (arrives at the client socket) before
+            # curl has read the socket buffers dry: at most the drain of a few MB
+            self.assertLess(m, truth * (1 + BOUND) + OFFSET)
+            self.assertGreater(m, 0.6 * truth)
+            self.assertLess(t, 0.02)  # the head left at once; the body took the time
+            self.assertLess(abs(t - sum(firsts) / 3), OFFSET)
+
+    def test_interim_and_final_in_one_segment_then_a_slow_post(self):
+        with TrickleServer() as srv, Agent("--port", str(srv.port)) as ag:
+            sock = socket.create_connection(("127.0.0.1", srv.port))
+            fetch(sock, "/early")
+            slow, status = fetch(sock, "/slow?ms=1500", method="POST", body=b"abc")
+            sock.close()
+            time.sleep(0.3)
+            doc = ag.stop()
+        self.assertEqual(status, 404)
+        for side in ("server", "client"):
+            self.assertEqual(count(doc, side=side, method="GET", status=200), 1)
+            self.assertEqual(count(doc, side=side, method="POST", status=404), 1)
+            self.assertLess(mean(doc, side=side, method="GET", status=200), 0.05)
+            self.assertLess(abs(mean(doc, side=side, method="POST", status=404) - slow), OFFSET)
+        self.assertEqual(doc["counters"]["interim_responses"], 2)  # seen by both sides
+
+    def test_head_204_304_with_a_length_have_no_body(self):
+        with Nginx() as ngx, Agent("--port", str(ngx.port), "--side", "server") as ag:
+            head = subprocess.run(["curl", "-sI", ngx.url("/4k.bin")], capture_output=True,
+                                  text=True, check=True).stdout
+            self.assertIn("Content-Length: 4096", head)
+            lm = re.search(r"^Last-Modified: (.*)$", head, re.M).group(1).strip()
+            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} ",
+                                  ngx.url("/204"), "-H", f"If-Modified-Since: {lm}",
+                                  ngx.url("/4k.bin")], capture_output=True, text=True,
+                                 check=True).stdout
+            self.assertEqual(out.split(), ["204", "304"])
+            # HEAD and a request after it on one connection: framed, both timed
+            subprocess.run(["curl", "-s", "-o", "/dev/null", "-I", ngx.url("/4k.bin"),
+                            "--next", "-s", "-o", "/dev/null", ngx.url("/4k.bin")], check=True)
+            time.sleep(0.3)
+            doc = ag.stop()
+        self.assertEqual(count(doc, method="HEAD", status=200), 2)
+        self.assertEqual(count(doc, method="GET", status=204), 1)
+        self.assertEqual(count(doc, method="GET", status=304), 1)
+        self.assertEqual(count(doc, method="GET", status=200), 1)
+        self.assertEqual(doc["counters"]["unframed_responses"], 0)
+        self.assertEqual(doc["counters"]["orphan_responses"], 0)
+        self.assertEqual(doc["counters"]["unanswered"], 0)
+
+    def test_pipelined_requests_in_separate_segments_each_timed(self):
+        with TrickleServer() as srv, Agent("--port", str(srv.port), "--side", "server") as ag:
+            sock = socket.create_connection(("127.0.0.1", srv.port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for i in range(3):
+                sock.sendall(b"GET /len?parts=1&gap=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+                time.sleep(0.02)
+            buf = b""
+            while buf.count(b"HTTP/1.1 200") < 3 or len(buf) < 3 * 1038:
+                buf += sock.recv(65536)
+            sock.close()
+            time.sleep(0.3)
+            doc = ag.stop()
+        self.assertEqual(count(doc, method="GET", status=200), 3)
+        self.assertEqual(doc["counters"]["requests"], 3)
+        self.assertEqual(doc["counters"]["untimed"], 0)
+        # answered in order, 100 ms each: the first ~100 ms, the last ~300 ms after its start
+        s = series(doc, method="GET", status=200)[0]
+        self.assertGreater(s["sum_seconds"], 0.1 + 0.18 + 0.26)
+
+
+if __name__ == "__main__":
+    unittest.main()
