@@ -231,6 +231,7 @@ BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer \
 # of every target (bench/RESULTS.md). About 10.5 minutes; BENCH_SECONDS,
 # BENCH_ROUNDS, BENCH_ACC_SECONDS and BENCH_SCALE_SIZES shorten it.
 bench: deps-bench all $(BENCH_BINS)
+	$(Q)$(PYTHON) bench/kcost.py --seconds $(or $(BENCH_SECONDS),4)
 	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)
 	$(Q)$(PYTHON) bench/accuracy.py
 	$(Q)$(PYTHON) bench/scale.py

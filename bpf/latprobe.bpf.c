@@ -4,9 +4,10 @@
  *
  * cgroup_skb/ingress and cgroup_skb/egress see every IPv4/IPv6 TCP segment
  * of every socket under the cgroup they are attached to. A request start
- * creates per-socket state (sk_storage); the response start in the other
- * direction closes the timing and adds one sample to a per-CPU histogram of
- * its series. Nothing per request leaves the kernel. Every program returns 1
+ * creates per-socket state (sk_storage); from then on both directions are
+ * framed as HTTP/1.x messages (include/lp_http.h, lp_conn.h), and the
+ * response's last byte closes the timing and adds one sample to a per-CPU
+ * histogram of its series. Nothing per request leaves the kernel. Every program returns 1
  * ("allow"): the probe never drops or alters a packet.
  *
  * The decisions live in include/ (lp_classify.h, lp_conn.h, lp_bucket.h) and
@@ -51,9 +52,10 @@ int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
 
 #define SK_PASS 1
 /*
- * Cost breakdown (bench/stages.py): with LP_STAGE=N the programs stop after
- * stage N (1 parse, 2 storage lookup, classification of new connections,
- * 4 framing and state machine). The
+ * Cost breakdown (bench/build_stage.sh, bench/kcost.py --variant): with
+ * LP_STAGE=N the programs stop after stage N (1 parse, 5 fullsock, 2 storage
+ * lookup and classification of new connections, 3 framing without head
+ * scans, 4 framing and state machine, before records). The
  * agent is always built with 0: the checks compile away.
  */
 #ifndef LP_STAGE
