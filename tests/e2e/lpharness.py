@@ -357,6 +357,7 @@ class Prometheus:
 
     def __init__(self, jobs, native_histograms=True, extra_files=()):
         self.port = free_port()
+        self.njobs = len(jobs)
         self.dir = tempfile.mkdtemp(prefix="lp-prometheus-")
         lines = ["global: {scrape_interval: 1s, evaluation_interval: 1s}", "scrape_configs:"]
         for name, target, params, scheme in jobs:
@@ -423,16 +424,22 @@ class Prometheus:
         return self.api("targets")["activeTargets"]
 
     def wait_scrapes(self, n=2, timeout=20):
-        """Wait until every target has been scraped n more times."""
+        """Wait until every configured target has been scraped n more times.
+        Prometheus publishes its targets some seconds after it starts: until
+        then there is nothing to wait for, and that is not "scraped"."""
         def last():
-            return {t["scrapeUrl"]: t["lastScrape"] for t in self.targets()}
-        seen = last()
+            return {t["scrapeUrl"]: t["lastScrape"] for t in self.targets()
+                    if t["lastScrape"] and not t["lastScrape"].startswith("0001-")}
         deadline = time.monotonic() + timeout
+        seen = last()
+        while len(seen) < self.njobs and time.monotonic() < deadline:
+            time.sleep(0.3)
+            seen = last()
         count = 0
         while count < n and time.monotonic() < deadline:
             time.sleep(0.3)
             now = last()
-            if all(now[k] != seen.get(k) for k in now):
+            if len(now) >= self.njobs and all(now[k] != seen.get(k) for k in now):
                 count += 1
                 seen = now
         if count < n:
