@@ -223,7 +223,7 @@ $(OUTPUT)/bench/accuracy_server: bench/accuracy_server.c | $(OUTPUT)/bench
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -pthread $< -lm -o $@
 
-BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/ringbuf_consumer \
+BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/micro.bpf.o $(OUTPUT)/bench/ringbuf_consumer \
 	      $(OUTPUT)/bench/accuracy_server
 
 # make bench: overhead side by side with the floor and the peers, accuracy

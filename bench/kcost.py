@@ -46,18 +46,21 @@ def prog_table():
 class Config:
     """One configuration attached for the duration of a `with`; .ids() its own programs."""
 
-    def __init__(self, name, binary, args):
+    def __init__(self, name, binary, args, micro=None):
         self.name, self.binary, self.args = name, binary, args
+        self.micro = micro  # a program pair of bench/micro.bpf.c
         self.proc = self.pins = None
 
     def __enter__(self):
         cg = cgroup2_mount()
-        if self.name == "floor":
-            self.pins = f"/sys/fs/bpf/lp-kcost-floor-{os.getpid()}"
-            sh("bpftool", "prog", "loadall", os.path.join(OUT, "floor.bpf.o"), self.pins)
+        if self.name == "floor" or self.micro:
+            obj, self.prefix = ("micro.bpf.o", self.micro) if self.micro else \
+                ("floor.bpf.o", "floor")
+            self.pins = f"/sys/fs/bpf/lp-kcost-{self.name}-{os.getpid()}"
+            sh("bpftool", "prog", "loadall", os.path.join(OUT, obj), self.pins)
             for d in ("ingress", "egress"):
-                sh("bpftool", "cgroup", "attach", cg, d, "pinned", f"{self.pins}/floor_{d}",
-                   "multi")
+                sh("bpftool", "cgroup", "attach", cg, d, "pinned",
+                   f"{self.pins}/{self.prefix}_{d}", "multi")
         else:
             self.proc = subprocess.Popen([self.binary, "--quiet", "--listen", "none"] + self.args,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -70,7 +73,7 @@ class Config:
     def ids(self):
         if self.pins:
             return {int(json.loads(sh("bpftool", "-j", "prog", "show", "pinned",
-                                      f"{self.pins}/floor_{d}"))["id"])
+                                      f"{self.pins}/{self.prefix}_{d}"))["id"])
                     for d in ("ingress", "egress")}
         return prog_ids_of(self.proc.pid)
 
@@ -81,7 +84,7 @@ class Config:
             cg = cgroup2_mount()
             for d in ("ingress", "egress"):
                 subprocess.run(["bpftool", "cgroup", "detach", cg, d, "pinned",
-                                f"{self.pins}/floor_{d}"], capture_output=True)
+                                f"{self.pins}/{self.prefix}_{d}"], capture_output=True)
             subprocess.run(["rm", "-rf", self.pins])
 
 
@@ -130,6 +133,8 @@ def main():
                     help="NAME=ARGS: another latprobe configuration (space-separated args)")
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME=BINARY[:ARGS]: another agent binary (e.g. a stage cut)")
+    ap.add_argument("--micro", action="append", default=[],
+                    help="NAME: a program pair of bench/micro.bpf.c (m_storage, m_clock, ...)")
     ap.add_argument("--only", default="",
                     help="comma-separated configurations to run (default: all)")
     ap.add_argument("--json", default=os.path.join(OUT, "kcost.json"))
@@ -148,6 +153,9 @@ def main():
         binary, _, args = rest.partition(":")
         configs[name] = args.split()
         binaries[name] = binary
+    micros = set(a.micro)
+    for name in a.micro:
+        configs[name] = []
     if a.only:
         keep = set(a.only.split(",")) | {"floor"}
         configs = {k: v for k, v in configs.items() if k in keep}
@@ -165,8 +173,8 @@ def main():
                 order = list(configs)
                 random.shuffle(order)
                 for c in order:
-                    m = measure(Config(c, binaries.get(c, a.binary), configs[c]), ngx.url, a.seconds,
-                                close)
+                    m = measure(Config(c, binaries.get(c, a.binary), configs[c],
+                                       c if c in micros else None), ngx.url, a.seconds, close)
                     runs[c].append(m)
                     print(f"  {mode} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} ns/request "
                           f"{m['runs_per_request']:4.1f} runs/request {m['ns_per_run']:5.0f} ns/run "

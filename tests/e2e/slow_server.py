@@ -6,8 +6,8 @@ usage: slow_server.py PORT LOGFILE [HOST]
 GET /?ms=20&status=404  sleeps 20 ms, answers 404; logs "20 <handler ns>".
 GET /?close=1           closes the connection without answering.
 The handler time runs from the handler's first line to just before the
-response is written (head and a 3-byte body, at once with TCP_NODELAY): what
-in-process instrumentation would see.
+response is written (head and a 3-byte body in one write): what in-process
+instrumentation would see.
 """
 import socket
 import sys
@@ -25,8 +25,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        # head and body are two writes: without this, Nagle holds the body until
-        # the client's delayed ACK (~40 ms), and the response really ends then
+        # no Nagle: a response written in parts would otherwise wait for the
+        # client's delayed ACK (~40 ms), and really end then
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
@@ -41,11 +41,11 @@ class Handler(BaseHTTPRequestHandler):
         if ms:
             time.sleep(ms / 1000.0)
         body = b"ok\n"
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
+        reason = self.responses.get(status, ("",))[0]
         t1 = time.monotonic_ns()
-        self.end_headers()  # the buffered status line and headers leave here
-        self.wfile.write(body)
+        # head and body in one write: the response's last byte leaves with its first
+        self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n%s"
+                         % (status, reason.encode(), len(body), body))
         LOG.write(f"{ms} {t1 - t0}\n")
 
     def log_message(self, *args):
