@@ -80,14 +80,13 @@ const volatile __u8 ttfb = 0;
  * interrupting one takes the second slot.
  */
 struct lp_slot {
+	__u64 counters[LP_CNT_MAX]; /* first: user space reads them (latprobe.h) */
 	struct lp_win w;
 	struct lp_verdict v;
 	struct lp_seg seg;
 	__u32 poff; /* payload offset from the network header */
 	__u32 busy; /* a program on this CPU is using the slot */
 };
-
-#define LP_SLOTS 2
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -137,13 +136,6 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
-static __always_inline void count_add(__u32 idx, __u64 n)
-{
-	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
-
-	if (c)
-		__sync_fetch_and_add(c, n);
-}
 
 static __always_inline struct lp_value *series_value(struct lp_key *key)
 {
@@ -305,6 +297,31 @@ __noinline int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_ver
 	return lp_conn_next(c, r, v, &r->rd);
 }
 
+/* a CLOCK_MONOTONIC time below this (31 years of uptime); CLOCK_REALTIME is far above */
+#define LP_MONO_MAX 1000000000000000000ULL
+
+/*
+ * The time of a segment, taken only where the state machine can begin or
+ * end a message (lp_conn_needs_time): 0 otherwise. Egress: TCP's own
+ * departure time of the segment (skb->tstamp, CLOCK_MONOTONIC, set by
+ * tcp_transmit_skb; with pacing, the time it is scheduled to leave), which
+ * costs nothing; ingress, or a stamp that is not monotonic: the clock (on
+ * kvm-clock a read costs more than an empty program).
+ */
+static __always_inline __u64 seg_time(struct __sk_buff *skb, __u8 ingress, int needed)
+{
+	__u64 t;
+
+	if (!needed)
+		return 0;
+	if (!ingress) {
+		t = skb->tstamp;
+		if (t && t < LP_MONO_MAX)
+			return t;
+	}
+	return bpf_ktime_get_ns();
+}
+
 #define LOAD_SLOT(off, len) load(skb, sl, (off), (len))
 
 /* One segment of a connection with state through the state machine, into sl->v. */
@@ -381,7 +398,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	sl->seg = pk.seg;
 	sl->poff = pk.poff;
 	__builtin_memset(&sl->v, 0, sizeof(sl->v));
-	segment(skb, c, sl, bpf_ktime_get_ns());
+	segment(skb, c, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
 	vd = &sl->v;
 	if (LP_STAGE == 4)
 		goto out;
@@ -404,9 +421,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			record(&key, vd->s[i].ns);
 		}
 	}
+	/* the slot is this program's alone while busy: no atomics needed */
 	for (i = 0; i < LP_CNT_MAX; i++)
-		if (vd->cnt[i])
-			count_add(i, vd->cnt[i]);
+		sl->counters[i] += vd->cnt[i];
 out:
 	sl->busy = 0;
 	return SK_PASS;

@@ -108,6 +108,14 @@ enum lp_counter {
 	LP_CNT_MAX,
 };
 
+/*
+ * The counters live in two maps: "counters" (per-CPU array, one __u64 per
+ * enum lp_counter) for the rare paths, and at the start of each value of
+ * "slots" (the per-CPU working memory, LP_SLOTS entries: __u64
+ * counters[LP_CNT_MAX] first) for the common one. User space adds both.
+ */
+#define LP_SLOTS 2
+
 /* A sample longer than this is not believed (a clock or state error): counted, dropped. */
 #define LP_MAX_SAMPLE_NS (86400ULL * 1000000000ULL)
 

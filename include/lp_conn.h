@@ -158,7 +158,8 @@ static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 e
 	__u64 d = end - start;
 	__u8 i = v->n;
 
-	if ((__s64)d < 0 || d > LP_MAX_SAMPLE_NS) {
+	/* a time not taken (0) or running backwards: never a sample */
+	if (!start || !end || (__s64)d < 0 || d > LP_MAX_SAMPLE_NS) {
 		lp_count(v, LP_CNT_DISCARDED);
 		return;
 	}
@@ -275,6 +276,8 @@ static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __
 {
 	__u8 i = c->req.d.count;
 
+	if (!r->now)
+		timed = 0; /* no time was taken for this segment: never a guess */
 	if ((__u8)(i - c->rsp.d.count) < LP_PIPE) {
 		struct lp_pending *e = &c->req.q[i & (LP_PIPE - 1)];
 
@@ -657,6 +660,38 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 		lp_conn_giveup((c), &__r);                                                         \
 		lp_conn_end((c), (s), &__r, (v));                                                  \
 	} while (0)
+
+/*
+ * Does a segment on a connection with state need the time: can it begin or
+ * end a message? Body bytes of a known length that stop short of its end,
+ * pure ACKs and retransmissions cannot. The kernel side reads the clock only
+ * when this says so (on kvm-clock a read costs more than the whole empty
+ * program); a time not taken is 0, which never makes a sample.
+ */
+static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const struct lp_seg *s)
+{
+	const struct lp_dir *d;
+	__u32 end = s->seq + s->plen;
+	int rsp;
+
+	if (c->rsp.role != LP_ROLE_SERVER && c->rsp.role != LP_ROLE_CLIENT)
+		return 0;
+	if (s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST))
+		return 1;
+	rsp = (c->rsp.role == LP_ROLE_SERVER) != (s->ingress != 0);
+	d = rsp ? &c->rsp.d : &c->req.d;
+	if (!s->plen || !lp_seq_after(end, d->next))
+		return 0; /* nothing new */
+	if (s->seq != d->next || lp_seq_after(d->max, end))
+		return 1; /* out of order, partly old, or filling a hole: let the state machine judge */
+	if (d->fstate == LP_F_LENGTH && lp_seq_after(d->end, end))
+		return 0;
+	if (d->fstate == LP_F_CHUNKED && d->chunk == LP_CH_DATA && lp_seq_after(d->end, end))
+		return 0;
+	if (d->fstate == LP_F_CLOSE)
+		return 0; /* ends with a FIN */
+	return 1;
+}
 
 /* Does a segment on a connection without state need state? */
 static __always_inline int lp_conn_wants_state(const struct lp_seg *s)

@@ -255,23 +255,43 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX])
 {
-	int fd = bpf_map__fd(p->skel->maps.counters), cpu;
+	int fd = bpf_map__fd(p->skel->maps.counters), sfd = bpf_map__fd(p->skel->maps.slots), cpu;
+	size_t ssize = bpf_map__value_size(p->skel->maps.slots);
 	__u64 *vals = calloc(p->ncpus, sizeof(__u64));
-	__u32 i;
+	__u8 *slots = calloc(p->ncpus, ssize);
+	__u32 i, k;
+	int e = 0;
 
-	if (!vals)
-		return -ENOMEM;
+	if (!vals || !slots) {
+		e = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < LP_CNT_MAX; i++) {
 		out[i] = 0;
 		if (bpf_map_lookup_elem(fd, &i, vals)) {
-			free(vals);
-			return -errno;
+			e = -errno;
+			goto out;
 		}
 		for (cpu = 0; cpu < p->ncpus; cpu++)
 			out[i] += vals[cpu];
 	}
+	/* the common path counts in the working slots: __u64 counters[] first */
+	for (k = 0; k < LP_SLOTS; k++) {
+		if (bpf_map_lookup_elem(sfd, &k, slots)) {
+			e = -errno;
+			goto out;
+		}
+		for (cpu = 0; cpu < p->ncpus; cpu++) {
+			const __u64 *c = (const __u64 *)(slots + (size_t)cpu * ssize);
+
+			for (i = 0; i < LP_CNT_MAX; i++)
+				out[i] += c[i];
+		}
+	}
+out:
 	free(vals);
-	return 0;
+	free(slots);
+	return e;
 }
 
 __u32 lp_probe__value_size(const struct lp_probe *p)

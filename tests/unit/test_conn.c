@@ -64,7 +64,8 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 		cv->has_state = 1;
 		lp_conn_init(&cv->c, &s);
 	}
-	LP_CONN_SEGMENT(&cv->c, &s, now, &v, win, TLOAD);
+	/* as the kernel: the time only where a message can begin or end */
+	LP_CONN_SEGMENT(&cv->c, &s, lp_conn_needs_time(&cv->c, &s) ? now : 0, &v, win, TLOAD);
 	for (i = 0; i < LP_CNT_MAX; i++)
 		cv->counters[i] += v.cnt[i];
 	for (i = 0; i < v.n; i++) {
