@@ -157,7 +157,7 @@ def main():
     for name in a.micro:
         configs[name] = []
     if a.only:
-        keep = set(a.only.split(",")) | {"floor"} | micros
+        keep = set(a.only.split(",")) | {"floor"} | micros | set(binaries)
         configs = {k: v for k, v in configs.items() if k in keep}
     stats_before = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     random.seed(2)

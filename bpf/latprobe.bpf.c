@@ -54,8 +54,9 @@ int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
 /*
  * Cost breakdown (bench/build_stage.sh, bench/kcost.py --variant): with
  * LP_STAGE=N the programs stop after stage N (1 parse, 5 fullsock, 2 storage
- * lookup and classification of new connections, 3 framing without head
- * scans, 4 framing and state machine, before records). The
+ * lookup and classification of new connections, 6 working slot, 7 framing
+ * with every read failing, 3 framing without head scans, 4 framing and
+ * state machine, before records). The
  * agent is always built with 0: the checks compile away.
  */
 #ifndef LP_STAGE
@@ -265,7 +266,7 @@ static __always_inline int load(struct __sk_buff *skb, struct lp_slot *sl, __u32
 {
 	/* the loop checked len already; the verifier must see it on this register */
 	barrier_var(len);
-	if (len == 0 || len > LP_WIN)
+	if (len == 0 || len > LP_WIN || LP_STAGE == 7)
 		return -1;
 	return bpf_skb_load_bytes(skb, sl->poff + off, sl->w.b, len);
 }
@@ -398,6 +399,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	sl->seg = pk.seg;
 	sl->poff = pk.poff;
 	__builtin_memset(&sl->v, 0, sizeof(sl->v));
+	if (LP_STAGE == 6)
+		goto out;
 	segment(skb, c, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
 	vd = &sl->v;
 	if (LP_STAGE == 4)
