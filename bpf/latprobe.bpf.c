@@ -381,7 +381,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			return SK_PASS;
 		}
 		lp_conn_init(c, &pk.seg);
-	} else if (c->rsp.role != LP_ROLE_SERVER && c->rsp.role != LP_ROLE_CLIENT) {
+	} else if (c->role != LP_ROLE_SERVER && c->role != LP_ROLE_CLIENT) {
 		return SK_PASS; /* upgraded or closed: not HTTP/1.x any more */
 	}
 	if (LP_STAGE == 2)

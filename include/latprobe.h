@@ -186,11 +186,13 @@ struct lp_conn_rsp {
 	__u16 status;
 	__u8 method;
 	__u8 mflags;	/* LP_MF_* */
-	__u8 role;	/* enum lp_role, fixed by the first request */
-	__u8 pad[3];
+	__u8 pad[4];
 };
 
 struct lp_conn {
+	/* read on every segment, written only at the start and the end: a line of its own */
+	__u8 role; /* enum lp_role, fixed by the first request */
+	__u8 gap0[63];
 	struct lp_conn_req req; /* 88 bytes */
 	__u8 gap[72];		/* keeps the halves a cache line apart */
 	struct lp_conn_rsp rsp;

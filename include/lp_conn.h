@@ -334,7 +334,7 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 	if (status == 101 || (c->rsp.method == LP_METHOD_CONNECT && status < 300)) {
 		/* the connection is no longer HTTP/1.x: the response ends with its head */
 		lp_rsp_end(c, v, r->now, 0);
-		c->rsp.role = LP_ROLE_DONE;
+		c->role = LP_ROLE_DONE;
 		lp_count(v, LP_CNT_UPGRADED);
 		return 1;
 	}
@@ -554,14 +554,14 @@ static __always_inline int lp_conn_begin(struct lp_conn *c, const struct lp_seg 
 	struct lp_dir *d;
 	__u32 old;
 
-	if (c->rsp.role != LP_ROLE_SERVER && c->rsp.role != LP_ROLE_CLIENT)
+	if (c->role != LP_ROLE_SERVER && c->role != LP_ROLE_CLIENT)
 		return 0;
 	r->now = now;
-	r->rsp = (c->rsp.role == LP_ROLE_SERVER) != (s->ingress != 0);
+	r->rsp = (c->role == LP_ROLE_SERVER) != (s->ingress != 0);
 	r->seq = s->seq;
 	r->pos = r->send = s->seq;
 	r->stop = 0;
-	v->side = c->rsp.role;
+	v->side = c->role;
 	d = lp_run_dir(c, r);
 	if (s->plen) {
 		old = lp_seq_take(d, s->seq, s->plen);
@@ -611,7 +611,7 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 		if (pending || (c->rsp.mflags & LP_MF_TIMED))
 			lp_count(v, LP_CNT_UNANSWERED);
 		c->rsp.mflags = 0;
-		c->rsp.role = LP_ROLE_DONE;
+		c->role = LP_ROLE_DONE;
 		return;
 	}
 	if (!r->rsp)
@@ -623,7 +623,7 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 	else if (pending || (c->rsp.mflags & LP_MF_TIMED))
 		lp_count(v, LP_CNT_UNANSWERED);
 	c->rsp.mflags = 0;
-	c->rsp.role = LP_ROLE_DONE;
+	c->role = LP_ROLE_DONE;
 }
 
 /*
@@ -674,11 +674,11 @@ static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const str
 	__u32 end = s->seq + s->plen;
 	int rsp;
 
-	if (c->rsp.role != LP_ROLE_SERVER && c->rsp.role != LP_ROLE_CLIENT)
+	if (c->role != LP_ROLE_SERVER && c->role != LP_ROLE_CLIENT)
 		return 0;
 	if (s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST))
 		return 1;
-	rsp = (c->rsp.role == LP_ROLE_SERVER) != (s->ingress != 0);
+	rsp = (c->role == LP_ROLE_SERVER) != (s->ingress != 0);
 	d = rsp ? &c->rsp.d : &c->req.d;
 	if (!s->plen || !lp_seq_after(end, d->next))
 		return 0; /* nothing new */
@@ -705,7 +705,7 @@ static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
  */
 static __always_inline void lp_conn_init(struct lp_conn *c, const struct lp_seg *s)
 {
-	c->rsp.role = s->ingress ? LP_ROLE_SERVER : LP_ROLE_CLIENT;
+	c->role = s->ingress ? LP_ROLE_SERVER : LP_ROLE_CLIENT;
 	c->req.d.next = s->seq;
 	c->req.d.max = s->seq;
 	/* what the requester acknowledged is old data in the response direction */

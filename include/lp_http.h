@@ -243,7 +243,7 @@ static __always_inline int lp_head_step(const __u8 *p, struct lp_scan *st, struc
 /*
  * The kernel side defines LP_HEAD_STEP to a BPF global function around
  * lp_head_step: verified once, so the verifier's work stays linear in the
- * number of lines.
+ * number of lines (several lines per call exceed its limit).
  */
 #ifndef LP_HEAD_STEP
 #define LP_HEAD_STEP(p, st, h) lp_head_step(p, st, h)

@@ -22,7 +22,7 @@
 /* the contract, checked where it is read (include/latprobe.h) */
 _Static_assert(sizeof(struct lp_key) == 16, "lp_key layout");
 _Static_assert(sizeof(struct lp_value) == 8 + 8 * LP_CLASSIC_MAX, "lp_value layout");
-_Static_assert(sizeof(struct lp_conn) == 208, "lp_conn layout");
+_Static_assert(sizeof(struct lp_conn) == 272, "lp_conn layout");
 _Static_assert(offsetof(struct lp_conn, rsp) - sizeof(struct lp_conn_req) >= 64,
 	       "the halves of lp_conn a cache line apart");
 _Static_assert((LP_FINE_BOUNDS_MAX & (LP_FINE_BOUNDS_MAX - 1)) == 0, "bounds table power of two");

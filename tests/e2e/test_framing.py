@@ -3,6 +3,7 @@
 byte, found by HTTP/1.x framing in the kernel (Content-Length, chunked,
 close-delimited, no-body responses, 1xx passed over), on both sides, against
 what the client itself measured."""
+import json
 import os
 import re
 import socket
@@ -12,8 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lpharness import (PYTHON, HERE, Agent, Nginx, count, free_port, series,  # noqa: E402
-                       stop_process, wait_port)
+from lpharness import (PYTHON, HERE, Agent, Nginx, count, free_port, require_root,  # noqa: E402
+                       series, stop_process, wait_port)
 
 # schema 3: a quantile or a single sample is within 4.4 % of the truth; the
 # socket layer adds the time between the kernel and the process (< 5 ms here)
@@ -22,15 +23,17 @@ OFFSET = 0.005
 
 
 class TrickleServer:
-    def __init__(self):
-        self.port = free_port()
+    def __init__(self, port=None, netns=None):
+        self.port = port or free_port()
+        self.netns = netns
         self.proc = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "trickle_server.py"),
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        self.proc = subprocess.Popen([*prefix, PYTHON, os.path.join(HERE, "trickle_server.py"),
                                       str(self.port)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        wait_port(self.port)
+        wait_port(self.port, netns=self.netns)
         return self
 
     def __exit__(self, *exc):
@@ -207,6 +210,71 @@ class WholeResponse(unittest.TestCase):
         # answered in order, 100 ms each: the first ~100 ms, the last ~300 ms after its start
         s = series(doc, method="GET", status=200)[0]
         self.assertGreater(s["sum_seconds"], 0.1 + 0.18 + 0.26)
+
+
+# run inside the namespace: N keep-alive GETs, each timed to its last byte
+LOSSY_CLIENT = r"""
+import json, socket, sys, time
+sys.path.insert(0, sys.argv[1])
+from test_framing import fetch
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+out = [fetch(s, sys.argv[3]) for _ in range(int(sys.argv[4]))]
+print(json.dumps([t for t, _ in out]))
+"""
+
+
+class BodyLoss(unittest.TestCase):
+    """In a network namespace of the test's own, nftables drops a tenth of the
+    response's data segments: TCP retransmits body segments, some out of
+    order. Every duration must still end at the real last byte: the client
+    side's at its arrival, which the client measures itself."""
+
+    N = 12
+
+    def test_durations_end_at_the_real_last_byte_under_body_loss(self):
+        require_root()
+        ns = f"lp-frame-{os.getpid()}"
+        port = 8081
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        try:
+            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
+                           check=True)
+            rules = f"""
+table inet lossy {{
+  chain input {{ type filter hook input priority 0; policy accept;
+    tcp sport {port} ip length > 200 numgen random mod 100 < 10 counter drop
+  }}
+}}"""
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules,
+                           text=True, check=True)
+            with TrickleServer(port=port, netns=ns), Agent("--port", str(port)) as agent:
+                client = subprocess.run(
+                    ["ip", "netns", "exec", ns, PYTHON, "-c", LOSSY_CLIENT, HERE, str(port),
+                     "/len?parts=64&gap=0", str(self.N)],
+                    capture_output=True, text=True, timeout=300)
+                self.assertEqual(client.returncode, 0, client.stderr)
+                times = json.loads(client.stdout)
+                time.sleep(0.3)
+                doc = agent.stop()
+            nft = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "ruleset"],
+                                 capture_output=True, text=True).stdout
+        finally:
+            subprocess.run(["ip", "netns", "del", ns])
+        drops = sum(int(x) for x in re.findall(r"packets (\d+)", nft))
+        cl = mean(doc, side="client", method="GET", status=200)
+        sv = mean(doc, side="server", method="GET", status=200)
+        truth = sum(times) / self.N
+        print(f"    {drops} body segments dropped, {doc['counters']['retransmits_ignored']} "
+              f"retransmissions ignored; client measured {truth * 1e3:.1f} ms mean (max "
+              f"{max(times) * 1e3:.0f}), client side {cl * 1e3:.1f}, server side {sv * 1e3:.1f}")
+        self.assertGreater(drops, 0, "nftables dropped nothing: the test proved nothing")
+        for side in ("server", "client"):
+            self.assertEqual(count(doc, side=side, method="GET", status=200), self.N)
+        self.assertEqual(doc["counters"]["unframed_responses"], 0)
+        # the client side ends at the last byte's arrival: the client's own time
+        self.assertLess(abs(cl - truth), OFFSET)
+        # the server side at the last byte's first departure: never after the client
+        self.assertLessEqual(sv, cl + 0.001)
 
 
 if __name__ == "__main__":
