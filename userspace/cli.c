@@ -183,8 +183,10 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		} else if (!strcmp(tok, "threshold")) {
-			if (lp_parse_duration_ns(val, &slo->threshold_ns) || !slo->threshold_ns) {
-				errf(err, errlen, "threshold '%s' is not a duration like 10ms", val);
+			if (lp_parse_duration_ns(val, &slo->threshold_ns) || !slo->threshold_ns ||
+			    slo->threshold_ns > 3600000000000ULL) {
+				errf(err, errlen, "threshold '%s' is not a duration like 10ms, up to 1h",
+				     val);
 				return -EINVAL;
 			}
 			have_thr = true;
@@ -439,6 +441,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 {
 	__u64 buckets[LP_CLASSIC_MAX];
 	unsigned nbuckets = 0, i, j, nuser_slos = 0, nwin = 0;
+	const char *win_arg[LP_MAX_WINDOWS] = { 0 }; /* as given, for messages */
 	struct lp_slo user_slos[LP_MAX_SLOS];
 	bool default_slo = true, listen_none = false;
 	char sub[256];
@@ -538,11 +541,14 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 				errf(err, errlen, "--window: '%s' is not a duration from 1s to 24h", optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
-			nwin++;
+			win_arg[nwin++] = optarg;
 			break;
 		case 'd':
-			if (lp_parse_duration_ns(optarg, &cfg->duration_ns) || !cfg->duration_ns) {
-				errf(err, errlen, "--duration: '%s' is not a positive duration", optarg);
+			/* bounded: the deadline is now + duration, in 64-bit ns */
+			if (lp_parse_duration_ns(optarg, &cfg->duration_ns) || !cfg->duration_ns ||
+			    cfg->duration_ns > LP_MAX_DURATION_NS) {
+				errf(err, errlen, "--duration: '%s' is not a duration from 1ns to 366 days",
+				     optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
 			break;
@@ -649,9 +655,16 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		errf(err, errlen, "--web-config: no endpoint to configure (give --listen)");
 		return LP_CLI_EXIT_USAGE;
 	}
-	if (cfg->interval_ns > cfg->windows_ns[0]) {
-		errf(err, errlen, "--interval: longer than the window (--window)");
-		return LP_CLI_EXIT_USAGE;
+	for (i = 0; i < cfg->nwindows; i++) {
+		if (cfg->interval_ns > cfg->windows_ns[i]) {
+			char s[32], w[40];
+
+			lp_format_seconds(s, sizeof(s), cfg->windows_ns[i]);
+			snprintf(w, sizeof(w), "%ss", s);
+			errf(err, errlen, "--window: '%s' is shorter than the interval (--interval)",
+			     win_arg[i] ? win_arg[i] : w);
+			return LP_CLI_EXIT_USAGE;
+		}
 	}
 
 	/* SLOs: the default question first, then the user's */

@@ -14,6 +14,7 @@
 
 #define LP_MAX_SLOS	   8
 #define LP_MAX_PUSH	   8
+#define LP_MAX_DURATION_NS (366ULL * 86400 * 1000000000ULL) /* --duration */
 #define LP_MAX_WINDOWS	   4
 #define LP_MAX_PORTS	   16
 #define LP_SLO_NAME_MAX	   64

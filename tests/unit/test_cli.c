@@ -131,6 +131,10 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--window", "2d", "--window: '2d'" },
 		{ "--duration", "0", "--duration: '0'" },
 		{ "--duration", "-5s", "--duration: '-5s'" },
+		{ "--duration", "18446744000000000000ns", "--duration: '18446744000000000000ns'" },
+		{ "--duration", "400d", "--duration: '400d'" },
+		{ "--duration", "9000h", "--duration: '9000h'" },
+		{ "--slo", "threshold=2h,objective=99", "threshold '2h'" },
 		{ "--cgroup", "", "--cgroup: empty" },
 		{ "--listen", "18464", "--listen: '18464'" },
 		{ "--listen", "0.0.0.0:99999", "--listen: '0.0.0.0:99999'" },
@@ -187,6 +191,20 @@ static void test_unknown_flags_missing_values_and_stray_arguments(void **state)
 	assert_non_null(strstr(err, "--web-config: no endpoint"));
 }
 
+/* every window is checked against the interval, not only the first */
+static void test_every_window_is_at_least_the_interval(void **state)
+{
+	const char *argv[] = { "latprobe", "-i", "30s", "-w", "1m", "-w", "10s" };
+	const char *ok[] = { "latprobe", "-i", "10s", "-w", "1m", "-w", "10s" };
+	struct lp_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 7, argv), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "--window: '10s'"));
+	assert_non_null(strstr(err, "interval"));
+	assert_int_equal(parse(&cfg, 7, ok), LP_CLI_RUN);
+}
+
 static void test_too_many_slos_or_boundaries(void **state)
 {
 	const char *argv[20] = { "latprobe" };
@@ -233,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_slo_thresholds_become_exact_classic_boundaries),
 		cmocka_unit_test(test_buckets_and_no_default_slo),
 		cmocka_unit_test(test_every_bad_flag_value_is_a_usage_error_naming_it),
+		cmocka_unit_test(test_every_window_is_at_least_the_interval),
 		cmocka_unit_test(test_unknown_flags_missing_values_and_stray_arguments),
 		cmocka_unit_test(test_too_many_slos_or_boundaries),
 		cmocka_unit_test(test_help_and_version_exit_zero),
