@@ -18,7 +18,7 @@ DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config mak
 	libjson-c-dev libcmocka-dev libclang-rt-14-dev libmicrohttpd-dev libprotobuf-c-dev \
 	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
-	apache2-utils systemd util-linux prometheus-pushgateway graphite-carbon python3-whisper \
+	apache2-utils systemd util-linux python3-seccomp prometheus-pushgateway graphite-carbon python3-whisper \
 	influxdb victoria-metrics nagios4-core zabbix-agent lintian man-db python3-yaml dpkg-dev
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 

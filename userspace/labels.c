@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct lp_labels {
 	__u64 last_scan;
 	struct port_entry *ports;
 	size_t nports, capports;
+	bool diag_warned; /* sock_diag failed and the fallback was said once */
 	__u64 last_ports; /* the last refresh of ports[] */
 	char buf[512];
 };
@@ -329,6 +331,62 @@ out:
 	return err;
 }
 
+int lp_proc_net_tcp_listener(const char *line, __u16 *port, unsigned long *inode)
+{
+	unsigned long ino;
+	unsigned int sl, lport, st;
+	char local[80], remote[80];
+	const char *colon;
+
+	/* "  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0 0 12345 ..." */
+	if (sscanf(line, " %u: %79s %79s %x %*s %*s %*s %*u %*u %lu", &sl, local, remote, &st,
+		   &ino) != 5)
+		return 0;
+	colon = strrchr(local, ':');
+	if (!colon || st != 0x0A /* TCP_LISTEN */ || !ino || sscanf(colon + 1, "%x", &lport) != 1 ||
+	    lport > 65535)
+		return 0;
+	*port = (__u16)lport;
+	*inode = ino;
+	return 1;
+}
+
+/*
+ * The same from /proc/net/tcp and tcp6, where sock_diag is not to be had
+ * (a unit without AF_NETLINK): slower on a busy node, it walks every socket.
+ */
+static int proc_listeners(const char *path, struct lp_listener **out, size_t *n, size_t *cap)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	__u16 port;
+	unsigned long ino;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!lp_proc_net_tcp_listener(line, &port, &ino))
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 64;
+			struct lp_listener *nw = realloc(*out, c * sizeof(*nw));
+
+			if (!nw) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			*out = nw;
+			*cap = c;
+		}
+		(*out)[*n].port = port;
+		(*out)[*n].inode = ino;
+		(*out)[*n].name[0] = '\0';
+		(*n)++;
+	}
+	fclose(f);
+	return 0;
+}
+
 static int cmp_inode(const void *a, const void *b)
 {
 	const struct lp_listener *x = a, *y = b;
@@ -423,11 +481,27 @@ static void ports_refresh(struct lp_labels *l)
 {
 	struct lp_listener *ls = NULL;
 	size_t n = 0, cap = 0, i;
+	int e;
 
 	l->last_ports = now_ns();
-	if (dump_listeners(AF_INET, &ls, &n, &cap) || dump_listeners(AF_INET6, &ls, &n, &cap)) {
-		free(ls);
-		return;
+	e = dump_listeners(AF_INET, &ls, &n, &cap);
+	if (!e)
+		e = dump_listeners(AF_INET6, &ls, &n, &cap);
+	if (e) {
+		/* degraded, not silent: say so once, and read /proc instead */
+		if (!l->diag_warned) {
+			fprintf(stderr,
+				"latprobe: listening sockets are read from /proc/net/tcp: sock_diag "
+				"netlink is not available (%s); allow AF_NETLINK for the faster way\n",
+				strerror(-e));
+			l->diag_warned = true;
+		}
+		n = 0;
+		if (proc_listeners("/proc/net/tcp", &ls, &n, &cap) ||
+		    proc_listeners("/proc/net/tcp6", &ls, &n, &cap)) {
+			free(ls);
+			return;
+		}
 	}
 	name_listeners(ls, n);
 	for (i = 0; i < n; i++) {

@@ -33,4 +33,10 @@ const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key);
  */
 int lp_service_from_cgroup(const char *path, char *buf, size_t len);
 
+/*
+ * Pure: a line of /proc/net/tcp or tcp6: 1 with the port and socket inode
+ * when it is a listening socket, else 0.
+ */
+int lp_proc_net_tcp_listener(const char *line, __u16 *port, unsigned long *inode);
+
 #endif /* LP_LABELS_H */

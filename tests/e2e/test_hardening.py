@@ -9,7 +9,8 @@ import tempfile
 import time
 import unittest
 
-from lpharness import (Agent, Nginx, TestCgroup, BINARY, ROOT, count, curl, free_port,
+from lpharness import (PYTHON, Agent, Nginx, PyServer, TestCgroup, BINARY, ROOT, count, curl,
+                       free_port, stop_process,
                        http_get)
 
 UNIT = os.path.join(ROOT, "deploy", "latprobe.service")
@@ -87,6 +88,37 @@ class LeastPrivilege(unittest.TestCase):
             out, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, err)
         self.assertEqual(count(json.loads(out), side="server", port=ngx.port), 7)
+
+    def test_services_are_named_without_netlink(self):
+        """RestrictAddressFamilies without AF_NETLINK (as the unit had): socket()
+        fails with EAFNOSUPPORT, emulated with a seccomp filter. The service is
+        still named after its listening process, and the agent says once that
+        it read /proc instead."""
+        with open(UNIT) as f:
+            fams = re.search(r"^RestrictAddressFamilies=(.*)$", f.read(), re.M).group(1).split()
+        self.assertIn("AF_NETLINK", fams)  # the unit allows sock_diag
+        wrapper = ("import os, seccomp, socket, sys\n"
+                   "f = seccomp.SyscallFilter(seccomp.ALLOW)\n"
+                   "f.add_rule(seccomp.ERRNO(97), 'socket',"
+                   " seccomp.Arg(0, seccomp.EQ, socket.AF_NETLINK))\n"
+                   "f.load()\n"
+                   "os.execv(sys.argv[1], sys.argv[1:])\n")
+        with PyServer() as srv:
+            p = subprocess.Popen([PYTHON, "-c", wrapper, BINARY, "--json", "--duration", "4s",
+                                  "--listen", "none", "--port", str(srv.port)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                time.sleep(1.5)
+                curl(*[srv.url("/?ms=0")] * 5)
+                out, err = p.communicate(timeout=30)
+            finally:
+                stop_process(p)
+        self.assertEqual(p.returncode, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(count(doc, side="server", port=srv.port), 5)
+        names = {s["service"] for s in doc["series"] if s["side"] == "server"}
+        self.assertEqual(names, {"python3"}, err)
+        self.assertEqual(err.count("read from /proc/net/tcp"), 1, err)
 
     def test_unit_passes_systemd_analyze(self):
         with tempfile.TemporaryDirectory() as tmp:

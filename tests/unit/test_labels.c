@@ -88,11 +88,42 @@ static void test_listener_is_named_by_its_process(void **state)
 	close(fd6);
 }
 
+/* the fallback reader when sock_diag is not to be had */
+static void test_proc_net_tcp_listen_lines(void **state)
+{
+	static const char v4[] =
+		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+		"     0        0 123456 1 0000000000000000 100 0 0 10 0\n";
+	static const char v6[] =
+		"   1: 00000000000000000000000001000000:4856 00000000000000000000000000000000:0000 "
+		"0A 00000000:00000000 00:00000000 00000000   101        0 98765 1 0 100 0 0 10 0\n";
+	static const char est[] =
+		"   2: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000"
+		"     0        0 555 1 0000000000000000 20 4 30 10 -1\n";
+	static const char head[] = "  sl  local_address rem_address   st tx_queue rx_queue tr "
+				   "tm->when retrnsmt   uid  timeout inode\n";
+	__u16 port = 0;
+	unsigned long ino = 0;
+
+	(void)state;
+	assert_int_equal(lp_proc_net_tcp_listener(v4, &port, &ino), 1);
+	assert_int_equal(port, 8080);
+	assert_int_equal(ino, 123456);
+	assert_int_equal(lp_proc_net_tcp_listener(v6, &port, &ino), 1);
+	assert_int_equal(port, 0x4856);
+	assert_int_equal(ino, 98765);
+	assert_int_equal(lp_proc_net_tcp_listener(est, &port, &ino), 0);
+	assert_int_equal(lp_proc_net_tcp_listener(head, &port, &ino), 0);
+	assert_int_equal(lp_proc_net_tcp_listener("", &port, &ino), 0);
+	assert_int_equal(lp_proc_net_tcp_listener("garbage: x y z\n", &port, &ino), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_names_from_cgroup_paths),
 		cmocka_unit_test(test_listener_is_named_by_its_process),
+		cmocka_unit_test(test_proc_net_tcp_listen_lines),
 	};
 
 	return cmocka_run_group_tests_name("labels", tests, NULL, NULL);
