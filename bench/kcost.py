@@ -36,7 +36,7 @@ OUT = os.path.join(ROOT, ".output", "bench")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from overhead import Nginx, wrk, sh  # noqa: E402
-from lpharness import cgroup2_mount, read_until, stop_process  # noqa: E402
+from lpharness import cgroup2_mount, prog_ids_of, read_until, stop_process  # noqa: E402
 
 
 def prog_table():
@@ -86,21 +86,6 @@ class Config:
                 subprocess.run(["bpftool", "cgroup", "detach", cg, d, "pinned",
                                 f"{self.pins}/{self.prefix}_{d}"], capture_output=True)
             subprocess.run(["rm", "-rf", self.pins])
-
-
-def prog_ids_of(pid):
-    """The BPF programs process pid holds (its program and link fds' fdinfo)."""
-    ids = set()
-    d = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(d):
-        try:
-            with open(os.path.join(d, fd)) as f:
-                m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
-        except OSError:
-            continue
-        if m:
-            ids.add(int(m.group(1)))
-    return ids
 
 
 def stats(ids):

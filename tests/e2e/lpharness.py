@@ -6,6 +6,7 @@ Every server and client here is a Debian package (nginx, wrk, curl, python3);
 `make deps` installs them. Nothing is mocked: the agent's BPF programs are
 attached to the running kernel and see the real traffic.
 """
+import ctypes
 import json
 import os
 import re
@@ -24,6 +25,33 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("LATPROBE", os.path.join(ROOT, "latprobe"))
 PYTHON = "/usr/bin/python3"
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """preexec_fn: the child is killed when the test process dies, however it
+    dies (a failed assertion, a runner's timeout, SIGKILL): nothing a test
+    starts outlives it."""
+    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def prog_ids_of(pid):
+    """The BPF programs process pid holds, by owner: the prog_id of every
+    program and link fd in /proc/PID/fdinfo (never "what appeared since": other
+    agents may attach and detach on the node at the same moment)."""
+    ids = set()
+    d = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
 
 
 def stop_process(proc, timeout=10):
@@ -147,7 +175,7 @@ class Agent:
 
     def start(self, timeout=15.0):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, preexec_fn=die_with_parent)
         found, buf = read_until(self.proc, "attached", timeout=timeout)
         self.stderr = buf.decode(errors="replace")
         if found:

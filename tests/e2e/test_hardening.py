@@ -10,7 +10,7 @@ import time
 import unittest
 
 from lpharness import (PYTHON, Agent, Nginx, PyServer, TestCgroup, BINARY, ROOT, count, curl,
-                       free_port, stop_process,
+                       die_with_parent, free_port, read_until, stop_process,
                        http_get)
 
 UNIT = os.path.join(ROOT, "deploy", "latprobe.service")
@@ -82,8 +82,10 @@ class LeastPrivilege(unittest.TestCase):
             p = subprocess.Popen(["setpriv", "--inh-caps=-all", f"--bounding-set={bounding}",
                                   BINARY, "--json", "--duration", "4s", "--user", "nobody",
                                   "--listen", f"127.0.0.1:{port}"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(1.5)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=die_with_parent)
+            attached, early = read_until(p, "attached")
+            self.assertTrue(attached, early)
             curl(*[ngx.url("/")] * 7)
             out, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, err)
@@ -106,11 +108,14 @@ class LeastPrivilege(unittest.TestCase):
         with PyServer() as srv:
             p = subprocess.Popen([PYTHON, "-c", wrapper, BINARY, "--json", "--duration", "4s",
                                   "--listen", "none", "--port", str(srv.port)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=die_with_parent)
             try:
-                time.sleep(1.5)
+                attached, early = read_until(p, "attached")
+                self.assertTrue(attached, early)
                 curl(*[srv.url("/?ms=0")] * 5)
                 out, err = p.communicate(timeout=30)
+                err = early.decode(errors="replace") + err
             finally:
                 stop_process(p)
         self.assertEqual(p.returncode, 0, err)

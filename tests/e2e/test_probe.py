@@ -10,6 +10,7 @@ import time
 import unittest
 
 from lpharness import (Agent, Nginx, PyServer, TestCgroup, BINARY, PYTHON, HERE, count, curl,
+                       die_with_parent, prog_ids_of, read_until,
                        free_port, http_get, median, series, wrk, require_root)
 
 
@@ -275,16 +276,20 @@ class Lifecycle(unittest.TestCase):
 
     def test_sigint_sigterm_and_sigkill_leave_nothing_attached(self):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            # programs of agents that just exited may still be on their way out
-            before = {p["id"] for p in self._latprobe_progs()}
             agent = Agent().start()
-            mine = {p["id"] for p in self._latprobe_progs()} - before
-            self.assertEqual(len(mine), 2)
-            links = [l for l in self._latprobe_links() if l["prog_id"] in mine]
-            self.assertEqual(len(links), 2)
-            self.assertEqual({l["type"] for l in links}, {"cgroup"})
-            agent.proc.send_signal(sig)
-            agent.proc.communicate(timeout=20)
+            try:
+                # the agent's own programs, by owner: other agents may come and go
+                mine = prog_ids_of(agent.proc.pid)
+                self.assertEqual(len(mine), 2)
+                self.assertEqual({p["name"] for p in self._latprobe_progs() if p["id"] in mine},
+                                 {"latprobe_ingress", "latprobe_egress"})
+                links = [l for l in self._latprobe_links() if l["prog_id"] in mine]
+                self.assertEqual(len(links), 2)
+                self.assertEqual({l["type"] for l in links}, {"cgroup"})
+                agent.proc.send_signal(sig)
+                agent.proc.communicate(timeout=20)
+            finally:
+                agent.kill()
             if sig != signal.SIGKILL:
                 self.assertEqual(agent.proc.returncode, 0)
             # links die with the process: the programs go once their last reference does
@@ -313,8 +318,10 @@ class Lifecycle(unittest.TestCase):
         with Nginx() as ngx:
             p = subprocess.Popen([BINARY, "--interval", "1s", "--duration", "2500ms", "--hist",
                                   "--port", str(ngx.port)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-            time.sleep(0.8)
+                                 stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
+            # traffic once attached, not after a guess at how long loading takes
+            attached, early = read_until(p, "attached")
+            self.assertTrue(attached, early)
             curl(*[ngx.url("/")] * 20)
             out, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, err)
