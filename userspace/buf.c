@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -108,4 +109,78 @@ void lp_buf_u64(struct lp_buf *b, unsigned long long v)
 		v /= 10;
 	} while (v);
 	lp_buf_add(b, p, (size_t)(s + sizeof(s) - p));
+}
+
+size_t lp_name_clean(const char *in, char *out, size_t outlen)
+{
+	static const char fffd[] = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER */
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+
+	if (!outlen)
+		return 0;
+	while (*s) {
+		unsigned c = s[0], cp, n, i;
+
+		if (c < 0x80) {
+			n = 1;
+			cp = c;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			cp = c & 0x07;
+		} else {
+			n = 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+			cp = 0;
+		}
+		for (i = 1; i < n; i++) {
+			if ((s[i] & 0xc0) != 0x80) {
+				n = 0; /* cut short (the NUL ends it too) */
+				break;
+			}
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF: not UTF-8, byte by byte */
+		if (n && ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+			  (cp >= 0xd800 && cp <= 0xdfff)))
+			n = 0;
+		/* a control character (C0, DEL, C1), valid UTF-8: one U+FFFD for it */
+		if (n && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))) {
+			if (o + 3 >= outlen)
+				break;
+			memcpy(out + o, fffd, 3);
+			o += 3;
+			s += n;
+			continue;
+		}
+		if (n) {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, s, n);
+			o += n;
+			s += n;
+		} else {
+			if (o + 3 >= outlen)
+				break;
+			memcpy(out + o, fffd, 3);
+			o += 3;
+			s++;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void lp_hostname(char *buf, size_t len)
+{
+	char raw[256] = "";
+
+	/* sethostname() takes any bytes: cleaned like every name that enters */
+	gethostname(raw, sizeof(raw) - 1);
+	lp_name_clean(raw, buf, len);
 }

@@ -595,7 +595,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 				errf(err, errlen, "--push: at most %d sinks", LP_MAX_PUSH);
 				return LP_CLI_EXIT_USAGE;
 			}
-			gethostname(host, sizeof(host) - 1);
+			lp_hostname(host, sizeof(host));
 			if (lp_push_parse(optarg, host, &pc, err, errlen))
 				return LP_CLI_EXIT_USAGE;
 			cfg->push[cfg->npush++] = optarg;

@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 
 #include "labels.h"
+#include "buf.h"
 
 #define CG_RESCAN_NS	 1000000000ULL	/* at most one tree walk a second on a miss */
 #define PORT_TTL_NS	 30000000000ULL /* listener names are looked up again after this */
@@ -30,13 +31,13 @@ struct cg_entry {
 
 struct port_entry {
 	__u16 port;
-	char name[32];
+	char name[LP_NAME_MAX];
 };
 
 struct lp_listener {
 	__u16 port;
 	unsigned long inode;
-	char name[32];
+	char name[LP_NAME_MAX];
 };
 
 struct lp_labels {
@@ -93,8 +94,13 @@ void lp_labels__free(struct lp_labels *l)
 	free(l);
 }
 
-static void cg_add(struct lp_labels *l, __u64 id, const char *rel)
+static void cg_add(struct lp_labels *l, __u64 id, const char *raw)
 {
+	/* a cgroup anyone may name (systemd hands users their subtree): made
+	 * valid UTF-8 where it enters, so no output ever carries its bytes */
+	static char rel[LP_PATH_MAX];
+
+	lp_name_clean(raw, rel, sizeof(rel));
 	if (l->ncg == l->capcg) {
 		size_t cap = l->capcg ? 2 * l->capcg : 64;
 		struct cg_entry *n = realloc(l->cg, cap * sizeof(*n));
@@ -409,7 +415,7 @@ static unsigned long socket_inode(const char *link)
 /* name every listener in l[] by one walk over /proc/PID/fd */
 static void name_listeners(struct lp_listener *ls, size_t n)
 {
-	char path[600], link[64], comm[32];
+	char path[600], link[64], comm[LP_NAME_MAX], clean[LP_NAME_MAX];
 	struct dirent *pe, *fe;
 	size_t left = n;
 	DIR *proc, *fds;
@@ -451,6 +457,9 @@ static void name_listeners(struct lp_listener *ls, size_t n)
 				if (f)
 					fclose(f);
 				comm[strcspn(comm, "\n")] = '\0';
+				/* a process names itself: its bytes are cleaned here */
+				lp_name_clean(comm, clean, sizeof(clean));
+				memcpy(comm, clean, sizeof(comm));
 				if (!comm[0])
 					break;
 			}

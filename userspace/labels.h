@@ -13,6 +13,9 @@
 
 struct lp_labels;
 
+#define LP_NAME_MAX 64	  /* a process name after cleaning: 15 bytes can triple */
+#define LP_PATH_MAX 1024 /* a cgroup path after cleaning, at most */
+
 /* mount: the cgroup v2 mount point whose tree the ids refer to */
 struct lp_labels *lp_labels__new(const char *mount);
 void lp_labels__free(struct lp_labels *l);

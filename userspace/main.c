@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 		char host[256] = "";
 		unsigned i;
 
-		gethostname(host, sizeof(host) - 1);
+		lp_hostname(host, sizeof(host));
 		for (i = 0; i < cfg.npush; i++)
 			if (lp_push_parse(cfg.push[i], host, &pcs[i], err, sizeof(err))) {
 				fprintf(stderr, "latprobe: %s\n", err);

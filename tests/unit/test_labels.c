@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "labels.h"
+#include "buf.h"
 
 static void expect_service(const char *path, const char *want)
 {
@@ -118,12 +119,46 @@ static void test_proc_net_tcp_listen_lines(void **state)
 	assert_int_equal(lp_proc_net_tcp_listener("garbage: x y z\n", &port, &ino), 0);
 }
 
+/* every name that enters is made valid UTF-8 without control characters */
+static void test_names_are_made_valid_utf8(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "nginx.service", "nginx.service" },
+		{ "x\xff\"q\r.service", "x\xef\xbf\xbd\"q\xef\xbf\xbd.service" },
+		{ "py\xff\x1b[7m", "py\xef\xbf\xbd\xef\xbf\xbd[7m" },
+		{ "caf\xc3\xa9-\xe6\x97\xa5-\xf0\x9f\x98\x80", "caf\xc3\xa9-\xe6\x97\xa5-\xf0\x9f\x98\x80" },
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },			/* overlong */
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+		{ "a\xe6\x97", "a\xef\xbf\xbd\xef\xbf\xbd" },		/* cut short */
+		{ "\xc2\x85\x7f", "\xef\xbf\xbd\xef\xbf\xbd" },		/* C1, DEL */
+		{ "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	};
+	char out[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = lp_name_clean(cases[i].in, out, sizeof(out));
+
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(n, strlen(cases[i].out));
+	}
+	/* cut on a character boundary, never inside one */
+	assert_int_equal(lp_name_clean("ab\xff\xff", out, 8), 5);
+	assert_string_equal(out, "ab\xef\xbf\xbd");
+	assert_int_equal(lp_name_clean("\xe6\x97\xa5\xe6\x97\xa5", out, 6), 3);
+	assert_int_equal(lp_name_clean("abc", out, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_names_from_cgroup_paths),
 		cmocka_unit_test(test_listener_is_named_by_its_process),
 		cmocka_unit_test(test_proc_net_tcp_listen_lines),
+		cmocka_unit_test(test_names_are_made_valid_utf8),
 	};
 
 	return cmocka_run_group_tests_name("labels", tests, NULL, NULL);
