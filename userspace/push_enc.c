@@ -485,12 +485,15 @@ static void iesc(struct lp_buf *b, const char *s)
 		return;
 	}
 	for (; *s; s++) {
+		/* a line break cannot be escaped in line protocol: an escaped space
+		 * stands for it (a bare one would end the tag set: HTTP 400) */
+		if (*s == '\n' || *s == '\r') {
+			lp_buf_add(b, "\\ ", 2);
+			continue;
+		}
 		if (*s == ',' || *s == '=' || *s == ' ' || *s == '\\')
 			lp_buf_add(b, "\\", 1);
-		if (*s == '\n' || *s == '\r')
-			lp_buf_add(b, " ", 1);
-		else
-			lp_buf_add(b, s, 1);
+		lp_buf_add(b, s, 1);
 	}
 }
 
