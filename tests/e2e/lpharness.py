@@ -113,6 +113,40 @@ def cgroup2_mount():
     raise RuntimeError("no cgroup2 mount")
 
 
+class LossyNetns:
+    """A network namespace of the test's own, its loopback up, with the
+    nftables rules given (an input chain of `inet lossy`); .drops() counts
+    what the rules dropped. Deleted on exit, on failure too."""
+
+    def __init__(self, tag, rules):
+        require_root()
+        self.name = f"lp-{tag}-{os.getpid()}"
+        self.rules = rules
+
+    def __enter__(self):
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        try:
+            self.run(["ip", "link", "set", "lo", "up"])
+            subprocess.run(["ip", "netns", "exec", self.name, "nft", "-f", "-"],
+                           input="table inet lossy {\n  chain input {\n    type filter hook input "
+                                 "priority 0; policy accept;\n" + self.rules + "\n  }\n}\n",
+                           text=True, check=True)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def run(self, cmd, **kw):
+        return subprocess.run(["ip", "netns", "exec", self.name, *cmd], check=True, **kw)
+
+    def drops(self):
+        out = self.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+        return sum(int(x) for x in re.findall(r"packets (\d+)", out))
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "netns", "del", self.name])
+
+
 class TestCgroup:
     """A cgroup v2 of the test's own; `prefix` runs a command inside it."""
 

@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lpharness import (PYTHON, HERE, Agent, Nginx, count, free_port, require_root,  # noqa: E402
+from lpharness import (PYTHON, HERE, Agent, LossyNetns, Nginx, count, free_port,  # noqa: E402
                        series, stop_process, wait_port)
 
 # schema 3: a quantile or a single sample is within 4.4 % of the truth; the
@@ -232,35 +232,19 @@ class BodyLoss(unittest.TestCase):
     N = 12
 
     def test_durations_end_at_the_real_last_byte_under_body_loss(self):
-        require_root()
-        ns = f"lp-frame-{os.getpid()}"
         port = 8081
-        subprocess.run(["ip", "netns", "add", ns], check=True)
-        try:
-            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
-                           check=True)
-            rules = f"""
-table inet lossy {{
-  chain input {{ type filter hook input priority 0; policy accept;
-    tcp sport {port} ip length > 200 numgen random mod 100 < 10 counter drop
-  }}
-}}"""
-            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules,
-                           text=True, check=True)
-            with TrickleServer(port=port, netns=ns), Agent("--port", str(port)) as agent:
+        rules = f"tcp sport {port} ip length > 200 numgen random mod 100 < 10 counter drop"
+        with LossyNetns("frame", rules) as ns:
+            with TrickleServer(port=port, netns=ns.name), Agent("--port", str(port)) as agent:
                 client = subprocess.run(
-                    ["ip", "netns", "exec", ns, PYTHON, "-c", LOSSY_CLIENT, HERE, str(port),
-                     "/len?parts=64&gap=0", str(self.N)],
+                    ["ip", "netns", "exec", ns.name, PYTHON, "-c", LOSSY_CLIENT, HERE,
+                     str(port), "/len?parts=64&gap=0", str(self.N)],
                     capture_output=True, text=True, timeout=300)
                 self.assertEqual(client.returncode, 0, client.stderr)
                 times = json.loads(client.stdout)
                 time.sleep(0.3)
                 doc = agent.stop()
-            nft = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "ruleset"],
-                                 capture_output=True, text=True).stdout
-        finally:
-            subprocess.run(["ip", "netns", "del", ns])
-        drops = sum(int(x) for x in re.findall(r"packets (\d+)", nft))
+            drops = ns.drops()
         cl = mean(doc, side="client", method="GET", status=200)
         sv = mean(doc, side="server", method="GET", status=200)
         truth = sum(times) / self.N

@@ -10,7 +10,7 @@ import time
 import unittest
 
 from lpharness import (Agent, Nginx, PyServer, TestCgroup, BINARY, PYTHON, HERE, count, curl,
-                       die_with_parent, prog_ids_of, read_until,
+                       LossyNetns, die_with_parent, prog_ids_of, read_until,
                        free_port, http_get, median, series, wrk, require_root)
 
 
@@ -217,37 +217,21 @@ class Retransmissions(unittest.TestCase):
     N = 40
 
     def test_counts_stay_exact_under_loss(self):
-        require_root()
-        ns = f"lp-e2e-{os.getpid()}"
         port = 8080
-        subprocess.run(["ip", "netns", "add", ns], check=True)
-        try:
-            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
-                           check=True)
-            rules = f"""
-table inet lossy {{
-  chain input {{ type filter hook input priority 0; policy accept;
-    tcp dport {port} ip length > 80 numgen random mod 100 < 20 counter drop
-    tcp sport {port} ip length > 80 numgen random mod 100 < 20 counter drop
-  }}
-}}"""
-            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules,
-                           text=True, check=True)
-            with PyServer(port=port, prefix=["ip", "netns", "exec", ns], netns=ns) as srv, \
+        rules = (f"tcp dport {port} ip length > 80 numgen random mod 100 < 20 counter drop\n"
+                 f"tcp sport {port} ip length > 80 numgen random mod 100 < 20 counter drop")
+        with LossyNetns("e2e", rules) as ns:
+            with PyServer(port=port, prefix=["ip", "netns", "exec", ns.name], netns=ns.name), \
                     Agent("--port", str(port)) as agent:
                 client = subprocess.run(
-                    ["ip", "netns", "exec", ns, PYTHON, os.path.join(HERE, "keepalive_client.py"),
-                     f"127.0.0.1:{port}", str(self.N)],
-                    capture_output=True, text=True, timeout=300)
+                    ["ip", "netns", "exec", ns.name, PYTHON,
+                     os.path.join(HERE, "keepalive_client.py"), f"127.0.0.1:{port}",
+                     str(self.N)], capture_output=True, text=True, timeout=300)
                 self.assertEqual(client.returncode, 0, client.stderr)
                 result = json.loads(client.stdout)
                 time.sleep(0.3)
                 doc = agent.stop()
-            nft = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "ruleset"],
-                                 capture_output=True, text=True).stdout
-        finally:
-            subprocess.run(["ip", "netns", "del", ns])
-        drops = sum(int(x) for x in re.findall(r"packets (\d+)", nft))
+            drops = ns.drops()
         print(f"    {drops} segments dropped, {doc['counters']['retransmits_ignored']} "
               f"retransmissions ignored, client max {result['max_seconds'] * 1e3:.0f} ms")
         self.assertEqual(result["statuses"], [200] * self.N)
