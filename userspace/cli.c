@@ -588,7 +588,6 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			cfg->web_config = optarg;
 			break;
 		case OPT_PUSH: {
-			struct lp_push_cfg pc;
 			char host[256] = "";
 
 			if (cfg->npush == LP_MAX_PUSH) {
@@ -596,7 +595,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 				return LP_CLI_EXIT_USAGE;
 			}
 			lp_hostname(host, sizeof(host));
-			if (lp_push_parse(optarg, host, &pc, err, errlen))
+			if (lp_push_parse(optarg, host, &cfg->push_cfg[cfg->npush], err, errlen))
 				return LP_CLI_EXIT_USAGE;
 			cfg->push[cfg->npush++] = optarg;
 			break;

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <sys/socket.h>
 #include "latprobe.h"
+#include "push_cfg.h"
 
 #define LP_MAX_SLOS	   8
 #define LP_MAX_PUSH	   8
@@ -63,7 +64,9 @@ struct lp_config {
 	socklen_t listen_len[LP_MAX_LISTEN];
 	unsigned nlisten;
 	const char *web_config;
-	const char *push[LP_MAX_PUSH]; /* --push URLs, validated by lp_push_parse */
+	const char *push[LP_MAX_PUSH]; /* --push URLs as given */
+	/* ... parsed once, here, secret files read before privileges are dropped */
+	struct lp_push_cfg push_cfg[LP_MAX_PUSH];
 	unsigned npush;
 	const char *user; /* --user: switch to this user after attaching */
 	bool json;

@@ -232,18 +232,9 @@ int main(int argc, char **argv)
 	/* a first collection right away: the endpoint is ready once it ran */
 	lp_collector__tick(coll, mono_ns());
 	if (cfg.npush) {
-		struct lp_push_cfg pcs[LP_MAX_PUSH];
-		char host[256] = "";
-		unsigned i;
-
-		lp_hostname(host, sizeof(host));
-		for (i = 0; i < cfg.npush; i++)
-			if (lp_push_parse(cfg.push[i], host, &pcs[i], err, sizeof(err))) {
-				fprintf(stderr, "latprobe: %s\n", err);
-				goto out;
-			}
-		/* a sink that is down now is not fatal: it is retried and counted */
-		pushers = lp_pushers__start(pcs, cfg.npush, coll, err, sizeof(err));
+		/* parsed by the command line, before the privilege drop: no secret
+		 * file is read again by a user that may not read it */
+		pushers = lp_pushers__start(cfg.push_cfg, cfg.npush, coll, err, sizeof(err));
 		if (!pushers) {
 			fprintf(stderr, "latprobe: %s\n", err);
 			goto out;

@@ -21,9 +21,31 @@
 
 /* ------------------------------------------------------------ parsing */
 
+/* the spec as messages may show it: any user:password@ in it hidden */
+static void redact(const char *spec, char *out, size_t len)
+{
+	const char *auth = strstr(spec, "://"), *end, *at;
+
+	if (!auth) {
+		snprintf(out, len, "%s", spec);
+		return;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (!at) {
+		snprintf(out, len, "%s", spec);
+		return;
+	}
+	snprintf(out, len, "%.*s***%s", (int)(auth - spec), spec, at);
+}
+
 static int fail(char *err, size_t len, const char *spec, const char *why)
 {
-	snprintf(err, len, "--push '%s': %s", spec, why);
+	char shown[2048];
+
+	redact(spec, shown, sizeof(shown));
+	snprintf(err, len, "--push '%s': %s", shown, why);
 	return -EINVAL;
 }
 
@@ -143,6 +165,23 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 	}
 	c->kind = schemes[i].kind;
 	http = schemes[i].http;
+	{
+		char *user = NULL, *pass = NULL;
+
+		curl_url_get(u, CURLUPART_USER, &user, 0);
+		curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+		if ((user && *user) || (pass && *pass)) {
+			/* never dropped in silence, never echoed: refused, and why */
+			curl_free(user);
+			curl_free(pass);
+			r = fail(err, errlen, spec,
+				 "credentials in the URL are refused (they would show in the process "
+				 "list and in logs): put user:password in a file and give auth_file=PATH");
+			goto out;
+		}
+		curl_free(user);
+		curl_free(pass);
+	}
 	curl_url_get(u, CURLUPART_HOST, &host, 0);
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
 	curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);

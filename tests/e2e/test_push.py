@@ -8,6 +8,7 @@ One agent feeds them all at once while its /metrics is scraped. Then faults:
 a sink that accepts and never answers, one that answers 500 (and recovers),
 one that refuses, a name that does not resolve."""
 import glob
+import base64
 import http.server
 import json
 import os
@@ -22,8 +23,8 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from lpharness import BINARY, Prometheus, PyServer, curl, free_port, http_get, require_root, \
-    stop_process, wait_port
+from lpharness import BINARY, Prometheus, PyServer, curl, die_with_parent, free_port, http_get, \
+    require_root, stop_process, wait_port
 
 N = 12  # requests per phase
 
@@ -59,11 +60,13 @@ class Daemon:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def pushgateway():
+def pushgateway(web_config=None):
     port = free_port()
     d = Daemon("pushgateway")
     d.port = port
-    return d.start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"], port)
+    extra = [f"--web.config.file={web_config}"] if web_config else []
+    return d.start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}", *extra],
+                   port)
 
 
 def carbon():
@@ -364,6 +367,56 @@ class AllSinks(unittest.TestCase):
             dsd.stop = True
             for d in (pg, cb, ix, vm):
                 d.stop()
+
+
+class Secrets(unittest.TestCase):
+    def test_user_nobody_pushes_with_a_root_only_secret(self):
+        """The shipped unit runs --user nobody; the secret file is root's, 0600.
+        It is read once, before the privilege drop: the pushes carry it (a
+        Pushgateway with basic auth accepts them) and the agent keeps running."""
+        require_root()
+        tmp = tempfile.mkdtemp(prefix="lp-secret-")
+        pg = agent = None
+        try:
+            pw = "pa55-" + os.urandom(6).hex()
+            bcrypt = subprocess.run(["htpasswd", "-nbB", "-C", "4", "lp", pw], text=True,
+                                    capture_output=True, check=True).stdout.strip()
+            with open(os.path.join(tmp, "web.yml"), "w") as f:
+                f.write("basic_auth_users:\n  lp: " + bcrypt.split(":", 1)[1] + "\n")
+            secret = os.path.join(tmp, "auth")
+            with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(f"lp:{pw}\n")
+            os.chmod(tmp, 0o700)  # nobody can reach the file at all
+            pg = pushgateway(os.path.join(tmp, "web.yml"))
+            mport = free_port()
+            agent = subprocess.Popen(
+                [BINARY, "--quiet", "--user", "nobody", "--listen", f"127.0.0.1:{mport}", "-i", "1s",
+                 "--push", f"pushgateway+http://127.0.0.1:{pg.port}?interval=1s&job=lpsecret"
+                           f"&auth_file={secret}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                preexec_fn=die_with_parent)
+
+            def pushed():
+                req = urllib.request.Request(f"http://127.0.0.1:{pg.port}/metrics")
+                req.add_header("Authorization", "Basic " + base64.b64encode(
+                    f"lp:{pw}".encode()).decode())
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    return 'job="lpsecret"' in r.read().decode()
+            wait_for(pushed, what="a push accepted by the Pushgateway with basic auth")
+            self.assertIsNone(agent.poll(), "the agent exited after the privilege drop")
+            with open(f"/proc/{agent.pid}/cmdline", "rb") as f:
+                self.assertNotIn(pw.encode(), f.read())
+            wait_port(mport)
+            body = http_get(f"http://127.0.0.1:{mport}/metrics")[2].decode()
+            self.assertRegex(body, r'latprobe_push_requests_total\{[^}]*result="success"[^}]*\} [1-9]')
+        finally:
+            if agent:
+                stop_process(agent)
+                err = agent.stderr.read()
+                self.assertNotIn(pw, err)
+            if pg:
+                pg.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -605,6 +605,9 @@ static void test_push_urls(void **state)
 		{ "influxdb2://db:8086?org=o&bucket=b&token_file=/nonexistent", "token_file cannot be read" },
 		{ "pushgateway+http://pg?auth_file=/nonexistent", "auth_file cannot be read" },
 		{ "unix://host/sock", "has no host" },
+		{ "pushgateway+http://me:s3cr3t@pg:9091", "credentials in the URL are refused" },
+		{ "influxdb://me:s3cr3t@db:8086/x", "'influxdb://***@db:8086/x'" },
+		{ "graphite://me@x:2003", "credentials in the URL are refused" },
 		{ "dogstatsd://", "not a URL" },
 		{ "dogstatsd://?max_size=100", "not a URL" },
 	};
@@ -627,6 +630,7 @@ static void test_push_urls(void **state)
 		if (!strstr(err, cases[i].err))
 			print_error("%s: got '%s', want '%s'\n", cases[i].spec, err, cases[i].err);
 		assert_non_null(strstr(err, cases[i].err));
+		assert_null(strstr(err, "s3cr3t")); /* no message carries a password */
 	}
 	/* what the valid ones became */
 	c = push_cfg("pushgateway+https://pg?job=edge&interval=30s&timeout=2s&queue=3");
