@@ -456,12 +456,14 @@ static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct 
 		if (slo)
 			lp_buf_printf(b, ";slo=%s", slo);
 	} else {
-		char svc[128];
+		char svc[128], cg[512];
 
-		/* dotted: the service's dots would be levels */
+		/* dotted: every label is a level (the service's and cgroup's dots
+		 * would be levels of their own: cleaned to '_') */
 		clean(svc, sizeof(svc), t->svc, false);
-		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s%s%s", cfg->prefix, side, svc, t->port,
-			      t->method, t->status, slo ? slo : "", slo ? "." : "", metric);
+		clean(cg, sizeof(cg), t->cg, false);
+		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s.%s.%s%s%s", cfg->prefix, side, svc, cg, t->fam,
+			      t->port, t->method, t->status, slo ? slo : "", slo ? "." : "", metric);
 	}
 	lp_buf_str(b, " ");
 	lp_buf_double(b, value);
@@ -477,11 +479,11 @@ int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_
 		const struct lp_series_view *v = &m->series[i];
 		const char *side = side_word(v);
 		struct gtags t;
+		char name[64];
+		unsigned k;
 
 		if (v->key.flags & LP_KEY_TTFB)
 			continue; /* time to first byte: pull exposition and JSON only */
-		char name[64];
-		unsigned k;
 
 		gtags_of(&t, v);
 		gline(b, cfg, &t, side, NULL, cfg->tags ? "http.request.count" : "count",

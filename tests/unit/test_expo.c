@@ -496,8 +496,12 @@ static void test_push_graphite_matches_golden(void **state)
 	c = push_cfg("graphite://g:2003?tags=0&prefix=dc1.lp");
 	assert_int_equal(lp_enc_graphite(&b, &model, &c), 0);
 	lp_buf_add(&b, "", 1);
-	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___.8080.GET.200.count 9 "));
-	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___.8080.GET.200.get_10ms.good 7 "));
+	/* every label in the path, cgroup and family too: series that differ only
+	 * there would otherwise share one path, and Carbon keep the last value */
+	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
+				       "8080.GET.200.count 9 "));
+	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
+				       "8080.GET.200.get_10ms.good 7 "));
 	assert_null(strchr(b.data, ';'));
 	lp_buf_free(&b);
 }
