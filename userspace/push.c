@@ -160,7 +160,9 @@ static int dial(const struct lp_push_cfg *c, int type, char *why, size_t wlen)
 	if (c->unix_path[0]) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		/* non-blocking: a receiver that stops reading must not hold the worker
+		 * (and with it the agent's stop) beyond timeout= */
+		fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -errno;
 		memcpy(sa.sun_path, c->unix_path, strlen(c->unix_path));
@@ -248,6 +250,7 @@ static int send_graphite(struct worker *w, const struct lp_buf *body, char *why,
 
 static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why, size_t wlen)
 {
+	__u64 deadline = mono_ns() + w->cfg.timeout_ns;
 	size_t n, i, skipped, lines = 1, *off, *len;
 	int fd, r = 0;
 
@@ -272,12 +275,17 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why
 	for (i = 0; i < n && !r; i++) {
 		ssize_t s = send(fd, body->data + off[i], len[i], MSG_NOSIGNAL);
 
-		/* a full socket buffer: wait a little, within the timeout */
-		if (s < 0 && errno == EAGAIN) {
+		/* a full socket buffer: wait, but the whole push within the timeout */
+		while (s < 0 && (errno == EAGAIN || errno == EINTR)) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			__u64 now = mono_ns();
 
-			if (poll(&pfd, 1, (int)(w->cfg.timeout_ns / 1000000)) == 1)
-				s = send(fd, body->data + off[i], len[i], MSG_NOSIGNAL);
+			if (now >= deadline ||
+			    poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1) != 1) {
+				errno = ETIMEDOUT;
+				break;
+			}
+			s = send(fd, body->data + off[i], len[i], MSG_NOSIGNAL);
 		}
 		if (s < 0) {
 			r = -errno;

@@ -419,6 +419,51 @@ class Secrets(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class UnixStall(unittest.TestCase):
+    def test_a_dogstatsd_unix_receiver_that_never_reads_stalls_nothing(self):
+        """A unix datagram receiver that stops reading fills its queue (10
+        datagrams by default): sends must time out within timeout=, failures
+        be counted, scrapes go on, and SIGTERM end the agent promptly."""
+        require_root()
+        tmp = tempfile.mkdtemp(prefix="lp-dsd-")
+        path = os.path.join(tmp, "dsd.sock")
+        rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        rx.bind(path)  # and never read
+        agent = None
+        try:
+            with PyServer() as srv:
+                mport = free_port()
+                agent = subprocess.Popen(
+                    [BINARY, "--quiet", "--listen", f"127.0.0.1:{mport}", "-i", "1s",
+                     "--push", f"unix://{path}?interval=1s&timeout=1s&max_size=256"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                    preexec_fn=die_with_parent)
+                wait_port(mport)
+                for status in (200, 201, 404, 500):
+                    curl(*[srv.url(f"/?ms=0&status={status}")] * 3)
+
+                def failures():
+                    body = http_get(f"http://127.0.0.1:{mport}/metrics", timeout=2)[2].decode()
+                    m = re.search(r'latprobe_push_requests_total\{[^}]*result="failure"\} (\d+)',
+                                  body)
+                    return m and int(m.group(1)) >= 2
+                wait_for(failures, timeout=30, what="push failures against a full queue")
+                t0 = time.monotonic()
+                status = http_get(f"http://127.0.0.1:{mport}/metrics", timeout=2)[0]
+                self.assertEqual(status, 200)
+                self.assertLess(time.monotonic() - t0, 2)
+                t0 = time.monotonic()
+                agent.terminate()
+                agent.wait(timeout=15)
+                self.assertEqual(agent.returncode, 0)
+                self.assertLess(time.monotonic() - t0, 5, "SIGTERM waited on the stalled sink")
+        finally:
+            if agent:
+                stop_process(agent)
+            rx.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     mode = {}
 
