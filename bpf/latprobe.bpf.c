@@ -341,7 +341,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	struct pkt pk = {};
 	struct bpf_sock *sk;
 	struct lp_conn *c;
-	__u32 zero = 0, i;
+	__u32 slot = 0, i;
 
 	if (parse(skb, &pk))
 		return SK_PASS;
@@ -386,10 +386,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	}
 	if (LP_STAGE == 2)
 		return SK_PASS;
-	sl = bpf_map_lookup_elem(&slots, &zero);
+	sl = bpf_map_lookup_elem(&slots, &slot);
 	if (sl && sl->busy) {
-		zero = 1;
-		sl = bpf_map_lookup_elem(&slots, &zero);
+		slot = 1; /* this program interrupted the one using slot 0 */
+		sl = bpf_map_lookup_elem(&slots, &slot);
 	}
 	if (!sl || sl->busy) {
 		count(LP_CNT_BUSY);

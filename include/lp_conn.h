@@ -594,10 +594,11 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 			lp_msg_end(c, r, v); /* its last byte is in order only now */
 			if (d->end != r->jump)
 				lp_unframe(c, r);
-		} else if (d->fstate == LP_F_CLOSE || d->fstate == LP_F_UNFRAMED ||
-			   (d->fstate == LP_F_LENGTH) ||
+		} else if (d->fstate == LP_F_LENGTH || d->fstate == LP_F_CLOSE ||
+			   d->fstate == LP_F_UNFRAMED ||
 			   (d->fstate == LP_F_CHUNKED && d->chunk == LP_CH_DATA &&
 			    !lp_seq_before(d->end, r->jump))) {
+			/* body bytes all of it (a LENGTH body that ends there was above) */
 			if (r->rsp)
 				c->rsp.last_ns = r->now;
 		} else {

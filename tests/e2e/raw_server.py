@@ -17,8 +17,6 @@ import sys
 import threading
 import time
 
-PORT = int(sys.argv[1])
-ECHO = len(sys.argv) > 2 and sys.argv[2] == "echo"
 
 
 def echo(conn):
@@ -90,10 +88,17 @@ def serve(conn):
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
 
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", PORT))
-srv.listen(512)
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=echo if ECHO else serve, args=(c,), daemon=True).start()
+def main():
+    port = int(sys.argv[1])
+    handler = echo if len(sys.argv) > 2 and sys.argv[2] == "echo" else serve
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(512)
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=handler, args=(c,), daemon=True).start()
+
+
+if __name__ == "__main__":  # trickle_server.py imports read_until from here
+    main()

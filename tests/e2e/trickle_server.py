@@ -16,17 +16,9 @@ import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
+from raw_server import read_until  # the same head reader as the scripted server
+
 PORT = int(sys.argv[1])
-
-
-def read_head(conn, buf):
-    while b"\r\n\r\n" not in buf:
-        data = conn.recv(65536)
-        if not data:
-            return None, buf
-        buf += data
-    i = buf.index(b"\r\n\r\n") + 4
-    return buf[:i], buf[i:]
 
 
 def serve(conn):
@@ -34,7 +26,7 @@ def serve(conn):
     buf = b""
     with conn:
         while True:
-            head, buf = read_head(conn, buf)
+            head, buf = read_until(conn, buf, b"\r\n\r\n")
             if head is None:
                 return
             lines = head.decode("latin-1").split("\r\n")
