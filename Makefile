@@ -150,6 +150,12 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $< $(SAN_OBJS) -lcmocka $(LIBS) -o $@
 
+# test_oom replaces malloc for every library, which the sanitizers' runtime
+# owns: it links the plain objects
+$(OUTPUT)/tests/test_oom: tests/unit/test_oom.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
+
 $(OUTPUT)/tests/bpf_test_run: tests/bpf/test_bpf.c $(SKEL) $(SAN_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $< $(SAN_OBJS) -lcmocka $(LIBS) -o $@

@@ -1120,6 +1120,10 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 			  m ? m->wall : 0 },
 			{ { "latprobe_scrapes", "Scrapes of /metrics served.", F_COUNTER, NULL },
 			  (double)self->scrapes },
+			{ { "latprobe_scrape_failures",
+			    "Scrapes of /metrics or /api/v1/series answered 500 because the body "
+			    "could not be built (out of memory).",
+			    F_COUNTER, NULL }, (double)self->scrape_failures },
 			{ { "latprobe_scrape_duration_seconds",
 			    "Time the previous scrape of /metrics took to build its body.", F_GAUGE,
 			    "seconds" }, self->last_scrape_s },
@@ -1152,6 +1156,9 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 			lp_format_seconds(s.le[i], sizeof(s.le[i]), m->cfg->classic_ns[i]);
 	}
 	emit_model(&s, m, self);
+	/* a label set that could not be rendered leaves holes in the body */
+	if (!s.err && !lp_buf_ok(&s.scratch))
+		s.err = -ENOMEM;
 	lp_buf_free(&s.scratch);
 	if (s.err)
 		return s.err;

@@ -30,6 +30,7 @@ struct lp_self {
 	double last_scrape_s; /* the previous scrape's duration */
 	unsigned long long scrapes;
 	unsigned long long http_errors; /* requests refused (4xx/5xx) */
+	unsigned long long scrape_failures; /* bodies not built (out of memory): 500 */
 	unsigned max_series;
 	const struct lp_push_stat *push; /* the push sinks' figures */
 	unsigned npush;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "report.h"
 #include "version.h"
 
@@ -156,31 +157,95 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	fflush(f);
 }
 
+/*
+ * json-c returns NULL when it cannot allocate, and json_object_object_add
+ * takes a NULL value as JSON null: unchecked, an out-of-memory document
+ * would be served whole-looking with nulls in it. These wrappers note any
+ * failure in j_oom (one document is built by one thread), and
+ * lp_report_json_string returns NULL rather than a document missing
+ * anything. NULL is a value only where jdouble or a ternary means null.
+ */
+static __thread bool j_oom;
+
+static struct json_object *jchk(struct json_object *o)
+{
+	if (!o)
+		j_oom = true;
+	return o;
+}
+
+static struct json_object *jobj(void)
+{
+	return jchk(json_object_new_object());
+}
+
+static struct json_object *jarr(void)
+{
+	return jchk(json_object_new_array());
+}
+
+static struct json_object *jstr(const char *s)
+{
+	return jchk(json_object_new_string(s));
+}
+
+static struct json_object *ju64(uint64_t v)
+{
+	return jchk(json_object_new_uint64(v));
+}
+
+static struct json_object *jint(int v)
+{
+	return jchk(json_object_new_int(v));
+}
+
+static struct json_object *jbool(bool v)
+{
+	return jchk(json_object_new_boolean(v));
+}
+
 static struct json_object *jdouble(double v)
 {
-	return isnan(v) || isinf(v) ? NULL : json_object_new_double(v);
+	return isnan(v) || isinf(v) ? NULL : jchk(json_object_new_double(v));
+}
+
+/* o[key] = v (v NULL: JSON null); v is dropped if it cannot be added */
+static void jset(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!o || json_object_object_add(o, key, v) < 0) {
+		j_oom = true;
+		json_object_put(v);
+	}
+}
+
+static void jpush(struct json_object *a, struct json_object *v)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		j_oom = true;
+		json_object_put(v);
+	}
 }
 
 static struct json_object *jquantiles(const double *q)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = jobj();
 	unsigned i;
 
 	for (i = 0; i < LP_NQUANTILES; i++)
-		json_object_object_add(o, lp_quantile_names[i], jdouble(q[i]));
+		jset(o, lp_quantile_names[i], jdouble(q[i]));
 	return o;
 }
 
 static struct json_object *jslo(const struct lp_slo *slo, __u64 good, __u64 total)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = jobj();
 	double r = total ? (double)good / (double)total : NAN;
 
-	json_object_object_add(o, "name", json_object_new_string(slo->name));
-	json_object_object_add(o, "good", json_object_new_uint64(good));
-	json_object_object_add(o, "total", json_object_new_uint64(total));
-	json_object_object_add(o, "ratio", jdouble(r));
-	json_object_object_add(o, "met", total ? json_object_new_boolean(r >= slo->objective) : NULL);
+	jset(o, "name", jstr(slo->name));
+	jset(o, "good", ju64(good));
+	jset(o, "total", ju64(total));
+	jset(o, "ratio", jdouble(r));
+	jset(o, "met", total ? jbool(r >= slo->objective) : NULL);
 	return o;
 }
 
@@ -190,26 +255,26 @@ static struct json_object *jslo_windows(const struct lp_model *m, unsigned k)
 {
 	const struct lp_config *cfg = m->cfg;
 	const struct lp_slo *slo = &cfg->slos[k];
-	struct json_object *a = json_object_new_array();
+	struct json_object *a = jarr();
 	unsigned w;
 
 	for (w = 0; w < cfg->nwindows; w++) {
 		const struct lp_slo_window *sw = &m->slo_win[k][w];
-		struct json_object *e = json_object_new_object();
+		struct json_object *e = jobj();
 		double r = sw->total ? (double)sw->good / (double)sw->total : NAN;
 		double burn = slo->objective < 1 ? (1 - r) / (1 - slo->objective) : NAN;
 
-		json_object_object_add(e, "window_seconds", jdouble((double)cfg->windows_ns[w] / 1e9));
-		json_object_object_add(e, "good", json_object_new_uint64(sw->good));
-		json_object_object_add(e, "total", json_object_new_uint64(sw->total));
-		json_object_object_add(e, "ratio", jdouble(r));
-		json_object_object_add(e, "burn_rate", jdouble(burn));
-		json_object_object_add(e, "met", sw->total ? json_object_new_boolean(
+		jset(e, "window_seconds", jdouble((double)cfg->windows_ns[w] / 1e9));
+		jset(e, "good", ju64(sw->good));
+		jset(e, "total", ju64(sw->total));
+		jset(e, "ratio", jdouble(r));
+		jset(e, "burn_rate", jdouble(burn));
+		jset(e, "met", sw->total ? jbool(
 								     r >= slo->objective) :
 							     NULL);
-		json_object_object_add(e, "sum_seconds", jdouble((double)sw->sum_ns / 1e9));
-		json_object_object_add(e, "quantiles_seconds", jquantiles(sw->q));
-		json_object_array_add(a, e);
+		jset(e, "sum_seconds", jdouble((double)sw->sum_ns / 1e9));
+		jset(e, "quantiles_seconds", jquantiles(sw->q));
+		jpush(a, e);
 	}
 	return a;
 }
@@ -217,122 +282,220 @@ static struct json_object *jslo_windows(const struct lp_model *m, unsigned k)
 static struct json_object *jseries(const struct lp_model *m, const struct lp_series_view *v)
 {
 	const struct lp_config *cfg = m->cfg;
-	struct json_object *o = json_object_new_object(), *b, *ws, *sl;
+	struct json_object *o = jobj(), *b, *ws, *sl;
 	char le[32];
 	__u64 cum = 0;
 	unsigned i, k;
 
-	json_object_object_add(o, "service", json_object_new_string(v->service));
-	json_object_object_add(o, "cgroup", json_object_new_string(v->cgroup));
-	json_object_object_add(o, "cgroup_id", json_object_new_uint64(v->key.cgroup_id));
-	json_object_object_add(o, "overflow",
-			       json_object_new_boolean(!!(v->key.flags & LP_KEY_OVERFLOW)));
-	json_object_object_add(o, "metric", json_object_new_string(v->key.flags & LP_KEY_TTFB ?
+	jset(o, "service", jstr(v->service));
+	jset(o, "cgroup", jstr(v->cgroup));
+	jset(o, "cgroup_id", ju64(v->key.cgroup_id));
+	jset(o, "overflow",
+			       jbool(!!(v->key.flags & LP_KEY_OVERFLOW)));
+	jset(o, "metric", jstr(v->key.flags & LP_KEY_TTFB ?
 									   "ttfb" : "duration"));
-	json_object_object_add(o, "side", json_object_new_string(lp_side_name(v->key.side)));
-	json_object_object_add(o, "method", json_object_new_string(lp_method_name(v->key.method)));
-	json_object_object_add(o, "status", json_object_new_int(v->key.status));
-	json_object_object_add(o, "port", json_object_new_int(v->key.port));
-	json_object_object_add(o, "family", json_object_new_string(v->key.family == 6 ? "ipv6" :
+	jset(o, "side", jstr(lp_side_name(v->key.side)));
+	jset(o, "method", jstr(lp_method_name(v->key.method)));
+	jset(o, "status", jint(v->key.status));
+	jset(o, "port", jint(v->key.port));
+	jset(o, "family", jstr(v->key.family == 6 ? "ipv6" :
 									     "ipv4"));
-	json_object_object_add(o, "count", json_object_new_uint64(v->total->count));
-	json_object_object_add(o, "sum_seconds", jdouble((double)v->total->sum_ns / 1e9));
-	json_object_object_add(o, "rate_per_second", jdouble(v->rate));
-	json_object_object_add(o, "quantiles_seconds", jquantiles(v->total_q));
+	jset(o, "count", ju64(v->total->count));
+	jset(o, "sum_seconds", jdouble((double)v->total->sum_ns / 1e9));
+	jset(o, "rate_per_second", jdouble(v->rate));
+	jset(o, "quantiles_seconds", jquantiles(v->total_q));
 
-	b = json_object_new_array();
+	b = jarr();
 	for (i = 0; i <= cfg->nclassic; i++) {
-		struct json_object *e = json_object_new_object();
+		struct json_object *e = jobj();
 
 		cum += v->total->classic[i];
 		if (i < cfg->nclassic)
 			lp_format_seconds(le, sizeof(le), cfg->classic_ns[i]);
 		else
 			snprintf(le, sizeof(le), "+Inf");
-		json_object_object_add(e, "le", json_object_new_string(le));
-		json_object_object_add(e, "count", json_object_new_uint64(cum));
-		json_object_array_add(b, e);
+		jset(e, "le", jstr(le));
+		jset(e, "count", ju64(cum));
+		jpush(b, e);
 	}
-	json_object_object_add(o, "buckets", b);
+	jset(o, "buckets", b);
 
-	sl = json_object_new_array();
+	sl = jarr();
 	for (k = 0; k < cfg->nslos; k++)
 		if (v->slo_applies[k])
-			json_object_array_add(sl, jslo(&cfg->slos[k], v->slo_good[k], v->total->count));
-	json_object_object_add(o, "slo", sl);
+			jpush(sl, jslo(&cfg->slos[k], v->slo_good[k], v->total->count));
+	jset(o, "slo", sl);
 
-	ws = json_object_new_array();
+	ws = jarr();
 	for (i = 0; i < cfg->nwindows; i++) {
 		const struct lp_window_view *w = &v->win[i];
-		struct json_object *e = json_object_new_object();
+		struct json_object *e = jobj();
 
-		json_object_object_add(e, "window_seconds", jdouble((double)w->window_ns / 1e9));
-		json_object_object_add(e, "span_seconds", jdouble(w->span_s));
-		json_object_object_add(e, "count", json_object_new_uint64(w->count));
-		json_object_object_add(e, "sum_seconds", jdouble((double)w->sum_ns / 1e9));
-		json_object_object_add(e, "quantiles_seconds", jquantiles(w->q));
-		sl = json_object_new_array();
+		jset(e, "window_seconds", jdouble((double)w->window_ns / 1e9));
+		jset(e, "span_seconds", jdouble(w->span_s));
+		jset(e, "count", ju64(w->count));
+		jset(e, "sum_seconds", jdouble((double)w->sum_ns / 1e9));
+		jset(e, "quantiles_seconds", jquantiles(w->q));
+		sl = jarr();
 		for (k = 0; k < cfg->nslos; k++)
 			if (v->slo_applies[k])
-				json_object_array_add(sl, jslo(&cfg->slos[k], w->slo_good[k],
+				jpush(sl, jslo(&cfg->slos[k], w->slo_good[k],
 							       w->slo_total[k]));
-		json_object_object_add(e, "slo", sl);
-		json_object_array_add(ws, e);
+		jset(e, "slo", sl);
+		jpush(ws, e);
 	}
-	json_object_object_add(o, "windows", ws);
+	jset(o, "windows", ws);
 	return o;
+}
+
+static void jwrite_string(struct lp_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	lp_buf_add(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		lp_buf_add(b, s + run, i - run);
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			lp_buf_add(b, esc, 2);
+		} else {
+			lp_buf_add(b, esc, 6);
+		}
+	}
+	lp_buf_add(b, s + run, n - run);
+	lp_buf_add(b, "\"", 1);
+}
+
+/*
+ * The document's text, written here rather than by json-c: its printer
+ * drops an append it could not allocate for and goes on, which would serve
+ * a document with a key missing. lp_buf stops at the first failure and
+ * says so. Names are valid UTF-8 already (they are cleaned where they
+ * enter); only quotes, backslashes and control bytes need escapes.
+ */
+static void jwrite(struct lp_buf *b, struct json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		lp_buf_str(b, "null");
+		break;
+	case json_type_boolean:
+		lp_buf_str(b, json_object_get_boolean(o) ? "true" : "false");
+		break;
+	case json_type_int: {
+		int64_t v = json_object_get_int64(o);
+
+		/* a uint64 above INT64_MAX reads back as INT64_MAX from get_int64 */
+		if (v < 0)
+			lp_buf_printf(b, "%lld", (long long)v);
+		else
+			lp_buf_u64(b, (unsigned long long)json_object_get_uint64(o));
+		break;
+	}
+	case json_type_double:
+		lp_buf_double(b, json_object_get_double(o)); /* finite: jdouble saw to it */
+		break;
+	case json_type_string:
+		jwrite_string(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_array:
+		lp_buf_add(b, "[", 1);
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (i)
+				lp_buf_add(b, ",", 1);
+			jwrite(b, json_object_array_get_idx(o, i));
+		}
+		lp_buf_add(b, "]", 1);
+		break;
+	case json_type_object: {
+		bool first = true;
+
+		lp_buf_add(b, "{", 1);
+		json_object_object_foreach(o, k, v)
+		{
+			if (!first)
+				lp_buf_add(b, ",", 1);
+			first = false;
+			jwrite_string(b, k, strlen(k));
+			lp_buf_add(b, ":", 1);
+			jwrite(b, v);
+		}
+		lp_buf_add(b, "}", 1);
+		break;
+	}
+	}
 }
 
 char *lp_report_json_string(const struct lp_model *m)
 {
 	const struct lp_config *cfg = m->cfg;
-	struct json_object *root = json_object_new_object(), *c, *a;
+	struct json_object *root, *c, *a;
 	unsigned i;
 	size_t s;
-	char *out;
+	char *out = NULL;
 
+	j_oom = false;
+	root = jobj();
 	if (!root)
 		return NULL;
-	json_object_object_add(root, "version", json_object_new_string(LATPROBE_VERSION));
-	json_object_object_add(root, "time", jdouble(m->wall));
-	json_object_object_add(root, "uptime_seconds", jdouble(m->uptime_s));
-	json_object_object_add(root, "schema", json_object_new_int((int)cfg->schema));
-	json_object_object_add(root, "interval_seconds", jdouble((double)cfg->interval_ns / 1e9));
-	json_object_object_add(root, "collect_seconds", jdouble(m->collect_s));
-	json_object_object_add(root, "read_errors", json_object_new_uint64(m->read_errors));
-	json_object_object_add(root, "series_in_kernel", json_object_new_uint64(m->nseries_all));
+	jset(root, "version", jstr(LATPROBE_VERSION));
+	jset(root, "time", jdouble(m->wall));
+	jset(root, "uptime_seconds", jdouble(m->uptime_s));
+	jset(root, "schema", jint((int)cfg->schema));
+	jset(root, "interval_seconds", jdouble((double)cfg->interval_ns / 1e9));
+	jset(root, "collect_seconds", jdouble(m->collect_s));
+	jset(root, "read_errors", ju64(m->read_errors));
+	jset(root, "series_in_kernel", ju64(m->nseries_all));
 
-	c = json_object_new_object();
+	c = jobj();
 	for (i = 0; i < LP_CNT_MAX; i++)
-		json_object_object_add(c, lp_counter_names[i], json_object_new_uint64(m->counters[i]));
-	json_object_object_add(root, "counters", c);
+		jset(c, lp_counter_names[i], ju64(m->counters[i]));
+	jset(root, "counters", c);
 
-	a = json_object_new_array();
+	a = jarr();
 	for (i = 0; i < cfg->nslos; i++) {
 		const struct lp_slo *slo = &cfg->slos[i];
-		struct json_object *o = json_object_new_object();
+		struct json_object *o = jobj();
 
-		json_object_object_add(o, "name", json_object_new_string(slo->name));
-		json_object_object_add(o, "method", slo->method ? json_object_new_string(
+		jset(o, "name", jstr(slo->name));
+		jset(o, "method", slo->method ? jstr(
 								lp_method_name(slo->method)) :
 							NULL);
-		json_object_object_add(o, "side", slo->side ? json_object_new_string(
+		jset(o, "side", slo->side ? jstr(
 							      lp_side_name(slo->side)) :
 						      NULL);
-		json_object_object_add(o, "port", slo->port ? json_object_new_int(slo->port) : NULL);
-		json_object_object_add(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
-		json_object_object_add(o, "objective", jdouble(slo->objective));
-		json_object_object_add(o, "windows", jslo_windows(m, i));
-		json_object_array_add(a, o);
+		jset(o, "port", slo->port ? jint(slo->port) : NULL);
+		jset(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
+		jset(o, "objective", jdouble(slo->objective));
+		jset(o, "windows", jslo_windows(m, i));
+		jpush(a, o);
 	}
-	json_object_object_add(root, "slos", a);
+	jset(root, "slos", a);
 
-	a = json_object_new_array();
+	a = jarr();
 	for (s = 0; s < m->nseries; s++)
-		json_object_array_add(a, jseries(m, &m->series[s]));
-	json_object_object_add(root, "series", a);
+		jpush(a, jseries(m, &m->series[s]));
+	jset(root, "series", a);
 
-	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	if (!j_oom) {
+		struct lp_buf b = { 0 };
+
+		jwrite(&b, root);
+		if (lp_buf_ok(&b))
+			out = b.data;
+		else
+			lp_buf_free(&b);
+	}
 	json_object_put(root);
 	return out;
 }

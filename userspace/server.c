@@ -37,6 +37,7 @@ struct lp_server {
 	unsigned ndaemons;
 	/* self metrics, updated by the HTTP threads */
 	unsigned long long scrapes, http_errors;
+	unsigned long long scrape_failures; /* bodies that could not be built: 500 */
 	double last_scrape_s;
 	pthread_mutex_t lock; /* the auth cache and last_scrape_s */
 	struct auth_entry auth[AUTH_CACHE];
@@ -182,6 +183,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	self.npush = lp_pushers__stats(s->push, push_stats, LP_MAX_PUSH);
 	self.scrapes = __atomic_add_fetch(&s->scrapes, 1, __ATOMIC_RELAXED);
 	self.http_errors = __atomic_load_n(&s->http_errors, __ATOMIC_RELAXED);
+	self.scrape_failures = __atomic_load_n(&s->scrape_failures, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lock);
 	self.last_scrape_s = s->last_scrape_s;
 	pthread_mutex_unlock(&s->lock);
@@ -195,7 +197,9 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 		body = gz;
 	}
 	if (e) {
+		/* never a truncated body with 200: the scraper keeps its last good one */
 		lp_buf_free(&body);
+		__atomic_add_fetch(&s->scrape_failures, 1, __ATOMIC_RELAXED);
 		return text(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
 	/*
@@ -284,8 +288,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				    "not ready: no collection yet\n");
 		doc = lp_report_json_string(m);
 		lp_model_put(m);
-		if (!doc)
+		if (!doc) {
+			__atomic_add_fetch(&s->scrape_failures, 1, __ATOMIC_RELAXED);
 			return text(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+		}
 		return respond(s, c, MHD_HTTP_OK, "application/json", doc, strlen(doc), true);
 	}
 	return text(s, c, MHD_HTTP_NOT_FOUND, "not found\n");

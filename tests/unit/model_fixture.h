@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * One fixed model for the tests of what is built from a model (expositions,
+ * push encoders, the JSON document): three series — a server series with a
+ * hostile service name, a client series over IPv6, the overflow series — two
+ * windows and two SLOs. Include after cmocka.h, expo.h and lp_bucket.h.
+ */
+#ifndef MODEL_FIXTURE_H
+#define MODEL_FIXTURE_H
+
+static struct lp_config cfg;
+static struct lp_fine_table ft;
+static struct lp_model model;
+static struct lp_self self = { .start_time = 1700000000.5, .cpu_seconds = 1.25,
+			       .resident_bytes = 8388608, .virtual_bytes = 33554432,
+			       .open_fds = 9, .max_fds = 1024, .last_scrape_s = 0.00125,
+			       .scrapes = 7, .http_errors = 2, .scrape_failures = 1, .max_series = 16384 };
+
+/* a snapshot holding the given latencies, as the kernel would have counted them */
+static struct lp_snap *snap_of(const __u64 *ns, int n)
+{
+	struct lp_value *v = calloc(1, lp_value_size(ft.schema));
+	struct lp_snap *s;
+	int i;
+
+	assert_non_null(v);
+	for (i = 0; i < n; i++) {
+		v->sum_ns += ns[i];
+		v->classic[lp_classic_slot(cfg.classic_ns, cfg.nclassic, ns[i])]++;
+		v->fine[lp_fine_slot(ft.bounds, ft.n, ft.zero_ns, ns[i])]++;
+	}
+	s = lp_snap_from_value(v, cfg.nclassic + 1, LP_FINE_SLOTS(ft.schema));
+	free(v);
+	return s;
+}
+
+static int setup(void **state)
+{
+	const char *argv[] = { "latprobe", "--slo", "name=post_250ms,method=POST,threshold=250ms,objective=99.9%",
+			       "-w", "1m", "-w", "5m" };
+	static const __u64 a[] = { 500, 120000, 130000, 2500000, 2500000, 9000000, 10000000,
+				   10000001, 300000000 };
+	static const __u64 b[] = { 40000000, 41000000 };
+	static const __u64 o[] = { 1000000 };
+	char err[256];
+	struct lp_series_view *v;
+	unsigned w, k;
+
+	(void)state;
+	lp_config_defaults(&cfg);
+	if (lp_cli_parse(&cfg, 7, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
+		return -1;
+	if (lp_fine_table_init(&ft, cfg.schema))
+		return -1;
+	model.cfg = &cfg;
+	model.ft = &ft;
+	model.refs = 1;
+	model.seq = 12;
+	model.wall = 1700000060.25;
+	model.collect_s = 0.0005;
+	model.read_errors = 1;
+	model.nseries = 3;
+	model.nseries_all = 3;
+	model.counters[LP_CNT_REQUESTS] = 12;
+	model.counters[LP_CNT_UNTIMED] = 3;
+	if (lp_model_alloc_series(&model, 3))
+		return -1;
+
+	v = &model.series[0];
+	v->key = (struct lp_key){ .cgroup_id = 42, .port = 8080, .status = 200,
+				  .side = LP_SIDE_SERVER, .method = LP_METHOD_GET, .family = 4 };
+	v->service = strdup("we\"ird\\svc\nname \xc3\xbc");
+	v->cgroup = strdup("/system.slice/x.service");
+	v->total = snap_of(a, 9);
+	v->created = 1700000001.5;
+	v->slo_applies[0] = true;
+	v->slo_good[0] = 7;
+	for (w = 0; w < cfg.nwindows; w++) {
+		v->win[w].window_ns = cfg.windows_ns[w];
+		for (k = 0; k < LP_NQUANTILES; k++)
+			v->win[w].q[k] = w ? NAN : 0.001 * (k + 1);
+		v->win[w].slo_good[0] = w ? 0 : 7;
+		v->win[w].slo_total[0] = w ? 0 : 9;
+	}
+
+	v = &model.series[1];
+	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
+				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6 };
+	v->service = strdup("curl");
+	v->cgroup = strdup(""); /* unresolvable: the id stands in */
+	v->total = snap_of(b, 2);
+	v->created = 1700000002;
+	v->slo_applies[1] = true;
+	v->slo_good[1] = 2;
+	for (w = 0; w < cfg.nwindows; w++) {
+		v->win[w].window_ns = cfg.windows_ns[w];
+		for (k = 0; k < LP_NQUANTILES; k++)
+			v->win[w].q[k] = 0.04;
+		v->win[w].slo_good[1] = 2;
+		v->win[w].slo_total[1] = 2;
+	}
+
+	v = &model.series[2];
+	v->key = (struct lp_key){ .flags = LP_KEY_OVERFLOW };
+	v->service = strdup("overflow");
+	v->cgroup = strdup("");
+	v->total = snap_of(o, 1);
+	for (w = 0; w < cfg.nwindows; w++)
+		for (k = 0; k < LP_NQUANTILES; k++)
+			v->win[w].q[k] = NAN;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < model.nseries; i++) {
+		free(model.series[i].service);
+		free(model.series[i].cgroup);
+		lp_snap_put(model.series[i].total);
+	}
+	free(model.series);
+	free(model.pool);
+	lp_fine_table_free(&ft);
+	return 0;
+}
+
+#endif
