@@ -904,6 +904,11 @@ static void emit_push(struct sink *s, const struct lp_self *self)
 	static const struct family f_drop = { "latprobe_push_dropped",
 					      "Snapshots dropped unsent: the sink's queue was full.",
 					      F_COUNTER, NULL };
+	static const struct family f_skip = {
+		"latprobe_push_lines_skipped",
+		"DogStatsD lines longer than the sink's max_size, left out of the push.", F_COUNTER,
+		NULL
+	};
 	static const struct family f_last = { "latprobe_push_last_success_timestamp_seconds",
 					      "When a push to the sink last succeeded, unix seconds.",
 					      F_GAUGE, "seconds" };
@@ -928,6 +933,13 @@ static void emit_push(struct sink *s, const struct lp_self *self)
 		struct label l = { "sink", self->push[i].name };
 
 		sample(s, &l, 1, (double)self->push[i].dropped);
+	}
+	end_family(s);
+	begin(s, &f_skip);
+	for (i = 0; i < self->npush; i++) {
+		struct label l = { "sink", self->push[i].name };
+
+		sample(s, &l, 1, (double)self->push[i].skipped);
 	}
 	end_family(s);
 	begin(s, &f_last);

@@ -129,6 +129,7 @@ int main(int argc, char **argv)
 	struct lp_pushers *pushers = NULL;
 	struct lp_webconfig wc = { 0 };
 	struct lp_user user;
+	bool switch_user;
 	struct lp_source src;
 	struct lp_config cfg;
 	char err[512], mount[4096], cgpath[4096], kept[160];
@@ -182,6 +183,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latprobe: --user: no such user '%s'\n", cfg.user);
 		return 2;
 	}
+	switch_user = cfg.user ? true : lp_user_default(&user) == 1;
 	/* a bad web config is a bad configuration: exit 2, naming the file */
 	if (cfg.web_config && lp_webconfig_load(cfg.web_config, &wc, err, sizeof(err))) {
 		fprintf(stderr, "latprobe: %s\n", err);
@@ -214,7 +216,7 @@ int main(int argc, char **argv)
 	if (labels)
 		lp_labels__prime(labels);
 	/* attached: from here on the agent only reads (before any thread starts) */
-	e = lp_privs_drop(cfg.user ? &user : NULL, low_port(&cfg), maps_readable, probe, kept,
+	e = lp_privs_drop(switch_user ? &user : NULL, low_port(&cfg), maps_readable, probe, kept,
 			  sizeof(kept), err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "latprobe: %s\n", err);
@@ -253,8 +255,9 @@ int main(int argc, char **argv)
 			cfg.nlisten > 1 ? "es" : "", wc.cert_pem ? " (TLS)" : "");
 	}
 	/* the last start-up line: everything is attached, collected once and listening */
-	fprintf(stderr, "latprobe: dropped privileges%s%s; capabilities kept: %s\n",
-		cfg.user ? ", now user " : "", cfg.user ? cfg.user : "", kept);
+	fprintf(stderr, "latprobe: dropped privileges%s%s%s; capabilities kept: %s\n",
+		switch_user ? ", now user " : "", switch_user ? user.name : "",
+		switch_user && user.uid == 0 ? " (uid 0 kept: --user root)" : "", kept);
 	fprintf(stderr,
 		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "
 		"%u SLOs)\n",

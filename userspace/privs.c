@@ -23,6 +23,19 @@ int lp_user_lookup(const char *name, struct lp_user *u)
 	return 0;
 }
 
+int lp_user_default(struct lp_user *u)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (lp_user_lookup("nobody", u)) {
+		/* no passwd entry (a scratch container): the number is enough */
+		u->uid = LP_NOBODY_ID;
+		u->gid = LP_NOBODY_ID;
+		snprintf(u->name, sizeof(u->name), "%u", LP_NOBODY_ID);
+	}
+	return 1;
+}
+
 /* permitted = the given capabilities; effective = the first neff of them; inheritable empty */
 static int set_caps(const cap_value_t *caps, int n, int neff)
 {

@@ -22,6 +22,16 @@ struct lp_user {
 int lp_user_lookup(const char *name, struct lp_user *u);
 
 /*
+ * The user to become when no --user was given. uid 0 with every capability
+ * dropped still owns every root-owned file (owner access needs none) and may
+ * signal every root process, so root becomes nobody (65534 if there is no
+ * such entry): returns 1 and fills *u. Not root (capabilities given to
+ * another user): returns 0, the user stays. "--user root" keeps uid 0.
+ */
+#define LP_NOBODY_ID 65534u
+int lp_user_default(struct lp_user *u);
+
+/*
  * Drop privileges in the calling thread (call it before starting threads).
  * can_read() says whether the maps can still be read. keep_bind: keep
  * CAP_NET_BIND_SERVICE (a --listen port below 1024). *kept names what stayed.

@@ -37,6 +37,10 @@ struct worker {
 	struct lp_model **queue; /* ring of cfg.queue */
 	unsigned head, len;
 	struct lp_model *last_sent; /* dogstatsd: counters are increases since this one */
+	/* dogstatsd: datagrams of snapshot resume_seq delivered by a failed attempt */
+	unsigned long long resume_seq;
+	size_t resume_done;
+	bool warned_size; /* the worker's own */
 	struct lp_push_stat stat;
 	__u64 backoff_ns;
 	unsigned seed;
@@ -248,10 +252,21 @@ static int send_graphite(struct worker *w, const struct lp_buf *body, char *why,
 	return r;
 }
 
-static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why, size_t wlen)
+/*
+ * DogStatsD counters are increments since the last snapshot sent: a
+ * datagram that arrived must never be sent again. *done counts the
+ * datagrams of this body already delivered (by an earlier, failed attempt
+ * at the same snapshot: the body is the same, byte for byte, and so are its
+ * datagrams); sending resumes after them and *done moves on. A line longer
+ * than max_size cannot be sent at all: it is skipped and counted in
+ * *skipped, and the push still succeeds — failing it would re-send every
+ * other line at each retry.
+ */
+static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *done,
+			  size_t *skipped, char *why, size_t wlen)
 {
 	__u64 deadline = mono_ns() + w->cfg.timeout_ns;
-	size_t n, i, skipped, lines = 1, *off, *len;
+	size_t n, i, lines = 1, *off, *len;
 	int fd, r = 0;
 
 	for (i = 0; i < body->len; i++)
@@ -265,14 +280,14 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why
 		return -ENOMEM;
 	}
 	n = lp_pack_datagrams(body->data ? body->data : "", body->len, w->cfg.max_size, off, len,
-			      lines, &skipped);
+			      lines, skipped);
 	fd = dial(&w->cfg, SOCK_DGRAM, why, wlen);
 	if (fd < 0) {
 		free(off);
 		free(len);
 		return fd;
 	}
-	for (i = 0; i < n && !r; i++) {
+	for (i = *done; i < n && !r; i++) {
 		ssize_t s = send(fd, body->data + off[i], len[i], MSG_NOSIGNAL);
 
 		/* a full socket buffer: wait, but the whole push within the timeout */
@@ -289,23 +304,23 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, char *why
 		}
 		if (s < 0) {
 			r = -errno;
-			snprintf(why, wlen, "send: %s", strerror(errno));
+			snprintf(why, wlen, "send: %s (%zu of %zu datagrams delivered; the rest "
+				 "follows at the retry)", strerror(errno), i, n);
+		} else {
+			*done = i + 1;
 		}
 	}
 	close(fd);
 	free(off);
 	free(len);
-	if (!r && skipped) {
-		snprintf(why, wlen, "%zu lines longer than max_size=%u", skipped, w->cfg.max_size);
-		r = -EMSGSIZE;
-	}
 	return r;
 }
 
 /* ------------------------------------------------------------ one push */
 
-static int push_one(struct worker *w, struct lp_model *m, struct lp_model *prev, char *why,
-		    size_t wlen)
+/* *done: DogStatsD datagrams of this snapshot already delivered (see send_dogstatsd) */
+static int push_one(struct worker *w, struct lp_model *m, struct lp_model *prev, size_t *done,
+		    char *why, size_t wlen)
 {
 	struct lp_buf b = { 0 };
 	int r;
@@ -330,7 +345,20 @@ static int push_one(struct worker *w, struct lp_model *m, struct lp_model *prev,
 	} else if (w->cfg.kind == LP_PUSH_GRAPHITE) {
 		r = send_graphite(w, &b, why, wlen);
 	} else if (w->cfg.kind == LP_PUSH_DOGSTATSD) {
-		r = send_dogstatsd(w, &b, why, wlen);
+		size_t skipped = 0, first = *done;
+
+		r = send_dogstatsd(w, &b, done, &skipped, why, wlen);
+		if (skipped && !first) { /* counted once per snapshot, not per attempt */
+			pthread_mutex_lock(&w->owner->lock);
+			w->stat.skipped += skipped;
+			pthread_mutex_unlock(&w->owner->lock);
+			if (!w->warned_size)
+				fprintf(stderr, "latprobe: push to %s: %zu lines longer than "
+					"max_size=%u skipped (counted in "
+					"latprobe_push_lines_skipped_total; raise max_size)\n",
+					w->cfg.name, skipped, w->cfg.max_size);
+			w->warned_size = true;
+		}
 	} else {
 		r = send_http(w, &b, why, wlen);
 	}
@@ -349,10 +377,23 @@ static void enqueue(struct worker *w, struct lp_model *m)
 		return;
 	}
 	if (w->len == cap) {
-		lp_model_put(w->queue[w->head]);
-		w->head = (w->head + 1) % cap;
-		w->len--;
+		unsigned next = (w->head + 1) % cap;
+
 		w->stat.dropped++;
+		if (!w->resume_seq || w->queue[w->head]->seq != w->resume_seq) {
+			lp_model_put(w->queue[w->head]); /* the oldest goes */
+		} else if (cap > 1) {
+			/* a head partly delivered stays: the rest of its datagrams is
+			 * owed, and a later snapshot would count again what arrived;
+			 * the one after it goes, and the head moves into its place */
+			lp_model_put(w->queue[next]);
+			w->queue[next] = w->queue[w->head];
+		} else {
+			lp_model_put(m); /* a queue of one: the newcomer goes */
+			return;
+		}
+		w->head = next;
+		w->len--;
 	}
 	w->queue[(w->head + w->len) % cap] = m;
 	w->len++;
@@ -398,14 +439,18 @@ static void *worker_main(void *arg)
 		}
 		if (w->len && now >= retry_at) {
 			struct lp_model *m = w->queue[w->head], *prev = w->last_sent;
+			size_t done = w->resume_seq == m->seq ? w->resume_done : 0;
 			char why[256] = "";
 			__u64 t0 = mono_ns();
 			int r;
 
 			/* the head stays queued (and referenced) while it is sent */
 			pthread_mutex_unlock(&p->lock);
-			r = push_one(w, m, prev, why, sizeof(why));
+			r = push_one(w, m, prev, &done, why, sizeof(why));
 			pthread_mutex_lock(&p->lock);
+			/* last_sent changes only on success, so the body of a retry is the same */
+			w->resume_seq = r ? m->seq : 0;
+			w->resume_done = r ? done : 0;
 			w->stat.last_duration_s = (double)(mono_ns() - t0) / 1e9;
 			if (r == 0) {
 				w->stat.ok++;

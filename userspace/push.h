@@ -60,6 +60,7 @@ size_t lp_pack_datagrams(const char *text, size_t n, size_t max, size_t *off, si
 struct lp_push_stat {
 	char name[128];
 	unsigned long long ok, failed, dropped;
+	unsigned long long skipped; /* DogStatsD lines longer than max_size, never sent */
 	double last_success; /* unix seconds, 0 never */
 	double last_duration_s;
 };

@@ -50,7 +50,9 @@ class LeastPrivilege(unittest.TestCase):
         return kept
 
     def test_capabilities_are_dropped_once_attached_and_counting_goes_on(self):
-        for user, uid in ((None, 0), ("nobody", 65534)):
+        # started as root with no --user: nobody (uid 0 without capabilities
+        # still owns root's files); --user root keeps uid 0 when asked
+        for user, uid in ((None, 65534), ("nobody", 65534), ("root", 0)):
             port = free_port()
             args = ["--listen", f"127.0.0.1:{port}", "-i", "1s"]
             if user:

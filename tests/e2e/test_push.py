@@ -155,14 +155,21 @@ class StatsdReceiver(threading.Thread):
     LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_.]*):(-?[0-9.]+(?:e[-+]?[0-9]+)?)\|(c|g)"
                       r"(?:\|#([^|,#\s]+(?:,[^|,#\s]+)*))?$")
 
-    def __init__(self):
+    def __init__(self, unix_path=None):
         super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        if unix_path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.sock.bind(unix_path)
+            os.chmod(unix_path, 0o666)  # the agent sends as nobody
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.datagrams, self.bad = [], []
         self.stop = False
+        # stall_on(datagram) -> True: stop reading for stall_s seconds, once
+        self.stall_on, self.stall_s, self.stalled = None, 0, False
 
     def run(self):
         while not self.stop:
@@ -174,6 +181,9 @@ class StatsdReceiver(threading.Thread):
             for line in d.decode().split("\n"):
                 if not self.LINE.match(line):
                     self.bad.append(line)
+            if self.stall_on and not self.stalled and self.stall_on(d):
+                self.stalled = True
+                time.sleep(self.stall_s)
 
     def counters(self, name, **tags):
         """The sum of every counter sample of name whose tags include tags."""
@@ -426,9 +436,11 @@ class UnixStall(unittest.TestCase):
         be counted, scrapes go on, and SIGTERM end the agent promptly."""
         require_root()
         tmp = tempfile.mkdtemp(prefix="lp-dsd-")
+        os.chmod(tmp, 0o755)
         path = os.path.join(tmp, "dsd.sock")
         rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         rx.bind(path)  # and never read
+        os.chmod(path, 0o666)  # the agent sends as nobody
         agent = None
         try:
             with PyServer() as srv:
@@ -462,6 +474,92 @@ class UnixStall(unittest.TestCase):
                 stop_process(agent)
             rx.close()
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def push_figures(mport):
+    """{(family, result-or-None): value} of the push self metrics."""
+    body = http_get(f"http://127.0.0.1:{mport}/metrics", timeout=2)[2].decode()
+    out = {}
+    for m in re.finditer(r'^latprobe_push_(requests|lines_skipped)_total\{([^}]*)\} (\S+)$', body,
+                         re.M):
+        r = re.search(r'result="(\w+)"', m.group(2))
+        out[(m.group(1), r and r.group(1))] = float(m.group(3))
+    return out
+
+
+class DogStatsDExact(unittest.TestCase):
+    """Counter increments reach DogStatsD once each: a push that fails half-way
+    resumes after what arrived, and lines too long for a datagram are left out
+    (counted) without failing the push and re-sending the rest."""
+
+    def test_a_push_that_fails_half_way_resumes_after_what_arrived(self):
+        require_root()
+        tmp = tempfile.mkdtemp(prefix="lp-dsd-")
+        os.chmod(tmp, 0o755)
+        path = os.path.join(tmp, "dsd.sock")
+        rx = StatsdReceiver(unix_path=path)
+        agent = None
+        try:
+            with PyServer() as srv:
+                tag = f"port:{srv.port}".encode()
+                # the first datagram with one of srv's counts: stop reading for 3 s,
+                # so the unix queue (10 datagrams) fills and the push times out
+                rx.stall_on = lambda d: b"latprobe.http.request.count:" in d and tag in d
+                rx.stall_s = 3
+                rx.start()
+                mport = free_port()
+                agent = subprocess.Popen(
+                    [BINARY, "--quiet", "--listen", f"127.0.0.1:{mport}", "-i", "1s",
+                     "--push", f"unix://{path}?interval=1s&timeout=1s&max_size=256"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                    preexec_fn=die_with_parent)
+                wait_port(mport)
+                statuses = (200, 201, 404, 500)
+                for status in statuses:
+                    self.assertEqual(curl(*[srv.url(f"/?ms=0&status={status}")] * 3),
+                                     [status] * 3)
+                wait_for(lambda: rx.stalled, what="the receiver's stall")
+                wait_for(lambda: push_figures(mport).get(("requests", "failure"), 0) >= 1,
+                         what="a push failed half-way")
+                ok = push_figures(mport)[("requests", "success")]
+                wait_for(lambda: push_figures(mport)[("requests", "success")] >= ok + 3,
+                         what="pushes after the stall")
+                for side in ("server", "client"):
+                    for status in statuses:
+                        got = rx.counters("latprobe.http.request.count", side=side,
+                                          port=srv.port, status=status)
+                        self.assertEqual(got, 3, f"{side} {status}: increments re-sent")
+                self.assertEqual(rx.bad, [])
+        finally:
+            if agent:
+                stop_process(agent)
+            rx.stop = True
+            rx.join(timeout=5)
+            rx.sock.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_lines_longer_than_max_size_are_counted_not_a_failure(self):
+        rx = StatsdReceiver()
+        rx.start()
+        a = None
+        try:
+            with PyServer() as srv:
+                a = AgentProc("--push", f"dogstatsd://127.0.0.1:{rx.port}?interval=1s&max_size=64")
+                curl(*[srv.url("/?ms=0")] * 3)
+                wait_for(lambda: push_figures(a.mport).get(("lines_skipped", None), 0) > 0,
+                         what="lines skipped")
+                ok = push_figures(a.mport)[("requests", "success")]
+                wait_for(lambda: push_figures(a.mport)[("requests", "success")] >= ok + 2,
+                         what="pushes that succeed")
+                self.assertEqual(push_figures(a.mport)[("requests", "failure")], 0)
+                self.assertEqual(rx.datagrams, [])  # every line is longer than 64 bytes
+                self.assertIn("lines longer than max_size=64 skipped", a.err)
+        finally:
+            if a:
+                a.stop()
+            rx.stop = True
+            rx.join(timeout=5)
+            rx.sock.close()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
