@@ -16,7 +16,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-lin
 # Debian packages the build, the agent and the tests need (make deps).
 DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libjson-c-dev libcmocka-dev libclang-rt-14-dev libmicrohttpd-dev libprotobuf-c-dev \
-	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev
+	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev libgnutls28-dev
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
 	apache2-utils systemd util-linux python3-seccomp prometheus-pushgateway graphite-carbon python3-whisper \
 	influxdb victoria-metrics nagios4-core zabbix-agent lintian man-db python3-yaml dpkg-dev
@@ -26,9 +26,9 @@ WARN     := -Wall -Wextra -Werror
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
 CFLAGS   ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE
-PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap libcurl
+PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap libcurl gnutls
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
-	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap -lcurl) -lcrypt -lm -lpthread
+	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap -lcurl -lgnutls) -lcrypt -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 $(BPF_EXTRA) -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 

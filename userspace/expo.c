@@ -1141,6 +1141,16 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 			    "seconds" }, self->last_scrape_s },
 			{ { "latprobe_http_errors", "HTTP requests to the agent answered with an error.",
 			    F_COUNTER, NULL }, (double)self->http_errors },
+			{ { "latprobe_http_slow_connections_closed",
+			    "Connections to the agent closed because a request head did not arrive "
+			    "whole within 10 s, or to make room while connections ran short.",
+			    F_COUNTER, NULL }, (double)self->slow_closed },
+			{ { "latprobe_http_logins_limited",
+			    "Basic-auth requests refused unchecked (429): their address failed too "
+			    "often.", F_COUNTER, NULL }, (double)self->auth_limited },
+			{ { "latprobe_http_logins_busy",
+			    "Basic-auth requests refused unchecked (503): too many checks waiting.",
+			    F_COUNTER, NULL }, (double)self->auth_busy },
 		};
 
 		for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {

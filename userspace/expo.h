@@ -31,6 +31,8 @@ struct lp_self {
 	unsigned long long scrapes;
 	unsigned long long http_errors; /* requests refused (4xx/5xx) */
 	unsigned long long scrape_failures; /* bodies not built (out of memory): 500 */
+	unsigned long long slow_closed;	    /* connections closed: request head too slow */
+	unsigned long long auth_limited, auth_busy; /* logins refused unchecked: 429, 503 */
 	unsigned max_series;
 	const struct lp_push_stat *push; /* the push sinks' figures */
 	unsigned npush;

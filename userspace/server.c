@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
 #include "server.h"
+#include "auth.h"
 #include "push.h"
 #include "cli.h"
 #include "collector.h"
@@ -20,13 +24,48 @@
 #include "webconfig.h"
 
 #define MAX_CONNECTIONS	   256
+#define PER_IP_CONNECTIONS 32		 /* one address cannot take the endpoint */
 #define CONNECTION_TIMEOUT 10		 /* s without progress: slow clients are dropped */
+#define HEAD_DEADLINE_NS   (10 * NS)	 /* a request head must be whole by then, in all */
+#define EVICT_AT	   (MAX_CONNECTIONS * 3 / 4) /* connections: make room from here */
+#define EVICT_TO	   (MAX_CONNECTIONS / 2)
+#define EVICT_AGE_NS	   NS /* only heads slower than this are evicted */
+#define SWEEP_NS	   (100 * 1000 * 1000ULL)
 #define CONNECTION_MEMORY  (64 * 1024)	 /* bounds a request's line and headers */
-#define AUTH_CACHE	   8
 #define TRIM_AFTER	   (1u << 20) /* body size after which freed memory goes back */
+#define NS		   1000000000ULL
 
-struct auth_entry {
-	char *user, *password;
+/*
+ * Every open connection, for the slow-client guard. libmicrohttpd's own
+ * timeout restarts at every byte, so a client sending a byte every few
+ * seconds holds a connection for ever, and 256 of them hold the endpoint.
+ * The guard gives a request head a deadline in all (from the connection's
+ * start, or from the end of the previous response on a kept-alive one), and
+ * when connections run short it closes the heads that are slowest to
+ * arrive, oldest first, so a scrape finds room. It closes by shutdown(2):
+ * libmicrohttpd sees the end of the stream and cleans up in its own thread.
+ * The fd stays valid meanwhile: libmicrohttpd tells us of the close (under
+ * the guard's lock) before it closes the fd.
+ */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	unsigned listener;
+	__u64 since; /* waiting for a request head since */
+	bool busy;   /* a request is being answered */
+	bool closing;
+};
+
+struct listener {
+	struct lp_server *s;
+	unsigned index;
+	unsigned live; /* open connections not being closed by the guard */
+};
+
+/* per request: libmicrohttpd's con_cls */
+struct req {
+	struct MHD_Connection *c;
+	int auth; /* enum lp_auth_verdict once known; -1 while pending */
 };
 
 struct lp_server {
@@ -34,16 +73,31 @@ struct lp_server {
 	struct lp_collector *coll;
 	const struct lp_webconfig *wc;
 	struct MHD_Daemon *daemons[LP_MAX_LISTEN];
+	struct listener listeners[LP_MAX_LISTEN];
 	unsigned ndaemons;
 	/* self metrics, updated by the HTTP threads */
 	unsigned long long scrapes, http_errors;
 	unsigned long long scrape_failures; /* bodies that could not be built: 500 */
 	double last_scrape_s;
-	pthread_mutex_t lock; /* the auth cache and last_scrape_s */
-	struct auth_entry auth[AUTH_CACHE];
-	unsigned auth_next;
+	pthread_mutex_t lock; /* last_scrape_s */
+	struct lp_auth *auth; /* NULL without basic_auth_users */
 	struct lp_pushers *push; /* NULL without push sinks */
+	/* the slow-client guard */
+	pthread_mutex_t guard_lock;
+	pthread_cond_t guard_wake;
+	pthread_t guard;
+	bool guard_started, guard_stop;
+	struct conn *conns;
+	unsigned long long slow_closed;
 };
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NS + (__u64)ts.tv_nsec;
+}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -83,50 +137,6 @@ static enum MHD_Result text(struct lp_server *s, struct MHD_Connection *c, unsig
 			    const char *msg)
 {
 	return respond(s, c, status, "text/plain; charset=utf-8", (char *)msg, strlen(msg), false);
-}
-
-/* bcrypt costs tens of ms: remember credentials that passed */
-static bool authorized(struct lp_server *s, struct MHD_Connection *c)
-{
-	char *pass = NULL, *user;
-	bool ok = false;
-	unsigned i;
-
-	if (!s->wc || !s->wc->nusers)
-		return true;
-	user = MHD_basic_auth_get_username_password(c, &pass);
-	if (!user || !pass)
-		goto out;
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < AUTH_CACHE && !ok; i++)
-		ok = s->auth[i].user && !strcmp(s->auth[i].user, user) &&
-		     !strcmp(s->auth[i].password, pass);
-	pthread_mutex_unlock(&s->lock);
-	if (ok)
-		goto out;
-	ok = lp_webconfig_check(s->wc, user, pass);
-	if (ok) {
-		struct auth_entry *e;
-
-		pthread_mutex_lock(&s->lock);
-		e = &s->auth[s->auth_next++ % AUTH_CACHE];
-		free(e->user);
-		free(e->password);
-		e->user = strdup(user);
-		e->password = strdup(pass);
-		if (!e->user || !e->password) {
-			free(e->user);
-			free(e->password);
-			e->user = e->password = NULL;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
-out:
-	if (user)
-		MHD_free(user);
-	if (pass)
-		MHD_free(pass);
-	return ok;
 }
 
 static int gzip_buf(const struct lp_buf *in, struct lp_buf *out)
@@ -184,6 +194,16 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	self.scrapes = __atomic_add_fetch(&s->scrapes, 1, __ATOMIC_RELAXED);
 	self.http_errors = __atomic_load_n(&s->http_errors, __ATOMIC_RELAXED);
 	self.scrape_failures = __atomic_load_n(&s->scrape_failures, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&s->guard_lock);
+	self.slow_closed = s->slow_closed;
+	pthread_mutex_unlock(&s->guard_lock);
+	if (s->auth) {
+		struct lp_auth_stats as;
+
+		lp_auth__stats(s->auth, &as);
+		self.auth_limited = as.limited;
+		self.auth_busy = as.busy;
+	}
 	pthread_mutex_lock(&s->lock);
 	self.last_scrape_s = s->last_scrape_s;
 	pthread_mutex_unlock(&s->lock);
@@ -240,32 +260,287 @@ static const char landing[] =
 	"<li><a href=\"/-/healthy\">/-/healthy</a> and <a href=\"/-/ready\">/-/ready</a></li>\n"
 	"</ul></body></html>\n";
 
+/* ---------------------------------------------------------------- the slow-client guard */
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct listener *l = cls;
+	struct lp_server *s = l->s;
+	struct conn *k;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_context = NULL;
+		k = calloc(1, sizeof(*k));
+		if (!k || !ci) { /* untracked: libmicrohttpd's own timeout still holds */
+			free(k);
+			return;
+		}
+		k->fd = ci->connect_fd;
+		k->listener = l->index;
+		k->since = now_ns();
+		pthread_mutex_lock(&s->guard_lock);
+		k->next = s->conns;
+		if (s->conns)
+			s->conns->prev = k;
+		s->conns = k;
+		l->live++;
+		pthread_mutex_unlock(&s->guard_lock);
+		*socket_context = k;
+		return;
+	}
+	k = *socket_context;
+	if (!k)
+		return;
+	pthread_mutex_lock(&s->guard_lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		s->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	if (!k->closing)
+		l->live--;
+	pthread_mutex_unlock(&s->guard_lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* a request head arrived (busy) or a response ended (waiting for the next head) */
+static void conn_busy(struct lp_server *s, struct MHD_Connection *c, bool busy)
+{
+	struct conn *k = conn_of(c);
+
+	if (!k)
+		return;
+	pthread_mutex_lock(&s->guard_lock);
+	k->busy = busy;
+	k->since = now_ns();
+	pthread_mutex_unlock(&s->guard_lock);
+}
+
+/* under guard_lock */
+static void conn_close(struct lp_server *s, struct conn *k)
+{
+	if (k->closing)
+		return;
+	k->closing = true;
+	s->listeners[k->listener].live--;
+	s->slow_closed++;
+	shutdown(k->fd, SHUT_RDWR);
+}
+
+/* under guard_lock: the waiting connection of listener l whose head is oldest */
+static struct conn *slowest(struct lp_server *s, unsigned l, __u64 now)
+{
+	struct conn *k, *best = NULL;
+
+	for (k = s->conns; k; k = k->next)
+		if (k->listener == l && !k->busy && !k->closing && now - k->since >= EVICT_AGE_NS &&
+		    (!best || k->since < best->since))
+			best = k;
+	return best;
+}
+
+static void *guard_main(void *arg)
+{
+	struct lp_server *s = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->guard_lock);
+	while (!s->guard_stop) {
+		__u64 now = now_ns();
+		struct conn *k;
+		unsigned l;
+
+		for (k = s->conns; k; k = k->next)
+			if (!k->busy && now - k->since >= HEAD_DEADLINE_NS)
+				conn_close(s, k);
+		for (l = 0; l < s->ndaemons; l++)
+			if (s->listeners[l].live > EVICT_AT)
+				while (s->listeners[l].live > EVICT_TO && (k = slowest(s, l, now)))
+					conn_close(s, k);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)SWEEP_NS;
+		if (ts.tv_nsec >= (long)NS) {
+			ts.tv_sec++;
+			ts.tv_nsec -= (long)NS;
+		}
+		pthread_cond_timedwait(&s->guard_wake, &s->guard_lock, &ts);
+	}
+	pthread_mutex_unlock(&s->guard_lock);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- TLS and auth */
+
+/*
+ * What the TLS library cannot refuse in the handshake: a client
+ * certificate required by client_auth_type, and (with cipher_suites) a
+ * TLS 1.2 suite made of listed parts but not listed itself. NULL: fine;
+ * else why not.
+ */
+static const char *tls_refusal(const struct lp_webconfig *wc, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	unsigned status = 0, npeers = 0;
+	bool given;
+
+	if (!tls)
+		return "no TLS session";
+	if (gnutls_protocol_get_version(tls) != GNUTLS_TLS1_3 &&
+	    !lp_webconfig_suite_allowed(wc, gnutls_ciphersuite_get(tls)))
+		return "cipher suite not allowed\n";
+	given = gnutls_certificate_get_peers(tls, &npeers) && npeers;
+	switch (wc->client_auth) {
+	case LP_CLIENT_NONE:
+	case LP_CLIENT_REQUEST:
+		return NULL;
+	case LP_CLIENT_REQUIRE_ANY:
+		return given ? NULL : "client certificate required\n";
+	case LP_CLIENT_VERIFY_IF_GIVEN:
+	case LP_CLIENT_REQUIRE_VERIFY:
+		if (!given)
+			return wc->client_auth == LP_CLIENT_REQUIRE_VERIFY ?
+				       "client certificate required\n" : NULL;
+		/* against client_ca_file, which libmicrohttpd gave the session as its trust */
+		if (gnutls_certificate_verify_peers2(tls, &status) || status)
+			return "client certificate not trusted\n";
+		return NULL;
+	}
+	return "client certificate required\n";
+}
+
+/* the hashing thread's answer: wake the request up */
+static void auth_done(void *ctx, bool ok)
+{
+	struct req *r = ctx;
+
+	__atomic_store_n(&r->auth, ok ? LP_AUTH_OK : LP_AUTH_DENIED, __ATOMIC_RELEASE);
+	MHD_resume_connection(r->c);
+}
+
+static enum MHD_Result refuse_auth(struct lp_server *s, struct MHD_Connection *c, int verdict)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (verdict == LP_AUTH_LIMITED || verdict == LP_AUTH_BUSY) {
+		static const char limited[] = "too many failed logins from this address; retry later\n",
+				  busy[] = "busy checking passwords; retry shortly\n";
+		const char *msg = verdict == LP_AUTH_LIMITED ? limited : busy;
+
+		r = MHD_create_response_from_buffer(strlen(msg), (void *)msg,
+						    MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
+					verdict == LP_AUTH_LIMITED ? "60" : "1");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		__atomic_add_fetch(&s->http_errors, 1, __ATOMIC_RELAXED);
+		ret = MHD_queue_response(c, verdict == LP_AUTH_LIMITED ? MHD_HTTP_TOO_MANY_REQUESTS :
+									 MHD_HTTP_SERVICE_UNAVAILABLE,
+					 r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	r = MHD_create_response_from_buffer(13, (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	__atomic_add_fetch(&s->http_errors, 1, __ATOMIC_RELAXED);
+	ret = MHD_queue_basic_auth_fail_response(c, "latprobe", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* LP_AUTH_OK, a refusal, or -1: suspended until the hashing thread answers */
+static int auth_start(struct lp_server *s, struct MHD_Connection *c, struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+	enum lp_auth_verdict v;
+
+	r->c = c;
+	v = lp_auth__check(s->auth, user, pass, ci ? ci->client_addr : NULL);
+	if (v == LP_AUTH_PENDING) {
+		/* suspended before it is queued: the answer may come at once */
+		r->auth = -1;
+		MHD_suspend_connection(c);
+		v = lp_auth__queue(s->auth, user, pass, ci ? ci->client_addr : NULL, auth_done, r);
+		if (v != LP_AUTH_PENDING)
+			MHD_resume_connection(c);
+	}
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	if (v == LP_AUTH_PENDING)
+		return -1;
+	r->auth = (int)v;
+	return (int)v;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct lp_server *s = ((struct listener *)cls)->s;
+
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+	conn_busy(s, c, false);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
-	struct lp_server *s = cls;
+	struct lp_server *s = ((struct listener *)cls)->s;
+	struct req *r = *con_cls;
 	struct lp_model *m;
+	const char *why;
+	int verdict;
 
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		*upload_data_size = 0;
-		return text(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-	}
-	if (!authorized(s, c)) {
-		struct MHD_Response *r = MHD_create_response_from_buffer(
-			13, (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
-		enum MHD_Result ret;
-
+	if (!r) { /* the head is whole: the first call */
+		conn_busy(s, c, true);
+		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
-		__atomic_add_fetch(&s->http_errors, 1, __ATOMIC_RELAXED);
-		ret = MHD_queue_basic_auth_fail_response(c, "latprobe", r);
-		MHD_destroy_response(r);
-		return ret;
+		*con_cls = r;
+		r->auth = LP_AUTH_OK;
+		if (s->auth && auth_start(s, c, r) < 0)
+			return MHD_YES; /* suspended; called again once resumed */
+	} else if (__atomic_load_n(&r->auth, __ATOMIC_ACQUIRE) < 0) {
+		return MHD_YES; /* not answered yet (a call before the suspension took) */
 	}
+	*upload_data_size = 0;
+	if (s->wc && s->wc->cert_pem && (why = tls_refusal(s->wc, c)))
+		return text(s, c, MHD_HTTP_FORBIDDEN, why);
+	verdict = __atomic_load_n(&r->auth, __ATOMIC_ACQUIRE);
+	if (verdict != LP_AUTH_OK)
+		return refuse_auth(s, c, verdict);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return text(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/metrics"))
 		return metrics(s, c);
 	if (!strcmp(url, "/"))
@@ -302,7 +577,7 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 		     struct lp_pushers *push, char *err, size_t errlen)
 {
 	struct lp_server *s = calloc(1, sizeof(*s));
-	bool tls = wc && wc->cert_pem;
+	bool tls = wc && wc->cert_pem, mtls = tls && wc->client_ca_pem;
 	unsigned i;
 
 	if (!s)
@@ -312,29 +587,63 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 	s->push = push;
 	s->wc = wc;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->guard_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->guard_wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		snprintf(err, errlen, "--web-config: this libmicrohttpd has no TLS support");
 		lp_server__stop(s);
 		return -ENOTSUP;
 	}
+	if (wc && wc->nusers && !(s->auth = lp_auth__new(wc))) {
+		snprintf(err, errlen, "cannot start the password checker");
+		lp_server__stop(s);
+		return -ENOMEM;
+	}
+	if (pthread_create(&s->guard, NULL, guard_main, s)) {
+		snprintf(err, errlen, "cannot start the connection guard");
+		lp_server__stop(s);
+		return -EAGAIN;
+	}
+	s->guard_started = true;
 	for (i = 0; i < cfg->nlisten; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				 MHD_USE_ERROR_LOG;
+				 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+		struct listener *l = &s->listeners[i];
+		struct MHD_OptionItem tls_opts[] = {
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? wc->key_pem : NULL },
+			{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? wc->cert_pem : NULL },
+			{ MHD_OPTION_HTTPS_PRIORITIES, 0, tls ? (void *)wc->priorities : NULL },
+			/* with a trust, the library asks clients for a certificate */
+			{ mtls ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+			  mtls ? wc->client_ca_pem : NULL },
+			{ MHD_OPTION_END, 0, NULL },
+		};
 		char addr[64];
 
+		l->s = s;
+		l->index = i;
 		if (sa->sa_family == AF_INET6)
 			flags |= MHD_USE_IPv6 | MHD_USE_DUAL_STACK;
 		if (tls)
 			flags |= MHD_USE_TLS;
 		s->daemons[i] = MHD_start_daemon(
-			flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, sa,
+			flags, 0, NULL, NULL, handle, l, MHD_OPTION_SOCK_ADDR, sa,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_CONNECTIONS,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 			MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-			tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls ? wc->key_pem : NULL,
-			MHD_OPTION_HTTPS_MEM_CERT, tls ? wc->cert_pem : NULL, MHD_OPTION_END);
+			tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts, MHD_OPTION_END);
 		if (!s->daemons[i]) {
 			int e = errno ? errno : EADDRINUSE;
 
@@ -346,7 +655,8 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 					  sizeof(addr));
 			snprintf(err, errlen, "failed to listen on %s port %u: %s%s", addr,
 				 ntohs(((const struct sockaddr_in *)sa)->sin_port), strerror(e),
-				 tls ? " (or the TLS certificate and key were refused)" : "");
+				 tls ? " (or the TLS certificate, key, client CA or TLS settings "
+				       "were refused)" : "");
 			lp_server__stop(s);
 			return -e;
 		}
@@ -362,13 +672,22 @@ void lp_server__stop(struct lp_server *s)
 
 	if (!s)
 		return;
+	/* the checks still queued are answered (refused) and their requests resumed
+	 * first: libmicrohttpd must not stop with a connection suspended */
+	lp_auth__stop(s->auth);
 	for (i = 0; i < LP_MAX_LISTEN; i++)
 		if (s->daemons[i])
 			MHD_stop_daemon(s->daemons[i]);
-	for (i = 0; i < AUTH_CACHE; i++) {
-		free(s->auth[i].user);
-		free(s->auth[i].password);
+	if (s->guard_started) {
+		pthread_mutex_lock(&s->guard_lock);
+		s->guard_stop = true;
+		pthread_cond_signal(&s->guard_wake);
+		pthread_mutex_unlock(&s->guard_lock);
+		pthread_join(s->guard, NULL);
 	}
+	lp_auth__free(s->auth);
+	pthread_cond_destroy(&s->guard_wake);
+	pthread_mutex_destroy(&s->guard_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
