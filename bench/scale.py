@@ -188,8 +188,8 @@ def one_size(want, ngx):
         res["requests"] = load(ports, statuses)
         res["load_seconds"] = time.monotonic() - t0
         # a burst of new series can drain the kernel allocator's per-CPU cache:
-        # those first samples fold into the overflow series (counted), and the
-        # series is created by its next sample: so ask for each one once more
+        # those first samples wait in the spill ring and reach their series at
+        # the next collection; ask for each one once more all the same
         res["requests"] += load(ports, statuses)
         time.sleep(6)  # one collection interval
         res["rss_before_scrapes"] = proc_status(agent.pid, "VmRSS")
@@ -208,6 +208,8 @@ def one_size(want, ngx):
                         res["series"] = int(metric(text, "latprobe_series"))
                         res["series_alloc_failures"] = int(metric(
                             text, "latprobe_series_alloc_failures_total"))
+                        res["samples_spilled"] = int(metric(
+                            text, "latprobe_samples_spilled_total"))
         res["scrape"] = {f"{f}{'+gzip' if gz else ''}": {
             "bytes": sizes[(f, gz)], "median_s": statistics.median(ts), "min_s": min(ts),
             "max_s": max(ts)} for (f, gz), ts in times.items()}
@@ -251,7 +253,8 @@ def report(results):
               f"{r['cpu_idle'] * 100:>7.2f}%")
         print(f"{'':>7}   kernel maps: " + ", ".join(f"{k} {v / 2**20:.1f} MiB"
                                                   for k, v in sorted(r["maps"].items())) +
-              f"; first samples folded by allocation bursts: {r['series_alloc_failures']}")
+              f"; first samples of a burst through the spill ring: {r['samples_spilled']}"
+              f", folded (ring full): {r['series_alloc_failures']}")
         for x in r.get("cpu_at_rate", []):
             print(f"{'':>7}   agent CPU at {x['rps']:>8.0f} req/s: {x['cpu'] * 100:.2f}% "
                   f"of a core")

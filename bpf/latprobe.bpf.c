@@ -128,6 +128,36 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* the spill ring (include/latprobe.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lp_spill);
+} spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} spill_head SEC(".maps");
+
+/* cpu * LP_SLOTS + slot; max_entries set at load to the possible CPUs */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} spill_tail SEC(".maps");
+
+/*
+ * Tests only: treat one new series in spill_test_every as if it could not
+ * be allocated, so the spill path runs on demand (0 in production: the
+ * verifier drops the branch).
+ */
+const volatile __u32 spill_test_every = 0;
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
@@ -138,7 +168,33 @@ static __always_inline void count(__u32 idx)
 }
 
 
-static __always_inline struct lp_value *series_value(struct lp_key *key)
+/* keep the sample for user space; 0 if the ring is full */
+static __always_inline int spill_sample(const struct lp_key *key, __u64 d, __u32 slot)
+{
+	__u32 ti = bpf_get_smp_processor_id() * LP_SLOTS + slot;
+	struct lp_spill *sp = bpf_map_lookup_elem(&spill, &slot);
+	__u64 *head = bpf_map_lookup_elem(&spill_head, &slot);
+	__u64 *tail = bpf_map_lookup_elem(&spill_tail, &ti);
+	struct lp_spill_entry *e;
+	__u64 h;
+
+	if (!sp || !head || !tail)
+		return 0;
+	h = *head;
+	if (h - *tail >= LP_SPILL)
+		return 0;
+	e = &sp->e[h & (LP_SPILL - 1)];
+	e->key = *key;
+	e->ns = d;
+	/* the entry before the head: user space trusts entries below the head it read */
+	asm volatile("" ::: "memory");
+	*head = h + 1;
+	count(LP_CNT_SPILLED);
+	return 1;
+}
+
+/* the series' value, or NULL when the sample was spilled or lost */
+static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d, __u32 slot)
 {
 	static const struct lp_key overflow_key = { .flags = LP_KEY_OVERFLOW };
 	struct lp_value *v;
@@ -150,17 +206,22 @@ static __always_inline struct lp_value *series_value(struct lp_key *key)
 	if (v)
 		return v;
 	init = bpf_map_lookup_elem(&zero_value, &zero);
-	if (init) {
+	if (spill_test_every && bpf_get_prandom_u32() % spill_test_every == 0) {
+		err = -ENOMEM;
+	} else if (init) {
 		err = bpf_map_update_elem(&series, key, init, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&series, key);
 		if (v)
 			return v;
 	}
 	/*
-	 * Fold into the overflow series user space created: the map is full
-	 * (-E2BIG), or the allocator's per-CPU cache ran dry in a burst of new
-	 * series (-ENOMEM; it refills shortly, the series' next sample creates it).
+	 * The map is full (-E2BIG): fold into the overflow series user space
+	 * created. Anything else is of the moment (the allocator's per-CPU cache
+	 * ran dry in a burst of new series): the sample goes to the spill ring,
+	 * for user space to add to this very series; only a full ring folds.
 	 */
+	if (err != -E2BIG && spill_sample(key, d, slot))
+		return NULL;
 	count(err == -E2BIG ? LP_CNT_OVERFLOW : LP_CNT_SERIES_ALLOC);
 	v = bpf_map_lookup_elem(&series, (void *)&overflow_key);
 	if (!v)
@@ -170,16 +231,17 @@ static __always_inline struct lp_value *series_value(struct lp_key *key)
 
 /*
  * Add one sample to its series. A global function: verified once, however
- * many samples a segment can end.
+ * many samples a segment can end. slot: the working slot the caller holds
+ * (its spill ring).
  */
-__noinline int record(struct lp_key *key, __u64 d)
+__noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 {
 	struct lp_value *v;
 	__u32 fine, classic;
 
-	if (!key)
+	if (!key || slot >= LP_SLOTS)
 		return 0;
-	v = series_value(key);
+	v = series_value(key, d, slot);
 	if (!v)
 		return 0;
 	fine = lp_fine_slot((const __u64 *)fine_bounds, nr_fine, fine_zero_ns, d);
@@ -421,7 +483,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			key.status = vd->s[i].status;
 			key.method = vd->s[i].method;
 			key.flags = vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0;
-			record(&key, vd->s[i].ns);
+			record(&key, vd->s[i].ns, slot);
 		}
 	}
 	/* the slot is this program's alone while busy: no atomics needed */

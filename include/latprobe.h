@@ -105,6 +105,8 @@ enum lp_counter {
 				 * last body byte seen before the next response or the close */
 	LP_CNT_DISCARDED,	/* samples discarded as impossible (negative or over a day) */
 	LP_CNT_BUSY,		/* segments skipped: the CPU's working memory was in use */
+	LP_CNT_SPILLED,		/* samples whose series could not be allocated at that
+				 * instant, kept in the spill ring: none lost */
 	LP_CNT_MAX,
 };
 
@@ -115,6 +117,30 @@ enum lp_counter {
  * counters[LP_CNT_MAX] first) for the common one. User space adds both.
  */
 #define LP_SLOTS 2
+
+/*
+ * The spill ring: a sample whose series cannot be created at that instant
+ * (in a burst of new series the kernel allocator's per-CPU cache can run
+ * dry: -ENOMEM, gone a moment later) is not folded into the overflow series
+ * but kept here, whole, for user space to add to its own series at the next
+ * collection. One ring per CPU and working slot, so each has one writer:
+ * "spill" holds the entries, "spill_head" (per CPU, per slot) how many were
+ * ever written; "spill_tail" (a plain array, cpu * LP_SLOTS + slot) how many
+ * user space consumed. The kernel writes an entry, then the head; user space
+ * reads the heads, then the entries (a syscall apart), then writes the
+ * tails. Only a full ring folds into the overflow series (counted in
+ * LP_CNT_SERIES_ALLOC as before).
+ */
+#define LP_SPILL 1024 /* 24 KiB per CPU and slot; 32 folded 543 of 10 000 new series */
+
+struct lp_spill_entry {
+	struct lp_key key;
+	__u64 ns;
+};
+
+struct lp_spill {
+	struct lp_spill_entry e[LP_SPILL];
+};
 
 /* A sample longer than this is not believed (a clock or state error): counted, dropped. */
 #define LP_MAX_SAMPLE_NS (86400ULL * 1000000000ULL)

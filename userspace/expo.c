@@ -885,7 +885,12 @@ static const struct family f_kernel[LP_CNT_MAX] = {
 	[LP_CNT_BUSY] = { "latprobe_segments_skipped_busy",
 			  "Segments not framed: both per-CPU working slots were in use "
 			  "(nested programs).",
-			  F_COUNTER, NULL }, 
+			  F_COUNTER, NULL },
+	[LP_CNT_SPILLED] = { "latprobe_samples_spilled",
+			     "Samples whose series could not be allocated at that instant, kept "
+			     "in the spill ring and added to their own series by user space "
+			     "(none lost).",
+			     F_COUNTER, NULL },
 };
 
 static const struct family f_build = { "latprobe_build_info",

@@ -197,6 +197,10 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* tests only: drive the spill ring on demand (README, "Tests") */
+	if (getenv("LATPROBE_TEST_SPILL_EVERY"))
+		cfg.spill_test_every = (unsigned)strtoul(getenv("LATPROBE_TEST_SPILL_EVERY"), NULL,
+							 10);
 	e = lp_fine_table_init(&ft, cfg.schema);
 	if (e) {
 		fprintf(stderr, "latprobe: failed to build the bucket table: %s\n", strerror(-e));

@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "cli.h"
 #include "hist.h"
+#include "lp_bucket.h"
 #include "latprobe.skel.h"
 
 /* the contract, checked where it is read (include/latprobe.h) */
@@ -41,6 +42,23 @@ struct lp_probe {
 	struct lp_key *keys;
 	__u8 *values;
 	struct lp_value *sum;
+	/*
+	 * Samples drained from the spill ring, per series, cumulative: added to
+	 * the kernel's value of the series at every read, or standing in for a
+	 * series the kernel never created. Sorted by key.
+	 */
+	struct carry {
+		struct lp_key key;
+		bool seen; /* in this read */
+		struct lp_value *v;
+	} *carry;
+	size_t ncarry, carry_cap;
+	__u64 *tails; /* [ncpus * LP_SLOTS]: spill entries consumed */
+	__u64 *heads; /* [LP_SLOTS * ncpus]: read at each drain */
+	__u8 *spill_buf; /* one lp_spill per CPU */
+	const __u64 *classic_ns;
+	__u32 nclassic;
+	const struct lp_fine_table *ft;
 };
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -86,6 +104,9 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		goto fail;
 	}
 	p->value_size = lp_value_size(ft->schema);
+	p->classic_ns = cfg->classic_ns;
+	p->nclassic = cfg->nclassic;
+	p->ft = ft;
 	p->nfine = LP_FINE_SLOTS(ft->schema);
 	p->nclassic_slots = cfg->nclassic + 1;
 
@@ -102,12 +123,15 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p->skel->rodata->nr_classic = cfg->nclassic;
 	p->skel->rodata->side_filter = cfg->side;
 	p->skel->rodata->ttfb = cfg->ttfb;
+	p->skel->rodata->spill_test_every = cfg->spill_test_every;
 	for (i = 0; i < cfg->nclassic; i++)
 		p->skel->rodata->classic_bounds[i] = cfg->classic_ns[i];
 
 	if ((e = bpf_map__set_value_size(p->skel->maps.series, p->value_size)) ||
 	    (e = bpf_map__set_value_size(p->skel->maps.zero_value, p->value_size)) ||
-	    (e = bpf_map__set_max_entries(p->skel->maps.series, cfg->max_series))) {
+	    (e = bpf_map__set_max_entries(p->skel->maps.series, cfg->max_series)) ||
+	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail,
+					  (__u32)p->ncpus * LP_SLOTS))) {
 		errf(err, errlen, "failed to size maps: %s", strerror(-e));
 		goto fail;
 	}
@@ -134,7 +158,10 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p->keys = calloc(p->batch, sizeof(*p->keys));
 	p->values = calloc((size_t)p->batch * p->ncpus, p->value_size);
 	p->sum = calloc(1, p->value_size);
-	if (!p->keys || !p->values || !p->sum) {
+	p->tails = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->tails));
+	p->heads = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->heads));
+	p->spill_buf = calloc(p->ncpus, sizeof(struct lp_spill));
+	if (!p->keys || !p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf) {
 		e = -ENOMEM;
 		goto fail;
 	}
@@ -188,6 +215,168 @@ static void sum_cpus(struct lp_probe *p, const __u8 *percpu, struct lp_value *su
 	}
 }
 
+static int cmp_key(const struct lp_key *a, const struct lp_key *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+/* the carry of key: its index, or where it would go (*found false) */
+static size_t carry_find(const struct lp_probe *p, const struct lp_key *key, bool *found)
+{
+	size_t lo = 0, hi = p->ncarry;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_key(&p->carry[mid].key, key);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+/* one spilled sample into its series' carry, bucketed as the kernel would have */
+static int carry_add(struct lp_probe *p, const struct lp_key *key, __u64 ns)
+{
+	bool found;
+	size_t i = carry_find(p, key, &found);
+	struct lp_value *v;
+	__u32 fine;
+
+	if (!found) {
+		if (p->ncarry == p->carry_cap) {
+			size_t cap = p->carry_cap ? 2 * p->carry_cap : 16;
+			struct carry *n = realloc(p->carry, cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			p->carry = n;
+			p->carry_cap = cap;
+		}
+		v = calloc(1, p->value_size);
+		if (!v)
+			return -ENOMEM;
+		memmove(&p->carry[i + 1], &p->carry[i], (p->ncarry - i) * sizeof(*p->carry));
+		p->carry[i] = (struct carry){ .key = *key, .v = v };
+		p->ncarry++;
+	}
+	v = p->carry[i].v;
+	fine = lp_fine_slot(p->ft->bounds, p->ft->n, p->ft->zero_ns, ns);
+	if (fine > p->ft->n + 1)
+		fine = p->ft->n + 1;
+	v->sum_ns += ns;
+	v->classic[lp_classic_slot(p->classic_ns, p->nclassic, ns) & (LP_CLASSIC_MAX - 1)]++;
+	v->fine[fine]++;
+	return 0;
+}
+
+/*
+ * Move what the kernel spilled since the last read into the carry: the
+ * heads first, then the rings (entries below a head read earlier are
+ * whole), then the tails, which free the entries for the kernel again.
+ */
+static int drain_spill(struct lp_probe *p)
+{
+	int hfd = bpf_map__fd(p->skel->maps.spill_head), sfd = bpf_map__fd(p->skel->maps.spill),
+	    tfd = bpf_map__fd(p->skel->maps.spill_tail), cpu, e;
+	__u64 *head = p->heads; /* [slot * ncpus + cpu] */
+	__u32 slot;
+
+	for (slot = 0; slot < LP_SLOTS; slot++)
+		if (bpf_map_lookup_elem(hfd, &slot, head + (size_t)slot * p->ncpus))
+			return -errno;
+	for (slot = 0; slot < LP_SLOTS; slot++) {
+		bool any = false;
+
+		for (cpu = 0; cpu < p->ncpus; cpu++)
+			any |= head[slot * p->ncpus + cpu] != p->tails[cpu * LP_SLOTS + slot];
+		if (!any)
+			continue;
+		if (bpf_map_lookup_elem(sfd, &slot, p->spill_buf))
+			return -errno;
+		for (cpu = 0; cpu < p->ncpus; cpu++) {
+			const struct lp_spill *sp =
+				(const struct lp_spill *)(p->spill_buf + cpu * sizeof(*sp));
+			__u32 ti = (__u32)cpu * LP_SLOTS + slot;
+			__u64 t = p->tails[ti], h = head[slot * p->ncpus + cpu];
+
+			if (h == t)
+				continue;
+			if (h - t > LP_SPILL) /* cannot happen: the kernel checks; never re-read */
+				t = h - LP_SPILL;
+			for (; t < h; t++) {
+				const struct lp_spill_entry *en = &sp->e[t & (LP_SPILL - 1)];
+
+				e = carry_add(p, &en->key, en->ns);
+				if (e)
+					return e; /* the tail stays: read again next time */
+			}
+			if (bpf_map_update_elem(tfd, &ti, &h, BPF_ANY))
+				return -errno;
+			p->tails[ti] = h;
+		}
+	}
+	return 0;
+}
+
+static void add_value(const struct lp_probe *p, struct lp_value *dst, const struct lp_value *src)
+{
+	__u32 words = p->value_size / sizeof(__u64), w;
+	__u64 *d = (__u64 *)dst;
+	const __u64 *s = (const __u64 *)src;
+
+	for (w = 0; w < words; w++)
+		d[w] += s[w];
+}
+
+/* the kernel's value of a series, plus what was spilled for it */
+static void emit(struct lp_probe *p, const struct lp_key *key, struct lp_value *sum,
+		 lp_series_cb cb, void *ctx)
+{
+	bool found;
+	size_t i;
+
+	if (p->ncarry) {
+		i = carry_find(p, key, &found);
+		if (found) {
+			add_value(p, sum, p->carry[i].v);
+			p->carry[i].seen = true;
+		}
+	}
+	cb(ctx, key, sum);
+}
+
+/* carried series the kernel has not created (yet): user space stands in */
+static int emit_unseen(struct lp_probe *p, lp_series_cb cb, void *ctx)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->ncarry; i++) {
+		if (!p->carry[i].seen) {
+			cb(ctx, &p->carry[i].key, p->carry[i].v);
+			n++;
+		}
+		p->carry[i].seen = false;
+	}
+	return n;
+}
+
+static void carry_unsee(struct lp_probe *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncarry; i++)
+		p->carry[i].seen = false;
+}
+
 /* one key at a time, for kernels without batch lookups */
 static int read_slow(struct lp_probe *p, lp_series_cb cb, void *ctx)
 {
@@ -198,13 +387,13 @@ static int read_slow(struct lp_probe *p, lp_series_cb cb, void *ctx)
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(fd, &next, p->values) == 0) {
 			sum_cpus(p, p->values, p->sum);
-			cb(ctx, &next, p->sum);
+			emit(p, &next, p->sum, cb, ctx);
 			n++;
 		}
 		key = next;
 		prev = &key;
 	}
-	return n;
+	return n + emit_unseen(p, cb, ctx);
 }
 
 int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
@@ -212,6 +401,11 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 	int fd = bpf_map__fd(p->skel->maps.series), n = 0, e;
 	__u32 token = 0, count, i;
 	bool first = true;
+
+	/* spilled samples first: their series are read right after, with them */
+	e = drain_spill(p);
+	if (e)
+		return e;
 
 	for (;;) {
 		count = p->batch;
@@ -237,20 +431,21 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 				/* callbacks are idempotent per key: reading again is harmless */
 				first = true;
 				n = 0;
+				carry_unsee(p);
 				continue;
 			}
 			return e;
 		}
 		for (i = 0; i < count; i++) {
 			sum_cpus(p, p->values + (size_t)i * p->ncpus * p->value_size, p->sum);
-			cb(ctx, &p->keys[i], p->sum);
+			emit(p, &p->keys[i], p->sum, cb, ctx);
 			n++;
 		}
 		if (e == -ENOENT)
 			break;
 		first = false;
 	}
-	return n;
+	return n + emit_unseen(p, cb, ctx);
 }
 
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX])
@@ -327,6 +522,12 @@ void lp_probe__destroy(struct lp_probe *p)
 	free(p->keys);
 	free(p->values);
 	free(p->sum);
+	for (i = 0; i < (int)p->ncarry; i++)
+		free(p->carry[i].v);
+	free(p->carry);
+	free(p->tails);
+	free(p->heads);
+	free(p->spill_buf);
 	free(p);
 }
 

@@ -25,6 +25,7 @@ const char *const lp_counter_names[LP_CNT_MAX] = {
 	[LP_CNT_UNFRAMED] = "unframed_responses",
 	[LP_CNT_DISCARDED] = "discarded_samples",
 	[LP_CNT_BUSY] = "busy_skipped",
+	[LP_CNT_SPILLED] = "spilled_samples",
 };
 
 void lp_fmt_latency(char *buf, size_t len, double s)

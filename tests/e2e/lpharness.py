@@ -200,16 +200,17 @@ def read_until(proc, text, stream="stderr", timeout=15.0):
 class Agent:
     """latprobe --json, stopped with SIGINT: the document it prints then is the result."""
 
-    def __init__(self, *args, duration="300s"):
+    def __init__(self, *args, duration="300s", env=None):
         require_root()
         self.args = [BINARY, "--json", "--duration", duration, *args]
+        self.env = {**os.environ, **env} if env else None
         self.proc = None
         self.stderr = ""
         self.result = None
 
     def start(self, timeout=15.0):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, preexec_fn=die_with_parent)
+                                     text=True, preexec_fn=die_with_parent, env=self.env)
         found, buf = read_until(self.proc, "attached", timeout=timeout)
         self.stderr = buf.decode(errors="replace")
         if found:

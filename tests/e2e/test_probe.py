@@ -2,15 +2,17 @@
 """End to end: the agent attached to the running kernel, real servers and
 clients on loopback, exact counts and latencies asserted from its JSON."""
 import json
+import random
 import re
 import os
 import signal
 import subprocess
+import threading
 import time
 import unittest
 
 from lpharness import (Agent, Nginx, PyServer, TestCgroup, BINARY, PYTHON, HERE, count, curl,
-                       LossyNetns, die_with_parent, prog_ids_of, read_until,
+                       LossyNetns, die_with_parent, prog_ids_of, read_until, stop_process,
                        free_port, http_get, median, series, wrk, require_root)
 
 
@@ -190,6 +192,72 @@ class Accounting(unittest.TestCase):
         self.assertEqual(doc["counters"]["requests"], 8)
         self.assertEqual(count(doc, side="server", port=srv.port), 1)
         self.assertEqual(count(doc, side="client", port=srv.port), 1)
+
+
+class SpillExact(unittest.TestCase):
+    """A sample whose series cannot be allocated at that instant (the kernel
+    allocator's per-CPU cache runs dry in a burst of new series) still reaches
+    its own series, through the spill ring that user space drains.
+    LATPROBE_TEST_SPILL_EVERY=2 makes one attempt in two to create a new series
+    fail, at random, so the ring works in every run; new series appear in
+    bursts from parallel clients; other agents attach and detach throughout.
+    Every series must be exact in every run."""
+
+    RUNS = 12
+
+    def test_every_series_is_exact_in_every_run_while_series_appear_in_bursts(self):
+        rng = random.Random(19)
+        stop = threading.Event()
+        others = {"runs": 0}
+
+        def other_agents():
+            while not stop.is_set():
+                p = subprocess.Popen([BINARY, "--json", "--duration", "1s"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=die_with_parent)
+                try:
+                    p.wait(timeout=30)
+                finally:
+                    stop_process(p)
+                others["runs"] += 1
+
+        spilled = 0
+        with TestCgroup("spill") as cg, PyServer(prefix=cg.prefix) as srv:
+            th = threading.Thread(target=other_agents, daemon=True)
+            th.start()
+            try:
+                for run in range(self.RUNS):
+                    statuses = rng.sample(range(200, 600), 12)
+                    want = {st: rng.randint(1, 4) for st in statuses}
+                    with Agent("--cgroup", "/" + cg.name,
+                               env={"LATPROBE_TEST_SPILL_EVERY": "2"}) as agent:
+                        # the first request of every status at once, from 4 clients
+                        burst = [[srv.url(f"/?ms=0&status={st}") for st in statuses[i::4]]
+                                 for i in range(4)]
+                        rest = [srv.url(f"/?ms=0&status={st}")
+                                for st in statuses for _ in range(want[st] - 1)]
+                        ts = [threading.Thread(target=curl, args=urls) for urls in burst]
+                        for t in ts:
+                            t.start()
+                        for t in ts:
+                            t.join()
+                        if rest:
+                            curl(*rest)
+                        doc = agent.stop()
+                    got = {st: count(doc, side="server", port=srv.port, status=st)
+                           for st in statuses}
+                    self.assertEqual(got, want, f"run {run}: counters {doc['counters']}")
+                    self.assertEqual(doc["counters"]["series_alloc_failures"], 0)
+                    self.assertEqual(doc["counters"]["lost_samples"], 0)
+                    self.assertFalse([s for s in doc["series"] if s["overflow"] and s["count"]])
+                    spilled += doc["counters"]["spilled_samples"]
+            finally:
+                stop.set()
+                th.join(timeout=60)
+        print(f"    {self.RUNS} runs exact; samples that went through the spill ring: "
+              f"{spilled}; other agents attached and detached: {others['runs']}")
+        self.assertGreater(spilled, self.RUNS)  # the ring was used, run after run
+        self.assertGreater(others["runs"], 1)
 
 
 class Scope(unittest.TestCase):
