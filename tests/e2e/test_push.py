@@ -221,7 +221,8 @@ class AgentProc:
         self.mport = free_port()
         self.proc = subprocess.Popen([BINARY, "-q", "-i", "1s", "--listen",
                                       f"127.0.0.1:{self.mport}", *args],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=die_with_parent)
         self.err = ""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
