@@ -42,8 +42,9 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# user-space modules; main.c only in the binary, the rest also in the tests
-LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+# user-space modules, by layer (README, "Layout"); main.c only in the binary,
+# the rest also in the tests
+LIB_SRCS := $(filter-out userspace/app/main.c,$(wildcard userspace/*/*.c))
 LIB_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(OUTPUT)/prometheus.pb-c.o
 PROTO_C  := $(OUTPUT)/prometheus.pb-c.c
 BPF_OBJ  := $(OUTPUT)/latprobe.bpf.o
@@ -61,6 +62,9 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
 SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
+
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
 
 .PHONY: FORCE all deps deps-build run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
 .DEFAULT_GOAL := all
@@ -130,11 +134,16 @@ $(OUTPUT)/san/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -I$(OUTPUT) -c $< -o $@
 
-$(OUTPUT)/%.o: userspace/%.c $(SKEL) $(PROTO_C) $(OUTPUT)/version.h | $(OUTPUT)
+# generated headers: made before any object (order-only); which object uses
+# which is then in its .d file, so only those rebuild when one changes
+GEN_HDRS := $(SKEL) $(PROTO_C) $(OUTPUT)/version.h
+
+$(OUTPUT)/%.o: userspace/%.c | $(GEN_HDRS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-latprobe: $(OUTPUT)/main.o $(LIB_OBJS)
+latprobe: $(OUTPUT)/app/main.o $(LIB_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
@@ -142,8 +151,9 @@ run: deps-build latprobe
 	./latprobe $(ARGS)
 
 # --- tests ----------------------------------------------------------------
-$(OUTPUT)/san/%.o: userspace/%.c $(SKEL) $(PROTO_C) $(OUTPUT)/version.h | $(OUTPUT)/san
+$(OUTPUT)/san/%.o: userspace/%.c | $(GEN_HDRS) $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) | $(OUTPUT)/tests
@@ -183,8 +193,9 @@ test-e2e: latprobe $(OUTPUT)/tests/other.bpf.o
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/fuzz/%.o: userspace/%.c $(SKEL) $(PROTO_C) $(OUTPUT)/version.h | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/%.o: userspace/%.c | $(GEN_HDRS) $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(OUTPUT)/fuzz/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/fuzz
@@ -308,4 +319,5 @@ deb: latprobe
 clean:
 	rm -rf $(OUTPUT) latprobe latprobe_*.deb
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/san/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/tests/*.d \
+	$(OUTPUT)/fuzz/*/*.d $(OUTPUT)/fuzz/*.d)

@@ -31,9 +31,9 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
-#include "cli.h"
-#include "hist.h"
-#include "probe.h"
+#include "app/cli.h"
+#include "core/hist.h"
+#include "core/probe.h"
 
 static struct lp_probe *probe;
 static struct lp_config cfg;

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "expo.h"
-#include "hist.h"
+#include "app/cli.h"
+#include "export/expo.h"
+#include "core/hist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "auth.h"
-#include "webconfig.h"
+#include "export/auth.h"
+#include "export/webconfig.h"
 
 /* bcrypt of "s3cret", cost 4 */
 static const char HASH[] = "$2b$04$abcdefghijklmnopqrstuuLZYjhNQAOdpbzt4WxWlUHjv1wsyH5DG";

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "hist.h"
+#include "core/hist.h"
 #include "lp_bucket.h"
 
 /* The formula, in long double; only used where v is not within rounding of a boundary. */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "check.h"
+#include "app/check.h"
 #include "lp_test.h"
 
 /* one SLO "get_10ms" (objective 0.99, threshold 0.01 s), windows 1m and 5m */

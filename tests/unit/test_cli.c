@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cli.h"
+#include "app/cli.h"
 #include "lp_test.h"
 
 static char err[512];

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "collector.h"
+#include "core/collector.h"
 #include "lp_bucket.h"
 #include "lp_test.h"
 

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "expo.h"
-#include "push.h"
+#include "export/expo.h"
+#include "sinks/push.h"
 #include "lp_bucket.h"
 #include "lp_test.h"
 #include "prometheus.pb-c.h"

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hist.h"
-#include "cli.h"
+#include "core/hist.h"
+#include "app/cli.h"
 #include "lp_test.h"
 
 static const __u64 *otel = lp_otel_bounds_ns;

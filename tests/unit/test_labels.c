@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "labels.h"
-#include "buf.h"
+#include "core/labels.h"
+#include "base/buf.h"
 
 static void expect_service(const char *path, const char *want)
 {

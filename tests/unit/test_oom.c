@@ -22,8 +22,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "expo.h"
-#include "report.h"
+#include "export/expo.h"
+#include "export/report.h"
 #include "lp_bucket.h"
 
 #include "model_fixture.h"

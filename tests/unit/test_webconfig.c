@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "webconfig.h"
+#include "export/webconfig.h"
 
 /* bcrypt of "s3cret", cost 4 (fast for tests), made with libcrypt: crypt("s3cret", salt) */
 static const char HASH[] = "$2b$04$abcdefghijklmnopqrstuuLZYjhNQAOdpbzt4WxWlUHjv1wsyH5DG";

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <curl/curl.h>
 
-#include "expo.h"
-#include "hist.h"
-#include "push.h"
+#include "export/expo.h"
+#include "core/hist.h"
+#include "sinks/push.h"
 
 /* ------------------------------------------------------------ parsing */
 

@@ -8,8 +8,8 @@
 #define LP_EXPO_H
 
 #include <stdbool.h>
-#include "buf.h"
-#include "collector.h"
+#include "base/buf.h"
+#include "core/collector.h"
 
 struct lp_push_stat;
 

@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
-#include "buf.h"
-#include "collector.h"
-#include "push_cfg.h"
+#include "base/buf.h"
+#include "core/collector.h"
+#include "base/push_cfg.h"
 
 
 /*

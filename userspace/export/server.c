@@ -14,14 +14,14 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
-#include "server.h"
-#include "auth.h"
-#include "push.h"
-#include "cli.h"
-#include "collector.h"
-#include "expo.h"
-#include "report.h"
-#include "webconfig.h"
+#include "export/server.h"
+#include "export/auth.h"
+#include "sinks/push.h"
+#include "app/cli.h"
+#include "core/collector.h"
+#include "export/expo.h"
+#include "export/report.h"
+#include "export/webconfig.h"
 
 #define MAX_CONNECTIONS	   256
 #define PER_IP_CONNECTIONS 32		 /* one address cannot take the endpoint */

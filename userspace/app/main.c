@@ -19,17 +19,17 @@
 #include <bpf/libbpf.h>
 #include <curl/curl.h>
 
-#include "check.h"
-#include "cli.h"
-#include "collector.h"
-#include "hist.h"
-#include "labels.h"
-#include "probe.h"
-#include "push.h"
-#include "privs.h"
-#include "report.h"
-#include "server.h"
-#include "webconfig.h"
+#include "app/check.h"
+#include "app/cli.h"
+#include "core/collector.h"
+#include "core/hist.h"
+#include "core/labels.h"
+#include "core/probe.h"
+#include "sinks/push.h"
+#include "core/privs.h"
+#include "export/report.h"
+#include "export/server.h"
+#include "export/webconfig.h"
 
 static bool verbose;
 /*

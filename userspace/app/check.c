@@ -15,12 +15,12 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "version.h"
-#include "check.h"
-#include "cli.h"
-#include "hist.h"
-#include "push.h"
+#include "app/check.h"
+#include "app/cli.h"
+#include "core/hist.h"
+#include "sinks/push.h"
 
 #define DEFAULT_URL "http://127.0.0.1:18464/api/v1/series"
 #define MAX_DOC	    (64u << 20) /* the agent's document is a few MB at 10k series */

@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <curl/curl.h>
 
-#include "push.h"
+#include "sinks/push.h"
 
 #define BACKOFF_MIN_NS 1000000000ULL  /* 1 s */
 #define BACKOFF_MAX_NS 60000000000ULL /* 1 min */

@@ -16,8 +16,8 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
-#include "labels.h"
-#include "buf.h"
+#include "core/labels.h"
+#include "base/buf.h"
 
 #define CG_RESCAN_NS	 1000000000ULL	/* at most one tree walk a second on a miss */
 #define PORT_TTL_NS	 30000000000ULL /* listener names are looked up again after this */

@@ -4,7 +4,7 @@
 #define LP_REPORT_H
 
 #include <stdio.h>
-#include "collector.h"
+#include "core/collector.h"
 
 /* snake_case names of enum lp_counter, for JSON keys and metric labels */
 extern const char *const lp_counter_names[LP_CNT_MAX];

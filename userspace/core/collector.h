@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
-#include "cli.h"
-#include "hist.h"
-#include "probe.h"
+#include "app/cli.h"
+#include "core/hist.h"
+#include "core/probe.h"
 
 /* Where series come from: the probe, or a fake in the unit tests. */
 struct lp_source {

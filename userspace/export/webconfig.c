@@ -7,7 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "webconfig.h"
+#include "export/webconfig.h"
 
 static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-#include "expo.h"
-#include "push.h"
-#include "cli.h"
-#include "report.h"
+#include "export/expo.h"
+#include "sinks/push.h"
+#include "app/cli.h"
+#include "export/report.h"
 #include "version.h"
 #include "prometheus.pb-c.h"
 

@@ -8,8 +8,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
-#include "auth.h"
-#include "webconfig.h"
+#include "export/auth.h"
+#include "export/webconfig.h"
 
 #define DIGEST 32 /* HMAC-SHA-256 */
 

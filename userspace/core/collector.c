@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector.h"
-#include "labels.h"
+#include "core/collector.h"
+#include "core/labels.h"
 
 struct coll_series {
 	struct lp_key key;

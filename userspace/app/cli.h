@@ -11,7 +11,7 @@
 #include <linux/types.h>
 #include <sys/socket.h>
 #include "latprobe.h"
-#include "push_cfg.h"
+#include "base/push_cfg.h"
 
 #define LP_MAX_SLOS	   8
 #define LP_MAX_PUSH	   8

@@ -14,9 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "probe.h"
-#include "cli.h"
-#include "hist.h"
+#include "core/probe.h"
+#include "app/cli.h"
+#include "core/hist.h"
 #include "lp_bucket.h"
 #include "latprobe.skel.h"
 

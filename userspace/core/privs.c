@@ -8,7 +8,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "privs.h"
+#include "core/privs.h"
 
 int lp_user_lookup(const char *name, struct lp_user *u)
 {

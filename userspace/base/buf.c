@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 void lp_buf_free(struct lp_buf *b)
 {

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <json-c/json.h>
 
-#include "buf.h"
-#include "report.h"
+#include "base/buf.h"
+#include "export/report.h"
 #include "version.h"
 
 const char *const lp_counter_names[LP_CNT_MAX] = {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
+#include "core/hist.h"
 #include "lp_bucket.h"
 
 int lp_fine_table_init(struct lp_fine_table *t, unsigned schema)

@@ -11,10 +11,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "cli.h"
+#include "app/cli.h"
 #include "version.h"
-#include "hist.h"
-#include "push.h"
+#include "core/hist.h"
+#include "sinks/push.h"
 
 const double lp_quantiles[LP_NQUANTILES] = { 0.5, 0.9, 0.99, 0.999 };
 const char *const lp_quantile_names[LP_NQUANTILES] = { "0.5", "0.9", "0.99", "0.999" };
