@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "base/util.h"
 #include "export/expo.h"
 #include "core/hist.h"
 

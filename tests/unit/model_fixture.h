@@ -8,6 +8,8 @@
 #ifndef MODEL_FIXTURE_H
 #define MODEL_FIXTURE_H
 
+#include "app/cli.h" /* the fixture is configured as a user would: by flags */
+
 static struct lp_config cfg;
 static struct lp_fine_table ft;
 static struct lp_model model;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "app/cli.h"
 #include "core/collector.h"
 #include "lp_bucket.h"
 #include "lp_test.h"

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "app/cli.h"
 #include "export/expo.h"
 #include "sinks/push.h"
 #include "lp_bucket.h"

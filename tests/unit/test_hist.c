@@ -10,8 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/util.h"
 #include "core/hist.h"
-#include "app/cli.h"
+#include "base/config.h"
+#include "base/names.h"
 #include "lp_test.h"
 
 static const __u64 *otel = lp_otel_bounds_ns;

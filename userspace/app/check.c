@@ -15,10 +15,12 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "base/util.h"
 #include "base/buf.h"
 #include "version.h"
 #include "app/check.h"
-#include "app/cli.h"
+#include "base/config.h"
+#include "base/names.h"
 #include "core/hist.h"
 #include "sinks/push.h"
 
@@ -26,9 +28,13 @@
 #define MAX_DOC	    (64u << 20) /* the agent's document is a few MB at 10k series */
 
 static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-static const char *const metric_names[] = { "good_ratio", "burn_rate", "p50", "p90", "p99",
-					     "p99.9" };
-static const char *const quantile_labels[LP_NQUANTILES] = { "p50", "p90", "p99", "p99.9" };
+/* --metric: good_ratio, burn_rate, then the quantiles by their word ("p99.9") */
+static const char *metric_name(unsigned m)
+{
+	return m == LP_METRIC_RATIO ? "good_ratio" :
+	       m == LP_METRIC_BURN  ? "burn_rate" :
+	       m - LP_METRIC_P50 < LP_NQUANTILES ? lp_quantiles[m - LP_METRIC_P50].word : NULL;
+}
 
 /* ---- ranges ---- */
 
@@ -104,15 +110,6 @@ bool lp_range_alert(const struct lp_range *r, double v)
 
 /* ---- arguments ---- */
 
-static int errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static void usage(FILE *f)
 {
@@ -227,7 +224,7 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 	/* $LATPROBE_URL: the default for every check of this host (Zabbix, cron) */
 	env = getenv("LATPROBE_URL");
 	if (env && *env && set_url(o, env))
-		return errf(err, errlen, "LATPROBE_URL: '%s' is not an http(s) URL", env);
+		return lp_errf(-EINVAL, err, errlen, "LATPROBE_URL: '%s' is not an http(s) URL", env);
 	o->timeout_s = 10;
 	o->empty_state = LP_STATE_OK;
 	optind = 1;
@@ -237,22 +234,22 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 		case 'u':
 			/* empty: the default (lets a Zabbix key leave the URL out) */
 			if (*optarg && set_url(o, optarg))
-				return errf(err, errlen, "--url: '%s' is not an http(s) URL", optarg);
+				return lp_errf(-EINVAL, err, errlen, "--url: '%s' is not an http(s) URL", optarg);
 			break;
 		case 's':
 			if (!*optarg || copy(o->slo, sizeof(o->slo), optarg))
-				return errf(err, errlen, "--slo: '%s' is not an SLO name", optarg);
+				return lp_errf(-EINVAL, err, errlen, "--slo: '%s' is not an SLO name", optarg);
 			break;
 		case 'W':
 			if (*optarg && (lp_parse_duration_ns(optarg, &o->window_ns) || !o->window_ns))
-				return errf(err, errlen, "--window: '%s' is not a duration", optarg);
+				return lp_errf(-EINVAL, err, errlen, "--window: '%s' is not a duration", optarg);
 			break;
 		case 'm':
-			for (i = 0; i < sizeof(metric_names) / sizeof(*metric_names); i++)
-				if (!strcmp(optarg, metric_names[i]))
+			for (i = 0; metric_name(i); i++)
+				if (!strcmp(optarg, metric_name(i)))
 					break;
-			if (i == sizeof(metric_names) / sizeof(*metric_names))
-				return errf(err, errlen,
+			if (!metric_name(i))
+				return lp_errf(-EINVAL, err, errlen,
 					    "--metric: '%s' is not good_ratio, burn_rate, p50, p90, "
 					    "p99 or p99.9",
 					    optarg);
@@ -260,24 +257,24 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			break;
 		case 'w':
 			if (!*optarg || copy(o->warn_s, sizeof(o->warn_s), optarg))
-				return errf(err, errlen, "--warning: '%s' is not a range", optarg);
+				return lp_errf(-EINVAL, err, errlen, "--warning: '%s' is not a range", optarg);
 			break;
 		case 'c':
 			if (!*optarg || copy(o->crit_s, sizeof(o->crit_s), optarg))
-				return errf(err, errlen, "--critical: '%s' is not a range", optarg);
+				return lp_errf(-EINVAL, err, errlen, "--critical: '%s' is not a range", optarg);
 			break;
 		case 't': {
 			__u64 ns;
 
 			if (lp_parse_duration_ns(optarg, &ns) || !ns || ns > 3600000000000ULL)
-				return errf(err, errlen, "--timeout: '%s' is not 1 to 3600 seconds",
+				return lp_errf(-EINVAL, err, errlen, "--timeout: '%s' is not 1 to 3600 seconds",
 					    optarg);
 			o->timeout_s = (double)ns / 1e9;
 			break;
 		}
 		case OPT_EMPTY:
 			if (parse_state(optarg, &o->empty_state))
-				return errf(err, errlen,
+				return lp_errf(-EINVAL, err, errlen,
 					    "--empty: '%s' is not ok, warning, critical or unknown",
 					    optarg);
 			break;
@@ -286,7 +283,7 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 				if (!strcmp(optarg, zabbix_values[i]))
 					break;
 			if (i == sizeof(zabbix_values) / sizeof(*zabbix_values))
-				return errf(err, errlen, "--zabbix: '%s' is not a value latprobe has",
+				return lp_errf(-EINVAL, err, errlen, "--zabbix: '%s' is not a value latprobe has",
 					    optarg);
 			copy(o->zabbix, sizeof(o->zabbix), optarg);
 			break;
@@ -294,16 +291,16 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			int e = lp_read_secret(optarg, o->userpwd, sizeof(o->userpwd));
 
 			if (e)
-				return errf(err, errlen, "--auth-file: '%s': %s", optarg,
+				return lp_errf(-EINVAL, err, errlen, "--auth-file: '%s': %s", optarg,
 					    e == -ENODATA ? "empty" : strerror(-e));
 			if (!strchr(o->userpwd, ':'))
-				return errf(err, errlen, "--auth-file: '%s' must hold user:password",
+				return lp_errf(-EINVAL, err, errlen, "--auth-file: '%s' must hold user:password",
 					    optarg);
 			break;
 		}
 		case OPT_CA:
 			if (copy(o->ca_file, sizeof(o->ca_file), optarg))
-				return errf(err, errlen, "--ca-file: path too long");
+				return lp_errf(-EINVAL, err, errlen, "--ca-file: path too long");
 			break;
 		case 'h':
 			usage(out);
@@ -312,18 +309,18 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			fprintf(out, "latprobe check %s\n", LATPROBE_VERSION);
 			return 1;
 		case ':':
-			return errf(err, errlen, "%s needs a value", argv[optind - 1]);
+			return lp_errf(-EINVAL, err, errlen, "%s needs a value", argv[optind - 1]);
 		default:
-			return errf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return lp_errf(-EINVAL, err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return errf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return lp_errf(-EINVAL, err, errlen, "unexpected argument '%s'", argv[optind]);
 	/* the ranges now that the metric is known; defaults need the document */
 	if (o->warn_s[0] && lp_range_parse(o->warn_s, o->metric == LP_METRIC_RATIO, &r))
-		return errf(err, errlen, "--warning: '%s' is not a range ([@]start:end)", o->warn_s);
+		return lp_errf(-EINVAL, err, errlen, "--warning: '%s' is not a range ([@]start:end)", o->warn_s);
 	if (o->crit_s[0] && lp_range_parse(o->crit_s, o->metric == LP_METRIC_RATIO, &r))
-		return errf(err, errlen, "--critical: '%s' is not a range ([@]start:end)",
+		return lp_errf(-EINVAL, err, errlen, "--critical: '%s' is not a range ([@]start:end)",
 			    o->crit_s);
 	return 0;
 }
@@ -481,9 +478,9 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		return -1;
 	}
 	for (i = 0; i < LP_NQUANTILES; i++)
-		if (!get_num(q, lp_quantile_names[i], &sw->q[i])) {
+		if (!get_num(q, lp_quantiles[i].label, &sw->q[i])) {
 			snprintf(why, len, "the answer is not latprobe's JSON (no quantile %s)",
-				 lp_quantile_names[i]);
+				 lp_quantiles[i].label);
 			return -1;
 		}
 	/* derived from the counts, so a tampered ratio cannot disagree with them */
@@ -563,7 +560,7 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 		if (o->metric >= LP_METRIC_P50)
 			snprintf(head, sizeof(head), "SLO %s: %s %.6gs, %.2f%% of %llu requests "
 				 "within %s over %s (objective %.6g%%)",
-				 sw.name, metric_names[o->metric], val, sw.ratio * 100,
+				 sw.name, metric_name(o->metric), val, sw.ratio * 100,
 				 (unsigned long long)sw.total, thr, win, sw.objective * 100);
 		else
 			snprintf(head, sizeof(head), "SLO %s: %.2f%% of %llu requests within %s "
@@ -588,7 +585,7 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 
 		perf_val(v, sizeof(v), sw.q[i], "s");
 		off += (size_t)snprintf(perf + off, sizeof(perf) - off, " '%s'=%s;%s;%s;0;",
-					quantile_labels[i], v, judged ? warn.text : "",
+					lp_quantiles[i].word, v, judged ? warn.text : "",
 					judged ? crit.text : "");
 	}
 	snprintf(out, len, "LATPROBE %s - %s | %s", state_names[st], head, perf);
@@ -683,7 +680,7 @@ int lp_check_zabbix(const char *doc, const struct lp_check_opts *o, char *out, s
 		else if (!strcmp(k, "burn_rate"))
 			v = sw.burn;
 		for (i = 0; i < LP_NQUANTILES; i++)
-			if (!strcmp(k, quantile_labels[i]))
+			if (!strcmp(k, lp_quantiles[i].word))
 				v = sw.q[i];
 		if (isnan(v)) {
 			char f[24];

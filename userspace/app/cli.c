@@ -11,60 +11,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "base/util.h"
 #include "app/cli.h"
 #include "version.h"
 #include "core/hist.h"
 #include "sinks/push.h"
 
-const double lp_quantiles[LP_NQUANTILES] = { 0.5, 0.9, 0.99, 0.999 };
-const char *const lp_quantile_names[LP_NQUANTILES] = { "0.5", "0.9", "0.99", "0.999" };
-
-const __u64 lp_otel_bounds_ns[14] = {
-	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,  75000000ULL,
-	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL, 1000000000ULL,
-	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
-};
-
-static const char *const method_names[LP_METHOD_COUNT] = {
-	[LP_METHOD_NONE] = "_OTHER", [LP_METHOD_GET] = "GET",	  [LP_METHOD_HEAD] = "HEAD",
-	[LP_METHOD_POST] = "POST",   [LP_METHOD_PUT] = "PUT",	  [LP_METHOD_DELETE] = "DELETE",
-	[LP_METHOD_CONNECT] = "CONNECT", [LP_METHOD_OPTIONS] = "OPTIONS",
-	[LP_METHOD_TRACE] = "TRACE", [LP_METHOD_PATCH] = "PATCH",
-};
-
-const char *lp_method_name(__u8 method)
-{
-	return method < LP_METHOD_COUNT ? method_names[method] : "_OTHER";
-}
-
-const char *lp_side_name(__u8 side)
-{
-	return side == LP_SIDE_SERVER ? "server" : side == LP_SIDE_CLIENT ? "client" : "any";
-}
-
-int lp_parse_method(const char *s, __u8 *method)
-{
-	__u8 m;
-
-	for (m = LP_METHOD_GET; m < LP_METHOD_COUNT; m++) {
-		if (!strcmp(s, method_names[m])) {
-			*method = m;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int lp_parse_side(const char *s, __u8 *side)
-{
-	if (!strcmp(s, "server"))
-		*side = LP_SIDE_SERVER;
-	else if (!strcmp(s, "client"))
-		*side = LP_SIDE_CLIENT;
-	else
-		return -EINVAL;
-	return 0;
-}
 
 int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v)
 {
@@ -116,16 +68,6 @@ static int parse_objective(const char *s, double *obj)
 	return 0;
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * name=NAME,method=GET,side=server,port=8080,threshold=10ms,objective=99%
@@ -138,7 +80,7 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 
 	memset(slo, 0, sizeof(*slo));
 	if (strlen(spec) >= sizeof(buf)) {
-		errf(err, errlen, "too long");
+		lp_errf(-EINVAL, err, errlen, "too long");
 		return -EINVAL;
 	}
 	strcpy(buf, spec);
@@ -146,7 +88,7 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 		char *val = strchr(tok, '=');
 
 		if (!val) {
-			errf(err, errlen, "'%s' is not key=value", tok);
+			lp_errf(-EINVAL, err, errlen, "'%s' is not key=value", tok);
 			return -EINVAL;
 		}
 		*val++ = '\0';
@@ -154,7 +96,7 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 			size_t i, len = strlen(val);
 
 			if (!len || len >= sizeof(slo->name)) {
-				errf(err, errlen, "name must have 1 to %zu characters", sizeof(slo->name) - 1);
+				lp_errf(-EINVAL, err, errlen, "name must have 1 to %zu characters", sizeof(slo->name) - 1);
 				return -EINVAL;
 			}
 			for (i = 0; i < len; i++) {
@@ -162,47 +104,47 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 
 				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 				      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) {
-					errf(err, errlen, "name '%s' may only hold letters, digits, _ - .", val);
+					lp_errf(-EINVAL, err, errlen, "name '%s' may only hold letters, digits, _ - .", val);
 					return -EINVAL;
 				}
 			}
 			strcpy(slo->name, val);
 		} else if (!strcmp(tok, "method")) {
 			if (strcmp(val, "any") && lp_parse_method(val, &slo->method)) {
-				errf(err, errlen, "unknown method '%s'", val);
+				lp_errf(-EINVAL, err, errlen, "unknown method '%s'", val);
 				return -EINVAL;
 			}
 		} else if (!strcmp(tok, "side")) {
 			if (strcmp(val, "any") && lp_parse_side(val, &slo->side)) {
-				errf(err, errlen, "side '%s' is not server, client or any", val);
+				lp_errf(-EINVAL, err, errlen, "side '%s' is not server, client or any", val);
 				return -EINVAL;
 			}
 		} else if (!strcmp(tok, "port")) {
 			if (lp_parse_port(val, &slo->port)) {
-				errf(err, errlen, "port '%s' is not 1..65535", val);
+				lp_errf(-EINVAL, err, errlen, "port '%s' is not 1..65535", val);
 				return -EINVAL;
 			}
 		} else if (!strcmp(tok, "threshold")) {
 			if (lp_parse_duration_ns(val, &slo->threshold_ns) || !slo->threshold_ns ||
 			    slo->threshold_ns > 3600000000000ULL) {
-				errf(err, errlen, "threshold '%s' is not a duration like 10ms, up to 1h",
+				lp_errf(-EINVAL, err, errlen, "threshold '%s' is not a duration like 10ms, up to 1h",
 				     val);
 				return -EINVAL;
 			}
 			have_thr = true;
 		} else if (!strcmp(tok, "objective")) {
 			if (parse_objective(val, &slo->objective)) {
-				errf(err, errlen, "objective '%s' is not a ratio like 99%% or 0.99", val);
+				lp_errf(-EINVAL, err, errlen, "objective '%s' is not a ratio like 99%% or 0.99", val);
 				return -EINVAL;
 			}
 			have_obj = true;
 		} else {
-			errf(err, errlen, "unknown key '%s'", tok);
+			lp_errf(-EINVAL, err, errlen, "unknown key '%s'", tok);
 			return -EINVAL;
 		}
 	}
 	if (!have_thr || !have_obj) {
-		errf(err, errlen, "threshold= and objective= are required");
+		lp_errf(-EINVAL, err, errlen, "threshold= and objective= are required");
 		return -EINVAL;
 	}
 	if (!slo->name[0]) {
@@ -264,16 +206,6 @@ int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
-void lp_config_defaults(struct lp_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->interval_ns = 5000000000ULL;
-	cfg->windows_ns[0] = 60000000000ULL;
-	cfg->windows_ns[1] = 300000000000ULL;
-	cfg->nwindows = 2;
-	cfg->schema = LP_SCHEMA_DEFAULT;
-	cfg->max_series = LP_DEFAULT_MAX_SERIES;
-}
 
 const char *lp_cli_usage(void)
 {
@@ -414,23 +346,23 @@ static int parse_buckets(const char *s, __u64 *out, unsigned *n, char *err, size
 	unsigned k = 0;
 
 	if (strlen(s) >= sizeof(buf)) {
-		errf(err, errlen, "--buckets: list too long");
+		lp_errf(-EINVAL, err, errlen, "--buckets: list too long");
 		return -EINVAL;
 	}
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (k >= LP_CLASSIC_MAX - 1) {
-			errf(err, errlen, "--buckets: more than %d boundaries", LP_CLASSIC_MAX - 1);
+			lp_errf(-EINVAL, err, errlen, "--buckets: more than %d boundaries", LP_CLASSIC_MAX - 1);
 			return -EINVAL;
 		}
 		if (lp_parse_duration_ns(tok, &out[k]) || !out[k]) {
-			errf(err, errlen, "--buckets: '%s' is not a positive duration", tok);
+			lp_errf(-EINVAL, err, errlen, "--buckets: '%s' is not a positive duration", tok);
 			return -EINVAL;
 		}
 		k++;
 	}
 	if (!k) {
-		errf(err, errlen, "--buckets: empty list");
+		lp_errf(-EINVAL, err, errlen, "--buckets: empty list");
 		return -EINVAL;
 	}
 	*n = k;
@@ -461,25 +393,25 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		switch (c) {
 		case 'c':
 			if (!*optarg) {
-				errf(err, errlen, "--cgroup: empty path");
+				lp_errf(-EINVAL, err, errlen, "--cgroup: empty path");
 				return LP_CLI_EXIT_USAGE;
 			}
 			cfg->cgroup = optarg;
 			break;
 		case 'p':
 			if (cfg->nports >= LP_MAX_PORTS) {
-				errf(err, errlen, "--port: at most %d ports", LP_MAX_PORTS);
+				lp_errf(-EINVAL, err, errlen, "--port: at most %d ports", LP_MAX_PORTS);
 				return LP_CLI_EXIT_USAGE;
 			}
 			if (lp_parse_port(optarg, &cfg->ports[cfg->nports])) {
-				errf(err, errlen, "--port: '%s' is not a port number 1..65535", optarg);
+				lp_errf(-EINVAL, err, errlen, "--port: '%s' is not a port number 1..65535", optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
 			cfg->nports++;
 			break;
 		case 'm':
 			if (lp_parse_method(optarg, &cfg->method)) {
-				errf(err, errlen,
+				lp_errf(-EINVAL, err, errlen,
 				     "--method: '%s' is not one of GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH",
 				     optarg);
 				return LP_CLI_EXIT_USAGE;
@@ -487,13 +419,13 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case OPT_SIDE:
 			if (lp_parse_side(optarg, &cfg->side)) {
-				errf(err, errlen, "--side: '%s' is not server or client", optarg);
+				lp_errf(-EINVAL, err, errlen, "--side: '%s' is not server or client", optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
 			break;
 		case OPT_SCHEMA:
 			if (lp_parse_u32(optarg, 0, LP_SCHEMA_MAX, &u)) {
-				errf(err, errlen, "--schema: '%s' is not 0..%d", optarg, LP_SCHEMA_MAX);
+				lp_errf(-EINVAL, err, errlen, "--schema: '%s' is not 0..%d", optarg, LP_SCHEMA_MAX);
 				return LP_CLI_EXIT_USAGE;
 			}
 			cfg->schema = u;
@@ -504,18 +436,18 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case OPT_MAX_SERIES:
 			if (lp_parse_u32(optarg, 16, 1u << 20, &u)) {
-				errf(err, errlen, "--max-series: '%s' is not 16..1048576", optarg);
+				lp_errf(-EINVAL, err, errlen, "--max-series: '%s' is not 16..1048576", optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
 			cfg->max_series = u;
 			break;
 		case OPT_SLO:
 			if (nuser_slos >= LP_MAX_SLOS - 1) {
-				errf(err, errlen, "--slo: at most %d SLOs", LP_MAX_SLOS - 1);
+				lp_errf(-EINVAL, err, errlen, "--slo: at most %d SLOs", LP_MAX_SLOS - 1);
 				return LP_CLI_EXIT_USAGE;
 			}
 			if (lp_parse_slo(optarg, &user_slos[nuser_slos], sub, sizeof(sub))) {
-				errf(err, errlen, "--slo: '%s': %s", optarg, sub);
+				lp_errf(-EINVAL, err, errlen, "--slo: '%s': %s", optarg, sub);
 				return LP_CLI_EXIT_USAGE;
 			}
 			nuser_slos++;
@@ -526,20 +458,20 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		case 'i':
 			if (lp_parse_duration_ns(optarg, &cfg->interval_ns) ||
 			    cfg->interval_ns < 100000000ULL || cfg->interval_ns > 3600000000000ULL) {
-				errf(err, errlen, "--interval: '%s' is not a duration from 100ms to 1h",
+				lp_errf(-EINVAL, err, errlen, "--interval: '%s' is not a duration from 100ms to 1h",
 				     optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
 			break;
 		case 'w':
 			if (nwin >= LP_MAX_WINDOWS) {
-				errf(err, errlen, "--window: at most %d windows", LP_MAX_WINDOWS);
+				lp_errf(-EINVAL, err, errlen, "--window: at most %d windows", LP_MAX_WINDOWS);
 				return LP_CLI_EXIT_USAGE;
 			}
 			if (lp_parse_duration_ns(optarg, &cfg->windows_ns[nwin]) ||
 			    cfg->windows_ns[nwin] < 1000000000ULL ||
 			    cfg->windows_ns[nwin] > 86400000000000ULL) {
-				errf(err, errlen, "--window: '%s' is not a duration from 1s to 24h", optarg);
+				lp_errf(-EINVAL, err, errlen, "--window: '%s' is not a duration from 1s to 24h", optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
 			win_arg[nwin++] = optarg;
@@ -548,7 +480,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			/* bounded: the deadline is now + duration, in 64-bit ns */
 			if (lp_parse_duration_ns(optarg, &cfg->duration_ns) || !cfg->duration_ns ||
 			    cfg->duration_ns > LP_MAX_DURATION_NS) {
-				errf(err, errlen, "--duration: '%s' is not a duration from 1ns to 366 days",
+				lp_errf(-EINVAL, err, errlen, "--duration: '%s' is not a duration from 1ns to 366 days",
 				     optarg);
 				return LP_CLI_EXIT_USAGE;
 			}
@@ -569,12 +501,12 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 				break;
 			}
 			if (cfg->nlisten >= LP_MAX_LISTEN) {
-				errf(err, errlen, "--listen: at most %d addresses", LP_MAX_LISTEN);
+				lp_errf(-EINVAL, err, errlen, "--listen: at most %d addresses", LP_MAX_LISTEN);
 				return LP_CLI_EXIT_USAGE;
 			}
 			if (lp_parse_listen(optarg, &cfg->listen[cfg->nlisten],
 					    &cfg->listen_len[cfg->nlisten])) {
-				errf(err, errlen,
+				lp_errf(-EINVAL, err, errlen,
 				     "--listen: '%s' is not :PORT, IPv4:PORT, [IPv6]:PORT or none",
 				     optarg);
 				return LP_CLI_EXIT_USAGE;
@@ -583,7 +515,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case OPT_WEB_CONFIG:
 			if (!*optarg) {
-				errf(err, errlen, "--web-config: empty path");
+				lp_errf(-EINVAL, err, errlen, "--web-config: empty path");
 				return LP_CLI_EXIT_USAGE;
 			}
 			cfg->web_config = optarg;
@@ -592,7 +524,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			char host[256] = "";
 
 			if (cfg->npush == LP_MAX_PUSH) {
-				errf(err, errlen, "--push: at most %d sinks", LP_MAX_PUSH);
+				lp_errf(-EINVAL, err, errlen, "--push: at most %d sinks", LP_MAX_PUSH);
 				return LP_CLI_EXIT_USAGE;
 			}
 			lp_hostname(host, sizeof(host));
@@ -606,7 +538,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case OPT_USER:
 			if (!*optarg) {
-				errf(err, errlen, "--user: empty name");
+				lp_errf(-EINVAL, err, errlen, "--user: empty name");
 				return LP_CLI_EXIT_USAGE;
 			}
 			cfg->user = optarg;
@@ -623,24 +555,24 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 				out("latprobe " LATPROBE_VERSION "\n");
 			return LP_CLI_EXIT_OK;
 		case ':':
-			errf(err, errlen, "%s: missing value", argv[optind - 1]);
+			lp_errf(-EINVAL, err, errlen, "%s: missing value", argv[optind - 1]);
 			return LP_CLI_EXIT_USAGE;
 		default:
 			if (optopt)
-				errf(err, errlen, "unknown option '-%c'", optopt);
+				lp_errf(-EINVAL, err, errlen, "unknown option '-%c'", optopt);
 			else
-				errf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+				lp_errf(-EINVAL, err, errlen, "unknown option '%s'", argv[optind - 1]);
 			return LP_CLI_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		errf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		lp_errf(-EINVAL, err, errlen, "unexpected argument '%s'", argv[optind]);
 		return LP_CLI_EXIT_USAGE;
 	}
 	if (nwin)
 		cfg->nwindows = nwin;
 	if (listen_none && cfg->nlisten) {
-		errf(err, errlen, "--listen: 'none' and an address together");
+		lp_errf(-EINVAL, err, errlen, "--listen: 'none' and an address together");
 		return LP_CLI_EXIT_USAGE;
 	}
 	/* the endpoint listens by default, except for a one-off --duration run */
@@ -652,7 +584,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		cfg->nlisten = 1;
 	}
 	if (cfg->web_config && !cfg->nlisten) {
-		errf(err, errlen, "--web-config: no endpoint to configure (give --listen)");
+		lp_errf(-EINVAL, err, errlen, "--web-config: no endpoint to configure (give --listen)");
 		return LP_CLI_EXIT_USAGE;
 	}
 	for (i = 0; i < cfg->nwindows; i++) {
@@ -661,7 +593,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 
 			lp_format_seconds(s, sizeof(s), cfg->windows_ns[i]);
 			snprintf(w, sizeof(w), "%ss", s);
-			errf(err, errlen, "--window: '%s' is shorter than the interval (--interval)",
+			lp_errf(-EINVAL, err, errlen, "--window: '%s' is shorter than the interval (--interval)",
 			     win_arg[i] ? win_arg[i] : w);
 			return LP_CLI_EXIT_USAGE;
 		}
@@ -681,7 +613,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	for (i = 0; i < nuser_slos; i++) {
 		for (j = 0; j < cfg->nslos; j++) {
 			if (!strcmp(cfg->slos[j].name, user_slos[i].name)) {
-				errf(err, errlen, "--slo: name '%s' used twice", user_slos[i].name);
+				lp_errf(-EINVAL, err, errlen, "--slo: name '%s' used twice", user_slos[i].name);
 				return LP_CLI_EXIT_USAGE;
 			}
 		}
@@ -695,7 +627,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	}
 	for (i = 0; i < cfg->nslos; i++) {
 		if (nbuckets >= LP_CLASSIC_MAX - 1) {
-			errf(err, errlen, "--slo: too many boundaries with the SLO thresholds (max %d)",
+			lp_errf(-EINVAL, err, errlen, "--slo: too many boundaries with the SLO thresholds (max %d)",
 			     LP_CLASSIC_MAX - 1);
 			return LP_CLI_EXIT_USAGE;
 		}

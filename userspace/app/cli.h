@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Command line: the agent's configuration and its parsers. Pure: parsing
- * writes only the config and an error message; main() prints and exits.
+ * Command line: the parsers that fill the configuration (base/config.h).
+ * Pure: parsing writes only the config and an error message; main() prints
+ * and exits. Included by main.c and the parser's own tests only.
  */
 #ifndef LP_CLI_H
 #define LP_CLI_H
@@ -10,74 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <sys/socket.h>
-#include "latprobe.h"
-#include "base/push_cfg.h"
-
-#define LP_MAX_SLOS	   8
-#define LP_MAX_PUSH	   8
-#define LP_MAX_DURATION_NS (366ULL * 86400 * 1000000000ULL) /* --duration */
-#define LP_MAX_WINDOWS	   4
-#define LP_MAX_PORTS	   16
-#define LP_SLO_NAME_MAX	   64
-#define LP_DEFAULT_MAX_SERIES 16384
-#define LP_MAX_LISTEN	   4
-#define LP_DEFAULT_PORT	   18464
-
-/* the quantiles every report carries */
-#define LP_NQUANTILES 4
-extern const double lp_quantiles[LP_NQUANTILES];	/* 0.5 0.9 0.99 0.999 */
-extern const char *const lp_quantile_names[LP_NQUANTILES]; /* "0.5" ... */
-
-/*
- * A service level objective: "objective of the requests that match finish
- * within threshold". Evaluated per series from the exact classic counters.
- */
-struct lp_slo {
-	char name[LP_SLO_NAME_MAX];
-	__u8 method; /* enum lp_method, 0: any */
-	__u8 side;   /* enum lp_side, 0: any */
-	__u16 port;  /* 0: any */
-	__u64 threshold_ns;
-	double objective; /* 0 < objective < 1 */
-	__u32 classic_idx; /* index of threshold_ns among the classic boundaries */
-};
-
-struct lp_config {
-	__u64 interval_ns;
-	__u64 duration_ns; /* 0: run until signalled */
-	__u64 windows_ns[LP_MAX_WINDOWS];
-	unsigned nwindows;
-	unsigned schema;
-	__u32 max_series;
-	__u64 classic_ns[LP_CLASSIC_MAX]; /* sorted, unique, SLO thresholds included */
-	unsigned nclassic;
-	struct lp_slo slos[LP_MAX_SLOS];
-	unsigned nslos;
-	const char *cgroup; /* NULL: the cgroup v2 root */
-	/* display/export filters; 0 = any */
-	__u16 ports[LP_MAX_PORTS];
-	unsigned nports;
-	__u8 method;
-	__u8 side;
-	/* the HTTP endpoint; none when nlisten is 0 */
-	struct sockaddr_storage listen[LP_MAX_LISTEN];
-	socklen_t listen_len[LP_MAX_LISTEN];
-	unsigned nlisten;
-	const char *web_config;
-	const char *push[LP_MAX_PUSH]; /* --push URLs as given */
-	/* ... parsed once, here, secret files read before privileges are dropped */
-	struct lp_push_cfg push_cfg[LP_MAX_PUSH];
-	unsigned npush;
-	const char *user; /* --user: switch to this user after attaching */
-	bool json;
-	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
-	/* tests only (LATPROBE_TEST_SPILL_EVERY): one new series in N is treated as not
-	 * allocatable, to drive the spill ring on demand; 0 otherwise */
-	unsigned spill_test_every;
-	bool hist;
-	bool quiet;
-	bool verbose;
-};
+#include "base/config.h"
 
 /* The result of parsing: run, or exit with a status (0 for --help/--version). */
 enum lp_cli_result {
@@ -86,7 +20,6 @@ enum lp_cli_result {
 	LP_CLI_EXIT_USAGE, /* bad flag or value: exit 2 */
 };
 
-void lp_config_defaults(struct lp_config *cfg);
 /*
  * Parse argv into cfg (which lp_config_defaults() prepared). On
  * LP_CLI_EXIT_USAGE, err holds one line naming the flag and the value.
@@ -98,16 +31,9 @@ const char *lp_cli_usage(void);
 
 /* parsers of single values; return 0 or -EINVAL */
 int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen);
-int lp_parse_method(const char *s, __u8 *method);
-int lp_parse_side(const char *s, __u8 *side);
 int lp_parse_port(const char *s, __u16 *port);
 int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v);
 /* --listen: ":PORT" (all addresses, dual stack), "IPv4:PORT", "localhost:PORT", "[IPv6]:PORT" */
 int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
-const char *lp_method_name(__u8 method);
-const char *lp_side_name(__u8 side);
-
-/* OpenTelemetry HTTP duration boundaries, seconds: 0.005 ... 10 */
-extern const __u64 lp_otel_bounds_ns[14];
 
 #endif /* LP_CLI_H */

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <curl/curl.h>
 
+#include "base/util.h"
 #include "app/check.h"
 #include "app/cli.h"
 #include "core/collector.h"
@@ -67,14 +68,6 @@ static void flush_libbpf_log(int e)
 static void print_out(const char *text)
 {
 	fputs(text, stdout);
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 static int source_read(void *ctx, lp_series_cb cb, void *cbctx)
@@ -226,7 +219,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latprobe: %s\n", err);
 		goto out;
 	}
-	start = mono_ns();
+	start = lp_mono_ns();
 
 	src = (struct lp_source){ .read = source_read, .counters = source_counters,
 				  .ctx = probe, .nfine = lp_probe__nfine(probe) };
@@ -236,7 +229,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* a first collection right away: the endpoint is ready once it ran */
-	lp_collector__tick(coll, mono_ns());
+	lp_collector__tick(coll, lp_mono_ns());
 	if (cfg.npush) {
 		/* parsed by the command line, before the privilege drop: no secret
 		 * file is read again by a user that may not read it */
@@ -285,7 +278,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		int timeout = -1;
 
-		now = mono_ns();
+		now = lp_mono_ns();
 		if (end) {
 			if (now >= end)
 				break;
@@ -308,7 +301,7 @@ int main(int argc, char **argv)
 
 			if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				continue;
-			e = lp_collector__tick(coll, mono_ns());
+			e = lp_collector__tick(coll, lp_mono_ns());
 			if (e)
 				fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
 			/* with --duration, JSON is one document at the end */
@@ -317,7 +310,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* a last collection, so what happened since the last tick is reported too */
-	e = lp_collector__tick(coll, mono_ns());
+	e = lp_collector__tick(coll, lp_mono_ns());
 	if (e)
 		fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
 	if (report(&cfg, coll)) {

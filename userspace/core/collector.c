@@ -327,7 +327,7 @@ static void fill_quantiles(const struct lp_dist *d, const struct lp_fine_table *
 	unsigned i;
 
 	for (i = 0; i < LP_NQUANTILES; i++)
-		q[i] = lp_dist_quantile(d, ft, lp_quantiles[i]);
+		q[i] = lp_dist_quantile(d, ft, lp_quantiles[i].q);
 }
 
 static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_series_view *v,

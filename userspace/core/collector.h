@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
-#include "app/cli.h"
+#include "base/config.h"
+#include "base/names.h"
 #include "core/hist.h"
 #include "core/probe.h"
 

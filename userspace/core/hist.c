@@ -261,63 +261,6 @@ __u64 lp_dist_le(const struct lp_dist *d, __u32 idx)
 	return n;
 }
 
-int lp_parse_duration_ns(const char *s, __u64 *ns)
-{
-	static const struct {
-		const char *suffix;
-		__u64 scale;
-	} units[] = {
-		{ "ns", 1ULL },		 { "us", 1000ULL },	    { "ms", 1000000ULL },
-		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
-		{ "", 1000000000ULL },
-	};
-	__u64 ip = 0, frac = 0, fdiv = 1, scale = 0, r;
-	const char *p = s;
-	bool digits = false;
-	size_t i;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
-		if (ip > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		ip = ip * 10 + (__u64)(*p - '0');
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
-			if (fdiv > UINT64_MAX / 100)
-				return -EINVAL; /* more digits than any unit can use */
-			frac = frac * 10 + (__u64)(*p - '0');
-			fdiv *= 10;
-		}
-	}
-	if (!digits)
-		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(p, units[i].suffix)) {
-			scale = units[i].scale;
-			break;
-		}
-	}
-	if (!scale)
-		return -EINVAL;
-	if (ip > UINT64_MAX / scale)
-		return -EINVAL;
-	r = ip * scale;
-	/* the fraction must come out as whole ns: frac * scale divisible by fdiv */
-	if (frac) {
-		unsigned __int128 f = (unsigned __int128)frac * scale;
-
-		if (f % fdiv)
-			return -EINVAL;
-		f /= fdiv;
-		if (f > UINT64_MAX - r)
-			return -EINVAL;
-		r += (__u64)f;
-	}
-	*ns = r;
-	return 0;
-}
 
 void lp_format_seconds(char *buf, size_t len, __u64 ns)
 {

@@ -87,9 +87,6 @@ double lp_dist_quantile(const struct lp_dist *d, const struct lp_fine_table *t, 
 /* Observations <= the classic boundary of index idx (cumulative count). */
 __u64 lp_dist_le(const struct lp_dist *d, __u32 idx);
 
-/* Parse a duration: "250us", "10ms", "1.5s", "2m", "1h", or plain seconds ("0.01").
- * Exact in ns; returns -EINVAL for garbage, a negative value, sub-ns precision or overflow. */
-int lp_parse_duration_ns(const char *s, __u64 *ns);
 /* Format ns as seconds, shortest exact decimal ("0.005", "10", "0.0001"). */
 void lp_format_seconds(char *buf, size_t len, __u64 ns);
 

@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "base/util.h"
 #include "core/labels.h"
 #include "base/buf.h"
 
@@ -51,14 +52,6 @@ struct lp_labels {
 	__u64 last_ports; /* the last refresh of ports[] */
 	char buf[512];
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 struct lp_labels *lp_labels__new(const char *mount)
 {
@@ -156,7 +149,7 @@ static void cg_scan(struct lp_labels *l)
 	char *rel = malloc(4096);
 	int fd;
 
-	l->last_scan = now_ns();
+	l->last_scan = lp_mono_ns();
 	if (!rel)
 		return;
 	fd = open(l->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -182,7 +175,7 @@ const char *lp_labels__cgroup(struct lp_labels *l, __u64 id)
 {
 	const char *p = cg_find(l, id);
 
-	if (!p && (!l->last_scan || now_ns() - l->last_scan >= CG_RESCAN_NS)) {
+	if (!p && (!l->last_scan || lp_mono_ns() - l->last_scan >= CG_RESCAN_NS)) {
 		cg_scan(l);
 		p = cg_find(l, id);
 	}
@@ -492,7 +485,7 @@ static void ports_refresh(struct lp_labels *l)
 	size_t n = 0, cap = 0, i;
 	int e;
 
-	l->last_ports = now_ns();
+	l->last_ports = lp_mono_ns();
 	e = dump_listeners(AF_INET, &ls, &n, &cap);
 	if (!e)
 		e = dump_listeners(AF_INET6, &ls, &n, &cap);
@@ -540,7 +533,7 @@ static void ports_refresh(struct lp_labels *l)
 static const char *listener_name(struct lp_labels *l, __u16 port)
 {
 	struct port_entry *e = port_find(l, port);
-	__u64 since = now_ns() - l->last_ports;
+	__u64 since = lp_mono_ns() - l->last_ports;
 
 	/* an unknown port asks for a refresh, but not more often than PORT_MISS_NS */
 	if ((!e && since >= PORT_MISS_NS) || since >= PORT_TTL_NS) {

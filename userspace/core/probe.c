@@ -14,8 +14,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/util.h"
 #include "core/probe.h"
-#include "app/cli.h"
+#include "base/config.h"
+#include "base/names.h"
 #include "core/hist.h"
 #include "lp_bucket.h"
 #include "latprobe.skel.h"
@@ -61,17 +63,6 @@ struct lp_probe {
 	const struct lp_fine_table *ft;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *perm_hint(int e)
 {
@@ -94,12 +85,12 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		return -ENOMEM;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
-		errf(err, errlen, "failed to count possible CPUs: %s", strerror(-p->ncpus));
+		lp_errf(-EINVAL, err, errlen, "failed to count possible CPUs: %s", strerror(-p->ncpus));
 		e = p->ncpus;
 		goto fail;
 	}
 	if (ft->n > LP_FINE_BOUNDS_MAX || cfg->nclassic > LP_CLASSIC_MAX - 1) {
-		errf(err, errlen, "histogram tables too large");
+		lp_errf(-EINVAL, err, errlen, "histogram tables too large");
 		e = -EINVAL;
 		goto fail;
 	}
@@ -113,7 +104,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p->skel = latprobe_bpf__open();
 	if (!p->skel) {
 		e = -errno;
-		errf(err, errlen, "failed to open BPF object: %s", strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to open BPF object: %s", strerror(-e));
 		goto fail;
 	}
 	p->skel->rodata->nr_fine = ft->n;
@@ -132,12 +123,12 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	    (e = bpf_map__set_max_entries(p->skel->maps.series, cfg->max_series)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail,
 					  (__u32)p->ncpus * LP_SLOTS))) {
-		errf(err, errlen, "failed to size maps: %s", strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to size maps: %s", strerror(-e));
 		goto fail;
 	}
 	e = latprobe_bpf__load(p->skel);
 	if (e) {
-		errf(err, errlen, "failed to load BPF programs: %s%s", strerror(-e), perm_hint(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to load BPF programs: %s%s", strerror(-e), perm_hint(-e));
 		goto fail;
 	}
 	/* the overflow series exists from the start, so a full map can still fold into it */
@@ -148,7 +139,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	}
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.series), &okey, zeros, BPF_NOEXIST)) {
 		e = -errno;
-		errf(err, errlen, "failed to create the overflow series: %s", strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to create the overflow series: %s", strerror(-e));
 		goto fail;
 	}
 	free(zeros);
@@ -183,14 +174,14 @@ int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t err
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		e = -errno;
-		errf(err, errlen, "failed to open cgroup %s: %s", path, strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to open cgroup %s: %s", path, strerror(-e));
 		return e;
 	}
 	for (i = 0; i < 2; i++) {
 		p->links[i] = bpf_program__attach_cgroup(progs[i], fd);
 		if (!p->links[i]) {
 			e = -errno;
-			errf(err, errlen, "failed to attach %s to %s: %s%s", names[i], path,
+			lp_errf(-EINVAL, err, errlen, "failed to attach %s to %s: %s%s", names[i], path,
 			     strerror(-e), perm_hint(-e));
 			close(fd);
 			return e;
@@ -607,17 +598,17 @@ int lp_cgroup_resolve(const char *arg, const char *mount, char *buf, size_t len,
 	else
 		e = snprintf(buf, len, "%s/%s", mount, arg[0] == '/' ? arg + 1 : arg);
 	if (e < 0 || (size_t)e >= len) {
-		errf(err, errlen, "--cgroup: path too long");
+		lp_errf(-EINVAL, err, errlen, "--cgroup: path too long");
 		return -ENAMETOOLONG;
 	}
 	e = is_cgroup2_dir(buf);
 	if (e == -ENOENT) {
-		errf(err, errlen, "--cgroup: '%s' does not exist (looked for %s; cgroup v2 is at %s)",
+		lp_errf(-EINVAL, err, errlen, "--cgroup: '%s' does not exist (looked for %s; cgroup v2 is at %s)",
 		     arg, buf, mount);
 	} else if (e == -ENOTDIR || e == -EMEDIUMTYPE) {
-		errf(err, errlen, "--cgroup: '%s' is not a cgroup v2 directory (%s)", arg, buf);
+		lp_errf(-EINVAL, err, errlen, "--cgroup: '%s' is not a cgroup v2 directory (%s)", arg, buf);
 	} else if (e) {
-		errf(err, errlen, "--cgroup: cannot use '%s': %s", buf, strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "--cgroup: cannot use '%s': %s", buf, strerror(-e));
 	}
 	return e;
 }

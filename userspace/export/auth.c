@@ -8,6 +8,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "base/util.h"
 #include "export/auth.h"
 #include "export/webconfig.h"
 
@@ -41,14 +42,6 @@ struct lp_auth {
 	struct fail fails[LP_AUTH_FAIL_SLOTS];
 	struct lp_auth_stats stats;
 };
-
-static time_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static void peer_key(const struct sockaddr *sa, unsigned char out[16])
 {
@@ -99,7 +92,7 @@ static bool remembered(const struct lp_auth *a, const unsigned char d[DIGEST])
 static struct fail *fail_slot(struct lp_auth *a, const unsigned char addr[16], bool create)
 {
 	struct fail *oldest = NULL, *f;
-	time_t now = mono_s();
+	time_t now = (time_t)lp_mono_s();
 	unsigned i;
 
 	for (i = 0; i < LP_AUTH_FAIL_SLOTS; i++) {

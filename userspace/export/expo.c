@@ -17,7 +17,8 @@
 
 #include "export/expo.h"
 #include "sinks/push.h"
-#include "app/cli.h"
+#include "base/config.h"
+#include "base/names.h"
 #include "export/report.h"
 #include "version.h"
 #include "prometheus.pb-c.h"
@@ -167,19 +168,6 @@ const char *lp_format_content_type(enum lp_format f)
 	}
 }
 
-void lp_format_window(char *buf, size_t len, unsigned long long ns)
-{
-	unsigned long long s = ns / 1000000000ULL, h = s / 3600, m = (s % 3600) / 60;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (h)
-		n += (size_t)snprintf(buf + n, len - n, "%lluh", h);
-	if (m && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llum", m);
-	if ((s % 60 || !n) && n < len)
-		snprintf(buf + n, len - n, "%llus", s % 60);
-}
 
 /* ---------------------------------------------------------------- the sinks */
 
@@ -207,8 +195,7 @@ struct hist {
 };
 
 struct summ {
-	const char *const *qnames;
-	const double *quantiles;
+	const struct lp_quantile *q; /* what each value is the quantile of */
 	const double *values; /* NaN: left out */
 	unsigned n;
 	unsigned long long count;
@@ -439,7 +426,7 @@ static void text_summary(struct sink *s, const struct label *l, int nl, const st
 			continue;
 		/* the series' labels plus quantile="q" */
 		s->scratch.len = base;
-		lp_buf_printf(&s->scratch, "%squantile=\"%s\"", base ? "," : "", sm->qnames[i]);
+		lp_buf_printf(&s->scratch, "%squantile=\"%s\"", base ? "," : "", sm->q[i].label);
 		text_line(s, "", ls, NULL, sm->values[i], false, 0);
 	}
 	s->scratch.len = base;
@@ -677,7 +664,7 @@ static void pb_summary(struct sink *s, const struct label *l, int nl, const stru
 			goto oom;
 		io__prometheus__client__quantile__init(q);
 		q->has_quantile = q->has_value = 1;
-		q->quantile = sm->quantiles[i];
+		q->quantile = sm->q[i].q;
 		q->value = sm->values[i];
 		ps->quantile[ps->n_quantile++] = q;
 	}
@@ -840,58 +827,6 @@ static const struct family f_slo_threshold = { "latprobe_slo_threshold_seconds",
 					       "Latency threshold of an SLO.", F_GAUGE,
 					       "seconds" };
 
-/* the kernel's counters, by enum lp_counter */
-static const struct family f_kernel[LP_CNT_MAX] = {
-	[LP_CNT_REQUESTS] = { "latprobe_requests_started",
-			      "Request starts that began a timing.", F_COUNTER, NULL },
-	[LP_CNT_UNTIMED] = { "latprobe_requests_untimed",
-			     "Requests seen but not timed: a start split across segments, or more "
-			     "than 4 pipelined.",
-			     F_COUNTER, NULL },
-	[LP_CNT_ORPHAN_RESPONSES] = { "latprobe_responses_orphaned",
-				      "Response starts with no request pending.", F_COUNTER, NULL },
-	[LP_CNT_UNANSWERED] = { "latprobe_requests_unanswered",
-				"Connections closed or reset with a request pending or its "
-				"response unfinished.", F_COUNTER, NULL },
-	[LP_CNT_INTERIM] = { "latprobe_responses_interim",
-			     "Interim 1xx responses (not 101); the timing waited for the final one.",
-			     F_COUNTER, NULL },
-	[LP_CNT_UPGRADED] = { "latprobe_connections_upgraded",
-			      "101 Switching Protocols or a CONNECT tunnel: connections no longer "
-			      "tracked.", F_COUNTER, NULL },
-	[LP_CNT_RETRANSMITS] = { "latprobe_retransmits_ignored",
-				 "TCP segments with already-seen sequence numbers, ignored.",
-				 F_COUNTER, NULL },
-	[LP_CNT_OVERFLOW] = { "latprobe_overflow_samples",
-			      "Samples folded into the overflow series because the map was full.",
-			      F_COUNTER, NULL },
-	[LP_CNT_LOST] = { "latprobe_lost_samples",
-			  "Samples lost because even the overflow series was missing.", F_COUNTER,
-			  NULL },
-	[LP_CNT_STORAGE_FAILED] = { "latprobe_storage_failures",
-				    "Per-socket state that could not be created.", F_COUNTER, NULL },
-	[LP_CNT_SERIES_ALLOC] = { "latprobe_series_alloc_failures",
-				  "Samples folded into the overflow series because a new series "
-				  "could not be allocated at that instant.",
-				  F_COUNTER, NULL },
-	[LP_CNT_UNFRAMED] = { "latprobe_responses_unframed",
-			      "Responses whose end could not be framed (head split or too long, "
-			      "coding not understood): timed to the last body byte seen before "
-			      "the next response or the close.",
-			      F_COUNTER, NULL },
-	[LP_CNT_DISCARDED] = { "latprobe_samples_discarded",
-			       "Samples discarded as impossible (negative, or over a day).",
-			       F_COUNTER, NULL },
-	[LP_CNT_BUSY] = { "latprobe_segments_skipped_busy",
-			  "Segments not framed: both per-CPU working slots were in use "
-			  "(nested programs).",
-			  F_COUNTER, NULL },
-	[LP_CNT_SPILLED] = { "latprobe_samples_spilled",
-			     "Samples whose series could not be allocated at that instant, kept "
-			     "in the spill ring and added to their own series by user space "
-			     "(none lost).",
-			     F_COUNTER, NULL },
-};
 
 static const struct family f_build = { "latprobe_build_info",
 				       "latprobe's version and histogram layout.", F_INFO, NULL };
@@ -1020,7 +955,7 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 				continue;
 			series_labels(&sl, v, true);
 			for (w = 0; w < cfg->nwindows; w++) {
-				struct summ sm = { lp_quantile_names, lp_quantiles, v->win[w].q,
+				struct summ sm = { lp_quantiles, v->win[w].q,
 						   LP_NQUANTILES, v->total->count,
 						   (double)v->total->sum_ns / 1e9, v->created };
 
@@ -1091,7 +1026,10 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 		}
 
 		for (c = 0; c < LP_CNT_MAX; c++) {
-			begin(s, &f_kernel[c]);
+			const struct family f = { lp_counters[c].metric, lp_counters[c].help,
+						  F_COUNTER, NULL };
+
+			begin(s, &f);
 			sample(s, NULL, 0, (double)m->counters[c]);
 			end_family(s);
 		}

@@ -10,23 +10,6 @@
 #include "export/report.h"
 #include "version.h"
 
-const char *const lp_counter_names[LP_CNT_MAX] = {
-	[LP_CNT_REQUESTS] = "requests",
-	[LP_CNT_UNTIMED] = "untimed",
-	[LP_CNT_ORPHAN_RESPONSES] = "orphan_responses",
-	[LP_CNT_UNANSWERED] = "unanswered",
-	[LP_CNT_INTERIM] = "interim_responses",
-	[LP_CNT_UPGRADED] = "upgraded",
-	[LP_CNT_RETRANSMITS] = "retransmits_ignored",
-	[LP_CNT_OVERFLOW] = "overflow_samples",
-	[LP_CNT_LOST] = "lost_samples",
-	[LP_CNT_STORAGE_FAILED] = "storage_failures",
-	[LP_CNT_SERIES_ALLOC] = "series_alloc_failures",
-	[LP_CNT_UNFRAMED] = "unframed_responses",
-	[LP_CNT_DISCARDED] = "discarded_samples",
-	[LP_CNT_BUSY] = "busy_skipped",
-	[LP_CNT_SPILLED] = "spilled_samples",
-};
 
 void lp_fmt_latency(char *buf, size_t len, double s)
 {
@@ -233,7 +216,7 @@ static struct json_object *jquantiles(const double *q)
 	unsigned i;
 
 	for (i = 0; i < LP_NQUANTILES; i++)
-		jset(o, lp_quantile_names[i], jdouble(q[i]));
+		jset(o, lp_quantiles[i].label, jdouble(q[i]));
 	return o;
 }
 
@@ -460,7 +443,7 @@ char *lp_report_json_string(const struct lp_model *m)
 
 	c = jobj();
 	for (i = 0; i < LP_CNT_MAX; i++)
-		jset(c, lp_counter_names[i], ju64(m->counters[i]));
+		jset(c, lp_counters[i].key, ju64(m->counters[i]));
 	jset(root, "counters", c);
 
 	a = jarr();

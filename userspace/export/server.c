@@ -14,10 +14,12 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "base/util.h"
 #include "export/server.h"
 #include "export/auth.h"
 #include "sinks/push.h"
-#include "app/cli.h"
+#include "base/config.h"
+#include "base/names.h"
 #include "core/collector.h"
 #include "export/expo.h"
 #include "export/report.h"
@@ -91,14 +93,6 @@ struct lp_server {
 	unsigned long long slow_closed;
 };
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NS + (__u64)ts.tv_nsec;
-}
-
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	const struct lp_server *s = cls;
@@ -161,14 +155,6 @@ static int gzip_buf(const struct lp_buf *in, struct lp_buf *out)
 	return r == Z_STREAM_END ? 0 : -EIO;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 {
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -182,7 +168,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	struct lp_self self = { 0 };
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	double t0 = mono();
+	double t0 = lp_mono_s();
 	bool gzip = lp_accept_gzip(ae);
 	size_t raw_len;
 	int e;
@@ -243,7 +229,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	pthread_mutex_lock(&s->lock);
-	s->last_scrape_s = mono() - t0;
+	s->last_scrape_s = lp_mono_s() - t0;
 	pthread_mutex_unlock(&s->lock);
 	return ret;
 }
@@ -281,7 +267,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		}
 		k->fd = ci->connect_fd;
 		k->listener = l->index;
-		k->since = now_ns();
+		k->since = lp_mono_ns();
 		pthread_mutex_lock(&s->guard_lock);
 		k->next = s->conns;
 		if (s->conns)
@@ -326,7 +312,7 @@ static void conn_busy(struct lp_server *s, struct MHD_Connection *c, bool busy)
 		return;
 	pthread_mutex_lock(&s->guard_lock);
 	k->busy = busy;
-	k->since = now_ns();
+	k->since = lp_mono_ns();
 	pthread_mutex_unlock(&s->guard_lock);
 }
 
@@ -360,7 +346,7 @@ static void *guard_main(void *arg)
 
 	pthread_mutex_lock(&s->guard_lock);
 	while (!s->guard_stop) {
-		__u64 now = now_ns();
+		__u64 now = lp_mono_ns();
 		struct conn *k;
 		unsigned l;
 

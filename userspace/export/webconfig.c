@@ -7,18 +7,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/util.h"
 #include "export/webconfig.h"
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void lp_webconfig_free(struct lp_webconfig *wc)
 {
@@ -157,7 +148,7 @@ static int build_priorities(struct lp_webconfig *wc, char *err, size_t errlen)
 		    !strcmp(wc->suites[i], "TLS_CHACHA20_POLY1305_SHA256"))
 			continue;
 		if (suite_parts(wc->suites[i], &kx, &cipher, &mac)) {
-			errf(err, errlen, "tls_server_config: cipher_suites: unknown or unsupported "
+			lp_errf(-EINVAL, err, errlen, "tls_server_config: cipher_suites: unknown or unsupported "
 				     "suite '%s' (IANA names, as Go spells them, e.g. "
 				     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)", wc->suites[i]);
 			return -EINVAL;
@@ -183,7 +174,7 @@ static int tls_key(struct lp_webconfig *wc, const char *key, const char *v, char
 
 	if (dst) {
 		if (*dst) {
-			errf(err, errlen, "tls_server_config: '%s' given twice", key);
+			lp_errf(-EINVAL, err, errlen, "tls_server_config: '%s' given twice", key);
 			return -EINVAL;
 		}
 		*dst = strdup(v);
@@ -195,13 +186,13 @@ static int tls_key(struct lp_webconfig *wc, const char *key, const char *v, char
 				*(key[1] == 'i' ? &wc->min_version : &wc->max_version) = versions[i].v;
 				return 0;
 			}
-		errf(err, errlen, "tls_server_config: %s: '%s' is not one of TLS10, TLS11, TLS12, "
+		lp_errf(-EINVAL, err, errlen, "tls_server_config: %s: '%s' is not one of TLS10, TLS11, TLS12, "
 			     "TLS13", key, v);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "prefer_server_cipher_suites")) {
 		if (strcmp(v, "true") && strcmp(v, "false")) {
-			errf(err, errlen, "tls_server_config: prefer_server_cipher_suites: '%s' is "
+			lp_errf(-EINVAL, err, errlen, "tls_server_config: prefer_server_cipher_suites: '%s' is "
 				     "not true or false", v);
 			return -EINVAL;
 		}
@@ -214,16 +205,16 @@ static int tls_key(struct lp_webconfig *wc, const char *key, const char *v, char
 				wc->client_auth = client_auths[i].v;
 				return 0;
 			}
-		errf(err, errlen, "tls_server_config: client_auth_type: '%s' is not one of "
+		lp_errf(-EINVAL, err, errlen, "tls_server_config: client_auth_type: '%s' is not one of "
 			     "NoClientCert, RequestClientCert, RequireAnyClientCert, "
 			     "VerifyClientCertIfGiven, RequireAndVerifyClientCert", v);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "cipher_suites")) {
-		errf(err, errlen, "tls_server_config: cipher_suites must be a list");
+		lp_errf(-EINVAL, err, errlen, "tls_server_config: cipher_suites must be a list");
 		return -EINVAL;
 	}
-	errf(err, errlen, "tls_server_config: unknown key '%s' (expected cert_file, key_file, "
+	lp_errf(-EINVAL, err, errlen, "tls_server_config: unknown key '%s' (expected cert_file, key_file, "
 		     "min_version, max_version, cipher_suites, prefer_server_cipher_suites, "
 		     "client_auth_type, client_ca_file)", key);
 	return -EINVAL;
@@ -236,16 +227,16 @@ static int user_key(struct lp_webconfig *wc, const char *key, const char *v, cha
 
 	for (i = 0; i < wc->nusers; i++)
 		if (!strcmp(wc->users[i].name, key)) {
-			errf(err, errlen, "basic_auth_users: user '%s' given twice", key);
+			lp_errf(-EINVAL, err, errlen, "basic_auth_users: user '%s' given twice", key);
 			return -EINVAL;
 		}
 	if (!is_bcrypt(v)) {
-		errf(err, errlen, "basic_auth_users: the password of '%s' is not a bcrypt hash "
+		lp_errf(-EINVAL, err, errlen, "basic_auth_users: the password of '%s' is not a bcrypt hash "
 			     "($2y$...)", key);
 		return -EINVAL;
 	}
 	if (wc->nusers >= LP_WEB_MAX_USERS) {
-		errf(err, errlen, "basic_auth_users: more than %d users", LP_WEB_MAX_USERS);
+		lp_errf(-EINVAL, err, errlen, "basic_auth_users: more than %d users", LP_WEB_MAX_USERS);
 		return -EINVAL;
 	}
 	wc->users[wc->nusers].name = strdup(key);
@@ -261,20 +252,20 @@ static int check_tls(struct lp_webconfig *wc, char *err, size_t errlen)
 			wc->min_version != 0x0303 || wc->max_version != 0x0304;
 
 	if ((!wc->cert_file) != (!wc->key_file) || (tls_keys && !wc->cert_file)) {
-		errf(err, errlen, "tls_server_config needs both cert_file and key_file");
+		lp_errf(-EINVAL, err, errlen, "tls_server_config needs both cert_file and key_file");
 		return -EINVAL;
 	}
 	if (wc->min_version > wc->max_version) {
-		errf(err, errlen, "tls_server_config: min_version is above max_version");
+		lp_errf(-EINVAL, err, errlen, "tls_server_config: min_version is above max_version");
 		return -EINVAL;
 	}
 	if (wc->client_auth != LP_CLIENT_NONE && !wc->client_ca_file) {
 		/* the TLS library asks clients for a certificate only with a CA to name */
-		errf(err, errlen, "tls_server_config: client_auth_type needs client_ca_file");
+		lp_errf(-EINVAL, err, errlen, "tls_server_config: client_auth_type needs client_ca_file");
 		return -EINVAL;
 	}
 	if (wc->client_ca_file && wc->client_auth == LP_CLIENT_NONE) {
-		errf(err, errlen, "tls_server_config: client_ca_file is set but client_auth_type "
+		lp_errf(-EINVAL, err, errlen, "tls_server_config: client_ca_file is set but client_auth_type "
 			     "is NoClientCert (say which clients to require)");
 		return -EINVAL;
 	}
@@ -306,7 +297,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	while (!done) {
 		if (!yaml_parser_parse(&p, &ev)) {
-			errf(err, errlen, "YAML error at line %zu: %s", p.problem_mark.line + 1,
+			lp_errf(-EINVAL, err, errlen, "YAML error at line %zu: %s", p.problem_mark.line + 1,
 			     p.problem ? p.problem : "unknown");
 			e = -EINVAL;
 			break;
@@ -320,7 +311,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 			if (depth == 2 && st == TOP && section != NONE) {
 				st = SECTION_KEY;
 			} else if (depth > 1) {
-				errf(err, errlen, "unexpected mapping at line %zu",
+				lp_errf(-EINVAL, err, errlen, "unexpected mapping at line %zu",
 				     ev.start_mark.line + 1);
 				e = -EINVAL;
 			}
@@ -340,7 +331,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 			}
 			/* fall through */
 		case YAML_ALIAS_EVENT:
-			errf(err, errlen, "unexpected %s at line %zu",
+			lp_errf(-EINVAL, err, errlen, "unexpected %s at line %zu",
 			     ev.type == YAML_ALIAS_EVENT ? "alias" : "list", ev.start_mark.line + 1);
 			e = -EINVAL;
 			break;
@@ -356,7 +347,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 
 			if (st == SUITES) {
 				if (wc->nsuites >= LP_WEB_MAX_SUITES) {
-					errf(err, errlen, "tls_server_config: more than %d cipher_suites",
+					lp_errf(-EINVAL, err, errlen, "tls_server_config: more than %d cipher_suites",
 					     LP_WEB_MAX_SUITES);
 					e = -EINVAL;
 				} else if (!(wc->suites[wc->nsuites++] = strdup(v))) {
@@ -368,7 +359,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 				} else if (!strcmp(v, "basic_auth_users")) {
 					section = AUTH;
 				} else {
-					errf(err, errlen, "unknown key '%s' (expected tls_server_config, "
+					lp_errf(-EINVAL, err, errlen, "unknown key '%s' (expected tls_server_config, "
 						     "basic_auth_users)", v);
 					e = -EINVAL;
 				}
@@ -378,7 +369,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 				if (!strcmp(v, "tls_server_config") || !strcmp(v, "basic_auth_users"))
 					section = !strcmp(v, "tls_server_config") ? TLS : AUTH;
 				else if (v[0]) {
-					errf(err, errlen, "'%s' must be a mapping", v);
+					lp_errf(-EINVAL, err, errlen, "'%s' must be a mapping", v);
 					e = -EINVAL;
 				}
 			} else if (depth == 2 && st == SECTION_KEY) {
@@ -393,7 +384,7 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 				free(key);
 				key = NULL;
 			} else if (depth == 0 && v[0]) {
-				errf(err, errlen, "the file is not a mapping");
+				lp_errf(-EINVAL, err, errlen, "the file is not a mapping");
 				e = -EINVAL;
 			}
 			break;
@@ -457,7 +448,7 @@ static int read_pem(const char *path, const char *key, const char *file, const c
 	if (!e && !strstr(*out, marker))
 		e = -EBADMSG;
 	if (e)
-		errf(err, errlen, "--web-config: '%s': cannot use %s '%s': %s", path, key, file,
+		lp_errf(-EINVAL, err, errlen, "--web-config: '%s': cannot use %s '%s': %s", path, key, file,
 		     e == -EBADMSG ? what : strerror(-e));
 	return e;
 }
@@ -493,13 +484,13 @@ int lp_webconfig_load(const char *path, struct lp_webconfig *wc, char *err, size
 
 	text = read_file(path, 1 << 20, &len, &e);
 	if (!text) {
-		errf(err, errlen, "--web-config: cannot read '%s': %s", path, strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "--web-config: cannot read '%s': %s", path, strerror(-e));
 		return e;
 	}
 	e = lp_webconfig_parse(text, len, wc, sub, sizeof(sub));
 	free(text);
 	if (e) {
-		errf(err, errlen, "--web-config: '%s': %s", path, sub);
+		lp_errf(-EINVAL, err, errlen, "--web-config: '%s': %s", path, sub);
 		return e;
 	}
 	if (wc->cert_file)
@@ -515,7 +506,7 @@ int lp_webconfig_load(const char *path, struct lp_webconfig *wc, char *err, size
 	if (!e) {
 		e = lp_webconfig_arm(wc);
 		if (e)
-			errf(err, errlen, "--web-config: '%s': cannot prepare bcrypt: %s", path,
+			lp_errf(-EINVAL, err, errlen, "--web-config: '%s': cannot prepare bcrypt: %s", path,
 			     strerror(-e));
 	}
 	if (e)

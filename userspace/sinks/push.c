@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <curl/curl.h>
 
+#include "base/util.h"
 #include "sinks/push.h"
 
 #define BACKOFF_MIN_NS 1000000000ULL  /* 1 s */
@@ -54,22 +55,6 @@ struct lp_pushers {
 	struct worker *w;
 	unsigned n;
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-static double wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool stopping(struct lp_pushers *p)
 {
@@ -229,7 +214,7 @@ static int write_all(int fd, const char *p, size_t n, __u64 deadline)
 			return -errno;
 		if (r < 0 && errno == EAGAIN) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-			__u64 now = mono_ns();
+			__u64 now = lp_mono_ns();
 
 			if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1) != 1)
 				return -ETIMEDOUT;
@@ -240,7 +225,7 @@ static int write_all(int fd, const char *p, size_t n, __u64 deadline)
 
 static int send_graphite(struct worker *w, const struct lp_buf *body, char *why, size_t wlen)
 {
-	__u64 deadline = mono_ns() + w->cfg.timeout_ns;
+	__u64 deadline = lp_mono_ns() + w->cfg.timeout_ns;
 	int fd = dial(&w->cfg, SOCK_STREAM, why, wlen), r;
 
 	if (fd < 0)
@@ -265,7 +250,7 @@ static int send_graphite(struct worker *w, const struct lp_buf *body, char *why,
 static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *done,
 			  size_t *skipped, char *why, size_t wlen)
 {
-	__u64 deadline = mono_ns() + w->cfg.timeout_ns;
+	__u64 deadline = lp_mono_ns() + w->cfg.timeout_ns;
 	size_t n, i, lines = 1, *off, *len;
 	int fd, r = 0;
 
@@ -293,7 +278,7 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *d
 		/* a full socket buffer: wait, but the whole push within the timeout */
 		while (s < 0 && (errno == EAGAIN || errno == EINTR)) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-			__u64 now = mono_ns();
+			__u64 now = lp_mono_ns();
 
 			if (now >= deadline ||
 			    poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1) != 1) {
@@ -402,7 +387,7 @@ static void enqueue(struct worker *w, struct lp_model *m)
 static void wait_until(struct lp_pushers *p, __u64 when_mono)
 {
 	struct timespec ts;
-	__u64 now = mono_ns(), dl;
+	__u64 now = lp_mono_ns(), dl;
 
 	if (when_mono <= now)
 		return;
@@ -419,11 +404,11 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct lp_pushers *p = w->owner;
-	__u64 next_tick = mono_ns(), retry_at = 0;
+	__u64 next_tick = lp_mono_ns(), retry_at = 0;
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
-		__u64 now = mono_ns();
+		__u64 now = lp_mono_ns();
 
 		if (now >= next_tick) {
 			struct lp_model *m;
@@ -441,7 +426,7 @@ static void *worker_main(void *arg)
 			struct lp_model *m = w->queue[w->head], *prev = w->last_sent;
 			size_t done = w->resume_seq == m->seq ? w->resume_done : 0;
 			char why[256] = "";
-			__u64 t0 = mono_ns();
+			__u64 t0 = lp_mono_ns();
 			int r;
 
 			/* the head stays queued (and referenced) while it is sent */
@@ -451,10 +436,10 @@ static void *worker_main(void *arg)
 			/* last_sent changes only on success, so the body of a retry is the same */
 			w->resume_seq = r ? m->seq : 0;
 			w->resume_done = r ? done : 0;
-			w->stat.last_duration_s = (double)(mono_ns() - t0) / 1e9;
+			w->stat.last_duration_s = (double)(lp_mono_ns() - t0) / 1e9;
 			if (r == 0) {
 				w->stat.ok++;
-				w->stat.last_success = wall_s();
+				w->stat.last_success = lp_wall_s();
 				w->backoff_ns = 0;
 				retry_at = 0;
 				/* the head may have been dropped meanwhile: only pop what was sent */
@@ -474,11 +459,11 @@ static void *worker_main(void *arg)
 			if (w->backoff_ns > BACKOFF_MAX_NS)
 				w->backoff_ns = BACKOFF_MAX_NS;
 			/* jitter: 50 % to 100 % of the backoff, so a fleet does not retry in step */
-			retry_at = mono_ns() + w->backoff_ns / 2 +
+			retry_at = lp_mono_ns() + w->backoff_ns / 2 +
 				   (__u64)((double)(w->backoff_ns / 2) *
 					   ((double)rand_r(&w->seed) / RAND_MAX));
 			fprintf(stderr, "latprobe: push to %s failed: %s (retry in %.1f s)\n",
-				w->cfg.name, why, (double)(retry_at - mono_ns()) / 1e9);
+				w->cfg.name, why, (double)(retry_at - lp_mono_ns()) / 1e9);
 		}
 		wait_until(p, w->len && retry_at && retry_at < next_tick ? retry_at : next_tick);
 	}
@@ -515,7 +500,7 @@ struct lp_pushers *lp_pushers__start(const struct lp_push_cfg *cfgs, unsigned n,
 
 		w->owner = p;
 		w->cfg = cfgs[i];
-		w->seed = (unsigned)mono_ns() ^ (i * 2654435761u);
+		w->seed = (unsigned)lp_mono_ns() ^ (i * 2654435761u);
 		memcpy(w->stat.name, cfgs[i].name, sizeof(w->stat.name));
 		w->queue = calloc(w->cfg.queue, sizeof(*w->queue));
 		if (!w->queue || pthread_create(&w->thread, NULL, worker_main, w)) {

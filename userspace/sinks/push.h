@@ -28,9 +28,6 @@
 int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *cfg, char *err,
 		  size_t errlen);
 
-/* The first line of a file holding a secret (user:password, a token); -errno,
- * -ENODATA if empty. */
-int lp_read_secret(const char *path, char *out, size_t len);
 
 /* ---- encoders: pure, one model in, one buffer out ---- */
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <curl/curl.h>
 
+#include "base/util.h"
 #include "export/expo.h"
 #include "core/hist.h"
 #include "sinks/push.h"
@@ -49,19 +50,6 @@ static int fail(char *err, size_t len, const char *spec, const char *why)
 	return -EINVAL;
 }
 
-int lp_read_secret(const char *path, char *out, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(out, 1, len - 1, f);
-	fclose(f);
-	out[n] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	return out[0] ? 0 : -ENODATA;
-}
 
 static int copy(char *dst, size_t len, const char *src)
 {
@@ -377,8 +365,6 @@ out:
 
 /* ------------------------------------------------------------ helpers */
 
-/* the quantiles' names in field and metric names (lp_quantiles: 0.5 0.9 0.99 0.999) */
-static const char *const qn[LP_NQUANTILES] = { "p50", "p90", "p99", "p999" };
 
 /* the first window's good ratio and burn rate of SLO k, or NAN without traffic */
 static void slo_window(const struct lp_model *m, const struct lp_series_view *v, unsigned k,
@@ -494,7 +480,7 @@ int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_
 		for (k = 0; k < LP_NQUANTILES && m->cfg->nwindows; k++) {
 			snprintf(name, sizeof(name), "%s%s", cfg->tags ? "http.request.duration_seconds."
 								       : "",
-				 qn[k]);
+				 lp_quantiles[k].metric);
 			gline(b, cfg, &t, side, NULL, name, v->win[0].q[k], ts);
 		}
 		for (k = 0; k < m->cfg->nslos; k++) {
@@ -582,7 +568,7 @@ int lp_enc_influx(struct lp_buf *b, const struct lp_model *m)
 		ifield(b, &first, "sum", (double)v->total->sum_ns / 1e9);
 		ifield(b, &first, "rate", v->rate);
 		for (k = 0; k < LP_NQUANTILES && m->cfg->nwindows; k++)
-			ifield(b, &first, qn[k], v->win[0].q[k]);
+			ifield(b, &first, lp_quantiles[k].metric, v->win[0].q[k]);
 		lp_buf_printf(b, " %llu\n", ts);
 		for (k = 0; k < m->cfg->nslos; k++) {
 			double ratio, burn;
@@ -678,7 +664,7 @@ int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp
 		for (k = 0; k < LP_NQUANTILES && m->cfg->nwindows; k++) {
 			char name[64];
 
-			snprintf(name, sizeof(name), "http.request.duration.%s", qn[k]);
+			snprintf(name, sizeof(name), "http.request.duration.%s", lp_quantiles[k].metric);
 			dline(b, cfg, name, v->win[0].q[k], "g", v, NULL);
 		}
 		for (k = 0; k < m->cfg->nslos; k++) {

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+
+#include "base/config.h"
+
+const __u64 lp_otel_bounds_ns[14] = {
+	5000000ULL,    10000000ULL,   25000000ULL,   50000000ULL,    75000000ULL,
+	100000000ULL,  250000000ULL,  500000000ULL,  750000000ULL,   1000000000ULL,
+	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
+};
+
+void lp_config_defaults(struct lp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_ns = 5000000000ULL;
+	cfg->windows_ns[0] = 60000000000ULL;
+	cfg->windows_ns[1] = 300000000000ULL;
+	cfg->nwindows = 2;
+	cfg->schema = LP_SCHEMA_DEFAULT;
+	cfg->max_series = LP_DEFAULT_MAX_SERIES;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent's configuration: plain data, at the bottom of the layers, so
+ * every module can read it without the command-line parser (app/cli.h,
+ * which fills it). Limits live here too.
+ */
+#ifndef LP_CONFIG_H
+#define LP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <sys/socket.h>
+#include "latprobe.h"
+#include "base/push_cfg.h"
+
+#define LP_MAX_SLOS	      8
+#define LP_MAX_PUSH	      8
+#define LP_MAX_DURATION_NS    (366ULL * 86400 * 1000000000ULL) /* --duration */
+#define LP_MAX_WINDOWS	      4
+#define LP_MAX_PORTS	      16
+#define LP_SLO_NAME_MAX	      64
+#define LP_DEFAULT_MAX_SERIES 16384
+#define LP_MAX_LISTEN	      4
+#define LP_DEFAULT_PORT	      18464
+
+/*
+ * A service level objective: "objective of the requests that match finish
+ * within threshold". Evaluated per series from the exact classic counters.
+ */
+struct lp_slo {
+	char name[LP_SLO_NAME_MAX];
+	__u8 method; /* enum lp_method, 0: any */
+	__u8 side;   /* enum lp_side, 0: any */
+	__u16 port;  /* 0: any */
+	__u64 threshold_ns;
+	double objective;  /* 0 < objective < 1 */
+	__u32 classic_idx; /* index of threshold_ns among the classic boundaries */
+};
+
+struct lp_config {
+	__u64 interval_ns;
+	__u64 duration_ns; /* 0: run until signalled */
+	__u64 windows_ns[LP_MAX_WINDOWS];
+	unsigned nwindows;
+	unsigned schema;
+	__u32 max_series;
+	__u64 classic_ns[LP_CLASSIC_MAX]; /* sorted, unique, SLO thresholds included */
+	unsigned nclassic;
+	struct lp_slo slos[LP_MAX_SLOS];
+	unsigned nslos;
+	const char *cgroup; /* NULL: the cgroup v2 root */
+	/* display/export filters; 0 = any */
+	__u16 ports[LP_MAX_PORTS];
+	unsigned nports;
+	__u8 method;
+	__u8 side;
+	/* the HTTP endpoint; none when nlisten is 0 */
+	struct sockaddr_storage listen[LP_MAX_LISTEN];
+	socklen_t listen_len[LP_MAX_LISTEN];
+	unsigned nlisten;
+	const char *web_config;
+	const char *push[LP_MAX_PUSH]; /* --push URLs as given */
+	/* ... parsed once, here, secret files read before privileges are dropped */
+	struct lp_push_cfg push_cfg[LP_MAX_PUSH];
+	unsigned npush;
+	const char *user; /* --user: switch to this user after attaching */
+	bool json;
+	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
+	/* tests only (LATPROBE_TEST_SPILL_EVERY): one new series in N is treated as not
+	 * allocatable, to drive the spill ring on demand; 0 otherwise */
+	unsigned spill_test_every;
+	bool hist;
+	bool quiet;
+	bool verbose;
+};
+
+/* the defaults every run starts from (lp_cli_parse then applies the flags) */
+void lp_config_defaults(struct lp_config *cfg);
+
+/* OpenTelemetry HTTP duration boundaries, seconds: 0.005 ... 10 */
+extern const __u64 lp_otel_bounds_ns[14];
+
+#endif

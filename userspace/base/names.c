@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/names.h"
+
+const struct lp_quantile lp_quantiles[LP_NQUANTILES] = {
+	{0.5, "0.5", "p50", "p50"},
+	{0.9, "0.9", "p90", "p90"},
+	{0.99, "0.99", "p99", "p99"},
+	{0.999, "0.999", "p99.9", "p999"},
+};
+
+const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
+	[LP_CNT_REQUESTS] = {"requests", "latprobe_requests_started",
+			     "Request starts that began a timing."},
+	[LP_CNT_UNTIMED] = {"untimed", "latprobe_requests_untimed",
+			    "Requests seen but not timed: a start split across segments, or more "
+			    "than 4 pipelined."},
+	[LP_CNT_ORPHAN_RESPONSES] = {"orphan_responses", "latprobe_responses_orphaned",
+				     "Response starts with no request pending."},
+	[LP_CNT_UNANSWERED] =
+		{"unanswered", "latprobe_requests_unanswered",
+		 "Connections closed or reset with a request pending or its response unfinished."},
+	[LP_CNT_INTERIM] =
+		{"interim_responses", "latprobe_responses_interim",
+		 "Interim 1xx responses (not 101); the timing waited for the final one."},
+	[LP_CNT_UPGRADED] =
+		{"upgraded", "latprobe_connections_upgraded",
+		 "101 Switching Protocols or a CONNECT tunnel: connections no longer tracked."},
+	[LP_CNT_RETRANSMITS] = {"retransmits_ignored", "latprobe_retransmits_ignored",
+				"TCP segments with already-seen sequence numbers, ignored."},
+	[LP_CNT_OVERFLOW] = {"overflow_samples", "latprobe_overflow_samples",
+			     "Samples folded into the overflow series because the map was full."},
+	[LP_CNT_LOST] = {"lost_samples", "latprobe_lost_samples",
+			 "Samples lost because even the overflow series was missing."},
+	[LP_CNT_STORAGE_FAILED] = {"storage_failures", "latprobe_storage_failures",
+				   "Per-socket state that could not be created."},
+	[LP_CNT_SERIES_ALLOC] =
+		{"series_alloc_failures", "latprobe_series_alloc_failures",
+		 "Samples folded into the overflow series because a new series could not be "
+		 "allocated at that instant and the spill ring was full."},
+	[LP_CNT_UNFRAMED] = {"unframed_responses", "latprobe_responses_unframed",
+			     "Responses whose end could not be framed (head split or too long, "
+			     "coding not understood): timed to the last body byte seen before the "
+			     "next response or the close."},
+	[LP_CNT_DISCARDED] = {"discarded_samples", "latprobe_samples_discarded",
+			      "Samples discarded as impossible (negative, or over a day)."},
+	[LP_CNT_BUSY] =
+		{"busy_skipped", "latprobe_segments_skipped_busy",
+		 "Segments not framed: both per-CPU working slots were in use (nested programs)."},
+	[LP_CNT_SPILLED] =
+		{"spilled_samples", "latprobe_samples_spilled",
+		 "Samples whose series could not be allocated at that instant, kept in the spill "
+		 "ring and added to their own series by user space (none lost)."},
+};
+
+static const char *const method_names[LP_METHOD_COUNT] = {
+	[LP_METHOD_NONE] = "_OTHER",	 [LP_METHOD_GET] = "GET",
+	[LP_METHOD_HEAD] = "HEAD",	 [LP_METHOD_POST] = "POST",
+	[LP_METHOD_PUT] = "PUT",	 [LP_METHOD_DELETE] = "DELETE",
+	[LP_METHOD_CONNECT] = "CONNECT", [LP_METHOD_OPTIONS] = "OPTIONS",
+	[LP_METHOD_TRACE] = "TRACE",	 [LP_METHOD_PATCH] = "PATCH",
+};
+
+const char *lp_method_name(__u8 method)
+{
+	return method < LP_METHOD_COUNT ? method_names[method] : "_OTHER";
+}
+
+const char *lp_side_name(__u8 side)
+{
+	return side == LP_SIDE_SERVER ? "server" : side == LP_SIDE_CLIENT ? "client" : "any";
+}
+
+int lp_parse_method(const char *s, __u8 *method)
+{
+	__u8 m;
+
+	for (m = LP_METHOD_GET; m < LP_METHOD_COUNT; m++) {
+		if (!strcmp(s, method_names[m])) {
+			*method = m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int lp_parse_side(const char *s, __u8 *side)
+{
+	if (!strcmp(s, "server"))
+		*side = LP_SIDE_SERVER;
+	else if (!strcmp(s, "client"))
+		*side = LP_SIDE_CLIENT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void lp_format_window(char *buf, size_t len, unsigned long long ns)
+{
+	unsigned long long s = ns / 1000000000ULL, h = s / 3600, m = (s % 3600) / 60;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (h)
+		n += (size_t)snprintf(buf + n, len - n, "%lluh", h);
+	if (m && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%llum", m);
+	if ((s % 60 || !n) && n < len)
+		snprintf(buf + n, len - n, "%llus", s % 60);
+}
