@@ -43,8 +43,15 @@ def agent_args(port, server_port):
 
 
 def slo_window(port, name="lptest"):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/series", timeout=10) as r:
+    """The SLO's first window, from /api/v1/slos (what latprobe check reads); it
+    must say what the whole document's slos section says."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/slos", timeout=10) as r:
         doc = json.load(r)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/series", timeout=10) as r:
+        whole = json.load(r)
+    assert set(doc) == {"version", "time", "slos"}, sorted(doc)
+    if doc["time"] == whole["time"]:  # the same collection
+        assert doc["slos"] == whole["slos"], (doc["slos"], whole["slos"])
     slo = next(s for s in doc["slos"] if s["name"] == name)
     return slo["windows"][0]
 

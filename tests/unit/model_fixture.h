@@ -47,6 +47,7 @@ static int setup(void **state)
 	char err[256];
 	struct lp_series_view *v;
 	unsigned w, k;
+	size_t i;
 
 	(void)state;
 	lp_config_defaults(&cfg);
@@ -110,6 +111,20 @@ static int setup(void **state)
 	for (w = 0; w < cfg.nwindows; w++)
 		for (k = 0; k < LP_NQUANTILES; k++)
 			v->win[w].q[k] = NAN;
+	/* the figures the collector derives from the counts */
+	for (i = 0; i < model.nseries; i++) {
+		v = &model.series[i];
+		for (k = 0; k < cfg.nslos; k++) {
+			double burn;
+
+			lp_slo_figures(v->slo_good[k], v->total->count, cfg.slos[k].objective,
+				       &v->slo_ratio[k], &burn);
+			for (w = 0; w < cfg.nwindows; w++)
+				lp_slo_figures(v->win[w].slo_good[k], v->win[w].slo_total[k],
+					       cfg.slos[k].objective, &v->win[w].slo_ratio[k],
+					       &v->win[w].slo_burn[k]);
+		}
+	}
 	return 0;
 }
 

@@ -22,13 +22,16 @@
 static void doc(char *buf, size_t len, unsigned long long good, unsigned long long total)
 {
 	double r = total ? (double)good / (double)total : NAN;
-	char ratio[32], q[160];
+	char ratio[32], burn[32], q[160];
 
+	/* as the agent's collector computes them (lp_slo_figures) */
 	if (total) {
 		snprintf(ratio, sizeof(ratio), "%.17g", r);
+		snprintf(burn, sizeof(burn), "%.17g", (1 - r) / (1 - 0.99));
 		snprintf(q, sizeof(q), "{\"0.5\":0.0021,\"0.9\":0.0049,\"0.99\":0.0081,\"0.999\":0.0123}");
 	} else {
 		snprintf(ratio, sizeof(ratio), "null");
+		snprintf(burn, sizeof(burn), "null");
 		snprintf(q, sizeof(q), "{\"0.5\":null,\"0.9\":null,\"0.99\":null,\"0.999\":null}");
 	}
 	snprintf(buf, len,
@@ -36,9 +39,9 @@ static void doc(char *buf, size_t len, unsigned long long good, unsigned long lo
 		 "\"port\":null,\"threshold_seconds\":0.01,\"objective\":0.99,\"windows\":["
 		 "{\"window_seconds\":60,\"good\":1,\"total\":1,\"ratio\":1,\"burn_rate\":0,"
 		 "\"met\":true,\"sum_seconds\":0.001,\"quantiles_seconds\":%s},"
-		 "{\"window_seconds\":300,\"good\":%llu,\"total\":%llu,\"ratio\":%s,\"burn_rate\":0,"
+		 "{\"window_seconds\":300,\"good\":%llu,\"total\":%llu,\"ratio\":%s,\"burn_rate\":%s,"
 		 "\"met\":null,\"sum_seconds\":1,\"quantiles_seconds\":%s}]}],\"series\":[]}",
-		 q, good, total, ratio, q);
+		 q, good, total, ratio, burn, q);
 }
 
 static int parse(struct lp_check_opts *o, const char *args, char *err, size_t errlen)
@@ -306,14 +309,14 @@ static void test_bad_arguments_name_the_flag(void **state)
 	}
 	/* URLs: a bare host:port gets the JSON API path; empty keeps the default */
 	assert_int_equal(parse(&o, "-u http://10.0.0.1:18464", err, sizeof(err)), 0);
-	assert_string_equal(o.url, "http://10.0.0.1:18464/api/v1/series");
+	assert_string_equal(o.url, "http://10.0.0.1:18464/api/v1/slos");
 	assert_int_equal(parse(&o, "-u https://h:1/", err, sizeof(err)), 0);
-	assert_string_equal(o.url, "https://h:1/api/v1/series");
+	assert_string_equal(o.url, "https://h:1/api/v1/slos");
 	assert_int_equal(parse(&o, "-u http://h/custom/path", err, sizeof(err)), 0);
 	assert_string_equal(o.url, "http://h/custom/path");
 	assert_int_equal(parse(&o, "-t 2.5", err, sizeof(err)), 0);
 	assert_close(o.timeout_s, 2.5, 1e-12);
-	assert_string_equal(o.url, "http://127.0.0.1:18464/api/v1/series");
+	assert_string_equal(o.url, "http://127.0.0.1:18464/api/v1/slos");
 }
 
 static void test_an_agent_that_is_down_is_unknown(void **state)

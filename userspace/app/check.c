@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * `latprobe check`: is an SLO met? Asks the agent's /api/v1/series (the
+ * `latprobe check`: is an SLO met? Asks the agent's /api/v1/slos (the
  * "slos" section: good and total per SLO and window, summed over every series
  * the SLO covers, with the quantiles of the merged distribution) and answers
  * as a monitoring plugin or, with --zabbix, as a Zabbix item value.
@@ -24,7 +24,7 @@
 #include "core/hist.h"
 #include "sinks/push.h"
 
-#define DEFAULT_URL "http://127.0.0.1:18464/api/v1/series"
+#define DEFAULT_URL "http://127.0.0.1:18464/api/v1/slos"
 #define MAX_DOC	    (64u << 20) /* the agent's document is a few MB at 10k series */
 
 static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
@@ -124,7 +124,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -u, --url URL        the agent: default $LATPROBE_URL, else\n"
 		"                       " DEFAULT_URL "\n"
-		"                       (a URL without a path gets /api/v1/series)\n"
+		"                       (a URL without a path gets /api/v1/slos)\n"
 		"  -s, --slo NAME       the SLO (latprobe --slo name=...); optional when the agent\n"
 		"                       has exactly one\n"
 		"  -W, --window DUR     the window, one the agent has (latprobe --window);\n"
@@ -159,15 +159,6 @@ static int parse_state(const char *s, enum lp_state *st)
 	return -EINVAL;
 }
 
-static int copy(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
 
 /* a URL without a path means the agent's JSON API on it */
 static int set_url(struct lp_check_opts *o, const char *u)
@@ -178,16 +169,16 @@ static int set_url(struct lp_check_opts *o, const char *u)
 		return -EINVAL;
 	host += 3;
 	if (!strchr(host, '/'))
-		return snprintf(o->url, sizeof(o->url), "%s/api/v1/series", u) <
+		return snprintf(o->url, sizeof(o->url), "%s/api/v1/slos", u) <
 				       (int)sizeof(o->url) ?
 			       0 :
 			       -EINVAL;
 	if (!strcmp(strchr(host, '/'), "/"))
-		return snprintf(o->url, sizeof(o->url), "%sapi/v1/series", u) <
+		return snprintf(o->url, sizeof(o->url), "%sapi/v1/slos", u) <
 				       (int)sizeof(o->url) ?
 			       0 :
 			       -EINVAL;
-	return copy(o->url, sizeof(o->url), u) ? -EINVAL : 0;
+	return lp_copy(o->url, sizeof(o->url), u) ? -EINVAL : 0;
 }
 
 static const char *const zabbix_values[] = { "good_ratio", "burn_rate", "good",	 "total",
@@ -237,7 +228,7 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 				return lp_errf(-EINVAL, err, errlen, "--url: '%s' is not an http(s) URL", optarg);
 			break;
 		case 's':
-			if (!*optarg || copy(o->slo, sizeof(o->slo), optarg))
+			if (!*optarg || lp_copy(o->slo, sizeof(o->slo), optarg))
 				return lp_errf(-EINVAL, err, errlen, "--slo: '%s' is not an SLO name", optarg);
 			break;
 		case 'W':
@@ -256,11 +247,11 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			o->metric = (enum lp_check_metric)i;
 			break;
 		case 'w':
-			if (!*optarg || copy(o->warn_s, sizeof(o->warn_s), optarg))
+			if (!*optarg || lp_copy(o->warn_s, sizeof(o->warn_s), optarg))
 				return lp_errf(-EINVAL, err, errlen, "--warning: '%s' is not a range", optarg);
 			break;
 		case 'c':
-			if (!*optarg || copy(o->crit_s, sizeof(o->crit_s), optarg))
+			if (!*optarg || lp_copy(o->crit_s, sizeof(o->crit_s), optarg))
 				return lp_errf(-EINVAL, err, errlen, "--critical: '%s' is not a range", optarg);
 			break;
 		case 't': {
@@ -285,7 +276,7 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			if (i == sizeof(zabbix_values) / sizeof(*zabbix_values))
 				return lp_errf(-EINVAL, err, errlen, "--zabbix: '%s' is not a value latprobe has",
 					    optarg);
-			copy(o->zabbix, sizeof(o->zabbix), optarg);
+			lp_copy(o->zabbix, sizeof(o->zabbix), optarg);
 			break;
 		case OPT_AUTH: {
 			int e = lp_read_secret(optarg, o->userpwd, sizeof(o->userpwd));
@@ -299,7 +290,7 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			break;
 		}
 		case OPT_CA:
-			if (copy(o->ca_file, sizeof(o->ca_file), optarg))
+			if (lp_copy(o->ca_file, sizeof(o->ca_file), optarg))
 				return lp_errf(-EINVAL, err, errlen, "--ca-file: path too long");
 			break;
 		case 'h':
@@ -360,7 +351,7 @@ static bool get_count(struct json_object *o, const char *key, __u64 *v)
 	return true;
 }
 
-/* "5m", "30s", "1h30m" style: shortest exact unit */
+/* "5m", "30s", "1h": one unit, the largest that is exact (what -W parses back) */
 static void fmt_window(char *buf, size_t len, double s)
 {
 	long long n = llround(s);
@@ -483,9 +474,11 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 				 lp_quantiles[i].label);
 			return -1;
 		}
-	/* derived from the counts, so a tampered ratio cannot disagree with them */
-	sw->ratio = sw->total ? (double)sw->good / (double)sw->total : NAN;
-	sw->burn = sw->total ? (1 - sw->ratio) / (1 - sw->objective) : NAN;
+	/* the agent's collector computed ratio and burn rate (null: no requests) */
+	if (!sw->total != isnan(sw->ratio)) {
+		snprintf(why, len, "the answer is not latprobe's JSON (ratio without requests)");
+		return -1;
+	}
 	return 0;
 }
 

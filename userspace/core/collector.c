@@ -172,9 +172,13 @@ int lp_model_alloc_series(struct lp_model *m, size_t n)
 {
 	const struct lp_config *cfg = m->cfg;
 	size_t nw = cfg->nwindows, ns = cfg->nslos, i, w;
-	/* per view: windows, then u64s (cumulative good, and good + total per window), then bools */
+	/*
+	 * per view: windows, then u64s (cumulative good, and good + total per
+	 * window), doubles (cumulative ratio, and ratio + burn per window), bools
+	 */
 	size_t wsz = nw * sizeof(struct lp_window_view), usz = ns * (1 + 2 * nw) * sizeof(__u64);
-	size_t per = wsz + usz + ns * sizeof(bool);
+	size_t dsz = ns * (1 + 2 * nw) * sizeof(double);
+	size_t per = wsz + usz + dsz + ns * sizeof(bool);
 	char *p;
 
 	per = (per + 7) & ~(size_t)7;
@@ -189,14 +193,18 @@ int lp_model_alloc_series(struct lp_model *m, size_t n)
 	for (i = 0, p = m->pool; i < n; i++, p += per) {
 		struct lp_series_view *v = &m->series[i];
 		__u64 *u = (__u64 *)(p + wsz);
+		double *d = (double *)(p + wsz + usz);
 
 		v->win = (struct lp_window_view *)p;
 		v->slo_good = u;
+		v->slo_ratio = d;
 		for (w = 0; w < nw; w++) {
 			v->win[w].slo_good = u + ns * (1 + 2 * w);
 			v->win[w].slo_total = u + ns * (2 + 2 * w);
+			v->win[w].slo_ratio = d + ns * (1 + 2 * w);
+			v->win[w].slo_burn = d + ns * (2 + 2 * w);
 		}
-		v->slo_applies = (bool *)(p + wsz + usz);
+		v->slo_applies = (bool *)(p + wsz + usz + dsz);
 	}
 	return 0;
 }
@@ -205,23 +213,30 @@ void lp_view_clear(const struct lp_config *cfg, struct lp_series_view *v)
 {
 	struct lp_window_view *win = v->win;
 	__u64 *good = v->slo_good;
+	double *ratio = v->slo_ratio;
 	bool *applies = v->slo_applies;
 	unsigned w;
 
 	memset(v, 0, sizeof(*v));
 	v->win = win;
 	v->slo_good = good;
+	v->slo_ratio = ratio;
 	v->slo_applies = applies;
 	memset(applies, 0, cfg->nslos * sizeof(*applies));
 	memset(good, 0, cfg->nslos * sizeof(*good));
+	memset(ratio, 0, cfg->nslos * sizeof(*ratio));
 	for (w = 0; w < cfg->nwindows; w++) {
-		__u64 *g = win[w].slo_good, *t = win[w].slo_total;
+		struct lp_window_view keep = win[w];
 
 		memset(&win[w], 0, sizeof(win[w]));
-		win[w].slo_good = g;
-		win[w].slo_total = t;
-		memset(g, 0, cfg->nslos * sizeof(*g));
-		memset(t, 0, cfg->nslos * sizeof(*t));
+		win[w].slo_good = keep.slo_good;
+		win[w].slo_total = keep.slo_total;
+		win[w].slo_ratio = keep.slo_ratio;
+		win[w].slo_burn = keep.slo_burn;
+		memset(keep.slo_good, 0, cfg->nslos * sizeof(*keep.slo_good));
+		memset(keep.slo_total, 0, cfg->nslos * sizeof(*keep.slo_total));
+		memset(keep.slo_ratio, 0, cfg->nslos * sizeof(*keep.slo_ratio));
+		memset(keep.slo_burn, 0, cfg->nslos * sizeof(*keep.slo_burn));
 	}
 }
 
@@ -368,8 +383,13 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 
 	lp_dist_diff(d, s->cur, NULL);
 	fill_quantiles(d, c->ft, v->total_q);
-	for (k = 0; k < cfg->nslos; k++)
+	for (k = 0; k < cfg->nslos; k++) {
+		double burn;
+
 		v->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
+		lp_slo_figures(v->slo_good[k], d->count, cfg->slos[k].objective, &v->slo_ratio[k],
+			       &burn);
+	}
 
 	for (w = 0; w < cfg->nwindows; w++) {
 		struct lp_window_view *wv = &v->win[w];
@@ -391,11 +411,19 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 		for (k = 0; k < cfg->nslos; k++) {
 			wv->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
 			wv->slo_total[k] = d->count;
+			lp_slo_figures(wv->slo_good[k], wv->slo_total[k], cfg->slos[k].objective,
+				       &wv->slo_ratio[k], &wv->slo_burn[k]);
 			if (v->slo_applies[k])
 				lp_dist_merge(&c->slo_acc[k][w], d);
 		}
 	}
 	return 0;
+}
+
+void lp_slo_figures(__u64 good, __u64 total, double objective, double *ratio, double *burn)
+{
+	*ratio = total ? (double)good / (double)total : NAN;
+	*burn = total && objective < 1 ? (1.0 - *ratio) / (1.0 - objective) : NAN;
 }
 
 static int cmp_view(const void *a, const void *b)
@@ -492,6 +520,8 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 
 			sw->good = lp_dist_le(d, c->cfg->slos[i].classic_idx);
 			sw->total = d->count;
+			lp_slo_figures(sw->good, sw->total, c->cfg->slos[i].objective, &sw->ratio,
+				       &sw->burn);
 			sw->sum_ns = d->sum_ns;
 			fill_quantiles(d, c->ft, sw->q);
 		}

@@ -32,6 +32,8 @@ struct lp_window_view {
 	double q[LP_NQUANTILES]; /* seconds; NaN without observations */
 	__u64 *slo_good;	 /* [cfg->nslos] */
 	__u64 *slo_total;	 /* [cfg->nslos] */
+	double *slo_ratio;	 /* [cfg->nslos]: good / total; NaN without requests */
+	double *slo_burn;	 /* [cfg->nslos]: (1 - ratio) / (1 - objective); NaN likewise */
 };
 
 struct lp_series_view {
@@ -48,6 +50,7 @@ struct lp_series_view {
 	 * its maximum: 6 MB less per model at 10 000 series).
 	 */
 	__u64 *slo_good;	    /* [cfg->nslos], cumulative */
+	double *slo_ratio;	    /* [cfg->nslos], cumulative good / total->count; NaN: none */
 	bool *slo_applies;	    /* [cfg->nslos] */
 	struct lp_window_view *win; /* [cfg->nwindows] */
 };
@@ -56,6 +59,7 @@ struct lp_series_view {
 struct lp_slo_window {
 	__u64 good;
 	__u64 total;
+	double ratio, burn; /* as in lp_window_view */
 	__u64 sum_ns;
 	double q[LP_NQUANTILES]; /* of the merged distribution; NaN without requests */
 };
@@ -100,6 +104,13 @@ void lp_view_clear(const struct lp_config *cfg, struct lp_series_view *v);
 
 /* does the series pass the configured filters? */
 bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key);
+/*
+ * An SLO's good ratio and error-budget burn rate from its counts: the one
+ * place they are computed (the collector fills every view and window with
+ * them; outputs read them). NaN without requests; the burn rate also NaN
+ * for an objective of 1 (no budget to burn).
+ */
+void lp_slo_figures(__u64 good, __u64 total, double objective, double *ratio, double *burn);
 /* does the SLO apply to the series? */
 bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key);
 

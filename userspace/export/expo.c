@@ -1010,15 +1010,12 @@ static void emit_model(struct sink *s, const struct lp_model *m, const struct lp
 					}
 					for (w = 0; w < cfg->nwindows; w++) {
 						const struct lp_window_view *wv = &v->win[w];
-						double ratio, bad;
 
 						if (!wv->slo_total[k])
 							continue;
-						ratio = (double)wv->slo_good[k] / (double)wv->slo_total[k];
-						bad = 1.0 - ratio;
 						sl.l[sl.n + 1] = (struct label){ "window", win[w] };
 						sample(s, sl.l, sl.n + 2,
-						       c == 2 ? ratio : bad / (1.0 - slo->objective));
+						       c == 2 ? wv->slo_ratio[k] : wv->slo_burn[k]);
 					}
 				}
 			}

@@ -127,7 +127,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 			if (!v->slo_applies[k] || !w->slo_total[k]) {
 				snprintf(cell, sizeof(cell), "-");
 			} else {
-				double r = (double)w->slo_good[k] / (double)w->slo_total[k];
+				double r = w->slo_ratio[k];
 
 				snprintf(cell, sizeof(cell), "%s %.2f%%",
 					 r >= cfg->slos[k].objective ? "met" : "MISSED", r * 100);
@@ -220,10 +220,9 @@ static struct json_object *jquantiles(const double *q)
 	return o;
 }
 
-static struct json_object *jslo(const struct lp_slo *slo, __u64 good, __u64 total)
+static struct json_object *jslo(const struct lp_slo *slo, __u64 good, __u64 total, double r)
 {
 	struct json_object *o = jobj();
-	double r = total ? (double)good / (double)total : NAN;
 
 	jset(o, "name", jstr(slo->name));
 	jset(o, "good", ju64(good));
@@ -245,14 +244,13 @@ static struct json_object *jslo_windows(const struct lp_model *m, unsigned k)
 	for (w = 0; w < cfg->nwindows; w++) {
 		const struct lp_slo_window *sw = &m->slo_win[k][w];
 		struct json_object *e = jobj();
-		double r = sw->total ? (double)sw->good / (double)sw->total : NAN;
-		double burn = slo->objective < 1 ? (1 - r) / (1 - slo->objective) : NAN;
+		double r = sw->ratio;
 
 		jset(e, "window_seconds", jdouble((double)cfg->windows_ns[w] / 1e9));
 		jset(e, "good", ju64(sw->good));
 		jset(e, "total", ju64(sw->total));
 		jset(e, "ratio", jdouble(r));
-		jset(e, "burn_rate", jdouble(burn));
+		jset(e, "burn_rate", jdouble(sw->burn));
 		jset(e, "met", sw->total ? jbool(
 								     r >= slo->objective) :
 							     NULL);
@@ -307,7 +305,8 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	sl = jarr();
 	for (k = 0; k < cfg->nslos; k++)
 		if (v->slo_applies[k])
-			jpush(sl, jslo(&cfg->slos[k], v->slo_good[k], v->total->count));
+			jpush(sl, jslo(&cfg->slos[k], v->slo_good[k], v->total->count,
+				       v->slo_ratio[k]));
 	jset(o, "slo", sl);
 
 	ws = jarr();
@@ -323,8 +322,8 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 		sl = jarr();
 		for (k = 0; k < cfg->nslos; k++)
 			if (v->slo_applies[k])
-				jpush(sl, jslo(&cfg->slos[k], w->slo_good[k],
-							       w->slo_total[k]));
+				jpush(sl, jslo(&cfg->slos[k], w->slo_good[k], w->slo_total[k],
+					       w->slo_ratio[k]));
 		jset(e, "slo", sl);
 		jpush(ws, e);
 	}
@@ -420,56 +419,10 @@ static void jwrite(struct lp_buf *b, struct json_object *o)
 	}
 }
 
-char *lp_report_json_string(const struct lp_model *m)
+/* the document's text from its tree (NULL out of memory); the tree is freed */
+static char *jfinish(struct json_object *root)
 {
-	const struct lp_config *cfg = m->cfg;
-	struct json_object *root, *c, *a;
-	unsigned i;
-	size_t s;
 	char *out = NULL;
-
-	j_oom = false;
-	root = jobj();
-	if (!root)
-		return NULL;
-	jset(root, "version", jstr(LATPROBE_VERSION));
-	jset(root, "time", jdouble(m->wall));
-	jset(root, "uptime_seconds", jdouble(m->uptime_s));
-	jset(root, "schema", jint((int)cfg->schema));
-	jset(root, "interval_seconds", jdouble((double)cfg->interval_ns / 1e9));
-	jset(root, "collect_seconds", jdouble(m->collect_s));
-	jset(root, "read_errors", ju64(m->read_errors));
-	jset(root, "series_in_kernel", ju64(m->nseries_all));
-
-	c = jobj();
-	for (i = 0; i < LP_CNT_MAX; i++)
-		jset(c, lp_counters[i].key, ju64(m->counters[i]));
-	jset(root, "counters", c);
-
-	a = jarr();
-	for (i = 0; i < cfg->nslos; i++) {
-		const struct lp_slo *slo = &cfg->slos[i];
-		struct json_object *o = jobj();
-
-		jset(o, "name", jstr(slo->name));
-		jset(o, "method", slo->method ? jstr(
-								lp_method_name(slo->method)) :
-							NULL);
-		jset(o, "side", slo->side ? jstr(
-							      lp_side_name(slo->side)) :
-						      NULL);
-		jset(o, "port", slo->port ? jint(slo->port) : NULL);
-		jset(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
-		jset(o, "objective", jdouble(slo->objective));
-		jset(o, "windows", jslo_windows(m, i));
-		jpush(a, o);
-	}
-	jset(root, "slos", a);
-
-	a = jarr();
-	for (s = 0; s < m->nseries; s++)
-		jpush(a, jseries(m, &m->series[s]));
-	jset(root, "series", a);
 
 	if (!j_oom) {
 		struct lp_buf b = { 0 };
@@ -482,6 +435,81 @@ char *lp_report_json_string(const struct lp_model *m)
 	}
 	json_object_put(root);
 	return out;
+}
+
+/* what every document starts with */
+static void jhead(struct json_object *root, const struct lp_model *m)
+{
+	jset(root, "version", jstr(LATPROBE_VERSION));
+	jset(root, "time", jdouble(m->wall));
+}
+
+/* the "slos" array: each SLO, its settings and its state per window */
+static struct json_object *jslos(const struct lp_model *m)
+{
+	const struct lp_config *cfg = m->cfg;
+	struct json_object *a = jarr();
+	unsigned i;
+
+	for (i = 0; i < cfg->nslos; i++) {
+		const struct lp_slo *slo = &cfg->slos[i];
+		struct json_object *o = jobj();
+
+		jset(o, "name", jstr(slo->name));
+		jset(o, "method", slo->method ? jstr(lp_method_name(slo->method)) : NULL);
+		jset(o, "side", slo->side ? jstr(lp_side_name(slo->side)) : NULL);
+		jset(o, "port", slo->port ? jint(slo->port) : NULL);
+		jset(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
+		jset(o, "objective", jdouble(slo->objective));
+		jset(o, "windows", jslo_windows(m, i));
+		jpush(a, o);
+	}
+	return a;
+}
+
+char *lp_report_json_string(const struct lp_model *m)
+{
+	const struct lp_config *cfg = m->cfg;
+	struct json_object *root, *c, *a;
+	unsigned i;
+	size_t s;
+
+	j_oom = false;
+	root = jobj();
+	if (!root)
+		return NULL;
+	jhead(root, m);
+	jset(root, "uptime_seconds", jdouble(m->uptime_s));
+	jset(root, "schema", jint((int)cfg->schema));
+	jset(root, "interval_seconds", jdouble((double)cfg->interval_ns / 1e9));
+	jset(root, "collect_seconds", jdouble(m->collect_s));
+	jset(root, "read_errors", ju64(m->read_errors));
+	jset(root, "series_in_kernel", ju64(m->nseries_all));
+
+	c = jobj();
+	for (i = 0; i < LP_CNT_MAX; i++)
+		jset(c, lp_counters[i].key, ju64(m->counters[i]));
+	jset(root, "counters", c);
+	jset(root, "slos", jslos(m));
+
+	a = jarr();
+	for (s = 0; s < m->nseries; s++)
+		jpush(a, jseries(m, &m->series[s]));
+	jset(root, "series", a);
+	return jfinish(root);
+}
+
+char *lp_report_slos_json_string(const struct lp_model *m)
+{
+	struct json_object *root;
+
+	j_oom = false;
+	root = jobj();
+	if (!root)
+		return NULL;
+	jhead(root, m);
+	jset(root, "slos", jslos(m));
+	return jfinish(root);
 }
 
 int lp_report_json(FILE *f, const struct lp_model *m)

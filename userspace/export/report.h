@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include "core/collector.h"
 
-/* snake_case names of enum lp_counter, for JSON keys and metric labels */
-extern const char *const lp_counter_names[LP_CNT_MAX];
-
 void lp_report_table(FILE *f, const struct lp_model *m, bool hist);
 /* the JSON document of a model (malloc'd, one line), or NULL */
 char *lp_report_json_string(const struct lp_model *m);
+/* only the "slos" section (with version and time): what latprobe check reads, a few KB
+ * where the whole document is megabytes */
+char *lp_report_slos_json_string(const struct lp_model *m);
 /* one JSON document (one line) for the model; returns 0 or -errno */
 int lp_report_json(FILE *f, const struct lp_model *m);
 /* human duration from seconds: "312.4us", "1.20ms", "2.500s"; "-" for NaN */

@@ -243,6 +243,7 @@ static const char landing[] =
 	"by content negotiation</li>\n"
 	"<li><a href=\"/api/v1/series\">/api/v1/series</a> every series as JSON: totals, window "
 	"quantiles, SLO state</li>\n"
+	"<li><a href=\"/api/v1/slos\">/api/v1/slos</a> only the SLOs, per window</li>\n"
 	"<li><a href=\"/-/healthy\">/-/healthy</a> and <a href=\"/-/ready\">/-/ready</a></li>\n"
 	"</ul></body></html>\n";
 
@@ -540,14 +541,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return m ? text(s, c, MHD_HTTP_OK, "OK\n") :
 			   text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready: no collection yet\n");
 	}
-	if (!strcmp(url, "/api/v1/series")) {
+	if (!strcmp(url, "/api/v1/series") || !strcmp(url, "/api/v1/slos")) {
 		char *doc;
 
 		m = lp_collector__model(s->coll);
 		if (!m)
 			return text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    "not ready: no collection yet\n");
-		doc = lp_report_json_string(m);
+		doc = !strcmp(url, "/api/v1/series") ? lp_report_json_string(m) :
+						       lp_report_slos_json_string(m);
 		lp_model_put(m);
 		if (!doc) {
 			__atomic_add_fetch(&s->scrape_failures, 1, __ATOMIC_RELAXED);

@@ -373,10 +373,10 @@ static void slo_window(const struct lp_model *m, const struct lp_series_view *v,
 	const struct lp_window_view *w = &v->win[0];
 
 	*ratio = *burn = NAN;
-	if (!m->cfg->nwindows || !w->slo_total[k])
+	if (!m->cfg->nwindows)
 		return;
-	*ratio = (double)w->slo_good[k] / (double)w->slo_total[k];
-	*burn = (1.0 - *ratio) / (1.0 - m->cfg->slos[k].objective);
+	*ratio = w->slo_ratio[k];
+	*burn = w->slo_burn[k];
 }
 
 static const char *side_word(const struct lp_series_view *v)
