@@ -11,6 +11,7 @@
 #include "app/cli.h"
 #include "base/util.h"
 #include "export/expo.h"
+#include "export/negotiate.h"
 #include "core/hist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

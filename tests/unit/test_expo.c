@@ -19,6 +19,7 @@
 
 #include "app/cli.h"
 #include "export/expo.h"
+#include "export/negotiate.h"
 #include "sinks/push.h"
 #include "lp_bucket.h"
 #include "lp_test.h"

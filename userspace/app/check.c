@@ -475,7 +475,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 			return -1;
 		}
 	/* the agent's collector computed ratio and burn rate (null: no requests) */
-	if (!sw->total != isnan(sw->ratio)) {
+	if ((sw->total == 0) != isnan(sw->ratio)) {
 		snprintf(why, len, "the answer is not latprobe's JSON (ratio without requests)");
 		return -1;
 	}

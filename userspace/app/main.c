@@ -70,6 +70,12 @@ static void print_out(const char *text)
 	fputs(text, stdout);
 }
 
+/* the sinks' figures for the endpoint's self metrics */
+static unsigned push_stats(void *ctx, struct lp_push_stat *out, unsigned max)
+{
+	return lp_pushers__stats(ctx, out, max);
+}
+
 static int source_read(void *ctx, lp_series_cb cb, void *cbctx)
 {
 	return lp_probe__read(ctx, cb, cbctx);
@@ -242,8 +248,8 @@ int main(int argc, char **argv)
 			cfg.npush > 1 ? "s" : "");
 	}
 	if (cfg.nlisten) {
-		e = lp_server__start(&server, &cfg, coll, cfg.web_config ? &wc : NULL, pushers, err,
-				     sizeof(err));
+		e = lp_server__start(&server, &cfg, coll, cfg.web_config ? &wc : NULL,
+				     pushers ? push_stats : NULL, pushers, err, sizeof(err));
 		if (e) {
 			fprintf(stderr, "latprobe: %s\n", err);
 			goto out;

@@ -11,7 +11,17 @@
 #include "base/buf.h"
 #include "core/collector.h"
 
-struct lp_push_stat;
+/*
+ * A push sink's figures, for the self metrics: defined here, where they are
+ * written out; the sinks (a layer above) fill them.
+ */
+struct lp_push_stat {
+	char name[128];
+	unsigned long long ok, failed, dropped;
+	unsigned long long skipped; /* DogStatsD lines longer than max_size, never sent */
+	double last_success;	    /* unix seconds, 0 never */
+	double last_duration_s;
+};
 
 enum lp_format {
 	LP_FMT_TEXT = 0,   /* text/plain; version=0.0.4 */
@@ -38,12 +48,6 @@ struct lp_self {
 	unsigned npush;
 };
 
-/* Choose a format from an Accept header (NULL: text). q-values are honoured. */
-enum lp_format lp_accept_format(const char *accept);
-/* Does an Accept-Encoding header allow gzip? */
-bool lp_accept_gzip(const char *accept_encoding);
-const char *lp_format_content_type(enum lp_format f);
-
 /*
  * Write the exposition of the model (may be NULL before the first
  * collection: self metrics only; self may be NULL: no process or agent
@@ -55,7 +59,5 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 
 /* Read the process's own CPU, memory and fd figures from /proc/self. */
 void lp_self_read(struct lp_self *s);
-/* "1m", "5m", "90s" -> "1m30s": the window label */
-void lp_format_window(char *buf, size_t len, unsigned long long ns);
 
 #endif /* LP_EXPO_H */

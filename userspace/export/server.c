@@ -17,11 +17,11 @@
 #include "base/util.h"
 #include "export/server.h"
 #include "export/auth.h"
-#include "sinks/push.h"
 #include "base/config.h"
 #include "base/names.h"
 #include "core/collector.h"
 #include "export/expo.h"
+#include "export/negotiate.h"
 #include "export/report.h"
 #include "export/webconfig.h"
 
@@ -83,7 +83,10 @@ struct lp_server {
 	double last_scrape_s;
 	pthread_mutex_t lock; /* last_scrape_s */
 	struct lp_auth *auth; /* NULL without basic_auth_users */
-	struct lp_pushers *push; /* NULL without push sinks */
+	/* the push sinks' figures for the self metrics (NULL: no sinks); the
+	 * sinks are a layer above, so they are asked through this callback */
+	unsigned (*push_stats)(void *ctx, struct lp_push_stat *out, unsigned max);
+	void *push_ctx;
 	/* the slow-client guard */
 	pthread_mutex_t guard_lock;
 	pthread_cond_t guard_wake;
@@ -176,7 +179,7 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	lp_self_read(&self);
 	self.max_series = s->cfg->max_series;
 	self.push = push_stats;
-	self.npush = lp_pushers__stats(s->push, push_stats, LP_MAX_PUSH);
+	self.npush = s->push_stats ? s->push_stats(s->push_ctx, push_stats, LP_MAX_PUSH) : 0;
 	self.scrapes = __atomic_add_fetch(&s->scrapes, 1, __ATOMIC_RELAXED);
 	self.http_errors = __atomic_load_n(&s->http_errors, __ATOMIC_RELAXED);
 	self.scrape_failures = __atomic_load_n(&s->scrape_failures, __ATOMIC_RELAXED);
@@ -562,7 +565,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 		     struct lp_collector *coll, const struct lp_webconfig *wc,
-		     struct lp_pushers *push, char *err, size_t errlen)
+		     unsigned (*push_stats)(void *ctx, struct lp_push_stat *out, unsigned max),
+		     void *push_ctx, char *err, size_t errlen)
 {
 	struct lp_server *s = calloc(1, sizeof(*s));
 	bool tls = wc && wc->cert_pem, mtls = tls && wc->client_ca_pem;
@@ -572,7 +576,8 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 		return -ENOMEM;
 	s->cfg = cfg;
 	s->coll = coll;
-	s->push = push;
+	s->push_stats = push_stats;
+	s->push_ctx = push_ctx;
 	s->wc = wc;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->guard_lock, NULL);

@@ -14,15 +14,17 @@ struct lp_server;
 struct lp_collector;
 struct lp_config;
 struct lp_webconfig;
-struct lp_pushers;
+struct lp_push_stat;
 
 /*
- * Start one listener per address; wc may be NULL (no TLS, no auth); push may
- * be NULL (no push sinks: no push self metrics).
+ * Start one listener per address; wc may be NULL (no TLS, no auth);
+ * push_stats may be NULL (no push sinks: no push self metrics), else it
+ * fills out[] with the sinks' figures at each scrape.
  */
 int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 		     struct lp_collector *coll, const struct lp_webconfig *wc,
-		     struct lp_pushers *push, char *err, size_t errlen);
+		     unsigned (*push_stats)(void *ctx, struct lp_push_stat *out, unsigned max),
+		     void *push_ctx, char *err, size_t errlen);
 void lp_server__stop(struct lp_server *s);
 
 #endif

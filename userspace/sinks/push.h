@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #include "base/buf.h"
 #include "core/collector.h"
+#include "export/expo.h" /* struct lp_push_stat */
 #include "base/push_cfg.h"
 
 
@@ -53,14 +54,6 @@ size_t lp_pack_datagrams(const char *text, size_t n, size_t max, size_t *off, si
 			 size_t cap, size_t *skipped);
 
 /* ---- workers ---- */
-
-struct lp_push_stat {
-	char name[128];
-	unsigned long long ok, failed, dropped;
-	unsigned long long skipped; /* DogStatsD lines longer than max_size, never sent */
-	double last_success; /* unix seconds, 0 never */
-	double last_duration_s;
-};
 
 struct lp_pushers;
 

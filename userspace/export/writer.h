@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Inside the exposition: the walker (expo.c) describes every metric family
+ * once, as begin / sample, histogram or summary / end; a writer per format
+ * puts it into bytes: fmt_text.c (Prometheus text 0.0.4 and OpenMetrics
+ * 1.0), fmt_pb.c (delimited protobuf). self.c walks the agent's own
+ * metrics. Nothing outside export/ includes this header.
+ */
+#ifndef LP_WRITER_H
+#define LP_WRITER_H
+
+#include <stdbool.h>
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/names.h"
+#include "core/collector.h"
+#include "export/expo.h"
+#include "prometheus.pb-c.h"
+
+struct pb_block;
+enum ftype { F_COUNTER, F_GAUGE, F_HISTOGRAM, F_INFO, F_SUMMARY };
+
+struct family {
+	const char *name; /* without _total for counters */
+	const char *help;
+	enum ftype type;
+	const char *unit; /* OpenMetrics UNIT, or NULL */
+};
+
+struct label {
+	const char *name;
+	const char *value;
+};
+
+#define MAX_LABELS 12
+
+struct hist {
+	const struct lp_config *cfg;
+	const struct lp_fine_table *ft;
+	const struct lp_snap *snap;
+	double created;
+};
+
+struct summ {
+	const struct lp_quantile *q; /* what each value is the quantile of */
+	const double *values;	     /* NaN: left out */
+	unsigned n;
+	unsigned long long count;
+	double sum;
+	double created;
+};
+
+struct writer {
+	const struct writer_ops *ops;
+	struct lp_buf *b;
+	const struct family *fam;
+	bool header_done;
+	bool native;
+	/* text: the label set being written, and the le values of the classic buckets */
+	struct lp_buf scratch;
+	char le[LP_CLASSIC_MAX][24];
+	/* protobuf: one family's messages, from an arena freed whole at its end */
+	Io__Prometheus__Client__Metric **metrics;
+	size_t nmetrics, capmetrics;
+	struct pb_block *blocks;
+	int err;
+};
+
+struct writer_ops {
+	void (*sample)(struct writer *s, const struct label *l, int nl, double v, double created);
+	void (*histogram)(struct writer *s, const struct label *l, int nl, const struct hist *h);
+	void (*summary)(struct writer *s, const struct label *l, int nl, const struct summ *sm);
+	void (*end_family)(struct writer *s);
+	void (*end)(struct writer *s);
+};
+
+/* the formats */
+extern const struct writer_ops lp_text_ops, lp_om_ops, lp_pb_ops;
+
+/* the walker's steps, for every family */
+static inline void begin(struct writer *s, const struct family *f)
+{
+	s->fam = f;
+	s->header_done = false;
+}
+
+static inline void end_family(struct writer *s)
+{
+	s->ops->end_family(s);
+}
+
+static inline void sample(struct writer *s, const struct label *l, int nl, double v)
+{
+	s->ops->sample(s, l, nl, v, 0);
+}
+
+/* the agent's own metrics (self.c): build info, process_*, scrapes, push sinks */
+void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_self *self);
+
+#endif
