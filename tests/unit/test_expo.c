@@ -20,7 +20,7 @@
 #include "app/cli.h"
 #include "export/expo.h"
 #include "export/negotiate.h"
-#include "sinks/push.h"
+#include "sinks/sink.h"
 #include "lp_bucket.h"
 #include "lp_test.h"
 #include "prometheus.pb-c.h"
@@ -540,10 +540,11 @@ static void test_push_urls(void **state)
 	c = push_cfg("graphite://[::1]:2003?prefix=a.b&tags=0");
 	assert_string_equal(c.host, "::1");
 	assert_string_equal(c.port, "2003");
-	assert_false(c.tags);
+	assert_ptr_equal(c.ops, &lp_sink_graphite); /* tags=0: its output is pinned above */
 	c = push_cfg("unix:///var/run/datadog/dsd.socket");
 	assert_string_equal(c.unix_path, "/var/run/datadog/dsd.socket");
-	assert_int_equal(c.kind, LP_PUSH_DOGSTATSD);
+	assert_ptr_equal(c.ops, &lp_sink_dogstatsd);
+	assert_int_equal(c.max_datagram, 1432);
 }
 
 int main(void)

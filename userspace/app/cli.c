@@ -15,7 +15,7 @@
 #include "app/cli.h"
 #include "version.h"
 #include "core/hist.h"
-#include "sinks/push.h"
+#include "sinks/sink.h"
 
 
 int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v)

@@ -24,6 +24,7 @@
 
 #include "base/util.h"
 #include "sinks/push.h"
+#include "sinks/sink.h"
 
 #define BACKOFF_MIN_NS 1000000000ULL  /* 1 s */
 #define BACKOFF_MAX_NS 60000000000ULL /* 1 min */
@@ -109,20 +110,18 @@ static int send_http(struct worker *w, const struct lp_buf *body, char *why, siz
 	curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "latprobe");
 	if (c->ca_file[0])
 		curl_easy_setopt(w->curl, CURLOPT_CAINFO, c->ca_file);
-	if (c->kind == LP_PUSH_PUSHGATEWAY) {
-		/* PUT replaces every metric of the group: a second push never duplicates */
-		curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, "PUT");
-		h = curl_slist_append(h, "Content-Type: text/plain; version=0.0.4");
-		if (c->userpwd[0]) {
-			curl_easy_setopt(w->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			curl_easy_setopt(w->curl, CURLOPT_USERPWD, c->userpwd);
-		}
-	} else {
-		h = curl_slist_append(h, "Content-Type: text/plain; charset=utf-8");
-		if (c->kind == LP_PUSH_INFLUXDB2) {
-			snprintf(auth, sizeof(auth), "Authorization: Token %s", c->token);
-			h = curl_slist_append(h, auth);
-		}
+	/* what the sink asks for: method, content type, basic auth or a token */
+	curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, c->ops->http_method);
+	snprintf(auth, sizeof(auth), "Content-Type: %s", c->ops->content_type);
+	h = curl_slist_append(h, auth);
+	if (c->userpwd[0]) {
+		curl_easy_setopt(w->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(w->curl, CURLOPT_USERPWD, c->userpwd);
+	}
+	if (c->token[0] && c->ops->token_scheme) {
+		snprintf(auth, sizeof(auth), "Authorization: %s %s", c->ops->token_scheme,
+			 c->token);
+		h = curl_slist_append(h, auth);
 	}
 	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, h);
 	rc = curl_easy_perform(w->curl);
@@ -143,11 +142,11 @@ static int send_http(struct worker *w, const struct lp_buf *body, char *why, siz
 /* a socket connected to the sink within the timeout, or -errno */
 static int dial(const struct lp_push_cfg *c, int type, char *why, size_t wlen)
 {
-	struct addrinfo hints = { .ai_socktype = type }, *res = NULL, *ai;
+	struct addrinfo hints = {.ai_socktype = type}, *res = NULL, *ai;
 	int fd = -1, e;
 
 	if (c->unix_path[0]) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 		/* non-blocking: a receiver that stops reading must not hold the worker
 		 * (and with it the agent's stop) beyond timeout= */
@@ -183,7 +182,7 @@ static int dial(const struct lp_push_cfg *c, int type, char *why, size_t wlen)
 			fd = -1;
 			continue;
 		}
-		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
 		if (poll(&pfd, 1, (int)(c->timeout_ns / 1000000)) != 1 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
 			e = soerr ? -soerr : -ETIMEDOUT;
@@ -213,17 +212,18 @@ static int write_all(int fd, const char *p, size_t n, __u64 deadline)
 		if (r < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
 		if (r < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			__u64 now = lp_mono_ns();
 
-			if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1) != 1)
+			if (now >= deadline ||
+			    poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1) != 1)
 				return -ETIMEDOUT;
 		}
 	}
 	return 0;
 }
 
-static int send_graphite(struct worker *w, const struct lp_buf *body, char *why, size_t wlen)
+static int send_stream(struct worker *w, const struct lp_buf *body, char *why, size_t wlen)
 {
 	__u64 deadline = lp_mono_ns() + w->cfg.timeout_ns;
 	int fd = dial(&w->cfg, SOCK_STREAM, why, wlen), r;
@@ -247,7 +247,7 @@ static int send_graphite(struct worker *w, const struct lp_buf *body, char *why,
  * *skipped, and the push still succeeds — failing it would re-send every
  * other line at each retry.
  */
-static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *done,
+static int send_datagrams(struct worker *w, const struct lp_buf *body, size_t *done,
 			  size_t *skipped, char *why, size_t wlen)
 {
 	__u64 deadline = lp_mono_ns() + w->cfg.timeout_ns;
@@ -264,8 +264,8 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *d
 		snprintf(why, wlen, "out of memory");
 		return -ENOMEM;
 	}
-	n = lp_pack_datagrams(body->data ? body->data : "", body->len, w->cfg.max_size, off, len,
-			      lines, skipped);
+	n = lp_pack_datagrams(body->data ? body->data : "", body->len, w->cfg.max_datagram, off,
+			      len, lines, skipped);
 	fd = dial(&w->cfg, SOCK_DGRAM, why, wlen);
 	if (fd < 0) {
 		free(off);
@@ -277,7 +277,7 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *d
 
 		/* a full socket buffer: wait, but the whole push within the timeout */
 		while (s < 0 && (errno == EAGAIN || errno == EINTR)) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			__u64 now = lp_mono_ns();
 
 			if (now >= deadline ||
@@ -289,8 +289,10 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *d
 		}
 		if (s < 0) {
 			r = -errno;
-			snprintf(why, wlen, "send: %s (%zu of %zu datagrams delivered; the rest "
-				 "follows at the retry)", strerror(errno), i, n);
+			snprintf(why, wlen,
+				 "send: %s (%zu of %zu datagrams delivered; the rest "
+				 "follows at the retry)",
+				 strerror(errno), i, n);
 		} else {
 			*done = i + 1;
 		}
@@ -303,49 +305,48 @@ static int send_dogstatsd(struct worker *w, const struct lp_buf *body, size_t *d
 
 /* ------------------------------------------------------------ one push */
 
-/* *done: DogStatsD datagrams of this snapshot already delivered (see send_dogstatsd) */
+/* lines too long for a datagram: counted once per snapshot (not per attempt), said once */
+static void count_skipped(struct worker *w, size_t skipped)
+{
+	pthread_mutex_lock(&w->owner->lock);
+	w->stat.skipped += skipped;
+	pthread_mutex_unlock(&w->owner->lock);
+	if (!w->warned_size)
+		fprintf(stderr,
+			"latprobe: push to %s: %zu lines longer than max_size=%u skipped "
+			"(counted in latprobe_push_lines_skipped_total; raise max_size)\n",
+			w->cfg.name, skipped, w->cfg.max_datagram);
+	w->warned_size = true;
+}
+
+/*
+ * Encode with the sink's encoder, send with its transport. *done: datagrams
+ * of this snapshot already delivered (see send_datagrams).
+ */
 static int push_one(struct worker *w, struct lp_model *m, struct lp_model *prev, size_t *done,
 		    char *why, size_t wlen)
 {
-	struct lp_buf b = { 0 };
-	int r;
+	struct lp_buf b = {0};
+	size_t skipped = 0, first = *done;
+	int r = w->cfg.ops->encode(&b, m, prev, &w->cfg);
 
-	switch (w->cfg.kind) {
-	case LP_PUSH_PUSHGATEWAY:
-		r = lp_enc_pushgateway(&b, m);
-		break;
-	case LP_PUSH_GRAPHITE:
-		r = lp_enc_graphite(&b, m, &w->cfg);
-		break;
-	case LP_PUSH_INFLUXDB:
-	case LP_PUSH_INFLUXDB2:
-		r = lp_enc_influx(&b, m);
-		break;
-	default:
-		r = lp_enc_dogstatsd(&b, m, prev, &w->cfg);
-		break;
-	}
 	if (r) {
 		snprintf(why, wlen, "encoding: out of memory");
-	} else if (w->cfg.kind == LP_PUSH_GRAPHITE) {
-		r = send_graphite(w, &b, why, wlen);
-	} else if (w->cfg.kind == LP_PUSH_DOGSTATSD) {
-		size_t skipped = 0, first = *done;
-
-		r = send_dogstatsd(w, &b, done, &skipped, why, wlen);
-		if (skipped && !first) { /* counted once per snapshot, not per attempt */
-			pthread_mutex_lock(&w->owner->lock);
-			w->stat.skipped += skipped;
-			pthread_mutex_unlock(&w->owner->lock);
-			if (!w->warned_size)
-				fprintf(stderr, "latprobe: push to %s: %zu lines longer than "
-					"max_size=%u skipped (counted in "
-					"latprobe_push_lines_skipped_total; raise max_size)\n",
-					w->cfg.name, skipped, w->cfg.max_size);
-			w->warned_size = true;
-		}
-	} else {
+		lp_buf_free(&b);
+		return r;
+	}
+	switch (w->cfg.ops->transport) {
+	case LP_TRANSPORT_HTTP:
 		r = send_http(w, &b, why, wlen);
+		break;
+	case LP_TRANSPORT_TCP:
+		r = send_stream(w, &b, why, wlen);
+		break;
+	case LP_TRANSPORT_DGRAM:
+		r = send_datagrams(w, &b, done, &skipped, why, wlen);
+		if (skipped && !first)
+			count_skipped(w, skipped);
+		break;
 	}
 	lp_buf_free(&b);
 	return r;
@@ -434,15 +435,16 @@ static void *worker_main(void *arg)
 			r = push_one(w, m, prev, &done, why, sizeof(why));
 			pthread_mutex_lock(&p->lock);
 			/* last_sent changes only on success, so the body of a retry is the same */
-			w->resume_seq = r ? m->seq : 0;
-			w->resume_done = r ? done : 0;
+			w->resume_seq = r && done && w->cfg.ops->increments ? m->seq : 0;
+			w->resume_done = w->resume_seq ? done : 0;
 			w->stat.last_duration_s = (double)(lp_mono_ns() - t0) / 1e9;
 			if (r == 0) {
 				w->stat.ok++;
 				w->stat.last_success = lp_wall_s();
 				w->backoff_ns = 0;
 				retry_at = 0;
-				/* the head may have been dropped meanwhile: only pop what was sent */
+				/* the head may have been dropped meanwhile: only pop what was sent
+				 */
 				if (w->len && w->queue[w->head] == m) {
 					if (w->last_sent)
 						lp_model_put(w->last_sent);
@@ -458,7 +460,8 @@ static void *worker_main(void *arg)
 			w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : BACKOFF_MIN_NS;
 			if (w->backoff_ns > BACKOFF_MAX_NS)
 				w->backoff_ns = BACKOFF_MAX_NS;
-			/* jitter: 50 % to 100 % of the backoff, so a fleet does not retry in step */
+			/* jitter: 50 % to 100 % of the backoff, so a fleet does not retry in step
+			 */
 			retry_at = lp_mono_ns() + w->backoff_ns / 2 +
 				   (__u64)((double)(w->backoff_ns / 2) *
 					   ((double)rand_r(&w->seed) / RAND_MAX));

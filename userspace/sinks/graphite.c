@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Graphite plaintext over TCP: "name[;tag=value...] value unix_seconds"
+ * lines, one connection per push. With tags=1 (the default) Graphite 1.1
+ * tags; with tags=0 dotted names, where every label is a level.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/names.h"
+#include "base/util.h"
+#include "sinks/sink.h"
+
+struct graphite_opts {
+	bool tags;
+	char prefix[128];
+};
+_Static_assert(sizeof(struct graphite_opts) <= LP_SINK_OPTS, "graphite options fit");
+
+static const struct graphite_opts *go(const struct lp_push_cfg *c)
+{
+	return (const struct graphite_opts *)c->opts.bytes;
+}
+
+static struct graphite_opts *opts(struct lp_push_cfg *c)
+{
+	return (struct graphite_opts *)c->opts.bytes;
+}
+
+static void defaults(struct lp_push_cfg *c, const char *hostname)
+{
+	(void)hostname;
+	opts(c)->tags = true;
+	strcpy(opts(c)->prefix, "latprobe");
+}
+
+static int option(struct lp_push_cfg *c, const char *k, const char *v)
+{
+	if (!strcmp(k, "tags"))
+		return lp_enc_bool(v, &opts(c)->tags);
+	if (!strcmp(k, "prefix"))
+		return lp_enc_name_ok(v) && !lp_copy(opts(c)->prefix, sizeof(opts(c)->prefix), v)
+			       ? 0
+			       : -EINVAL;
+	return -ENOENT;
+}
+
+struct gtags {
+	char svc[128], cg[512], port[8], status[8], method[16], fam[8];
+};
+
+static void gtags_of(struct gtags *t, const struct lp_series_view *v)
+{
+	lp_enc_clean(t->svc, sizeof(t->svc), v->service, true);
+	lp_enc_clean(t->cg, sizeof(t->cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true);
+	snprintf(t->port, sizeof(t->port), "%u", v->key.port);
+	snprintf(t->status, sizeof(t->status), "%u", v->key.status);
+	lp_enc_clean(t->method, sizeof(t->method), lp_method_name(v->key.method), false);
+	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
+}
+
+/* one Graphite line; name is "<group>.<metric>" below the prefix */
+static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct gtags *t,
+		  const char *side, const char *slo, const char *metric, double value, long ts)
+{
+	if (isnan(value))
+		return;
+	if (go(cfg)->tags) {
+		lp_buf_printf(b,
+			      "%s.%s;side=%s;service=%s;method=%s;status=%s;port=%s;family=%s;"
+			      "cgroup=%s",
+			      go(cfg)->prefix, metric, side, t->svc, t->method, t->status, t->port,
+			      t->fam, t->cg);
+		if (slo)
+			lp_buf_printf(b, ";slo=%s", slo);
+	} else {
+		char svc[128], cg[512];
+
+		/* dotted: every label is a level (the service's and cgroup's dots
+		 * would be levels of their own: cleaned to '_') */
+		lp_enc_clean(svc, sizeof(svc), t->svc, false);
+		lp_enc_clean(cg, sizeof(cg), t->cg, false);
+		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s.%s.%s%s%s", go(cfg)->prefix, side, svc, cg,
+			      t->fam, t->port, t->method, t->status, slo ? slo : "", slo ? "." : "",
+			      metric);
+	}
+	lp_buf_str(b, " ");
+	lp_buf_double(b, value);
+	lp_buf_printf(b, " %ld\n", ts);
+}
+
+int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_push_cfg *cfg)
+{
+	long ts = (long)m->wall;
+	size_t i;
+
+	for (i = 0; i < m->nseries; i++) {
+		const struct lp_series_view *v = &m->series[i];
+		const char *side = lp_side_name(v->key.side);
+		struct gtags t;
+		char name[64];
+		unsigned k;
+
+		if (v->key.flags & LP_KEY_TTFB)
+			continue; /* time to first byte: pull exposition and JSON only */
+
+		gtags_of(&t, v);
+		gline(b, cfg, &t, side, NULL, go(cfg)->tags ? "http.request.count" : "count",
+		      (double)v->total->count, ts);
+		gline(b, cfg, &t, side, NULL,
+		      go(cfg)->tags ? "http.request.duration_seconds.sum" : "sum",
+		      (double)v->total->sum_ns / 1e9, ts);
+		gline(b, cfg, &t, side, NULL, go(cfg)->tags ? "http.request.rate" : "rate", v->rate,
+		      ts);
+		for (k = 0; k < LP_NQUANTILES && m->cfg->nwindows; k++) {
+			snprintf(name, sizeof(name), "%s%s",
+				 go(cfg)->tags ? "http.request.duration_seconds." : "",
+				 lp_quantiles[k].metric);
+			gline(b, cfg, &t, side, NULL, name, v->win[0].q[k], ts);
+		}
+		for (k = 0; k < m->cfg->nslos; k++) {
+			const char *sn = m->cfg->slos[k].name;
+			double ratio, burn;
+
+			if (!v->slo_applies[k])
+				continue;
+			lp_enc_slo_first_window(m, v, k, &ratio, &burn);
+			gline(b, cfg, &t, side, sn, go(cfg)->tags ? "slo.good" : "good",
+			      (double)v->slo_good[k], ts);
+			gline(b, cfg, &t, side, sn, go(cfg)->tags ? "slo.total" : "total",
+			      (double)v->total->count, ts);
+			gline(b, cfg, &t, side, sn, go(cfg)->tags ? "slo.good_ratio" : "good_ratio",
+			      ratio, ts);
+			gline(b, cfg, &t, side, sn, go(cfg)->tags ? "slo.burn_rate" : "burn_rate",
+			      burn, ts);
+		}
+	}
+	return lp_buf_ok(b) ? 0 : -ENOMEM;
+}
+
+static int encode(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
+		  const struct lp_push_cfg *c)
+{
+	(void)prev;
+	return lp_enc_graphite(b, m, c);
+}
+
+static const char *const schemes[] = {"graphite", NULL};
+
+const struct lp_sink_ops lp_sink_graphite = {
+	.name = "graphite",
+	.schemes = schemes,
+	.transport = LP_TRANSPORT_TCP,
+	.default_port = "2003",
+	.defaults = defaults,
+	.option = option,
+	.encode = encode,
+};
