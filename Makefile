@@ -176,6 +176,7 @@ $(OUTPUT)/tests/other.bpf.o: tests/bpf/other.bpf.c | $(OUTPUT)/tests
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o $(FUZZ_BINS)
+	$(Q)$(PYTHON) tests/check_layers.py
 	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)" --bpf $(OUTPUT)/tests/bpf_test_run \
 		--fuzz "$(FUZZ_BINS)" --e2e tests/e2e --binary ./latprobe $(TESTARGS)
 

@@ -9,7 +9,7 @@
  * whole conversations through the same macro. Pure: no helpers, no maps;
  * the time and the byte reads are the caller's.
  *
- * The rules (DESIGN.md, "What latency means"):
+ * The rules (README.md, "What it measures", says them for users):
  *  - the first request seen fixes the connection's role for its lifetime:
  *    request in = server side, request out = client side;
  *  - each direction is framed exactly (RFC 9112 section 6): a message starts

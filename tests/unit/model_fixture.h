@@ -9,6 +9,7 @@
 #define MODEL_FIXTURE_H
 
 #include "app/cli.h" /* the fixture is configured as a user would: by flags */
+#include "export/self.h"
 
 static struct lp_config cfg;
 static struct lp_fine_table ft;

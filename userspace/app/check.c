@@ -6,7 +6,6 @@
  * as a monitoring plugin or, with --zabbix, as a Zabbix item value.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,300 +20,10 @@
 #include "app/check.h"
 #include "base/config.h"
 #include "base/names.h"
-#include "core/hist.h"
-#include "sinks/push.h"
 
-#define DEFAULT_URL "http://127.0.0.1:18464/api/v1/slos"
 #define MAX_DOC	    (64u << 20) /* the agent's document is a few MB at 10k series */
 
-static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-/* --metric: good_ratio, burn_rate, then the quantiles by their word ("p99.9") */
-static const char *metric_name(unsigned m)
-{
-	return m == LP_METRIC_RATIO ? "good_ratio" :
-	       m == LP_METRIC_BURN  ? "burn_rate" :
-	       m - LP_METRIC_P50 < LP_NQUANTILES ? lp_quantiles[m - LP_METRIC_P50].word : NULL;
-}
-
-/* ---- ranges ---- */
-
-static int parse_num(const char *s, size_t n, double *v)
-{
-	char tmp[40], *end;
-
-	if (!n || n >= sizeof(tmp))
-		return -EINVAL;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	errno = 0;
-	*v = strtod(tmp, &end);
-	if (errno || *end || !isfinite(*v))
-		return -EINVAL;
-	return 0;
-}
-
-int lp_range_parse(const char *s, bool floor, struct lp_range *r)
-{
-	const char *p = s, *colon;
-
-	memset(r, 0, sizeof(*r));
-	if (!s || !*s || strlen(s) >= sizeof(r->text))
-		return -EINVAL;
-	if (*p == '@') {
-		r->inside = true;
-		p++;
-	}
-	colon = strchr(p, ':');
-	if (!colon) {
-		double v;
-
-		if (parse_num(p, strlen(p), &v))
-			return -EINVAL;
-		if (floor && !r->inside) {
-			r->start = v;
-			r->end = INFINITY;
-			snprintf(r->text, sizeof(r->text), "%s:", p);
-		} else {
-			r->start = 0;
-			r->end = v;
-			snprintf(r->text, sizeof(r->text), "%s", s);
-		}
-	} else {
-		if (colon == p)
-			r->start = 0;
-		else if (colon - p == 1 && *p == '~')
-			r->start = -INFINITY;
-		else if (parse_num(p, (size_t)(colon - p), &r->start))
-			return -EINVAL;
-		if (!colon[1])
-			r->end = INFINITY;
-		else if (parse_num(colon + 1, strlen(colon + 1), &r->end))
-			return -EINVAL;
-		snprintf(r->text, sizeof(r->text), "%s", s);
-	}
-	if (r->start > r->end)
-		return -EINVAL;
-	r->set = true;
-	return 0;
-}
-
-bool lp_range_alert(const struct lp_range *r, double v)
-{
-	bool in;
-
-	if (!r->set)
-		return false;
-	in = v >= r->start && v <= r->end;
-	return r->inside ? in : !in;
-}
-
-/* ---- arguments ---- */
-
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: latprobe check [-u URL] [-s SLO] [-W WINDOW] [-m METRIC] [-w RANGE] [-c RANGE]\n"
-		"                      [-t SECONDS] [--empty STATE] [--auth-file F] [--ca-file F]\n"
-		"       latprobe check --zabbix VALUE|discovery [-u URL] [-s SLO] [-W WINDOW]\n"
-		"\n"
-		"Ask a running latprobe agent whether an SLO holds, as a monitoring plugin\n"
-		"(Nagios, Icinga, Naemon): one status line with perfdata; exit 0 OK, 1 WARNING,\n"
-		"2 CRITICAL, 3 UNKNOWN (agent down, slow, or answering nonsense; bad arguments).\n"
-		"\n"
-		"  -u, --url URL        the agent: default $LATPROBE_URL, else\n"
-		"                       " DEFAULT_URL "\n"
-		"                       (a URL without a path gets /api/v1/slos)\n"
-		"  -s, --slo NAME       the SLO (latprobe --slo name=...); optional when the agent\n"
-		"                       has exactly one\n"
-		"  -W, --window DUR     the window, one the agent has (latprobe --window);\n"
-		"                       default the agent's longest (5m with its defaults)\n"
-		"  -m, --metric M       what -w/-c judge: good_ratio (default), burn_rate, p50, p90,\n"
-		"                       p99, p99.9 (seconds)\n"
-		"  -w, --warning RANGE  warning range, -c, --critical RANGE critical range:\n"
-		"                       [@]start:end as in the Monitoring Plugins guidelines; for\n"
-		"                       good_ratio a bare N means N: (alert below N).\n"
-		"                       Defaults: good_ratio -c <objective>:, burn_rate -c 1\n"
-		"  -t, --timeout SEC    give up after SEC seconds (default 10): UNKNOWN\n"
-		"      --empty STATE    state when the window holds no request: ok (default),\n"
-		"                       warning, critical, unknown\n"
-		"      --auth-file F    basic auth: a file holding user:password\n"
-		"      --ca-file F      CA bundle for an https:// agent\n"
-		"      --zabbix VALUE   print one value for a Zabbix item: good_ratio, burn_rate,\n"
-		"                       good, total, met, objective, threshold, p50, p90, p99,\n"
-		"                       p99.9; or 'discovery' for low-level discovery JSON\n"
-		"  -V, --version        -h, --help\n");
-}
-
-static int parse_state(const char *s, enum lp_state *st)
-{
-	static const char *const names[] = { "ok", "warning", "critical", "unknown" };
-	unsigned i;
-
-	for (i = 0; i < 4; i++)
-		if (!strcasecmp(s, names[i])) {
-			*st = (enum lp_state)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-
-/* a URL without a path means the agent's JSON API on it */
-static int set_url(struct lp_check_opts *o, const char *u)
-{
-	const char *host = strstr(u, "://");
-
-	if (!host || host == u || !host[3])
-		return -EINVAL;
-	host += 3;
-	if (!strchr(host, '/'))
-		return snprintf(o->url, sizeof(o->url), "%s/api/v1/slos", u) <
-				       (int)sizeof(o->url) ?
-			       0 :
-			       -EINVAL;
-	if (!strcmp(strchr(host, '/'), "/"))
-		return snprintf(o->url, sizeof(o->url), "%sapi/v1/slos", u) <
-				       (int)sizeof(o->url) ?
-			       0 :
-			       -EINVAL;
-	return lp_copy(o->url, sizeof(o->url), u) ? -EINVAL : 0;
-}
-
-static const char *const zabbix_values[] = { "good_ratio", "burn_rate", "good",	 "total",
-					     "met",	   "objective", "threshold", "p50",
-					     "p90",	   "p99",	"p99.9",     "discovery" };
-
-int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *out, char *err,
-			size_t errlen)
-{
-	enum { OPT_EMPTY = 256, OPT_ZABBIX, OPT_AUTH, OPT_CA };
-	static const struct option longopts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "slo", required_argument, NULL, 's' },
-		{ "window", required_argument, NULL, 'W' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "warning", required_argument, NULL, 'w' },
-		{ "critical", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "empty", required_argument, NULL, OPT_EMPTY },
-		{ "zabbix", required_argument, NULL, OPT_ZABBIX },
-		{ "auth-file", required_argument, NULL, OPT_AUTH },
-		{ "ca-file", required_argument, NULL, OPT_CA },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{},
-	};
-	struct lp_range r;
-	const char *env;
-	unsigned i;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	snprintf(o->url, sizeof(o->url), DEFAULT_URL);
-	/* $LATPROBE_URL: the default for every check of this host (Zabbix, cron) */
-	env = getenv("LATPROBE_URL");
-	if (env && *env && set_url(o, env))
-		return lp_errf(-EINVAL, err, errlen, "LATPROBE_URL: '%s' is not an http(s) URL", env);
-	o->timeout_s = 10;
-	o->empty_state = LP_STATE_OK;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:s:W:m:w:c:t:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			/* empty: the default (lets a Zabbix key leave the URL out) */
-			if (*optarg && set_url(o, optarg))
-				return lp_errf(-EINVAL, err, errlen, "--url: '%s' is not an http(s) URL", optarg);
-			break;
-		case 's':
-			if (!*optarg || lp_copy(o->slo, sizeof(o->slo), optarg))
-				return lp_errf(-EINVAL, err, errlen, "--slo: '%s' is not an SLO name", optarg);
-			break;
-		case 'W':
-			if (*optarg && (lp_parse_duration_ns(optarg, &o->window_ns) || !o->window_ns))
-				return lp_errf(-EINVAL, err, errlen, "--window: '%s' is not a duration", optarg);
-			break;
-		case 'm':
-			for (i = 0; metric_name(i); i++)
-				if (!strcmp(optarg, metric_name(i)))
-					break;
-			if (!metric_name(i))
-				return lp_errf(-EINVAL, err, errlen,
-					    "--metric: '%s' is not good_ratio, burn_rate, p50, p90, "
-					    "p99 or p99.9",
-					    optarg);
-			o->metric = (enum lp_check_metric)i;
-			break;
-		case 'w':
-			if (!*optarg || lp_copy(o->warn_s, sizeof(o->warn_s), optarg))
-				return lp_errf(-EINVAL, err, errlen, "--warning: '%s' is not a range", optarg);
-			break;
-		case 'c':
-			if (!*optarg || lp_copy(o->crit_s, sizeof(o->crit_s), optarg))
-				return lp_errf(-EINVAL, err, errlen, "--critical: '%s' is not a range", optarg);
-			break;
-		case 't': {
-			__u64 ns;
-
-			if (lp_parse_duration_ns(optarg, &ns) || !ns || ns > 3600000000000ULL)
-				return lp_errf(-EINVAL, err, errlen, "--timeout: '%s' is not 1 to 3600 seconds",
-					    optarg);
-			o->timeout_s = (double)ns / 1e9;
-			break;
-		}
-		case OPT_EMPTY:
-			if (parse_state(optarg, &o->empty_state))
-				return lp_errf(-EINVAL, err, errlen,
-					    "--empty: '%s' is not ok, warning, critical or unknown",
-					    optarg);
-			break;
-		case OPT_ZABBIX:
-			for (i = 0; i < sizeof(zabbix_values) / sizeof(*zabbix_values); i++)
-				if (!strcmp(optarg, zabbix_values[i]))
-					break;
-			if (i == sizeof(zabbix_values) / sizeof(*zabbix_values))
-				return lp_errf(-EINVAL, err, errlen, "--zabbix: '%s' is not a value latprobe has",
-					    optarg);
-			lp_copy(o->zabbix, sizeof(o->zabbix), optarg);
-			break;
-		case OPT_AUTH: {
-			int e = lp_read_secret(optarg, o->userpwd, sizeof(o->userpwd));
-
-			if (e)
-				return lp_errf(-EINVAL, err, errlen, "--auth-file: '%s': %s", optarg,
-					    e == -ENODATA ? "empty" : strerror(-e));
-			if (!strchr(o->userpwd, ':'))
-				return lp_errf(-EINVAL, err, errlen, "--auth-file: '%s' must hold user:password",
-					    optarg);
-			break;
-		}
-		case OPT_CA:
-			if (lp_copy(o->ca_file, sizeof(o->ca_file), optarg))
-				return lp_errf(-EINVAL, err, errlen, "--ca-file: path too long");
-			break;
-		case 'h':
-			usage(out);
-			return 1;
-		case 'V':
-			fprintf(out, "latprobe check %s\n", LATPROBE_VERSION);
-			return 1;
-		case ':':
-			return lp_errf(-EINVAL, err, errlen, "%s needs a value", argv[optind - 1]);
-		default:
-			return lp_errf(-EINVAL, err, errlen, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return lp_errf(-EINVAL, err, errlen, "unexpected argument '%s'", argv[optind]);
-	/* the ranges now that the metric is known; defaults need the document */
-	if (o->warn_s[0] && lp_range_parse(o->warn_s, o->metric == LP_METRIC_RATIO, &r))
-		return lp_errf(-EINVAL, err, errlen, "--warning: '%s' is not a range ([@]start:end)", o->warn_s);
-	if (o->crit_s[0] && lp_range_parse(o->crit_s, o->metric == LP_METRIC_RATIO, &r))
-		return lp_errf(-EINVAL, err, errlen, "--critical: '%s' is not a range ([@]start:end)",
-			    o->crit_s);
-	return 0;
-}
+static const char *const state_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 /* ---- the agent's document ---- */
 
@@ -381,7 +90,9 @@ static int list_names(struct json_object *slos, char *buf, size_t len)
 
 /*
  * Find the SLO and window the options ask for in doc. On failure returns
- * -1 with the reason in why.
+ * -1 with the reason in why. Long for a reason: it checks every field it
+ * reads, each with its own message, since the document comes over the
+ * network and a monitoring system shows the reason as it is.
  */
 static int find_slo(struct json_object *root, const struct lp_check_opts *o, struct slo_window *sw,
 		    char *why, size_t len)
@@ -421,13 +132,16 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		return -1;
 	}
 	if (!json_object_is_type(slo, json_type_object) ||
-	    !json_object_object_get_ex(slo, "name", &x) || !json_object_is_type(x, json_type_string) ||
-	    !get_num(slo, "objective", &sw->objective) || !(sw->objective > 0 && sw->objective < 1) ||
+	    !json_object_object_get_ex(slo, "name", &x) ||
+	    !json_object_is_type(x, json_type_string) ||
+	    !get_num(slo, "objective", &sw->objective) ||
+	    !(sw->objective > 0 && sw->objective < 1) ||
 	    !get_num(slo, "threshold_seconds", &sw->threshold_s) || !(sw->threshold_s > 0) ||
 	    !json_object_object_get_ex(slo, "windows", &wins) ||
 	    !json_object_is_type(wins, json_type_array) || !json_object_array_length(wins)) {
-		snprintf(why, len, "the answer is not latprobe's JSON (SLO without objective, "
-				   "threshold or windows; an agent older than this check?)");
+		snprintf(why, len,
+			 "the answer is not latprobe's JSON (SLO without objective, "
+			 "threshold or windows; an agent older than this check?)");
 		return -1;
 	}
 	sw->name = json_object_get_string(x);
@@ -438,15 +152,15 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		double ws;
 		char f[24];
 
-		if (!json_object_is_type(w, json_type_object) || !get_num(w, "window_seconds", &ws) ||
-		    !(ws > 0)) {
+		if (!json_object_is_type(w, json_type_object) ||
+		    !get_num(w, "window_seconds", &ws) || !(ws > 0)) {
 			snprintf(why, len, "the answer is not latprobe's JSON (bad window)");
 			return -1;
 		}
 		fmt_window(f, sizeof(f), ws);
 		if (off < sizeof(have))
-			off += (size_t)snprintf(have + off, sizeof(have) - off, "%s%s", i ? ", " : "",
-						f);
+			off += (size_t)snprintf(have + off, sizeof(have) - off, "%s%s",
+						i ? ", " : "", f);
 		if (o->window_ns ? fabs(ws * 1e9 - (double)o->window_ns) < 1e6 : ws > best) {
 			win = w;
 			best = ws;
@@ -464,8 +178,9 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 	    !get_num(win, "ratio", &sw->ratio) || !get_num(win, "burn_rate", &sw->burn) ||
 	    !json_object_object_get_ex(win, "quantiles_seconds", &q) ||
 	    !json_object_is_type(q, json_type_object)) {
-		snprintf(why, len, "the answer is not latprobe's JSON (window without good, "
-				   "total, ratio or quantiles)");
+		snprintf(why, len,
+			 "the answer is not latprobe's JSON (window without good, "
+			 "total, ratio or quantiles)");
 		return -1;
 	}
 	for (i = 0; i < LP_NQUANTILES; i++)
@@ -551,12 +266,14 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 		else if (lp_range_alert(&warn, val))
 			st = LP_STATE_WARNING;
 		if (o->metric >= LP_METRIC_P50)
-			snprintf(head, sizeof(head), "SLO %s: %s %.6gs, %.2f%% of %llu requests "
+			snprintf(head, sizeof(head),
+				 "SLO %s: %s %.6gs, %.2f%% of %llu requests "
 				 "within %s over %s (objective %.6g%%)",
-				 sw.name, metric_name(o->metric), val, sw.ratio * 100,
+				 sw.name, lp_check_metric_name(o->metric), val, sw.ratio * 100,
 				 (unsigned long long)sw.total, thr, win, sw.objective * 100);
 		else
-			snprintf(head, sizeof(head), "SLO %s: %.2f%% of %llu requests within %s "
+			snprintf(head, sizeof(head),
+				 "SLO %s: %.2f%% of %llu requests within %s "
 				 "over %s (objective %.6g%%), burn rate %.3g",
 				 sw.name, sw.ratio * 100, (unsigned long long)sw.total, thr, win,
 				 sw.objective * 100, sw.burn);
@@ -571,7 +288,8 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 	off += (size_t)snprintf(perf + off, sizeof(perf) - off, " 'burn_rate'=%s;%s;%s;0;", v,
 				o->metric == LP_METRIC_BURN ? warn.text : "",
 				o->metric == LP_METRIC_BURN ? crit.text : "");
-	off += (size_t)snprintf(perf + off, sizeof(perf) - off, " 'requests'=%llu;;;0; 'good'=%llu;;;0;",
+	off += (size_t)snprintf(perf + off, sizeof(perf) - off,
+				" 'requests'=%llu;;;0; 'good'=%llu;;;0;",
 				(unsigned long long)sw.total, (unsigned long long)sw.good);
 	for (i = 0; i < LP_NQUANTILES && off < sizeof(perf); i++) {
 		bool judged = o->metric == LP_METRIC_P50 + i;
@@ -733,11 +451,13 @@ static int fetch(const struct lp_check_opts *o, struct lp_buf *body, char *why, 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(why, len, "the agent at %s did not answer within %.6gs", o->url, o->timeout_s);
+		snprintf(why, len, "the agent at %s did not answer within %.6gs", o->url,
+			 o->timeout_s);
 		return -1;
 	}
 	if (rc == CURLE_WRITE_ERROR) {
-		snprintf(why, len, "the agent at %s answered more than %u MB", o->url, MAX_DOC >> 20);
+		snprintf(why, len, "the agent at %s answered more than %u MB", o->url,
+			 MAX_DOC >> 20);
 		return -1;
 	}
 	if (rc != CURLE_OK) {

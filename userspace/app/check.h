@@ -44,6 +44,9 @@ int lp_range_parse(const char *s, bool floor, struct lp_range *r);
 bool lp_range_alert(const struct lp_range *r, double v);
 
 /* what -w/-c judge */
+/* --metric names: good_ratio, burn_rate, then the quantiles by their word ("p99.9"); NULL past the last */
+const char *lp_check_metric_name(unsigned m);
+
 enum lp_check_metric {
 	LP_METRIC_RATIO, /* good_ratio, the default */
 	LP_METRIC_BURN,	 /* burn_rate: (1 - ratio) / (1 - objective) */

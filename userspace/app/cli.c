@@ -17,7 +17,6 @@
 #include "core/hist.h"
 #include "sinks/sink.h"
 
-
 int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v)
 {
 	unsigned long long x;
@@ -68,7 +67,6 @@ static int parse_objective(const char *s, double *obj)
 	return 0;
 }
 
-
 /*
  * name=NAME,method=GET,side=server,port=8080,threshold=10ms,objective=99%
  * threshold and objective are required; name defaults to method_threshold.
@@ -96,7 +94,8 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 			size_t i, len = strlen(val);
 
 			if (!len || len >= sizeof(slo->name)) {
-				lp_errf(-EINVAL, err, errlen, "name must have 1 to %zu characters", sizeof(slo->name) - 1);
+				lp_errf(-EINVAL, err, errlen, "name must have 1 to %zu characters",
+					sizeof(slo->name) - 1);
 				return -EINVAL;
 			}
 			for (i = 0; i < len; i++) {
@@ -104,7 +103,9 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 
 				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 				      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) {
-					lp_errf(-EINVAL, err, errlen, "name '%s' may only hold letters, digits, _ - .", val);
+					lp_errf(-EINVAL, err, errlen,
+						"name '%s' may only hold letters, digits, _ - .",
+						val);
 					return -EINVAL;
 				}
 			}
@@ -116,7 +117,8 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 			}
 		} else if (!strcmp(tok, "side")) {
 			if (strcmp(val, "any") && lp_parse_side(val, &slo->side)) {
-				lp_errf(-EINVAL, err, errlen, "side '%s' is not server, client or any", val);
+				lp_errf(-EINVAL, err, errlen,
+					"side '%s' is not server, client or any", val);
 				return -EINVAL;
 			}
 		} else if (!strcmp(tok, "port")) {
@@ -127,14 +129,16 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 		} else if (!strcmp(tok, "threshold")) {
 			if (lp_parse_duration_ns(val, &slo->threshold_ns) || !slo->threshold_ns ||
 			    slo->threshold_ns > 3600000000000ULL) {
-				lp_errf(-EINVAL, err, errlen, "threshold '%s' is not a duration like 10ms, up to 1h",
-				     val);
+				lp_errf(-EINVAL, err, errlen,
+					"threshold '%s' is not a duration like 10ms, up to 1h",
+					val);
 				return -EINVAL;
 			}
 			have_thr = true;
 		} else if (!strcmp(tok, "objective")) {
 			if (parse_objective(val, &slo->objective)) {
-				lp_errf(-EINVAL, err, errlen, "objective '%s' is not a ratio like 99%% or 0.99", val);
+				lp_errf(-EINVAL, err, errlen,
+					"objective '%s' is not a ratio like 99%% or 0.99", val);
 				return -EINVAL;
 			}
 			have_obj = true;
@@ -206,7 +210,6 @@ int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
-
 const char *lp_cli_usage(void)
 {
 	return "Usage: latprobe [OPTIONS]\n"
@@ -216,7 +219,8 @@ const char *lp_cli_usage(void)
 	       "Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN on older kernels).\n"
 	       "\n"
 	       "Scope:\n"
-	       "  -c, --cgroup PATH       attach to this cgroup v2 (a path under the cgroup2 mount,\n"
+	       "  -c, --cgroup PATH       attach to this cgroup v2 (a path under the cgroup2 "
+	       "mount,\n"
 	       "                          absolute or relative to it); default: the cgroup2 root\n"
 	       "Filters:\n"
 	       "      --side S            only server or client side: the kernel then tracks\n"
@@ -295,30 +299,30 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "cgroup", required_argument, NULL, 'c' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "method", required_argument, NULL, 'm' },
-	{ "side", required_argument, NULL, OPT_SIDE },
-	{ "schema", required_argument, NULL, OPT_SCHEMA },
-	{ "buckets", required_argument, NULL, OPT_BUCKETS },
-	{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
-	{ "slo", required_argument, NULL, OPT_SLO },
-	{ "no-default-slo", no_argument, NULL, OPT_NO_DEFAULT_SLO },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "window", required_argument, NULL, 'w' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "hist", no_argument, NULL, OPT_HIST },
-	{ "ttfb", no_argument, NULL, OPT_TTFB },
-	{ "listen", required_argument, NULL, 'l' },
-	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
-	{ "push", required_argument, NULL, OPT_PUSH },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"cgroup", required_argument, NULL, 'c'},
+	{"port", required_argument, NULL, 'p'},
+	{"method", required_argument, NULL, 'm'},
+	{"side", required_argument, NULL, OPT_SIDE},
+	{"schema", required_argument, NULL, OPT_SCHEMA},
+	{"buckets", required_argument, NULL, OPT_BUCKETS},
+	{"max-series", required_argument, NULL, OPT_MAX_SERIES},
+	{"slo", required_argument, NULL, OPT_SLO},
+	{"no-default-slo", no_argument, NULL, OPT_NO_DEFAULT_SLO},
+	{"interval", required_argument, NULL, 'i'},
+	{"window", required_argument, NULL, 'w'},
+	{"duration", required_argument, NULL, 'd'},
+	{"json", no_argument, NULL, 'j'},
+	{"hist", no_argument, NULL, OPT_HIST},
+	{"ttfb", no_argument, NULL, OPT_TTFB},
+	{"listen", required_argument, NULL, 'l'},
+	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
+	{"push", required_argument, NULL, OPT_PUSH},
+	{"quiet", no_argument, NULL, 'q'},
+	{"user", required_argument, NULL, OPT_USER},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -352,11 +356,13 @@ static int parse_buckets(const char *s, __u64 *out, unsigned *n, char *err, size
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (k >= LP_CLASSIC_MAX - 1) {
-			lp_errf(-EINVAL, err, errlen, "--buckets: more than %d boundaries", LP_CLASSIC_MAX - 1);
+			lp_errf(-EINVAL, err, errlen, "--buckets: more than %d boundaries",
+				LP_CLASSIC_MAX - 1);
 			return -EINVAL;
 		}
 		if (lp_parse_duration_ns(tok, &out[k]) || !out[k]) {
-			lp_errf(-EINVAL, err, errlen, "--buckets: '%s' is not a positive duration", tok);
+			lp_errf(-EINVAL, err, errlen, "--buckets: '%s' is not a positive duration",
+				tok);
 			return -EINVAL;
 		}
 		k++;
@@ -369,239 +375,215 @@ static int parse_buckets(const char *s, __u64 *out, unsigned *n, char *err, size
 	return 0;
 }
 
-int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t errlen,
-		 void (*out)(const char *text))
-{
+/* what the options say before the configuration is put together */
+struct parse_state {
 	__u64 buckets[LP_CLASSIC_MAX];
-	unsigned nbuckets = 0, i, j, nuser_slos = 0, nwin = 0;
-	const char *win_arg[LP_MAX_WINDOWS] = { 0 }; /* as given, for messages */
+	unsigned nbuckets, nuser_slos, nwin;
+	const char *win_arg[LP_MAX_WINDOWS]; /* as given, for messages */
 	struct lp_slo user_slos[LP_MAX_SLOS];
-	bool default_slo = true, listen_none = false;
+	bool default_slo, listen_none;
+};
+
+/* What is measured: the scope and filters. 0, -EINVAL (err set), -ENOENT: not one of these */
+static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case 'c':
+		if (!*arg)
+			return lp_errf(-EINVAL, err, errlen, "--cgroup: empty path");
+		cfg->cgroup = arg;
+		return 0;
+	case 'p':
+		if (cfg->nports >= LP_MAX_PORTS)
+			return lp_errf(-EINVAL, err, errlen, "--port: at most %d ports",
+				       LP_MAX_PORTS);
+		if (lp_parse_port(arg, &cfg->ports[cfg->nports]))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--port: '%s' is not a port number 1..65535", arg);
+		cfg->nports++;
+		return 0;
+	case 'm':
+		if (lp_parse_method(arg, &cfg->method))
+			return lp_errf(
+				-EINVAL, err, errlen,
+				"--method: '%s' is not one of GET HEAD POST PUT DELETE CONNECT "
+				"OPTIONS TRACE PATCH",
+				arg);
+		return 0;
+	case OPT_SIDE:
+		if (lp_parse_side(arg, &cfg->side))
+			return lp_errf(-EINVAL, err, errlen, "--side: '%s' is not server or client",
+				       arg);
+		return 0;
+	case OPT_USER:
+		if (!*arg)
+			return lp_errf(-EINVAL, err, errlen, "--user: empty name");
+		cfg->user = arg;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* How it is measured and judged: histograms, SLOs, windows, timing */
+static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, const char *arg,
+			  char *err, size_t errlen)
+{
 	char sub[256];
 	__u32 u;
-	int c;
 
-	if (err && errlen)
-		err[0] = '\0';
-	/*
-	 * 0, not 1: glibc then also forgets its position inside a group of short
-	 * options of a previous argv (found by the fuzzer: a use after free).
-	 */
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:l:jqvhV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (!*optarg) {
-				lp_errf(-EINVAL, err, errlen, "--cgroup: empty path");
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->cgroup = optarg;
-			break;
-		case 'p':
-			if (cfg->nports >= LP_MAX_PORTS) {
-				lp_errf(-EINVAL, err, errlen, "--port: at most %d ports", LP_MAX_PORTS);
-				return LP_CLI_EXIT_USAGE;
-			}
-			if (lp_parse_port(optarg, &cfg->ports[cfg->nports])) {
-				lp_errf(-EINVAL, err, errlen, "--port: '%s' is not a port number 1..65535", optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->nports++;
-			break;
-		case 'm':
-			if (lp_parse_method(optarg, &cfg->method)) {
-				lp_errf(-EINVAL, err, errlen,
-				     "--method: '%s' is not one of GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH",
-				     optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			break;
-		case OPT_SIDE:
-			if (lp_parse_side(optarg, &cfg->side)) {
-				lp_errf(-EINVAL, err, errlen, "--side: '%s' is not server or client", optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			break;
-		case OPT_SCHEMA:
-			if (lp_parse_u32(optarg, 0, LP_SCHEMA_MAX, &u)) {
-				lp_errf(-EINVAL, err, errlen, "--schema: '%s' is not 0..%d", optarg, LP_SCHEMA_MAX);
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->schema = u;
-			break;
-		case OPT_BUCKETS:
-			if (parse_buckets(optarg, buckets, &nbuckets, err, errlen))
-				return LP_CLI_EXIT_USAGE;
-			break;
-		case OPT_MAX_SERIES:
-			if (lp_parse_u32(optarg, 16, 1u << 20, &u)) {
-				lp_errf(-EINVAL, err, errlen, "--max-series: '%s' is not 16..1048576", optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->max_series = u;
-			break;
-		case OPT_SLO:
-			if (nuser_slos >= LP_MAX_SLOS - 1) {
-				lp_errf(-EINVAL, err, errlen, "--slo: at most %d SLOs", LP_MAX_SLOS - 1);
-				return LP_CLI_EXIT_USAGE;
-			}
-			if (lp_parse_slo(optarg, &user_slos[nuser_slos], sub, sizeof(sub))) {
-				lp_errf(-EINVAL, err, errlen, "--slo: '%s': %s", optarg, sub);
-				return LP_CLI_EXIT_USAGE;
-			}
-			nuser_slos++;
-			break;
-		case OPT_NO_DEFAULT_SLO:
-			default_slo = false;
-			break;
-		case 'i':
-			if (lp_parse_duration_ns(optarg, &cfg->interval_ns) ||
-			    cfg->interval_ns < 100000000ULL || cfg->interval_ns > 3600000000000ULL) {
-				lp_errf(-EINVAL, err, errlen, "--interval: '%s' is not a duration from 100ms to 1h",
-				     optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			break;
-		case 'w':
-			if (nwin >= LP_MAX_WINDOWS) {
-				lp_errf(-EINVAL, err, errlen, "--window: at most %d windows", LP_MAX_WINDOWS);
-				return LP_CLI_EXIT_USAGE;
-			}
-			if (lp_parse_duration_ns(optarg, &cfg->windows_ns[nwin]) ||
-			    cfg->windows_ns[nwin] < 1000000000ULL ||
-			    cfg->windows_ns[nwin] > 86400000000000ULL) {
-				lp_errf(-EINVAL, err, errlen, "--window: '%s' is not a duration from 1s to 24h", optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			win_arg[nwin++] = optarg;
-			break;
-		case 'd':
-			/* bounded: the deadline is now + duration, in 64-bit ns */
-			if (lp_parse_duration_ns(optarg, &cfg->duration_ns) || !cfg->duration_ns ||
-			    cfg->duration_ns > LP_MAX_DURATION_NS) {
-				lp_errf(-EINVAL, err, errlen, "--duration: '%s' is not a duration from 1ns to 366 days",
-				     optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			cfg->json = true;
-			break;
-		case OPT_TTFB:
-			cfg->ttfb = true;
-			break;
-		case OPT_HIST:
-			cfg->hist = true;
-			break;
-		case 'l':
-			if (!strcmp(optarg, "none")) {
-				cfg->nlisten = 0;
-				listen_none = true;
-				break;
-			}
-			if (cfg->nlisten >= LP_MAX_LISTEN) {
-				lp_errf(-EINVAL, err, errlen, "--listen: at most %d addresses", LP_MAX_LISTEN);
-				return LP_CLI_EXIT_USAGE;
-			}
-			if (lp_parse_listen(optarg, &cfg->listen[cfg->nlisten],
-					    &cfg->listen_len[cfg->nlisten])) {
-				lp_errf(-EINVAL, err, errlen,
-				     "--listen: '%s' is not :PORT, IPv4:PORT, [IPv6]:PORT or none",
-				     optarg);
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->nlisten++;
-			break;
-		case OPT_WEB_CONFIG:
-			if (!*optarg) {
-				lp_errf(-EINVAL, err, errlen, "--web-config: empty path");
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->web_config = optarg;
-			break;
-		case OPT_PUSH: {
-			char host[256] = "";
+	switch (c) {
+	case OPT_SCHEMA:
+		if (lp_parse_u32(arg, 0, LP_SCHEMA_MAX, &u))
+			return lp_errf(-EINVAL, err, errlen, "--schema: '%s' is not 0..%d", arg,
+				       LP_SCHEMA_MAX);
+		cfg->schema = u;
+		return 0;
+	case OPT_BUCKETS:
+		return parse_buckets(arg, ps->buckets, &ps->nbuckets, err, errlen) ? -EINVAL : 0;
+	case OPT_MAX_SERIES:
+		if (lp_parse_u32(arg, 16, 1u << 20, &u))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--max-series: '%s' is not 16..1048576", arg);
+		cfg->max_series = u;
+		return 0;
+	case OPT_SLO:
+		if (ps->nuser_slos >= LP_MAX_SLOS - 1)
+			return lp_errf(-EINVAL, err, errlen, "--slo: at most %d SLOs",
+				       LP_MAX_SLOS - 1);
+		if (lp_parse_slo(arg, &ps->user_slos[ps->nuser_slos], sub, sizeof(sub)))
+			return lp_errf(-EINVAL, err, errlen, "--slo: '%s': %s", arg, sub);
+		ps->nuser_slos++;
+		return 0;
+	case OPT_NO_DEFAULT_SLO:
+		ps->default_slo = false;
+		return 0;
+	case 'i':
+		if (lp_parse_duration_ns(arg, &cfg->interval_ns) ||
+		    cfg->interval_ns < 100000000ULL || cfg->interval_ns > 3600000000000ULL)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--interval: '%s' is not a duration from 100ms to 1h", arg);
+		return 0;
+	case 'w':
+		if (ps->nwin >= LP_MAX_WINDOWS)
+			return lp_errf(-EINVAL, err, errlen, "--window: at most %d windows",
+				       LP_MAX_WINDOWS);
+		if (lp_parse_duration_ns(arg, &cfg->windows_ns[ps->nwin]) ||
+		    cfg->windows_ns[ps->nwin] < 1000000000ULL ||
+		    cfg->windows_ns[ps->nwin] > 86400000000000ULL)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--window: '%s' is not a duration from 1s to 24h", arg);
+		ps->win_arg[ps->nwin++] = arg;
+		return 0;
+	case 'd':
+		/* bounded: the deadline is now + duration, in 64-bit ns */
+		if (lp_parse_duration_ns(arg, &cfg->duration_ns) || !cfg->duration_ns ||
+		    cfg->duration_ns > LP_MAX_DURATION_NS)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--duration: '%s' is not a duration from 1ns to 366 days",
+				       arg);
+		return 0;
+	case OPT_TTFB:
+		cfg->ttfb = true;
+		return 0;
+	}
+	return -ENOENT;
+}
 
-			if (cfg->npush == LP_MAX_PUSH) {
-				lp_errf(-EINVAL, err, errlen, "--push: at most %d sinks", LP_MAX_PUSH);
-				return LP_CLI_EXIT_USAGE;
-			}
-			lp_hostname(host, sizeof(host));
-			if (lp_push_parse(optarg, host, &cfg->push_cfg[cfg->npush], err, errlen))
-				return LP_CLI_EXIT_USAGE;
-			cfg->push[cfg->npush++] = optarg;
-			break;
+/* Where the results go: the table, JSON, the endpoint, the push sinks */
+static int output_option(struct lp_config *cfg, struct parse_state *ps, int c, const char *arg,
+			 char *err, size_t errlen)
+{
+	char host[256] = "";
+
+	switch (c) {
+	case 'j':
+		cfg->json = true;
+		return 0;
+	case OPT_HIST:
+		cfg->hist = true;
+		return 0;
+	case 'q':
+		cfg->quiet = true;
+		return 0;
+	case 'v':
+		cfg->verbose = true;
+		return 0;
+	case 'l':
+		if (!strcmp(arg, "none")) {
+			cfg->nlisten = 0;
+			ps->listen_none = true;
+			return 0;
 		}
-		case 'q':
-			cfg->quiet = true;
-			break;
-		case OPT_USER:
-			if (!*optarg) {
-				lp_errf(-EINVAL, err, errlen, "--user: empty name");
-				return LP_CLI_EXIT_USAGE;
-			}
-			cfg->user = optarg;
-			break;
-		case 'v':
-			cfg->verbose = true;
-			break;
-		case 'h':
-			if (out)
-				out(lp_cli_usage());
-			return LP_CLI_EXIT_OK;
-		case 'V':
-			if (out)
-				out("latprobe " LATPROBE_VERSION "\n");
-			return LP_CLI_EXIT_OK;
-		case ':':
-			lp_errf(-EINVAL, err, errlen, "%s: missing value", argv[optind - 1]);
-			return LP_CLI_EXIT_USAGE;
-		default:
-			if (optopt)
-				lp_errf(-EINVAL, err, errlen, "unknown option '-%c'", optopt);
-			else
-				lp_errf(-EINVAL, err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return LP_CLI_EXIT_USAGE;
-		}
+		if (cfg->nlisten >= LP_MAX_LISTEN)
+			return lp_errf(-EINVAL, err, errlen, "--listen: at most %d addresses",
+				       LP_MAX_LISTEN);
+		if (lp_parse_listen(arg, &cfg->listen[cfg->nlisten],
+				    &cfg->listen_len[cfg->nlisten]))
+			return lp_errf(
+				-EINVAL, err, errlen,
+				"--listen: '%s' is not :PORT, IPv4:PORT, [IPv6]:PORT or none", arg);
+		cfg->nlisten++;
+		return 0;
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			return lp_errf(-EINVAL, err, errlen, "--web-config: empty path");
+		cfg->web_config = arg;
+		return 0;
+	case OPT_PUSH:
+		if (cfg->npush == LP_MAX_PUSH)
+			return lp_errf(-EINVAL, err, errlen, "--push: at most %d sinks",
+				       LP_MAX_PUSH);
+		lp_hostname(host, sizeof(host));
+		if (lp_push_parse(arg, host, &cfg->push_cfg[cfg->npush], err, errlen))
+			return -EINVAL;
+		cfg->push[cfg->npush++] = arg;
+		return 0;
 	}
-	if (optind < argc) {
-		lp_errf(-EINVAL, err, errlen, "unexpected argument '%s'", argv[optind]);
-		return LP_CLI_EXIT_USAGE;
-	}
-	if (nwin)
-		cfg->nwindows = nwin;
-	if (listen_none && cfg->nlisten) {
-		lp_errf(-EINVAL, err, errlen, "--listen: 'none' and an address together");
-		return LP_CLI_EXIT_USAGE;
-	}
+	return -ENOENT;
+}
+
+/* the endpoint and windows, once every option is known */
+static int finish_outputs(struct lp_config *cfg, const struct parse_state *ps, char *err,
+			  size_t errlen)
+{
+	unsigned i;
+
+	if (ps->nwin)
+		cfg->nwindows = ps->nwin;
+	if (ps->listen_none && cfg->nlisten)
+		return lp_errf(-EINVAL, err, errlen, "--listen: 'none' and an address together");
 	/* the endpoint listens by default, except for a one-off --duration run */
-	if (!listen_none && !cfg->nlisten && !cfg->duration_ns) {
+	if (!ps->listen_none && !cfg->nlisten && !cfg->duration_ns) {
 		char dflt[16];
 
 		snprintf(dflt, sizeof(dflt), ":%d", LP_DEFAULT_PORT);
 		lp_parse_listen(dflt, &cfg->listen[0], &cfg->listen_len[0]);
 		cfg->nlisten = 1;
 	}
-	if (cfg->web_config && !cfg->nlisten) {
-		lp_errf(-EINVAL, err, errlen, "--web-config: no endpoint to configure (give --listen)");
-		return LP_CLI_EXIT_USAGE;
-	}
+	if (cfg->web_config && !cfg->nlisten)
+		return lp_errf(-EINVAL, err, errlen,
+			       "--web-config: no endpoint to configure (give --listen)");
 	for (i = 0; i < cfg->nwindows; i++) {
 		if (cfg->interval_ns > cfg->windows_ns[i]) {
-			char s[32], w[40];
+			char sec[32], w[40];
 
-			lp_format_seconds(s, sizeof(s), cfg->windows_ns[i]);
-			snprintf(w, sizeof(w), "%ss", s);
-			lp_errf(-EINVAL, err, errlen, "--window: '%s' is shorter than the interval (--interval)",
-			     win_arg[i] ? win_arg[i] : w);
-			return LP_CLI_EXIT_USAGE;
+			lp_format_seconds(sec, sizeof(sec), cfg->windows_ns[i]);
+			snprintf(w, sizeof(w), "%ss", sec);
+			return lp_errf(-EINVAL, err, errlen,
+				       "--window: '%s' is shorter than the interval (--interval)",
+				       ps->win_arg[i] ? ps->win_arg[i] : w);
 		}
 	}
+	return 0;
+}
 
-	/* SLOs: the default question first, then the user's */
+/* SLOs (the default question first, then the user's) and the classic boundaries they need */
+static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err, size_t errlen)
+{
+	unsigned i, j;
+
 	cfg->nslos = 0;
-	if (default_slo) {
+	if (ps->default_slo) {
 		struct lp_slo *d = &cfg->slos[cfg->nslos++];
 
 		memset(d, 0, sizeof(*d));
@@ -610,34 +592,74 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		d->threshold_ns = 10000000ULL;
 		d->objective = 0.99;
 	}
-	for (i = 0; i < nuser_slos; i++) {
-		for (j = 0; j < cfg->nslos; j++) {
-			if (!strcmp(cfg->slos[j].name, user_slos[i].name)) {
-				lp_errf(-EINVAL, err, errlen, "--slo: name '%s' used twice", user_slos[i].name);
-				return LP_CLI_EXIT_USAGE;
-			}
-		}
-		cfg->slos[cfg->nslos++] = user_slos[i];
+	for (i = 0; i < ps->nuser_slos; i++) {
+		for (j = 0; j < cfg->nslos; j++)
+			if (!strcmp(cfg->slos[j].name, ps->user_slos[i].name))
+				return lp_errf(-EINVAL, err, errlen, "--slo: name '%s' used twice",
+					       ps->user_slos[i].name);
+		cfg->slos[cfg->nslos++] = ps->user_slos[i];
 	}
-
 	/* classic boundaries: the given or default list plus every SLO threshold */
-	if (!nbuckets) {
-		memcpy(buckets, lp_otel_bounds_ns, sizeof(lp_otel_bounds_ns));
-		nbuckets = sizeof(lp_otel_bounds_ns) / sizeof(lp_otel_bounds_ns[0]);
+	if (!ps->nbuckets) {
+		memcpy(ps->buckets, lp_otel_bounds_ns, sizeof(lp_otel_bounds_ns));
+		ps->nbuckets = sizeof(lp_otel_bounds_ns) / sizeof(lp_otel_bounds_ns[0]);
 	}
 	for (i = 0; i < cfg->nslos; i++) {
-		if (nbuckets >= LP_CLASSIC_MAX - 1) {
-			lp_errf(-EINVAL, err, errlen, "--slo: too many boundaries with the SLO thresholds (max %d)",
-			     LP_CLASSIC_MAX - 1);
-			return LP_CLI_EXIT_USAGE;
-		}
-		buckets[nbuckets++] = cfg->slos[i].threshold_ns;
+		if (ps->nbuckets >= LP_CLASSIC_MAX - 1)
+			return lp_errf(
+				-EINVAL, err, errlen,
+				"--slo: too many boundaries with the SLO thresholds (max %d)",
+				LP_CLASSIC_MAX - 1);
+		ps->buckets[ps->nbuckets++] = cfg->slos[i].threshold_ns;
 	}
-	cfg->nclassic = uniq_bounds(buckets, nbuckets);
-	memcpy(cfg->classic_ns, buckets, cfg->nclassic * sizeof(__u64));
+	cfg->nclassic = uniq_bounds(ps->buckets, ps->nbuckets);
+	memcpy(cfg->classic_ns, ps->buckets, cfg->nclassic * sizeof(__u64));
 	for (i = 0; i < cfg->nslos; i++)
 		for (j = 0; j < cfg->nclassic; j++)
 			if (cfg->classic_ns[j] == cfg->slos[i].threshold_ns)
 				cfg->slos[i].classic_idx = j;
+	return 0;
+}
+
+int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t errlen,
+		 void (*out)(const char *text))
+{
+	struct parse_state ps = {.default_slo = true};
+	int c, r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	lp_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:l:jqvhV", long_opts, NULL)) != -1) {
+		if (c == 'h' || c == 'V') {
+			if (out)
+				out(c == 'h' ? lp_cli_usage() : "latprobe " LATPROBE_VERSION "\n");
+			return LP_CLI_EXIT_OK;
+		}
+		if (c == ':') {
+			lp_errf(-EINVAL, err, errlen, "%s: missing value", argv[optind - 1]);
+			return LP_CLI_EXIT_USAGE;
+		}
+		r = scope_option(cfg, c, optarg, err, errlen);
+		if (r == -ENOENT)
+			r = measure_option(cfg, &ps, c, optarg, err, errlen);
+		if (r == -ENOENT)
+			r = output_option(cfg, &ps, c, optarg, err, errlen);
+		if (r == -ENOENT) {
+			if (optopt)
+				lp_errf(-EINVAL, err, errlen, "unknown option '-%c'", optopt);
+			else
+				lp_errf(-EINVAL, err, errlen, "unknown option '%s'",
+					argv[optind - 1]);
+		}
+		if (r)
+			return LP_CLI_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		lp_errf(-EINVAL, err, errlen, "unexpected argument '%s'", argv[optind]);
+		return LP_CLI_EXIT_USAGE;
+	}
+	if (finish_outputs(cfg, &ps, err, errlen) || finish_slos(cfg, &ps, err, errlen))
+		return LP_CLI_EXIT_USAGE;
 	return LP_CLI_RUN;
 }

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * latprobe: load, attach, collect every interval, report; until the duration
- * ends or SIGINT/SIGTERM. One thread, one poll loop (timerfd + signalfd).
+ * ends or SIGINT/SIGTERM. One thread, one poll loop (timerfd + signalfd);
+ * main() is the steps: resolve (what needs no privilege), attach (load,
+ * attach, drop privileges), start_exporters (collector, sinks, endpoint),
+ * run_loop.
+ *
+ * Layer app/ (README, "Layout"), the top: the command line (cli), the check
+ * plugin (check) and main wire the layers below together; nothing includes
+ * app/ but the tests.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -118,25 +125,236 @@ static int report(const struct lp_config *cfg, struct lp_collector *coll)
 	return e;
 }
 
-int main(int argc, char **argv)
-{
-	struct lp_fine_table ft = { 0 };
-	struct lp_collector *coll = NULL;
-	struct lp_labels *labels = NULL;
-	struct lp_probe *probe = NULL;
-	struct lp_server *server = NULL;
-	struct lp_pushers *pushers = NULL;
-	struct lp_webconfig wc = { 0 };
+/* everything the agent holds while it runs, released by agent_free */
+struct agent {
+	struct lp_config cfg;
+	struct lp_fine_table ft;
+	struct lp_webconfig wc;
 	struct lp_user user;
 	bool switch_user;
+	char mount[4096], cgpath[4096], kept[160];
+	struct lp_probe *probe;
+	struct lp_labels *labels;
 	struct lp_source src;
-	struct lp_config cfg;
-	char err[512], mount[4096], cgpath[4096], kept[160];
-	struct itimerspec its = { 0 };
+	struct lp_collector *coll;
+	struct lp_pushers *pushers;
+	struct lp_server *server;
+	__u64 start;
+};
+
+/*
+ * What needs no privilege to decide: the cgroup, the user, the web config.
+ * 0, or the exit status (1: the node; 2: the configuration).
+ */
+static int resolve(struct agent *a)
+{
+	char err[512];
+	int e = lp_cgroup2_mount(a->mount, sizeof(a->mount));
+
+	if (e) {
+		fprintf(stderr,
+			"latprobe: no cgroup v2 mount found in /proc/self/mountinfo: %s "
+			"(mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)\n",
+			strerror(-e));
+		return 1;
+	}
+	if (!a->cfg.cgroup)
+		snprintf(a->cgpath, sizeof(a->cgpath), "%s", a->mount);
+	else if (lp_cgroup_resolve(a->cfg.cgroup, a->mount, a->cgpath, sizeof(a->cgpath), err,
+				   sizeof(err))) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		return 1;
+	}
+	if (a->cfg.user && lp_user_lookup(a->cfg.user, &a->user)) {
+		fprintf(stderr, "latprobe: --user: no such user '%s'\n", a->cfg.user);
+		return 2;
+	}
+	a->switch_user = a->cfg.user ? true : lp_user_default(&a->user) == 1;
+	/* a bad web config is a bad configuration: exit 2, naming the file */
+	if (a->cfg.web_config && lp_webconfig_load(a->cfg.web_config, &a->wc, err, sizeof(err))) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		return 2;
+	}
+	/* tests only: drive the spill ring on demand (README, "Tests") */
+	if (getenv("LATPROBE_TEST_SPILL_EVERY"))
+		a->cfg.spill_test_every =
+			(unsigned)strtoul(getenv("LATPROBE_TEST_SPILL_EVERY"), NULL, 10);
+	return 0;
+}
+
+/* load and attach the programs, name the listeners, then drop privileges: 0 or -errno */
+static int attach(struct agent *a)
+{
+	char err[512];
+	int e = lp_fine_table_init(&a->ft, a->cfg.schema);
+
+	if (e) {
+		fprintf(stderr, "latprobe: failed to build the bucket table: %s\n", strerror(-e));
+		return e;
+	}
+	e = lp_probe__load(&a->probe, &a->cfg, &a->ft, err, sizeof(err));
+	if (!e)
+		e = lp_probe__attach(a->probe, a->cgpath, err, sizeof(err));
+	if (e) {
+		flush_libbpf_log(e);
+		fprintf(stderr, "latprobe: %s\n", err);
+		return e;
+	}
+	libbpf_log_len = 0;
+	/* name the services listening now, while /proc of other processes is readable */
+	a->labels = lp_labels__new(a->mount);
+	if (a->labels)
+		lp_labels__prime(a->labels);
+	/* attached: from here on the agent only reads (before any thread starts) */
+	e = lp_privs_drop(a->switch_user ? &a->user : NULL, low_port(&a->cfg), maps_readable,
+			  a->probe, a->kept, sizeof(a->kept), err, sizeof(err));
+	if (e)
+		fprintf(stderr, "latprobe: %s\n", err);
+	return e;
+}
+
+/* the collector, its first collection, the push sinks and the endpoint: 0 or -errno */
+static int start_exporters(struct agent *a)
+{
+	char err[512];
+	int e;
+
+	a->start = lp_mono_ns();
+	a->src = (struct lp_source){.read = source_read,
+				    .counters = source_counters,
+				    .ctx = a->probe,
+				    .nfine = lp_probe__nfine(a->probe)};
+	a->coll = lp_collector__new(&a->cfg, &a->ft, &a->src, a->labels, a->start);
+	if (!a->labels || !a->coll) {
+		fprintf(stderr, "latprobe: out of memory\n");
+		return -ENOMEM;
+	}
+	/* a first collection right away: the endpoint is ready once it ran */
+	lp_collector__tick(a->coll, lp_mono_ns());
+	if (a->cfg.npush) {
+		/* parsed by the command line, before the privilege drop: no secret
+		 * file is read again by a user that may not read it */
+		a->pushers =
+			lp_pushers__start(a->cfg.push_cfg, a->cfg.npush, a->coll, err, sizeof(err));
+		if (!a->pushers) {
+			fprintf(stderr, "latprobe: %s\n", err);
+			return -EINVAL;
+		}
+		fprintf(stderr, "latprobe: pushing to %u sink%s\n", a->cfg.npush,
+			a->cfg.npush > 1 ? "s" : "");
+	}
+	if (a->cfg.nlisten) {
+		e = lp_server__start(&a->server, &a->cfg, a->coll,
+				     a->cfg.web_config ? &a->wc : NULL,
+				     a->pushers ? push_stats : NULL, a->pushers, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "latprobe: %s\n", err);
+			return e;
+		}
+		fprintf(stderr, "latprobe: serving /metrics on %u address%s%s\n", a->cfg.nlisten,
+			a->cfg.nlisten > 1 ? "es" : "", a->wc.cert_pem ? " (TLS)" : "");
+	}
+	/* the last start-up line: everything is attached, collected once and listening */
+	fprintf(stderr, "latprobe: dropped privileges%s%s%s; capabilities kept: %s\n",
+		a->switch_user ? ", now user " : "", a->switch_user ? a->user.name : "",
+		a->switch_user && a->user.uid == 0 ? " (uid 0 kept: --user root)" : "", a->kept);
+	fprintf(stderr,
+		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic "
+		"buckets, "
+		"%u SLOs)\n",
+		a->cgpath, a->cfg.schema, a->cfg.nclassic, a->cfg.nslos);
+	return 0;
+}
+
+static void tick(struct agent *a)
+{
+	int e = lp_collector__tick(a->coll, lp_mono_ns());
+
+	if (e)
+		fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
+}
+
+/*
+ * Collect every interval until a signal or --duration, then once more and
+ * report: 0, or -errno. Signals come from a signalfd (blocked in main).
+ */
+static int run_loop(struct agent *a, const sigset_t *mask)
+{
+	struct itimerspec its = {0};
 	struct pollfd pfd[2];
-	int tfd = -1, sfd = -1, r, exit_code = 1, e;
-	__u64 start, end = 0, now;
+	__u64 end = a->cfg.duration_ns ? a->start + a->cfg.duration_ns : 0;
+	int sfd = signalfd(-1, mask, SFD_CLOEXEC),
+	    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	int e = 0, r;
+
+	its.it_value.tv_sec = (time_t)(a->cfg.interval_ns / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(a->cfg.interval_ns % 1000000000ULL);
+	its.it_interval = its.it_value;
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		e = -errno;
+		fprintf(stderr, "latprobe: failed to create the event loop: %s\n", strerror(errno));
+		goto out;
+	}
+	pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = tfd, .events = POLLIN};
+	for (;;) {
+		__u64 now = lp_mono_ns(), expirations;
+		struct signalfd_siginfo si;
+
+		if (end && now >= end)
+			break;
+		r = poll(pfd, 2, end ? (int)((end - now + 999999) / 1000000) : -1);
+		if (r < 0 && errno != EINTR) {
+			e = -errno;
+			fprintf(stderr, "latprobe: poll: %s\n", strerror(errno));
+			goto out;
+		}
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && verbose)
+				fprintf(stderr, "latprobe: %s, stopping\n",
+					strsignal((int)si.ssi_signo));
+			break;
+		}
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				continue;
+			tick(a);
+			/* with --duration, JSON is one document at the end */
+			if (!(a->cfg.json && a->cfg.duration_ns))
+				report(&a->cfg, a->coll);
+		}
+	}
+	/* a last collection, so what happened since the last tick is reported too */
+	tick(a);
+	if (report(&a->cfg, a->coll)) {
+		e = -EIO;
+		fprintf(stderr, "latprobe: failed to write the report: %s\n", strerror(errno));
+	}
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	return e;
+}
+
+static void agent_free(struct agent *a)
+{
+	lp_server__stop(a->server);
+	lp_pushers__stop(a->pushers);
+	lp_collector__free(a->coll);
+	lp_labels__free(a->labels);
+	lp_probe__destroy(a->probe);
+	lp_fine_table_free(&a->ft);
+	lp_webconfig_free(&a->wc);
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent a; /* large (paths): not on the stack */
+	char err[512];
 	sigset_t mask;
+	int r;
 
 	/* the monitoring plugin: no BPF, no privileges, no agent state */
 	if (argc > 1 && !strcmp(argv[1], "check"))
@@ -150,191 +368,30 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_ARENA_MAX, 2);
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread */
-	lp_config_defaults(&cfg);
-	r = lp_cli_parse(&cfg, argc, argv, err, sizeof(err), print_out);
+	lp_config_defaults(&a.cfg);
+	r = lp_cli_parse(&a.cfg, argc, argv, err, sizeof(err), print_out);
 	if (r == LP_CLI_EXIT_OK)
 		return 0;
 	if (r == LP_CLI_EXIT_USAGE) {
 		fprintf(stderr, "latprobe: %s\nTry 'latprobe --help'.\n", err);
 		return 2;
 	}
-	verbose = cfg.verbose;
+	verbose = a.cfg.verbose;
 	libbpf_set_print(libbpf_print);
-
-	e = lp_cgroup2_mount(mount, sizeof(mount));
-	if (e) {
-		fprintf(stderr,
-			"latprobe: no cgroup v2 mount found in /proc/self/mountinfo: %s "
-			"(mount one: mount -t cgroup2 none /sys/fs/cgroup/unified)\n",
-			strerror(-e));
-		return 1;
-	}
-	if (cfg.cgroup) {
-		if (lp_cgroup_resolve(cfg.cgroup, mount, cgpath, sizeof(cgpath), err, sizeof(err))) {
-			fprintf(stderr, "latprobe: %s\n", err);
-			return 1;
-		}
-	} else {
-		snprintf(cgpath, sizeof(cgpath), "%s", mount);
-	}
-
-	if (cfg.user && lp_user_lookup(cfg.user, &user)) {
-		fprintf(stderr, "latprobe: --user: no such user '%s'\n", cfg.user);
-		return 2;
-	}
-	switch_user = cfg.user ? true : lp_user_default(&user) == 1;
-	/* a bad web config is a bad configuration: exit 2, naming the file */
-	if (cfg.web_config && lp_webconfig_load(cfg.web_config, &wc, err, sizeof(err))) {
-		fprintf(stderr, "latprobe: %s\n", err);
-		return 2;
-	}
-
+	r = resolve(&a);
+	if (r)
+		return r;
 	/* signals are read from a signalfd: block them before anything else */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	/* tests only: drive the spill ring on demand (README, "Tests") */
-	if (getenv("LATPROBE_TEST_SPILL_EVERY"))
-		cfg.spill_test_every = (unsigned)strtoul(getenv("LATPROBE_TEST_SPILL_EVERY"), NULL,
-							 10);
-	e = lp_fine_table_init(&ft, cfg.schema);
-	if (e) {
-		fprintf(stderr, "latprobe: failed to build the bucket table: %s\n", strerror(-e));
-		goto out;
-	}
-	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
-	if (!e)
-		e = lp_probe__attach(probe, cgpath, err, sizeof(err));
-	if (e) {
-		flush_libbpf_log(e);
-		fprintf(stderr, "latprobe: %s\n", err);
-		goto out;
-	}
-	libbpf_log_len = 0;
-	/* name the services listening now, while /proc of other processes is readable */
-	labels = lp_labels__new(mount);
-	if (labels)
-		lp_labels__prime(labels);
-	/* attached: from here on the agent only reads (before any thread starts) */
-	e = lp_privs_drop(switch_user ? &user : NULL, low_port(&cfg), maps_readable, probe, kept,
-			  sizeof(kept), err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "latprobe: %s\n", err);
-		goto out;
-	}
-	start = lp_mono_ns();
-
-	src = (struct lp_source){ .read = source_read, .counters = source_counters,
-				  .ctx = probe, .nfine = lp_probe__nfine(probe) };
-	coll = lp_collector__new(&cfg, &ft, &src, labels, start);
-	if (!labels || !coll) {
-		fprintf(stderr, "latprobe: out of memory\n");
-		goto out;
-	}
-	/* a first collection right away: the endpoint is ready once it ran */
-	lp_collector__tick(coll, lp_mono_ns());
-	if (cfg.npush) {
-		/* parsed by the command line, before the privilege drop: no secret
-		 * file is read again by a user that may not read it */
-		pushers = lp_pushers__start(cfg.push_cfg, cfg.npush, coll, err, sizeof(err));
-		if (!pushers) {
-			fprintf(stderr, "latprobe: %s\n", err);
-			goto out;
-		}
-		fprintf(stderr, "latprobe: pushing to %u sink%s\n", cfg.npush,
-			cfg.npush > 1 ? "s" : "");
-	}
-	if (cfg.nlisten) {
-		e = lp_server__start(&server, &cfg, coll, cfg.web_config ? &wc : NULL,
-				     pushers ? push_stats : NULL, pushers, err, sizeof(err));
-		if (e) {
-			fprintf(stderr, "latprobe: %s\n", err);
-			goto out;
-		}
-		fprintf(stderr, "latprobe: serving /metrics on %u address%s%s\n", cfg.nlisten,
-			cfg.nlisten > 1 ? "es" : "", wc.cert_pem ? " (TLS)" : "");
-	}
-	/* the last start-up line: everything is attached, collected once and listening */
-	fprintf(stderr, "latprobe: dropped privileges%s%s%s; capabilities kept: %s\n",
-		switch_user ? ", now user " : "", switch_user ? user.name : "",
-		switch_user && user.uid == 0 ? " (uid 0 kept: --user root)" : "", kept);
-	fprintf(stderr,
-		"latprobe: attached cgroup_skb ingress+egress to %s (schema %u, %u classic buckets, "
-		"%u SLOs)\n",
-		cgpath, cfg.schema, cfg.nclassic, cfg.nslos);
-
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (sfd < 0 || tfd < 0) {
-		fprintf(stderr, "latprobe: failed to create the event loop: %s\n", strerror(errno));
-		goto out;
-	}
-	its.it_value.tv_sec = (time_t)(cfg.interval_ns / 1000000000ULL);
-	its.it_value.tv_nsec = (long)(cfg.interval_ns % 1000000000ULL);
-	its.it_interval = its.it_value;
-	timerfd_settime(tfd, 0, &its, NULL);
-	if (cfg.duration_ns)
-		end = start + cfg.duration_ns;
-
-	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
-	for (;;) {
-		int timeout = -1;
-
-		now = lp_mono_ns();
-		if (end) {
-			if (now >= end)
-				break;
-			timeout = (int)((end - now + 999999) / 1000000);
-		}
-		r = poll(pfd, 2, timeout);
-		if (r < 0 && errno != EINTR) {
-			fprintf(stderr, "latprobe: poll: %s\n", strerror(errno));
-			goto out;
-		}
-		if (r > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && verbose)
-				fprintf(stderr, "latprobe: %s, stopping\n", strsignal((int)si.ssi_signo));
-			break;
-		}
-		if (r > 0 && (pfd[1].revents & POLLIN)) {
-			__u64 expirations;
-
-			if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-				continue;
-			e = lp_collector__tick(coll, lp_mono_ns());
-			if (e)
-				fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
-			/* with --duration, JSON is one document at the end */
-			if (!(cfg.json && cfg.duration_ns))
-				report(&cfg, coll);
-		}
-	}
-	/* a last collection, so what happened since the last tick is reported too */
-	e = lp_collector__tick(coll, lp_mono_ns());
-	if (e)
-		fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
-	if (report(&cfg, coll)) {
-		fprintf(stderr, "latprobe: failed to write the report: %s\n", strerror(errno));
-		goto out;
-	}
-	exit_code = 0;
-out:
-	lp_server__stop(server);
-	lp_pushers__stop(pushers);
-	if (tfd >= 0)
-		close(tfd);
-	if (sfd >= 0)
-		close(sfd);
-	lp_collector__free(coll);
-	lp_labels__free(labels);
-	lp_probe__destroy(probe);
-	lp_fine_table_free(&ft);
-	lp_webconfig_free(&wc);
-	return exit_code;
+	r = attach(&a);
+	if (!r)
+		r = start_exporters(&a);
+	if (!r)
+		r = run_loop(&a, &mask);
+	agent_free(&a);
+	return r ? 1 : 0;
 }

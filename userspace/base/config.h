@@ -3,6 +3,10 @@
  * The agent's configuration: plain data, at the bottom of the layers, so
  * every module can read it without the command-line parser (app/cli.h,
  * which fills it). Limits live here too.
+ *
+ * Layers (README, "Layout"): base/ < core/ < export/ < sinks/ < app/. base/
+ * is plain data and helpers; it includes only include/ (the kernel
+ * contract) and the C library. tests/check_layers.py enforces the order.
  */
 #ifndef LP_CONFIG_H
 #define LP_CONFIG_H

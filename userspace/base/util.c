@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -122,4 +123,10 @@ int lp_read_secret(const char *path, char *out, size_t len)
 	out[n] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
 	return out[0] ? 0 : -ENODATA;
+}
+
+void lp_getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
 }

@@ -32,6 +32,13 @@ int lp_parse_duration_ns(const char *s, __u64 *ns);
  * -ENODATA if empty. */
 int lp_read_secret(const char *path, char *out, size_t len);
 
+/*
+ * Before parsing another argv with getopt: optind = 0, not 1, so glibc also
+ * forgets its position inside a group of short options of a previous argv
+ * (found by the fuzzer: a use after free), and no error printing.
+ */
+void lp_getopt_reset(void);
+
 /* copy src into dst[len]; -ENAMETOOLONG if it does not fit (dst untouched) */
 int lp_copy(char *dst, size_t len, const char *src);
 

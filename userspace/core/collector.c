@@ -14,7 +14,6 @@ struct coll_series {
 	struct lp_snap *cur;   /* latest read */
 	struct lp_snap **ring; /* cumulative snapshot at each tick of the ring (NULL: none yet) */
 	double created;	       /* unix time first seen */
-	bool seen;	       /* read in this tick */
 };
 
 struct lp_collector {
@@ -81,7 +80,8 @@ static struct coll_series *series_find(struct lp_collector *c, const struct lp_k
 	struct coll_series *s;
 
 	if (c->index_cap) {
-		for (h = hash_key(k) & (c->index_cap - 1); c->index[h]; h = (h + 1) & (c->index_cap - 1)) {
+		for (h = hash_key(k) & (c->index_cap - 1); c->index[h];
+		     h = (h + 1) & (c->index_cap - 1)) {
 			s = &c->series[c->index[h] - 1];
 			if (!memcmp(&s->key, k, sizeof(*k)))
 				return s;
@@ -112,7 +112,8 @@ static struct coll_series *series_find(struct lp_collector *c, const struct lp_k
 			return NULL;
 		}
 	} else {
-		for (h = hash_key(k) & (c->index_cap - 1); c->index[h]; h = (h + 1) & (c->index_cap - 1))
+		for (h = hash_key(k) & (c->index_cap - 1); c->index[h];
+		     h = (h + 1) & (c->index_cap - 1))
 			;
 		c->index[h] = c->nseries;
 	}
@@ -281,7 +282,6 @@ static void on_series(void *ctx, const struct lp_key *key, const struct lp_value
 		c->read_error = -ENOMEM;
 		return;
 	}
-	s->seen = true;
 	snap = lp_snap_from_value(sum, c->cfg->nclassic + 1, c->src.nfine);
 	if (!snap) {
 		c->read_error = -ENOMEM;
@@ -319,8 +319,8 @@ bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key)
 	/* SLOs count whole durations: not the overflow series, not time to first byte */
 	if (key->flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 		return false;
-	return (!slo->method || slo->method == key->method) && (!slo->side || slo->side == key->side) &&
-	       (!slo->port || slo->port == key->port);
+	return (!slo->method || slo->method == key->method) &&
+	       (!slo->side || slo->side == key->side) && (!slo->port || slo->port == key->port);
 }
 
 /* ring slot of the newest tick at or before t, or -1 */
@@ -446,6 +446,42 @@ static int cmp_view(const void *a, const void *b)
 	return x->key.cgroup_id < y->key.cgroup_id ? -1 : x->key.cgroup_id > y->key.cgroup_id;
 }
 
+/* each SLO per window, over the series it applies to (merged by build_view) */
+static void slo_windows(struct lp_collector *c, struct lp_model *m)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->cfg->nslos; i++) {
+		for (k = 0; k < c->cfg->nwindows; k++) {
+			const struct lp_dist *d = &c->slo_acc[i][k];
+			struct lp_slo_window *sw = &m->slo_win[i][k];
+
+			sw->good = lp_dist_le(d, c->cfg->slos[i].classic_idx);
+			sw->total = d->count;
+			lp_slo_figures(sw->good, sw->total, c->cfg->slos[i].objective, &sw->ratio,
+				       &sw->burn);
+			sw->sum_ns = d->sum_ns;
+			fill_quantiles(d, c->ft, sw->q);
+		}
+	}
+}
+
+/* the tick enters the ring after the views used the previous ones */
+static void advance_ring(struct lp_collector *c, unsigned slot, __u64 now)
+{
+	size_t i;
+
+	c->tick_ns[slot] = now;
+	for (i = 0; i < c->nseries; i++) {
+		struct coll_series *s = &c->series[i];
+
+		lp_snap_put(s->ring[slot]);
+		s->ring[slot] = lp_snap_get(s->cur);
+	}
+	c->head = slot;
+	c->nticks++;
+}
+
 int lp_collector__tick(struct lp_collector *c, __u64 now)
 {
 	struct timespec t0, t1, wall;
@@ -457,8 +493,6 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	c->read_error = 0;
-	for (i = 0; i < c->nseries; i++)
-		c->series[i].seen = false;
 	n = c->src.read(c->src.ctx, on_series, c);
 	if (n < 0 || c->read_error) {
 		c->read_errors++;
@@ -513,31 +547,9 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	}
 	m->nseries = k;
 	m->nseries_all = c->nseries;
-	for (i = 0; i < c->cfg->nslos; i++) {
-		for (k = 0; k < c->cfg->nwindows; k++) {
-			const struct lp_dist *d = &c->slo_acc[i][k];
-			struct lp_slo_window *sw = &m->slo_win[i][k];
-
-			sw->good = lp_dist_le(d, c->cfg->slos[i].classic_idx);
-			sw->total = d->count;
-			lp_slo_figures(sw->good, sw->total, c->cfg->slos[i].objective, &sw->ratio,
-				       &sw->burn);
-			sw->sum_ns = d->sum_ns;
-			fill_quantiles(d, c->ft, sw->q);
-		}
-	}
+	slo_windows(c, m);
 	qsort(m->series, m->nseries, sizeof(*m->series), cmp_view);
-
-	/* the tick enters the ring after the views used the previous ones */
-	c->tick_ns[slot] = now;
-	for (i = 0; i < c->nseries; i++) {
-		struct coll_series *s = &c->series[i];
-
-		lp_snap_put(s->ring[slot]);
-		s->ring[slot] = lp_snap_get(s->cur);
-	}
-	c->head = slot;
-	c->nticks++;
+	advance_ring(c, slot, now);
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	m->seq = c->nticks;

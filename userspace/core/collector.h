@@ -4,6 +4,10 @@
  * cumulative snapshots in a ring, and publish an immutable model: totals,
  * rates, window quantiles and SLO state per series. Every reporter and
  * exporter reads a model; none of them touches the kernel.
+ *
+ * Layer core/ (README, "Layout"): the data path from the kernel's maps to
+ * the model — probe, hist, collector, labels, privs. It includes base/ and
+ * include/ only; export/, sinks/ and app/ read what it publishes.
  */
 #ifndef LP_COLLECTOR_H
 #define LP_COLLECTOR_H

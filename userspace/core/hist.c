@@ -41,7 +41,8 @@ void lp_fine_table_free(struct lp_fine_table *t)
 	t->n = 0;
 }
 
-double lp_fine_upper_seconds(const struct lp_fine_table *t, __u32 slot)
+/* exact upper bound in seconds of slot 1..n (slot 0: the zero threshold) */
+static double lp_fine_upper_seconds(const struct lp_fine_table *t, __u32 slot)
 {
 	if (slot == 0)
 		return exp2(LP_FINE_LOW_EXP);

@@ -23,8 +23,6 @@ struct lp_fine_table {
 /* schema may exceed LP_SCHEMA_MAX here (unit tests go to 8); returns -errno */
 int lp_fine_table_init(struct lp_fine_table *t, unsigned schema);
 void lp_fine_table_free(struct lp_fine_table *t);
-/* exact upper bound in seconds of slot 1..n (slot 0: the zero threshold) */
-double lp_fine_upper_seconds(const struct lp_fine_table *t, __u32 slot);
 /* native-histogram bucket key of slot 1..n */
 int lp_fine_native_key(const struct lp_fine_table *t, __u32 slot);
 

@@ -480,11 +480,6 @@ out:
 	return e;
 }
 
-__u32 lp_probe__value_size(const struct lp_probe *p)
-{
-	return p->value_size;
-}
-
 __u32 lp_probe__nfine(const struct lp_probe *p)
 {
 	return p->nfine;
@@ -494,11 +489,6 @@ int lp_probe__prog_fd(const struct lp_probe *p, int ingress)
 {
 	return bpf_program__fd(ingress ? p->skel->progs.latprobe_ingress :
 					 p->skel->progs.latprobe_egress);
-}
-
-int lp_probe__series_fd(const struct lp_probe *p)
-{
-	return bpf_map__fd(p->skel->maps.series);
 }
 
 void lp_probe__destroy(struct lp_probe *p)

@@ -25,11 +25,9 @@ typedef void (*lp_series_cb)(void *ctx, const struct lp_key *key, const struct l
 int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx);
 /* Sum the counter array over CPUs. */
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX]);
-__u32 lp_probe__value_size(const struct lp_probe *p);
 __u32 lp_probe__nfine(const struct lp_probe *p);
 /* program fds, for tests that drive them with BPF_PROG_TEST_RUN */
 int lp_probe__prog_fd(const struct lp_probe *p, int ingress);
-int lp_probe__series_fd(const struct lp_probe *p);
 void lp_probe__destroy(struct lp_probe *p);
 
 /* The cgroup v2 mount point, from /proc/self/mountinfo; -ENOENT if there is none. */

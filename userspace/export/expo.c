@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "export/expo.h"
 #include "export/writer.h"
+#include "export/self.h"
 #include "core/hist.h"
 
 /* the labels of a series; bufs holds the formatted numbers */

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "export/writer.h"
+#include "export/self.h"
 #include "version.h"
 
 static const struct family f_build = {"latprobe_build_info",

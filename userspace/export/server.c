@@ -21,6 +21,7 @@
 #include "base/names.h"
 #include "core/collector.h"
 #include "export/expo.h"
+#include "export/self.h"
 #include "export/negotiate.h"
 #include "export/report.h"
 #include "export/webconfig.h"

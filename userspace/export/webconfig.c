@@ -275,7 +275,9 @@ static int check_tls(struct lp_webconfig *wc, char *err, size_t errlen)
 /*
  * A small event-driven reader: top-level mapping with two known sections,
  * each a mapping of scalars (and one list, cipher_suites). Anything else is
- * an error that names it.
+ * an error that names it. Long for a reason: one switch over libyaml's
+ * events that share the reader's state (depth, section, pending key); what
+ * a key means is apart (tls_key, user_key, check_tls).
  */
 int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, char *err,
 		       size_t errlen)

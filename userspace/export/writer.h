@@ -14,7 +14,6 @@
 #include "base/config.h"
 #include "base/names.h"
 #include "core/collector.h"
-#include "export/expo.h"
 #include "prometheus.pb-c.h"
 
 struct pb_block;
@@ -93,8 +92,5 @@ static inline void sample(struct writer *s, const struct label *l, int nl, doubl
 {
 	s->ops->sample(s, l, nl, v, 0);
 }
-
-/* the agent's own metrics (self.c): build info, process_*, scrapes, push sinks */
-void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_self *self);
 
 #endif

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #include "base/buf.h"
 #include "core/collector.h"
-#include "export/expo.h" /* struct lp_push_stat */
+#include "export/self.h" /* struct lp_push_stat */
 #include "base/push_cfg.h"
 
 /* ---- workers ---- */
