@@ -267,14 +267,14 @@ static void test_zabbix_values_and_discovery(void **state)
 	/* no value: the item is unsupported, with the reason */
 	doc(d, sizeof(d), 0, 0);
 	assert_int_equal(parse(&o, "--zabbix good_ratio", err, sizeof(err)), 0);
-	assert_int_equal(lp_check_zabbix(d, &o, out, sizeof(out)), -1);
+	assert_int_equal(lp_check_zabbix(d, &o, out, sizeof(out)), -EINVAL);
 	assert_string_equal(out, "no requests for SLO get_10ms over 5m");
 	assert_int_equal(parse(&o, "--zabbix total", err, sizeof(err)), 0);
 	assert_int_equal(lp_check_zabbix(d, &o, out, sizeof(out)), 0);
 	assert_string_equal(out, "0");
-	assert_int_equal(lp_check_zabbix("{}", &o, out, sizeof(out)), -1);
+	assert_int_equal(lp_check_zabbix("{}", &o, out, sizeof(out)), -EINVAL);
 	assert_int_equal(parse(&o, "--zabbix discovery", err, sizeof(err)), 0);
-	assert_int_equal(lp_check_zabbix("nonsense", &o, out, sizeof(out)), -1);
+	assert_int_equal(lp_check_zabbix("nonsense", &o, out, sizeof(out)), -EINVAL);
 }
 
 static void test_bad_arguments_name_the_flag(void **state)

@@ -90,7 +90,7 @@ static int list_names(struct json_object *slos, char *buf, size_t len)
 
 /*
  * Find the SLO and window the options ask for in doc. On failure returns
- * -1 with the reason in why. Long for a reason: it checks every field it
+ * -EINVAL with the reason in why. Long for a reason: it checks every field it
  * reads, each with its own message, since the document comes over the
  * network and a monitoring system shows the reason as it is.
  */
@@ -106,7 +106,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 	    !json_object_object_get_ex(root, "slos", &slos) ||
 	    !json_object_is_type(slos, json_type_array)) {
 		snprintf(why, len, "the answer is not latprobe's JSON (no \"slos\" array)");
-		return -1;
+		return -EINVAL;
 	}
 	n = json_object_array_length(slos);
 	list_names(slos, names, sizeof(names));
@@ -114,7 +114,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		if (n != 1) {
 			snprintf(why, len, "the agent has %zu SLOs, name one with --slo (%s)", n,
 				 n ? names : "none");
-			return -1;
+			return -EINVAL;
 		}
 		slo = json_object_array_get_idx(slos, 0);
 	}
@@ -129,7 +129,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 	if (!slo) {
 		snprintf(why, len, "the agent has no SLO named '%s' (it has: %s)", o->slo,
 			 n ? names : "none");
-		return -1;
+		return -EINVAL;
 	}
 	if (!json_object_is_type(slo, json_type_object) ||
 	    !json_object_object_get_ex(slo, "name", &x) ||
@@ -142,7 +142,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		snprintf(why, len,
 			 "the answer is not latprobe's JSON (SLO without objective, "
 			 "threshold or windows; an agent older than this check?)");
-		return -1;
+		return -EINVAL;
 	}
 	sw->name = json_object_get_string(x);
 
@@ -155,7 +155,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		if (!json_object_is_type(w, json_type_object) ||
 		    !get_num(w, "window_seconds", &ws) || !(ws > 0)) {
 			snprintf(why, len, "the answer is not latprobe's JSON (bad window)");
-			return -1;
+			return -EINVAL;
 		}
 		fmt_window(f, sizeof(f), ws);
 		if (off < sizeof(have))
@@ -171,7 +171,7 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 
 		fmt_window(f, sizeof(f), (double)o->window_ns / 1e9);
 		snprintf(why, len, "the agent has no %s window (it has: %s)", f, have);
-		return -1;
+		return -EINVAL;
 	}
 	if (!get_num(win, "window_seconds", &sw->window_s) || !get_count(win, "good", &sw->good) ||
 	    !get_count(win, "total", &sw->total) || sw->good > sw->total ||
@@ -181,18 +181,18 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		snprintf(why, len,
 			 "the answer is not latprobe's JSON (window without good, "
 			 "total, ratio or quantiles)");
-		return -1;
+		return -EINVAL;
 	}
 	for (i = 0; i < LP_NQUANTILES; i++)
 		if (!get_num(q, lp_quantiles[i].label, &sw->q[i])) {
 			snprintf(why, len, "the answer is not latprobe's JSON (no quantile %s)",
 				 lp_quantiles[i].label);
-			return -1;
+			return -EINVAL;
 		}
 	/* the agent's collector computed ratio and burn rate (null: no requests) */
 	if ((sw->total == 0) != isnan(sw->ratio)) {
 		snprintf(why, len, "the answer is not latprobe's JSON (ratio without requests)");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -310,7 +310,7 @@ static int zabbix_discovery(struct json_object *root, char *out, size_t len)
 {
 	struct json_object *slos, *arr = json_object_new_array();
 	size_t i, j;
-	int r = -1;
+	int r = -EINVAL;
 
 	if (!root || !json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "slos", &slos) ||
@@ -373,7 +373,7 @@ int lp_check_zabbix(const char *doc, const struct lp_check_opts *o, char *out, s
 	if (find_slo(root, o, &sw, why, sizeof(why))) {
 		snprintf(out, len, "%s", why);
 		json_object_put(root);
-		return -1;
+		return -EINVAL;
 	}
 	if (!strcmp(k, "good")) {
 		snprintf(out, len, "%llu", (unsigned long long)sw.good);
@@ -398,7 +398,7 @@ int lp_check_zabbix(const char *doc, const struct lp_check_opts *o, char *out, s
 
 			fmt_window(f, sizeof(f), sw.window_s);
 			snprintf(out, len, "no requests for SLO %s over %s", sw.name, f);
-			r = -1;
+			r = -EINVAL;
 		} else {
 			snprintf(out, len, "%.6g", v);
 		}
@@ -430,7 +430,7 @@ static int fetch(const struct lp_check_opts *o, struct lp_buf *body, char *why, 
 
 	if (!c) {
 		snprintf(why, len, "cannot start libcurl");
-		return -1;
+		return -EINVAL;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, o->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -453,26 +453,26 @@ static int fetch(const struct lp_check_opts *o, struct lp_buf *body, char *why, 
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		snprintf(why, len, "the agent at %s did not answer within %.6gs", o->url,
 			 o->timeout_s);
-		return -1;
+		return -EINVAL;
 	}
 	if (rc == CURLE_WRITE_ERROR) {
 		snprintf(why, len, "the agent at %s answered more than %u MB", o->url,
 			 MAX_DOC >> 20);
-		return -1;
+		return -EINVAL;
 	}
 	if (rc != CURLE_OK) {
 		snprintf(why, len, "cannot ask the agent at %s: %s", o->url,
 			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return -1;
+		return -EINVAL;
 	}
 	if (code != 200) {
 		snprintf(why, len, "the agent at %s answered HTTP %ld", o->url, code);
-		return -1;
+		return -EINVAL;
 	}
 	lp_buf_add(body, "", 1);
 	if (!lp_buf_ok(body)) {
 		snprintf(why, len, "out of memory");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }

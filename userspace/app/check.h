@@ -88,7 +88,7 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
  * Zabbix mode: one value of the SLO ("good_ratio", "burn_rate", "good",
  * "total", "met", "objective", "threshold", "p50", "p90", "p99", "p99.9") or
  * the low-level discovery array ("discovery"). Returns 0 with the value in
- * out, or -1 with the reason in out (Zabbix marks the item unsupported).
+ * out, or -EINVAL with the reason in out (Zabbix marks the item unsupported).
  */
 int lp_check_zabbix(const char *doc, const struct lp_check_opts *o, char *out, size_t len);
 
