@@ -168,8 +168,20 @@ enum lp_fstate {
  * only in-order new data is framed; anything below next is a retransmission.
  */
 struct lp_dir {
-	__u32 next;
-	__u32 max;
+	/*
+	 * next and max change together, by one compare-and-swap of the pair
+	 * (lp_seq_take): two CPUs can take segments of one direction at once
+	 * (loopback: a sender in process context on one, its ACK-clocked
+	 * transmissions in softirq on the other), and a lost update of max lost
+	 * a response's end.
+	 */
+	union {
+		struct {
+			__u32 next; /* the sequence number after the data seen in order */
+			__u32 max;  /* after all data seen, out of order included */
+		};
+		__u64 next_max;
+	};
 	__u32 end;    /* LENGTH: end of the body; CHUNKED in LP_CH_DATA: end of the data */
 	__u8 fstate;  /* enum lp_fstate */
 	__u8 chunk;   /* enum lp_chunk */

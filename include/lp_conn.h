@@ -123,12 +123,27 @@ static __always_inline int lp_seq_after(__u32 a, __u32 b)
  */
 static __always_inline __u32 lp_seq_take(struct lp_dir *d, __u32 seq, __u32 len)
 {
-	__u32 end = seq + len, old = d->next;
+	__u32 end = seq + len, old = 0, mx, nx;
+	__u64 cur = *(volatile __u64 *)&d->next_max, want, seen;
+	int i;
 
-	if (lp_seq_after(end, d->max))
-		d->max = end;
-	if (!lp_seq_after(seq, old) && lp_seq_after(end, old))
-		d->next = lp_seq_after(d->max, end) ? d->max : end;
+	/* next and max as one word: another CPU's update is never lost, only retried on */
+	for (i = 0; i < 4; i++) {
+		old = (__u32)cur;
+		mx = (__u32)(cur >> 32);
+		if (lp_seq_after(end, mx))
+			mx = end;
+		nx = old;
+		if (!lp_seq_after(seq, old) && lp_seq_after(end, old))
+			nx = lp_seq_after(mx, end) ? mx : end;
+		want = (__u64)mx << 32 | nx;
+		if (want == cur)
+			break;
+		seen = __sync_val_compare_and_swap(&d->next_max, cur, want);
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
 	return old;
 }
 

@@ -24,7 +24,9 @@
  * then timed as unframed (and counted).
  */
 #define LP_WIN	      1024
+#ifndef LP_HEAD_FIRST
 #define LP_HEAD_FIRST 256 /* the first read of a head; the whole window only if needed */
+#endif
 #define LP_CHUNK_READ 32  /* bytes read at a chunk-size line or trailer */
 
 /* lp_head.flags */

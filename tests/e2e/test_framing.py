@@ -136,8 +136,9 @@ class WholeResponse(unittest.TestCase):
                    if s["metric"] == "duration"]
             ttfb = [s for s in series(doc, side=side, method="GET", status=200)
                     if s["metric"] == "ttfb"]
-            self.assertEqual(sum(s["count"] for s in dur), 3)
-            self.assertEqual(sum(s["count"] for s in ttfb), 3)
+            why = f"{side}: series {dur + ttfb}, counters {doc['counters']}"
+            self.assertEqual(sum(s["count"] for s in dur), 3, why)
+            self.assertEqual(sum(s["count"] for s in ttfb), 3, why)
             m = sum(s["sum_seconds"] for s in dur) / 3
             t = sum(s["sum_seconds"] for s in ttfb) / 3
             print(f"    20 MB at 50 MB/s: curl {truth * 1e3:.1f} ms (first byte "
