@@ -307,6 +307,11 @@ static void test_bad_arguments_name_the_flag(void **state)
 			fail();
 		}
 	}
+	/* --version: printed, nothing more to do; 0, as every success */
+	assert_int_equal(parse(&o, "--version", err, sizeof(err)), 0);
+	assert_true(o.done);
+	assert_int_equal(parse(&o, "-s get_10ms", err, sizeof(err)), 0);
+	assert_false(o.done);
 	/* URLs: a bare host:port gets the JSON API path; empty keeps the default */
 	assert_int_equal(parse(&o, "-u http://10.0.0.1:18464", err, sizeof(err)), 0);
 	assert_string_equal(o.url, "http://10.0.0.1:18464/api/v1/slos");

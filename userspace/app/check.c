@@ -486,12 +486,12 @@ int lp_check_main(int argc, char **argv)
 
 	r = lp_check_parse_args(argc, argv, &o, stdout, err, sizeof(err));
 	if (r) {
-		if (r > 0)
-			return LP_STATE_OK;
 		/* the guidelines: bad arguments are UNKNOWN, not CRITICAL */
 		printf("LATPROBE UNKNOWN - %s (latprobe check --help)\n", err);
 		return LP_STATE_UNKNOWN;
 	}
+	if (o.done)
+		return LP_STATE_OK;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		printf("LATPROBE UNKNOWN - cannot start libcurl\n");
 		return LP_STATE_UNKNOWN;

@@ -65,13 +65,15 @@ struct lp_check_opts {
 	double timeout_s;
 	enum lp_state empty_state; /* no requests in the window */
 	char zabbix[32];	   /* "": plugin output; else one value or "discovery" */
+	bool done;		   /* --help or --version was printed: nothing more to do */
 	char userpwd[512];	   /* --auth-file */
 	char ca_file[512];
 };
 
 /*
- * Parse the arguments after "check". Returns 0; 1 when --help or --version
- * was printed to out; -EINVAL with a message naming the flag in err.
+ * Parse the arguments after "check". Returns 0 (o->done when --help or
+ * --version was printed to out), or -EINVAL with a message naming the flag
+ * in err.
  */
 int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *out, char *err,
 			size_t errlen);

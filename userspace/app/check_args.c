@@ -301,13 +301,13 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 	o->empty_state = LP_STATE_OK;
 	lp_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":u:s:W:m:w:c:t:hV", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(out);
-			return 1;
-		}
-		if (c == 'V') {
-			fprintf(out, "latprobe check %s\n", LATPROBE_VERSION);
-			return 1;
+		if (c == 'h' || c == 'V') {
+			if (c == 'h')
+				usage(out);
+			else
+				fprintf(out, "latprobe check %s\n", LATPROBE_VERSION);
+			o->done = true;
+			return 0;
 		}
 		if (c == ':')
 			return lp_errf(-EINVAL, err, errlen, "%s needs a value", argv[optind - 1]);
