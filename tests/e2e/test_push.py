@@ -418,8 +418,12 @@ class Secrets(unittest.TestCase):
             with open(f"/proc/{agent.pid}/cmdline", "rb") as f:
                 self.assertNotIn(pw.encode(), f.read())
             wait_port(mport)
-            body = http_get(f"http://127.0.0.1:{mport}/metrics")[2].decode()
-            self.assertRegex(body, r'latprobe_push_requests_total\{[^}]*result="success"[^}]*\} [1-9]')
+            # the agent counts the push once the Pushgateway's answer is in: a
+            # moment after the Pushgateway shows it
+            wait_for(lambda: re.search(
+                r'latprobe_push_requests_total\{[^}]*result="success"[^}]*\} [1-9]',
+                http_get(f"http://127.0.0.1:{mport}/metrics")[2].decode()),
+                timeout=10, what="the push counted as a success by the agent")
         finally:
             if agent:
                 stop_process(agent)
