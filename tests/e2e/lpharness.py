@@ -509,11 +509,11 @@ class Prometheus:
             raise RuntimeError("prometheus did not scrape in time")
 
 
-def live_metrics(until, timeout=10):
-    """/metrics of an agent that has timed one request to a test server: the text
-    once it holds `until` (raises if it never does)."""
+def live_metrics(until, timeout=10, args=()):
+    """/metrics of an agent (extra flags: args) that has timed one request to a
+    test server: the text once it holds `until` (raises if it never does)."""
     port = free_port()
-    with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
+    with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", *args):
         curl(srv.url("/?ms=1"))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

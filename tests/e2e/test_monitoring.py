@@ -36,8 +36,9 @@ WINDOW = "1m"
 
 
 def agent_args(port, server_port):
-    """An agent with one SLO on the test server's side: 10 ms, 95 %, over a 1 m window."""
-    return ["--listen", f"127.0.0.1:{port}", "-i", "1s", "--window", WINDOW,
+    """An agent with one SLO on the test server's side: 10 ms, 95 %, over a 1 m window
+    (and the window summaries the Zabbix template's HTTP items read)."""
+    return ["--listen", f"127.0.0.1:{port}", "-i", "1s", "--window", WINDOW, "--window-metrics",
             "--no-default-slo", "--slo", f"name=lptest,port={server_port},side=server,"
             "threshold=10ms,objective=95%"]
 
@@ -473,7 +474,9 @@ class Zabbix(unittest.TestCase):
                 self.assertEqual(host, name)
                 self.assertIn(key, keys, tp["expression"])
         # every Prometheus pattern names a metric a live agent serves
-        text = live_metrics("latprobe_http_request_duration_quantile_seconds{")
+        # (the template's HTTP items read the window summaries: --window-metrics)
+        text = live_metrics("latprobe_http_request_duration_quantile_seconds{",
+                            args=("--window-metrics",))
         served = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, re.M))
         for m in patterns:
             self.assertIn(m, served, f"the template reads {m}, which /metrics does not serve")

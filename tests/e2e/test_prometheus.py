@@ -100,7 +100,8 @@ class RealPrometheus(unittest.TestCase):
 
     def test_slo_expression_quantiles_and_counts_through_promql(self):
         port = free_port()
-        with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s") as agent, \
+        with PyServer() as srv, Agent("--listen", f"127.0.0.1:{port}", "-i", "1s",
+                                      "--window-metrics") as agent, \
                 Prometheus([("latprobe", f"127.0.0.1:{port}", None, None),
                             ("latprobe_classic", f"127.0.0.1:{port}",
                              {"histograms": "classic"}, None)]) as prom, \

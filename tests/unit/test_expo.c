@@ -91,7 +91,7 @@ static void test_text_exposition_matches_golden(void **state)
 	char *got;
 
 	(void)state;
-	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, &model, &self, true), 0);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, &model, &self, LP_EXPO_NATIVE | LP_EXPO_WINDOWS), 0);
 	got = normalized(&b);
 	/* escaping: quote, backslash and newline in a label value; UTF-8 as is */
 	assert_non_null(strstr(got, "service_name=\"we\\\"ird\\\\svc\\nname \xc3\xbc\""));
@@ -115,7 +115,7 @@ static void test_openmetrics_exposition_matches_golden(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(lp_expo_write(&b, LP_FMT_OPENMETRICS, &model, &self, true), 0);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_OPENMETRICS, &model, &self, LP_EXPO_NATIVE | LP_EXPO_WINDOWS), 0);
 	got = normalized(&b);
 	n = strlen(got);
 	assert_true(n > 6 && !strcmp(got + n - 6, "# EOF\n"));
@@ -170,7 +170,7 @@ static void test_protobuf_decodes_back_with_native_histogram(void **state)
 	bool seen_server = false, seen_summary = false, seen_counter = false;
 
 	(void)state;
-	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, true), 0);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, LP_EXPO_NATIVE | LP_EXPO_WINDOWS), 0);
 	p = (const uint8_t *)b.data;
 	end = p + b.len;
 	while ((mf = next_family(&p, end))) {
@@ -241,7 +241,7 @@ static void test_protobuf_classic_only_has_no_native_buckets(void **state)
 	Io__Prometheus__Client__MetricFamily *mf;
 
 	(void)state;
-	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, false), 0);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, LP_EXPO_WINDOWS), 0);
 	p = (const uint8_t *)b.data;
 	end = p + b.len;
 	while ((mf = next_family(&p, end))) {
@@ -259,7 +259,7 @@ static void test_before_the_first_collection_only_self_metrics(void **state)
 	struct lp_buf b = { 0 };
 
 	(void)state;
-	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, NULL, &self, true), 0);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, NULL, &self, LP_EXPO_NATIVE), 0);
 	assert_null(strstr(b.data, "http_server"));
 	assert_non_null(strstr(b.data, "process_open_fds 9\n"));
 	assert_non_null(strstr(b.data, "latprobe_scrapes_total 7\n"));
@@ -547,6 +547,47 @@ static void test_push_urls(void **state)
 	assert_int_equal(c.max_datagram, 1432);
 }
 
+/*
+ * The default exposition is what PromQL needs: histograms and the SLO
+ * counters; no quantile summaries, no per-window ratio or burn gauges
+ * (--window-metrics). A series is its buckets, sum and count, and two SLO
+ * counters per SLO that applies: 19 lines here (29 with --window-metrics),
+ * 4.2 KB with these labels; issue 17 wants at most 4 KB, still open.
+ */
+static void test_default_exposition_is_lean(void **state)
+{
+	struct lp_buf b = { 0 };
+	const char *p, *nl;
+	size_t bytes = 0, lines = 0, full_lines = 0;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, &model, &self, LP_EXPO_NATIVE), 0);
+	assert_null(strstr(b.data, "latprobe_http_request_duration_quantile_seconds"));
+	assert_null(strstr(b.data, "latprobe_slo_good_ratio"));
+	assert_null(strstr(b.data, "latprobe_slo_error_budget_burn_rate"));
+	assert_non_null(strstr(b.data, "http_server_request_duration_seconds_bucket{"));
+	assert_non_null(strstr(b.data, "latprobe_slo_good_requests_total{"));
+	assert_non_null(strstr(b.data, "latprobe_slo_requests_total{"));
+	/* every line of the first series (its cgroup label is its own) */
+	for (p = b.data; (nl = strchr(p, '\n')); p = nl + 1)
+		if (memmem(p, (size_t)(nl - p), "cgroup=\"/system.slice/x.service\"", 31)) {
+			bytes += (size_t)(nl - p) + 1;
+			lines++;
+		}
+	lp_buf_free(&b);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, &model, &self,
+				       LP_EXPO_NATIVE | LP_EXPO_WINDOWS), 0);
+	for (p = b.data; (nl = strchr(p, '\n')); p = nl + 1)
+		if (memmem(p, (size_t)(nl - p), "cgroup=\"/system.slice/x.service\"", 31))
+			full_lines++;
+	lp_buf_free(&b);
+	print_message("one series: %zu lines, %zu bytes of text (%zu lines with --window-metrics)\n",
+		      lines, bytes, full_lines);
+	/* buckets with +Inf, sum, count; one SLO applies: its two counters */
+	assert_int_equal(lines, cfg.nclassic + 1 + 2 + 2);
+	assert_true(full_lines >= lines + 10); /* summaries and gauges */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_push_pushgateway_has_histograms_not_process_metrics),
 		cmocka_unit_test(test_push_datagrams_never_exceed_the_size),
 		cmocka_unit_test(test_push_urls),
+		cmocka_unit_test(test_default_exposition_is_lean),
 	};
 
 	return cmocka_run_group_tests_name("expo", tests, setup, teardown);

@@ -72,7 +72,7 @@ static struct body build(enum lp_format f)
 		out.len = out.data ? strlen(out.data) : 0;
 		return out;
 	}
-	out.err = lp_expo_write(&b, f, &model, &self, true);
+	out.err = lp_expo_write(&b, f, &model, &self, LP_EXPO_NATIVE | LP_EXPO_WINDOWS);
 	out.data = b.data;
 	out.len = b.len;
 	return out;

@@ -248,6 +248,9 @@ const char *lp_cli_usage(void)
 	       "  -l, --listen ADDR       :PORT, IPv4:PORT, [IPv6]:PORT, or none (repeatable, up\n"
 	       "                          to 4); default :18464 (all addresses), none with\n"
 	       "                          --duration\n"
+	       "      --window-metrics    also serve, per window, quantile summaries and the SLO\n"
+	       "                          good ratio and burn rate gauges (default: histograms\n"
+	       "                          and counters, from which PromQL computes them)\n"
 	       "      --web-config FILE   TLS and basic auth (tls_server_config, basic_auth_users\n"
 	       "                          with bcrypt hashes), as Prometheus exporters use\n"
 	       "Push (each sink on its own schedule; repeatable, up to 8):\n"
@@ -296,6 +299,7 @@ enum {
 	OPT_USER,
 	OPT_PUSH,
 	OPT_TTFB,
+	OPT_WINDOW_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -314,6 +318,7 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, 'j'},
 	{"hist", no_argument, NULL, OPT_HIST},
 	{"ttfb", no_argument, NULL, OPT_TTFB},
+	{"window-metrics", no_argument, NULL, OPT_WINDOW_METRICS},
 	{"listen", required_argument, NULL, 'l'},
 	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
 	{"push", required_argument, NULL, OPT_PUSH},
@@ -484,6 +489,9 @@ static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, 
 		return 0;
 	case OPT_TTFB:
 		cfg->ttfb = true;
+		return 0;
+	case OPT_WINDOW_METRICS:
+		cfg->window_metrics = true;
 		return 0;
 	}
 	return -ENOENT;

@@ -71,6 +71,9 @@ struct lp_config {
 	const char *user; /* --user: switch to this user after attaching */
 	bool json;
 	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
+	/* --window-metrics: quantile summaries and SLO ratio/burn gauges per window in
+	 * /metrics (the histograms and SLO counters answer the same in PromQL) */
+	bool window_metrics;
 	/* tests only (LATPROBE_TEST_SPILL_EVERY): one new series in N is treated as not
 	 * allocatable, to drive the spill ring on demand; 0 otherwise */
 	unsigned spill_test_every;

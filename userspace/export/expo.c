@@ -261,12 +261,17 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 			emit_histograms(s, m, &f_server_ttfb, LP_SIDE_SERVER, true);
 			emit_histograms(s, m, &f_client_ttfb, LP_SIDE_CLIENT, true);
 		}
-		emit_quantiles(s, m);
+		if (s->windows)
+			emit_quantiles(s, m);
 		emit_slo_settings(s, m->cfg);
 		emit_slo_family(s, m, &f_slo_total, SLO_TOTAL);
 		emit_slo_family(s, m, &f_slo_good, SLO_GOOD);
-		emit_slo_family(s, m, &f_slo_ratio, SLO_RATIO);
-		emit_slo_family(s, m, &f_slo_burn, SLO_BURN);
+		/* by default what PromQL needs: these follow from the histograms and
+		 * counters (README, "Prometheus") */
+		if (s->windows) {
+			emit_slo_family(s, m, &f_slo_ratio, SLO_RATIO);
+			emit_slo_family(s, m, &f_slo_burn, SLO_BURN);
+		}
 		emit_counters(s, m);
 	}
 	lp_emit_self(s, m, self);
@@ -274,7 +279,7 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 }
 
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
-		  const struct lp_self *self, bool native)
+		  const struct lp_self *self, unsigned opts)
 {
 	struct writer s = {0};
 
@@ -282,7 +287,8 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		: f == LP_FMT_OPENMETRICS ? &lp_om_ops
 					  : &lp_text_ops;
 	s.b = b;
-	s.native = native;
+	s.native = opts & LP_EXPO_NATIVE;
+	s.windows = opts & LP_EXPO_WINDOWS;
 	if (m) {
 		unsigned i;
 

@@ -26,13 +26,18 @@ enum lp_format {
 			       encoding=delimited */
 };
 
+/* what lp_expo_write includes beyond the histograms and counters */
+#define LP_EXPO_NATIVE	0x1u /* the native histogram in protobuf (classic buckets always) */
+#define LP_EXPO_WINDOWS 0x2u /* per window: the quantile summary of each series, and the
+			      * SLO good ratio and burn rate gauges (--window-metrics) */
+
 /*
  * Write the exposition of the model (may be NULL before the first
  * collection: self metrics only; self may be NULL: no process or agent
- * self metrics, as for a push to a Pushgateway). native: include the native histogram in
- * protobuf (classic buckets are always there). Returns 0 or -ENOMEM.
+ * self metrics, as for a push to a Pushgateway). opts: LP_EXPO_* bits.
+ * Returns 0 or -ENOMEM.
  */
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
-		  const struct lp_self *self, bool native);
+		  const struct lp_self *self, unsigned opts);
 
 #endif /* LP_EXPO_H */

@@ -198,7 +198,9 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	self.last_scrape_s = s->last_scrape_s;
 	pthread_mutex_unlock(&s->lock);
 	/* ?histograms=classic: leave the native histogram out of protobuf */
-	e = lp_expo_write(&body, fmt, m, &self, !(hist && !strcmp(hist, "classic")));
+	e = lp_expo_write(&body, fmt, m, &self,
+			  (hist && !strcmp(hist, "classic") ? 0 : LP_EXPO_NATIVE) |
+				  (s->cfg->window_metrics ? LP_EXPO_WINDOWS : 0));
 	lp_model_put(m);
 	raw_len = body.len;
 	if (!e && gzip) {

@@ -55,6 +55,7 @@ struct writer {
 	const struct family *fam;
 	bool header_done;
 	bool native;
+	bool windows; /* LP_EXPO_WINDOWS */
 	/* text: the label set being written, and the le values of the classic buckets */
 	struct lp_buf scratch;
 	char le[LP_CLASSIC_MAX][24];

@@ -57,8 +57,9 @@ static int finish(struct lp_push_cfg *c, const struct lp_sink_url *u, char *err,
 
 int lp_enc_pushgateway(struct lp_buf *b, const struct lp_model *m)
 {
-	/* no process_* self metrics: they would describe the agent, not the group */
-	return lp_expo_write(b, LP_FMT_TEXT, m, NULL, false);
+	/* no process_* self metrics: they would describe the agent, not the group;
+	 * the window summaries and gauges, as a Pushgateway user reads them */
+	return lp_expo_write(b, LP_FMT_TEXT, m, NULL, LP_EXPO_WINDOWS);
 }
 
 static int encode(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
