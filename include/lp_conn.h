@@ -123,26 +123,25 @@ static __always_inline int lp_seq_after(__u32 a, __u32 b)
  */
 static __always_inline __u32 lp_seq_take(struct lp_dir *d, __u32 seq, __u32 len)
 {
-	__u32 end = seq + len, old = 0, mx, nx;
-	__u64 cur = *(volatile __u64 *)&d->next_max, want, seen;
+	__u32 end = seq + len, old = 0;
+	struct lp_dir cur, want; /* only next/max used: the pair as the union lays it out */
+	__u64 seen;
 	int i;
 
 	/* next and max as one word: another CPU's update is never lost, only retried on */
+	cur.next_max = *(volatile __u64 *)&d->next_max;
 	for (i = 0; i < 4; i++) {
-		old = (__u32)cur;
-		mx = (__u32)(cur >> 32);
-		if (lp_seq_after(end, mx))
-			mx = end;
-		nx = old;
+		old = cur.next;
+		want.max = lp_seq_after(end, cur.max) ? end : cur.max;
+		want.next = old;
 		if (!lp_seq_after(seq, old) && lp_seq_after(end, old))
-			nx = lp_seq_after(mx, end) ? mx : end;
-		want = (__u64)mx << 32 | nx;
-		if (want == cur)
+			want.next = lp_seq_after(want.max, end) ? want.max : end;
+		if (want.next_max == cur.next_max)
 			break;
-		seen = __sync_val_compare_and_swap(&d->next_max, cur, want);
-		if (seen == cur)
+		seen = __sync_val_compare_and_swap(&d->next_max, cur.next_max, want.next_max);
+		if (seen == cur.next_max)
 			break;
-		cur = seen;
+		cur.next_max = seen;
 	}
 	return old;
 }

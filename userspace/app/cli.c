@@ -17,21 +17,6 @@
 #include "core/hist.h"
 #include "sinks/sink.h"
 
-int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v)
-{
-	unsigned long long x;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || *end || x < min || x > max)
-		return -EINVAL;
-	*v = (__u32)x;
-	return 0;
-}
-
 int lp_parse_port(const char *s, __u16 *port)
 {
 	__u32 v;

@@ -32,7 +32,6 @@ const char *lp_cli_usage(void);
 /* parsers of single values; return 0 or -EINVAL */
 int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen);
 int lp_parse_port(const char *s, __u16 *port);
-int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v);
 /* --listen: ":PORT" (all addresses, dual stack), "IPv4:PORT", "localhost:PORT", "[IPv6]:PORT" */
 int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 

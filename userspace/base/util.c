@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -129,4 +130,19 @@ void lp_getopt_reset(void)
 {
 	optind = 0;
 	opterr = 0;
+}
+
+int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -EINVAL;
+	*v = (__u32)x;
+	return 0;
 }

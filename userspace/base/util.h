@@ -39,6 +39,9 @@ int lp_read_secret(const char *path, char *out, size_t len);
  */
 void lp_getopt_reset(void);
 
+/* a decimal in [min, max] (digits only, no sign): 0 and *v, or -EINVAL */
+int lp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *v);
+
 /* copy src into dst[len]; -ENAMETOOLONG if it does not fit (dst untouched) */
 int lp_copy(char *dst, size_t len, const char *src);
 

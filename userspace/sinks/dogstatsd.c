@@ -39,7 +39,7 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 			       ? 0
 			       : -EINVAL;
 	if (!strcmp(k, "max_size"))
-		return lp_enc_uint(v, 64, 65000, &c->max_datagram);
+		return lp_parse_u32(v, 64, 65000, &c->max_datagram);
 	return -ENOENT;
 }
 

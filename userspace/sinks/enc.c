@@ -58,14 +58,3 @@ int lp_enc_bool(const char *s, bool *v)
 		return -EINVAL;
 	return 0;
 }
-
-int lp_enc_uint(const char *s, unsigned min, unsigned max, unsigned *v)
-{
-	char *end;
-	unsigned long n = strtoul(s, &end, 10);
-
-	if (!*s || *end || *s == '-' || n < min || n > max)
-		return -EINVAL;
-	*v = (unsigned)n;
-	return 0;
-}

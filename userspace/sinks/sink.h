@@ -93,8 +93,6 @@ void lp_enc_slo_first_window(const struct lp_model *m, const struct lp_series_vi
 bool lp_enc_name_ok(const char *s);
 /* "1", "true", "0", "false": 0 and *v, or -EINVAL */
 int lp_enc_bool(const char *s, bool *v);
-/* a decimal in [min, max]: 0 and *v, or -EINVAL */
-int lp_enc_uint(const char *s, unsigned min, unsigned max, unsigned *v);
 
 /* the encoders, for the tests that pin their output */
 int lp_enc_pushgateway(struct lp_buf *b, const struct lp_model *m);

@@ -130,7 +130,7 @@ static int shared_option(struct lp_push_cfg *c, const char *k, const char *v, ch
 		return 0;
 	}
 	if (!strcmp(k, "queue"))
-		return lp_enc_uint(v, 1, 1024, &c->queue);
+		return lp_parse_u32(v, 1, 1024, &c->queue);
 	if (!strcmp(k, "ca_file") && c->ops->transport == LP_TRANSPORT_HTTP)
 		return *v && !lp_copy(c->ca_file, sizeof(c->ca_file), v) ? 0 : -EINVAL;
 	if (!strcmp(k, "auth_file") && (c->ops->auth & LP_SINK_AUTH_BASIC))
