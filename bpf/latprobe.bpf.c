@@ -26,10 +26,30 @@
 #include "lp_bucket.h"
 #include "lp_classify.h"
 
+/*
+ * Eight bytes of a window at any offset below 1024 (struct lp_win has 8
+ * bytes of room past its end), the bytes at or past n cleared.
+ */
+static __always_inline __u64 lp_win_word(const __u8 *p, __u32 at, __u32 n)
+{
+	__u64 x;
+
+	__builtin_memcpy(&x, p + (at & 1023), 8);
+	if (at + 8 > n)
+		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
+	return x;
+}
+#define LP_ROUTE_WORD(p, at, n) lp_win_word(p, at, n)
+struct lp_win;
+int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
+#define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
+#include "lp_route.h"
+
 /* The window segment bytes are read into (a head, a chunk-size line). */
 struct lp_win {
 	__u8 b[1024];
 	__u8 pad[8]; /* a word read at a masked offset stays inside */
+	struct lp_route_key rk; /* the route lookup's key (a stack key cannot be indexed) */
 };
 
 struct lp_head;
@@ -37,7 +57,15 @@ struct lp_scan;
 int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h);
 #define LP_HEAD_STEP(p, st, h) lp_head_step_g((struct lp_win *)(p), st, h)
 #include "lp_http.h"
-_Static_assert(sizeof(struct lp_win) == LP_WIN + 8, "lp_win is one window");
+_Static_assert(__builtin_offsetof(struct lp_win, rk) == LP_WIN + 8, "lp_win is one window");
+
+/* --route/--exclude-path entries in the "routes" trie; 0: no routes, no lookups */
+const volatile __u32 nr_routes = 0;
+/* bytes of the longest trie entry: a path read shorter than this and cut is unrouted */
+const volatile __u32 route_max_len = 0;
+__u16 lp_route_g(struct lp_win *w, __u32 n, __u32 method);
+#define LP_ROUTE(buf, n, method)                                                                   \
+	(nr_routes ? lp_route_g((struct lp_win *)(buf), (n), (method)) : LP_ROUTE_NONE)
 
 struct lp_conn;
 struct lp_run;
@@ -151,6 +179,23 @@ struct {
 	__type(value, __u64);
 } spill_tail SEC(".maps");
 
+/* path prefix -> route id (include/lp_route.h); filled by user space before attach */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LP_ROUTE_ENTRIES);
+	__type(key, struct lp_route_key);
+	__type(value, struct lp_route_val);
+} routes SEC(".maps");
+
+/* requests of each --exclude-path, by side: index * 2 + side - 1 */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LP_EXCLUDES_MAX * 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} excluded SEC(".maps");
+
 /*
  * Tests only: treat one new series in spill_test_every as if it could not
  * be allocated, so the spill path runs on demand (0 in production: the
@@ -167,6 +212,14 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
+static __always_inline void count_excluded(__u16 route, __u8 side)
+{
+	__u32 idx = (route & ~LP_ROUTE_EXCLUDED) * 2 + (side == LP_SIDE_CLIENT);
+	__u64 *c = bpf_map_lookup_elem(&excluded, &idx);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
 
 /* keep the sample for user space; 0 if the ring is full */
 static __always_inline int spill_sample(const struct lp_key *key, __u64 d, __u32 slot)
@@ -353,6 +406,43 @@ __noinline int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_he
 	return lp_head_step(w->b, st, h);
 }
 
+/* the route key of the path at w->b[start] into w->rk (lp_route_key_path) */
+__noinline int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start)
+{
+	if (!w || n > LP_WIN)
+		return 0;
+	lp_route_key_path(w->b, n, start, &w->rk);
+	return 0;
+}
+
+/*
+ * The key of the target at w->b[at] (lp_route_key). A global function of
+ * its own: the verifier sees at as any value, once, not as each method's
+ * offset, each with its own walk through the loops.
+ */
+__noinline int lp_route_key_g(struct lp_win *w, __u32 n, __u32 at)
+{
+	if (!w || n > LP_WIN)
+		return 0;
+	return lp_route_key(w->b, n, at, route_max_len, &w->rk);
+}
+
+/*
+ * The route of the request whose head is w->b[0..n): a longest-prefix-match
+ * of its path in the trie. A global function: verified once.
+ */
+__noinline __u16 lp_route_g(struct lp_win *w, __u32 n, __u32 method)
+{
+	struct lp_route_val *rv;
+
+	if (!w || n > LP_WIN)
+		return LP_ROUTE_UNROUTED;
+	if (!lp_route_key_g(w, n, lp_route_target_at((__u8)method)))
+		return LP_ROUTE_UNROUTED;
+	rv = bpf_map_lookup_elem(&routes, &w->rk);
+	return rv ? rv->id : LP_ROUTE_UNROUTED;
+}
+
 __noinline int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v)
 {
 	if (!c || !r || !v)
@@ -480,6 +570,13 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 				break;
 			if (vd->s[i].kind == LP_SAMPLE_TTFB && !ttfb)
 				continue;
+			key.route = vd->s[i].route;
+			if (key.route & LP_ROUTE_EXCLUDED) {
+				/* an --exclude-path: counted, in no histogram and no SLO */
+				if (vd->s[i].kind == LP_SAMPLE_DURATION)
+					count_excluded(key.route, vd->side);
+				continue;
+			}
 			key.status = vd->s[i].status;
 			key.method = vd->s[i].method;
 			key.flags = vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0;

@@ -38,6 +38,17 @@
 #include "latprobe.h"
 #include "lp_classify.h"
 #include "lp_http.h"
+#include "lp_route.h"
+
+/*
+ * LP_ROUTE(buf, n, method): the route id (include/lp_route.h) of the request
+ * whose head is buf[0..n). The kernel side defines it to a lookup in its
+ * trie of --route prefixes; without routes (and by default here) every
+ * request is LP_ROUTE_NONE. The unit tests define it to their own table.
+ */
+#ifndef LP_ROUTE
+#define LP_ROUTE(buf, n, method) LP_ROUTE_NONE
+#endif
 
 #define LP_TCP_FIN 0x01
 #define LP_TCP_RST 0x04
@@ -64,11 +75,12 @@ struct lp_sample {
 	__u64 ns;
 	__u16 status;
 	__u8 method;
-	__u8 kind; /* enum lp_sample_kind */
-	__u32 pad;
+	__u8 kind;  /* enum lp_sample_kind */
+	__u16 route; /* LP_ROUTE_* id of the request */
+	__u16 pad;
 };
 
-#define LP_VERDICT_SAMPLES 8 /* samples one segment can end; more are counted lost */
+#define LP_VERDICT_SAMPLES 8 /* samples one segment can end; more are counted lost (a power of two) */
 
 /* What to do about a segment. */
 struct lp_verdict {
@@ -158,16 +170,17 @@ static __always_inline void lp_count(struct lp_verdict *v, __u32 counter)
 }
 
 static __always_inline void lp_sample_put(struct lp_sample *s, __u64 d, __u16 status, __u8 method,
-					  __u8 kind)
+					  __u8 kind, __u16 route)
 {
 	s->ns = d;
 	s->status = status;
 	s->method = method;
 	s->kind = kind;
+	s->route = route;
 }
 
 static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 end, __u16 status,
-				      __u8 method, __u8 kind)
+				      __u8 method, __u8 kind, __u16 route)
 {
 	__u64 d = end - start;
 	__u8 i = v->n;
@@ -177,36 +190,12 @@ static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 e
 		lp_count(v, LP_CNT_DISCARDED);
 		return;
 	}
-	/* constant indices: the verifier refuses variable-offset writes to the stack */
-	switch (i) {
-	case 0:
-		lp_sample_put(&v->s[0], d, status, method, kind);
-		break;
-	case 1:
-		lp_sample_put(&v->s[1], d, status, method, kind);
-		break;
-	case 2:
-		lp_sample_put(&v->s[2], d, status, method, kind);
-		break;
-	case 3:
-		lp_sample_put(&v->s[3], d, status, method, kind);
-		break;
-	case 4:
-		lp_sample_put(&v->s[4], d, status, method, kind);
-		break;
-	case 5:
-		lp_sample_put(&v->s[5], d, status, method, kind);
-		break;
-	case 6:
-		lp_sample_put(&v->s[6], d, status, method, kind);
-		break;
-	case 7:
-		lp_sample_put(&v->s[7], d, status, method, kind);
-		break;
-	default:
+	if (i >= LP_VERDICT_SAMPLES) {
 		lp_count(v, LP_CNT_LOST);
 		return;
 	}
+	/* the verdict is map memory in the kernel (the working slot): a masked index will do */
+	lp_sample_put(&v->s[i & (LP_VERDICT_SAMPLES - 1)], d, status, method, kind, route);
 	v->n = i + 1;
 }
 
@@ -216,7 +205,7 @@ static __always_inline void lp_rsp_end(struct lp_conn *c, struct lp_verdict *v, 
 {
 	if (c->rsp.mflags & LP_MF_TIMED) {
 		lp_sample(v, c->rsp.start_ns, at_ns, c->rsp.status, c->rsp.method,
-			  LP_SAMPLE_DURATION);
+			  LP_SAMPLE_DURATION, c->rsp.route);
 		if (unframed)
 			lp_count(v, LP_CNT_UNFRAMED);
 	}
@@ -286,7 +275,7 @@ static __always_inline int lp_frame_body(struct lp_dir *d, __u32 body, const str
 
 /* A request begins at r->pos (in this segment: its time is now). */
 static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __u8 method,
-					 int timed, struct lp_verdict *v)
+					 __u16 route, int timed, struct lp_verdict *v)
 {
 	__u8 i = c->req.d.count;
 
@@ -298,6 +287,7 @@ static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __
 		e->start_ns = r->now;
 		e->seq = i;
 		e->method = method;
+		e->route = route;
 		e->flags = timed ? 0 : LP_PF_UNTIMED;
 		lp_count(v, timed ? LP_CNT_REQUESTS : LP_CNT_UNTIMED);
 	} else {
@@ -334,13 +324,15 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 		e = &c->req.q[i & (LP_PIPE - 1)];
 		c->rsp.d.count = i + 1;
 		c->rsp.method = e->method;
+		c->rsp.route = e->route;
 		c->rsp.start_ns = e->start_ns;
 		c->rsp.mflags = LP_MF_TIMED;
 		if (e->seq != i || (e->flags & LP_PF_UNTIMED)) {
 			c->rsp.mflags = 0;
 			c->rsp.method = LP_METHOD_NONE;
 		} else {
-			lp_sample(v, e->start_ns, r->now, status, e->method, LP_SAMPLE_TTFB);
+			lp_sample(v, e->start_ns, r->now, status, e->method, LP_SAMPLE_TTFB,
+				  e->route);
 		}
 	} else {
 		lp_count(v, LP_CNT_ORPHAN_RESPONSES);
@@ -388,7 +380,7 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 				c->rsp.mflags = 0;
 				lp_count(v, LP_CNT_UNTIMED);
 			} else {
-				lp_req_begin(c, r, LP_METHOD_NONE, 0, v);
+				lp_req_begin(c, r, LP_METHOD_NONE, LP_ROUTE_NONE, 0, v);
 			}
 		}
 		/* not a message where one must start: framing is lost */
@@ -411,7 +403,8 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 			r->pos = r->send;
 		return 0;
 	}
-	lp_req_begin(c, r, method, 1, v);
+	/* the route from the head as read: a cut path matches only what it certainly is */
+	lp_req_begin(c, r, method, LP_ROUTE(buf, n, method), 1, v);
 	if (hr != LP_HEAD_DONE) {
 		lp_unframe(c, r);
 		r->pos = r->send;

@@ -34,6 +34,7 @@
 #include "app/cli.h"
 #include "core/hist.h"
 #include "core/probe.h"
+#include "lp_classify.h"
 
 static struct lp_probe *probe;
 static struct lp_config cfg;
@@ -431,6 +432,118 @@ static void test_non_http_payloads_change_nothing(void **state)
 	assert_int_equal(real_series(), 0);
 }
 
+/* --- a second agent, with routes: the verifier takes the route code, the trie answers --- */
+
+static const char *const route_args[] = {
+	"latprobe", "--route", "users=/api/users", "--route", "/api/", "--route", "/img*",
+	"--route", "/files/", "--exclude-path", "/healthz",
+};
+
+static int setup_routes(void **state)
+{
+	char err[512];
+	int e;
+
+	(void)state;
+	libbpf_set_print(quiet);
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_bpf: needs root to load BPF programs (run: sudo make test)\n");
+		return -1;
+	}
+	lp_config_defaults(&cfg);
+	if (lp_cli_parse(&cfg, sizeof(route_args) / sizeof(route_args[0]), (char **)route_args,
+			 err, sizeof(err), NULL) != LP_CLI_RUN) {
+		fprintf(stderr, "test_bpf: %s\n", err);
+		return -1;
+	}
+	if (lp_fine_table_init(&ft, cfg.schema))
+		return -1;
+	/* with routes the programs hold the route lookup: the verifier must take it */
+	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "test_bpf: with routes: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The kernel's trie and the host's model of it (lp_route_match_entries) agree. */
+static void test_the_kernel_trie_answers_as_the_host_model(void **state)
+{
+	static const char *const reqs[] = {
+		"GET /api/users HTTP/1.1\r\n",      "GET /api/users/42?x HTTP/1.1\r\n",
+		"GET /api/usersX HTTP/1.1\r\n",     "GET /api HTTP/1.1\r\n",
+		"GET /api/ HTTP/1.1\r\n",	      "GET /imgs/a HTTP/1.1\r\n",
+		"GET /im HTTP/1.1\r\n",	      "GET /healthz HTTP/1.1\r\n",
+		"GET /healthz/deep HTTP/1.1\r\n",   "GET /healthzz HTTP/1.1\r\n",
+		"GET / HTTP/1.1\r\n",		      "GET http://h/api/users/1 HTTP/1.1\r\n",
+		"GET /files/x/y/z HTTP/1.1\r\n",
+	};
+	static struct lp_route_entry ents[LP_ROUTE_ENTRIES];
+	unsigned ne = lp_routes_entries(&cfg.routes, ents, LP_ROUTE_ENTRIES), i;
+	int fd = lp_probe__routes_fd(probe);
+
+	(void)state;
+	assert_int_equal(ne, 7);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		struct lp_route_key k;
+		struct lp_route_val v = {0};
+		__u16 want, got = LP_ROUTE_UNROUTED;
+		__u8 method = 0;
+		__u16 status = 0;
+
+		memset(&k, 0, sizeof(k));
+		assert_int_equal(lp_classify((const __u8 *)reqs[i], LP_CLASSIFY_BYTES, &method,
+					     &status),
+				 LP_CLASS_REQUEST);
+		assert_true(lp_route_key((const __u8 *)reqs[i], (__u32)strlen(reqs[i]),
+					 lp_route_target_at(method), lp_routes_max_len(&cfg.routes),
+					 &k));
+		want = lp_route_match_entries(ents, ne, &k);
+		if (!bpf_map_lookup_elem(fd, &k, &v))
+			got = v.id;
+		if (got != want) {
+			print_error("%s: kernel trie %u, host model %u\n", reqs[i], got, want);
+			fail();
+		}
+	}
+}
+
+/* Requests of every kind run through the route lookup in the kernel and start a timing each. */
+static void test_routed_requests_run_through_the_kernel(void **state)
+{
+	static char req[2200];
+	static const char *const targets[] = {
+		"/api/users/1", "/healthz", "http://h.example/api/users", "*", "/x?y",
+		"http://h.example", "host:443",
+	};
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	unsigned i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: h\r\n\r\n",
+			     "GET",
+			     targets[i]);
+		build(&p, V4, IPPROTO_TCP, req, (__u32)n, 0);
+		run(&p, 1, 1, d);
+		assert_only(d, LP_CNT_REQUESTS, 1);
+		run(&p, 0, 1, d);
+		assert_only(d, LP_CNT_REQUESTS, 1);
+	}
+	/* a 2 KB path */
+	n = snprintf(req, sizeof(req), "GET /files/%02000d HTTP/1.1\r\n\r\n", 1);
+	build(&p, V6, IPPROTO_TCP, req, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 1);
+	/* a request line cut inside the path: still one request (untimed or timed, never lost) */
+	build(&p, V4, IPPROTO_TCP, "GET /api/us", 11, 0);
+	run(&p, 1, 1, d);
+	assert_int_equal(d[LP_CNT_REQUESTS] + d[LP_CNT_UNTIMED], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,5 +558,12 @@ int main(void)
 		cmocka_unit_test(test_non_http_payloads_change_nothing),
 	};
 
-	return cmocka_run_group_tests_name("bpf_test_run", tests, setup, teardown);
+	const struct CMUnitTest routed[] = {
+		cmocka_unit_test(test_the_kernel_trie_answers_as_the_host_model),
+		cmocka_unit_test(test_routed_requests_run_through_the_kernel),
+	};
+	int r = cmocka_run_group_tests_name("bpf_test_run", tests, setup, teardown);
+
+	return r + cmocka_run_group_tests_name("bpf_test_run with routes", routed, setup_routes,
+					       teardown);
 }

@@ -13,6 +13,32 @@
 #include "lp_classify.h"
 #include "lp_http.h"
 #include "lp_conn.h"
+#include "lp_route.h"
+
+/*
+ * The route key of any target: never reads past n, never longer than a key
+ * or than the input, and a key with its end mark holds the input's bytes.
+ */
+static void check_route(const uint8_t *p, size_t size)
+{
+	__u32 n = (__u32)(size > LP_WIN ? LP_WIN : size), at, len, i;
+	struct lp_route_key k;
+
+	if (!n)
+		return;
+	at = p[0] % 10;
+	memset(&k, 0, sizeof(k));
+	if (!lp_route_key(p, n, at, p[n - 1] % (LP_ROUTE_LEN + 1), &k))
+		return;
+	len = k.prefixlen / 8;
+	if (k.prefixlen % 8 || len == 0 || len > LP_ROUTE_LEN || len > n)
+		abort();
+	if (k.path[0] != '/')
+		abort();
+	for (i = 0; i + 1 < len; i++)
+		if (k.path[i] < 0x21 || k.path[i] == '?' || k.path[i] == '#')
+			abort();
+}
 
 static void check_classify(const uint8_t *p, size_t n)
 {
@@ -53,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lp_head h;
 
 	check_classify(data, size);
+	check_route(data, size);
 	lp_head_scan(data, (__u32)(size > LP_WIN ? LP_WIN : size), &h);
 	if (h.len > size)
 		abort();

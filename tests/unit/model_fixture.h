@@ -2,8 +2,8 @@
 /*
  * One fixed model for the tests of what is built from a model (expositions,
  * push encoders, the JSON document): three series — a server series with a
- * hostile service name, a client series over IPv6, the overflow series — two
- * windows and two SLOs. Include after cmocka.h, expo.h and lp_bucket.h.
+ * hostile service name on a route, an unrouted client series over IPv6, the
+ * overflow series — two windows, two SLOs, a route and an excluded path. Include after cmocka.h, expo.h and lp_bucket.h.
  */
 #ifndef MODEL_FIXTURE_H
 #define MODEL_FIXTURE_H
@@ -40,7 +40,8 @@ static struct lp_snap *snap_of(const __u64 *ns, int n)
 static int setup(void **state)
 {
 	const char *argv[] = { "latprobe", "--slo", "name=post_250ms,method=POST,threshold=250ms,objective=99.9%",
-			       "-w", "1m", "-w", "5m" };
+			       "-w", "1m", "-w", "5m", "--route", "checkout=/api/cart/checkout",
+			       "--exclude-path", "/healthz" };
 	static const __u64 a[] = { 500, 120000, 130000, 2500000, 2500000, 9000000, 10000000,
 				   10000001, 300000000 };
 	static const __u64 b[] = { 40000000, 41000000 };
@@ -52,7 +53,7 @@ static int setup(void **state)
 
 	(void)state;
 	lp_config_defaults(&cfg);
-	if (lp_cli_parse(&cfg, 7, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
+	if (lp_cli_parse(&cfg, 11, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
 		return -1;
 	if (lp_fine_table_init(&ft, cfg.schema))
 		return -1;
@@ -67,12 +68,16 @@ static int setup(void **state)
 	model.nseries_all = 3;
 	model.counters[LP_CNT_REQUESTS] = 12;
 	model.counters[LP_CNT_UNTIMED] = 3;
+	model.excluded[0] = 17; /* /healthz, server side */
+	model.excluded[1] = 2;	/* client side */
 	if (lp_model_alloc_series(&model, 3))
 		return -1;
 
 	v = &model.series[0];
 	v->key = (struct lp_key){ .cgroup_id = 42, .port = 8080, .status = 200,
-				  .side = LP_SIDE_SERVER, .method = LP_METHOD_GET, .family = 4 };
+				  .side = LP_SIDE_SERVER, .method = LP_METHOD_GET, .family = 4,
+				  .route = LP_ROUTE_FIRST };
+	v->route = lp_route_label(&cfg.routes, v->key.route); /* as the collector sets it */
 	v->service = strdup("we\"ird\\svc\nname \xc3\xbc");
 	v->cgroup = strdup("/system.slice/x.service");
 	v->total = snap_of(a, 9);
@@ -89,7 +94,9 @@ static int setup(void **state)
 
 	v = &model.series[1];
 	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
-				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6 };
+				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
+				  .route = LP_ROUTE_UNROUTED };
+	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */
 	v->total = snap_of(b, 2);

@@ -136,6 +136,17 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--duration", "9000h", "--duration: '9000h'" },
 		{ "--slo", "threshold=2h,objective=99", "threshold '2h'" },
 		{ "--cgroup", "", "--cgroup: empty" },
+		{ "--route", "api", "--route: 'api': expected PREFIX or NAME=PREFIX" },
+		{ "--route", "a/b=/x", "--route: 'a/b=/x': a route name" },
+		{ "--route", "/a b", "--route: '/a b'" },
+		{ "--route", "unrouted=/x", "--route: 'unrouted=/x'" },
+		{ "--route", "/api/users", "" }, /* valid */
+		{ "--route", "checkout=/api/cart/checkout", "" },
+		{ "--exclude-path", "health=/healthz", "--exclude-path: 'health=/healthz'" },
+		{ "--exclude-path", "/healthz", "" },
+		{ "--routes-file", "/nonexistent/routes", "--routes-file: --routes-file /nonexistent" },
+		{ "--routes-file", "", "--routes-file: empty" },
+		{ "--slo", "threshold=1s,objective=99,route=/x", "route= needs routes" },
 		{ "--listen", "18464", "--listen: '18464'" },
 		{ "--listen", "0.0.0.0:99999", "--listen: '0.0.0.0:99999'" },
 		{ "--listen", "[::1:80", "--listen: '[::1:80'" },
@@ -229,6 +240,27 @@ static void test_too_many_slos_or_boundaries(void **state)
 	}
 }
 
+/* route= names a configured route label; the default SLO name carries it */
+static void test_slo_by_route(void **state)
+{
+	const char *ok[] = { "latprobe", "--slo", "method=GET,route=/api/users,threshold=10ms,objective=99%",
+			     "--route", "/api/users", "--slo", "route=unrouted,threshold=1s,objective=90%" };
+	const char *bad[] = { "latprobe", "--route", "/api", "--slo",
+			      "route=/api/users,threshold=10ms,objective=99%" };
+	struct lp_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, 7, ok), LP_CLI_RUN);
+	assert_int_equal(cfg.nslos, 3);
+	assert_string_equal(cfg.slos[1].name, "GET_api_users_0.01s");
+	assert_int_equal(cfg.slos[1].route, LP_ROUTE_FIRST);
+	assert_string_equal(cfg.slos[2].name, "any_unrouted_1s");
+	assert_int_equal(cfg.slos[2].route, LP_ROUTE_UNROUTED);
+	assert_int_equal(cfg.slos[0].route, 0);
+	assert_int_equal(parse(&cfg, 5, bad), LP_CLI_EXIT_USAGE);
+	assert_non_null(strstr(err, "route '/api/users' is not the label of a --route"));
+}
+
 static void test_help_and_version_exit_zero(void **state)
 {
 	const char *h[] = { "latprobe", "--help" };
@@ -252,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_buckets_and_no_default_slo),
 		cmocka_unit_test(test_every_bad_flag_value_is_a_usage_error_naming_it),
 		cmocka_unit_test(test_every_window_is_at_least_the_interval),
+		cmocka_unit_test(test_slo_by_route),
 		cmocka_unit_test(test_unknown_flags_missing_values_and_stray_arguments),
 		cmocka_unit_test(test_too_many_slos_or_boundaries),
 		cmocka_unit_test(test_help_and_version_exit_zero),

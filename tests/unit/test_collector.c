@@ -26,6 +26,7 @@ struct fake {
 	struct lp_value *vals[4];
 	int n;
 	__u64 counters[LP_CNT_MAX];
+	__u64 excluded[2 * LP_EXCLUDES_MAX];
 };
 
 static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
@@ -41,6 +42,12 @@ static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
 static int fake_counters(void *ctx, __u64 out[LP_CNT_MAX])
 {
 	memcpy(out, ((struct fake *)ctx)->counters, sizeof(__u64) * LP_CNT_MAX);
+	return 0;
+}
+
+static int fake_excluded(void *ctx, __u64 *out, unsigned n)
+{
+	memcpy(out, ((struct fake *)ctx)->excluded, sizeof(__u64) * n);
 	return 0;
 }
 
@@ -94,7 +101,11 @@ static struct lp_collector *fake_collector(struct fake *f, struct lp_source *src
 {
 	struct lp_collector *c;
 
-	*src = (struct lp_source){ fake_read, fake_counters, f, LP_FINE_SLOTS(f->cfg->schema) };
+	*src = (struct lp_source){ .read = fake_read,
+				   .counters = fake_counters,
+				   .excluded = fake_excluded,
+				   .ctx = f,
+				   .nfine = LP_FINE_SLOTS(f->cfg->schema) };
 	c = lp_collector__new(f->cfg, f->ft, src, NULL, 0);
 	assert_non_null(c);
 	return c;
@@ -208,6 +219,64 @@ static void test_filters_and_slo_scope(void **state)
 	fake_free(&f, c);
 }
 
+/* Routes: each series names its route; an SLO with route= covers that route's series only. */
+static void test_routes_label_series_and_scope_slos(void **state)
+{
+	const char *argv[] = { "latprobe", "--route", "checkout=/api/cart/checkout", "--route",
+			       "/api/users", "--exclude-path", "/healthz", "--slo",
+			       "route=checkout,threshold=100ms,objective=90%" };
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = { 0 };
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m;
+	int a, b, u;
+	size_t i;
+
+	(void)state;
+	fake_init(&f, &cfg, &ft, argv, 9);
+	assert_string_equal(cfg.slos[1].name, "any_checkout_0.1s");
+	a = add_series(&f, 8080, LP_METHOD_GET, 200);
+	f.keys[a].route = LP_ROUTE_FIRST; /* checkout */
+	b = add_series(&f, 8080, LP_METHOD_GET, 200);
+	f.keys[b].route = LP_ROUTE_FIRST + 1; /* /api/users */
+	u = add_series(&f, 8080, LP_METHOD_GET, 200);
+	f.keys[u].route = LP_ROUTE_UNROUTED;
+	observe(&f, a, 1000000, 3);
+	observe(&f, a, 200000000, 1);
+	observe(&f, b, 1000000, 5);
+	observe(&f, u, 1000000, 7);
+	f.excluded[0] = 11;
+	f.excluded[1] = 4;
+	c = fake_collector(&f, &src);
+	assert_int_equal(lp_collector__tick(c, 5 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(m->nseries, 3);
+	assert_int_equal(m->excluded[0], 11);
+	assert_int_equal(m->excluded[1], 4);
+	for (i = 0; i < m->nseries; i++) {
+		const struct lp_series_view *v = &m->series[i];
+
+		assert_non_null(v->route);
+		if (v->key.route == LP_ROUTE_FIRST) {
+			assert_string_equal(v->route, "checkout");
+			assert_true(v->slo_applies[1]);
+			assert_int_equal(v->win[0].slo_good[1], 3);
+			assert_int_equal(v->win[0].slo_total[1], 4);
+		} else {
+			assert_string_equal(v->route, v->key.route == LP_ROUTE_UNROUTED ?
+							      "unrouted" : "/api/users");
+			assert_false(v->slo_applies[1]);
+		}
+		assert_true(v->slo_applies[0]); /* the default GET SLO covers every route */
+	}
+	assert_int_equal(m->slo_win[1][0].good, 3);
+	assert_int_equal(m->slo_win[1][0].total, 4);
+	lp_model_put(m);
+	fake_free(&f, c);
+}
+
 /* per SLO and window: the sum over every series the SLO covers, quantiles of the merge */
 static void test_slo_windows_merge_the_series_they_cover(void **state)
 {
@@ -303,6 +372,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_rate_and_slo_follow_the_traffic),
 		cmocka_unit_test(test_filters_and_slo_scope),
+		cmocka_unit_test(test_routes_label_series_and_scope_slos),
 		cmocka_unit_test(test_slo_windows_merge_the_series_they_cover),
 		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
 	};

@@ -17,6 +17,25 @@
 #include <cmocka.h>
 #include <pthread.h>
 
+#include "base/routes.h"
+
+/* routes as the kernel finds them (its trie: lp_route_match_entries); none by default */
+static struct lp_routes test_routes;
+static struct lp_route_entry test_ents[LP_ROUTE_ENTRIES];
+static unsigned test_nents;
+
+static __u16 test_route(const __u8 *buf, __u32 n, __u8 method)
+{
+	struct lp_route_key k;
+
+	if (!test_routes.ndefs)
+		return LP_ROUTE_NONE;
+	if (!lp_route_key(buf, n, lp_route_target_at(method), lp_routes_max_len(&test_routes), &k))
+		return LP_ROUTE_UNROUTED;
+	return lp_route_match_entries(test_ents, test_nents, &k);
+}
+#define LP_ROUTE(buf, n, method) test_route(buf, n, method)
+
 #include "lp_conn.h"
 
 #define IN  1
@@ -29,6 +48,7 @@ struct conv {
 	int samples, ttfbs;
 	struct lp_sample last, last_ttfb; /* of the last sample of each kind */
 	__u64 all[64];			  /* every duration, in order */
+	__u16 route[64];		  /* ... and its route */
 	__u8 side;
 };
 
@@ -75,8 +95,10 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 			cv->ttfbs++;
 			cv->last_ttfb = v.s[i];
 		} else {
-			if (cv->samples < 64)
+			if (cv->samples < 64) {
 				cv->all[cv->samples] = v.s[i].ns;
+				cv->route[cv->samples] = v.s[i].route;
+			}
 			cv->samples++;
 			cv->last = v.s[i];
 		}
@@ -383,6 +405,43 @@ static void test_pipelined_requests_in_separate_segments_are_each_timed(void **s
 	assert_int_equal(cv.counters[LP_CNT_UNTIMED], 0);
 }
 
+/* Each request's route travels with it to its response's samples, pipelined too. */
+static void test_each_sample_carries_its_own_requests_route(void **state)
+{
+	static const char R1[] = "GET /api/users/1 HTTP/1.1\r\n\r\n";
+	static const char R2[] = "GET /healthz HTTP/1.1\r\n\r\n";
+	static const char R3[] = "GET /elsewhere?x=/api HTTP/1.1\r\n\r\n";
+	__u32 l1 = sizeof(R1) - 1, l2 = sizeof(R2) - 1;
+	struct conv cv = { 0 }, plain = { 0 };
+	char e[256];
+
+	(void)state;
+	assert_int_equal(lp_routes_add(&test_routes, "users=/api/users", false, e, sizeof(e)), 0);
+	assert_int_equal(lp_routes_add(&test_routes, "/healthz", true, e, sizeof(e)), 0);
+	test_nents = lp_routes_entries(&test_routes, test_ents, LP_ROUTE_ENTRIES);
+	/* three pipelined requests, each in a segment of its own, then their responses */
+	seg(&cv, IN, 1, 1, R1, 0, 10);
+	seg(&cv, IN, 1 + l1, 1, R2, 0, 20);
+	seg(&cv, IN, 1 + l1 + l2, 1, R3, 0, 30);
+	seg(&cv, OUT, 1, 0, RSP, 0, 110);
+	assert_int_equal(cv.last_ttfb.route, LP_ROUTE_FIRST);
+	seg(&cv, OUT, 1 + SL, 0, RSP, 0, 220);
+	assert_int_equal(cv.last_ttfb.route, LP_ROUTE_EXCLUDED | 0);
+	seg(&cv, OUT, 1 + 2 * SL, 0, RSP, 0, 330);
+	assert_int_equal(cv.samples, 3);
+	assert_int_equal(cv.route[0], LP_ROUTE_FIRST);
+	assert_int_equal(cv.route[1], LP_ROUTE_EXCLUDED | 0);
+	assert_int_equal(cv.route[2], LP_ROUTE_UNROUTED);
+	assert_int_equal(cv.all[2], 300);
+	/* without routes: no route at all */
+	memset(&test_routes, 0, sizeof(test_routes));
+	test_nents = 0;
+	seg(&plain, IN, 1, 1, R1, 0, 10);
+	seg(&plain, OUT, 1, 0, RSP, 0, 110);
+	assert_int_equal(plain.samples, 1);
+	assert_int_equal(plain.route[0], LP_ROUTE_NONE);
+}
+
 /* Requests framed exactly: one segment with three of them times all three; so does one with three responses. */
 static void test_pipelined_requests_and_responses_in_one_segment(void **state)
 {
@@ -638,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_101_ends_tracking_websocket_frames_are_ignored),
 		cmocka_unit_test(test_pipelined_requests_in_separate_segments_are_each_timed),
 		cmocka_unit_test(test_pipelined_requests_and_responses_in_one_segment),
+		cmocka_unit_test(test_each_sample_carries_its_own_requests_route),
 		cmocka_unit_test(test_more_pipelined_requests_than_the_queue_are_untimed_never_misassigned),
 		cmocka_unit_test(test_responder_fin_or_any_rst_with_a_response_unfinished_is_unanswered),
 		cmocka_unit_test(test_requester_half_close_keeps_waiting_for_the_response),

@@ -384,9 +384,9 @@ static void test_push_graphite_matches_golden(void **state)
 	/* every label in the path, cgroup and family too: series that differ only
 	 * there would otherwise share one path, and Carbon keep the last value */
 	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
-				       "8080.GET.200.count 9 "));
+				       "8080.GET.checkout.200.count 9 "));
 	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
-				       "8080.GET.200.get_10ms.good 7 "));
+				       "8080.GET.checkout.200.get_10ms.good 7 "));
 	assert_null(strchr(b.data, ';'));
 	lp_buf_free(&b);
 }

@@ -106,6 +106,12 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 					"side '%s' is not server, client or any", val);
 				return -EINVAL;
 			}
+		} else if (!strcmp(tok, "route")) {
+			if (!*val || strlen(val) >= sizeof(slo->route_label)) {
+				lp_errf(-EINVAL, err, errlen, "route '%s' is not a route label", val);
+				return -EINVAL;
+			}
+			strcpy(slo->route_label, val);
 		} else if (!strcmp(tok, "port")) {
 			if (lp_parse_port(val, &slo->port)) {
 				lp_errf(-EINVAL, err, errlen, "port '%s' is not 1..65535", val);
@@ -137,11 +143,27 @@ int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (!slo->name[0]) {
-		char secs[32];
+		char secs[32], route[40] = "";
+		size_t i, k = 0;
 
+		/* "GET_api_users_0.01s": the route's letters and digits, '_' between */
+		for (i = 0; slo->route_label[i] && k + 2 < sizeof(route); i++) {
+			char c = slo->route_label[i];
+			bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				    (c >= '0' && c <= '9') || c == '-' || c == '.';
+
+			if (keep)
+				route[k++] = c;
+			else if (k && route[k - 1] != '_')
+				route[k++] = '_';
+		}
+		while (k && route[k - 1] == '_')
+			k--;
+		route[k] = '\0';
 		lp_format_seconds(secs, sizeof(secs), slo->threshold_ns);
-		snprintf(slo->name, sizeof(slo->name), "%s_%ss",
-			 slo->method ? lp_method_name(slo->method) : "any", secs);
+		snprintf(slo->name, sizeof(slo->name), "%s%s%s_%ss",
+			 slo->method ? lp_method_name(slo->method) : "any", k ? "_" : "", route,
+			 secs);
 	}
 	return 0;
 }
@@ -213,6 +235,14 @@ const char *lp_cli_usage(void)
 	       "                          clients are on the node too)\n"
 	       "  -p, --port N            only report series of this port (repeatable)\n"
 	       "  -m, --method M          only report this method (GET, POST, ...)\n"
+	       "Routes (the http_route label; none by default):\n"
+	       "      --route [NAME=]PREFIX  a route (repeatable, up to 512): requests whose\n"
+	       "                          path is PREFIX or under PREFIX/ (PREFIX* : any path\n"
+	       "                          starting so); the longest match wins; the label is\n"
+	       "                          NAME or PREFIX; no match: http_route=\"unrouted\"\n"
+	       "      --routes-file FILE  routes, one a line ([NAME=]PREFIX, # comments)\n"
+	       "      --exclude-path PREFIX  requests under PREFIX (health checks) are in no\n"
+	       "                          histogram and no SLO, only counted (repeatable, 64)\n"
 	       "Histograms:\n"
 	       "      --schema N          fine histogram schema 0..5 (default 3: 8 buckets per\n"
 	       "                          power of two, <= 4.3 % quantile error; 0: log2)\n"
@@ -224,7 +254,7 @@ const char *lp_cli_usage(void)
 	       "SLOs:\n"
 	       "      --slo SPEC          add an SLO (repeatable, up to 8 with the default):\n"
 	       "                          threshold=DUR,objective=PCT[,method=M][,side=S]\n"
-	       "                          [,port=N][,name=NAME]\n"
+	       "                          [,port=N][,route=LABEL][,name=NAME]\n"
 	       "                          e.g. --slo method=POST,threshold=250ms,objective=99.9%\n"
 	       "      --no-default-slo    drop the default SLO (GET, 10ms, 99%)\n"
 	       "      --ttfb              also time to the response's first byte, a histogram\n"
@@ -285,6 +315,9 @@ enum {
 	OPT_PUSH,
 	OPT_TTFB,
 	OPT_WINDOW_METRICS,
+	OPT_ROUTE,
+	OPT_ROUTES_FILE,
+	OPT_EXCLUDE_PATH,
 };
 
 static const struct option long_opts[] = {
@@ -292,6 +325,9 @@ static const struct option long_opts[] = {
 	{"port", required_argument, NULL, 'p'},
 	{"method", required_argument, NULL, 'm'},
 	{"side", required_argument, NULL, OPT_SIDE},
+	{"route", required_argument, NULL, OPT_ROUTE},
+	{"routes-file", required_argument, NULL, OPT_ROUTES_FILE},
+	{"exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH},
 	{"schema", required_argument, NULL, OPT_SCHEMA},
 	{"buckets", required_argument, NULL, OPT_BUCKETS},
 	{"max-series", required_argument, NULL, OPT_MAX_SERIES},
@@ -405,6 +441,24 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 			return lp_errf(-EINVAL, err, errlen, "--side: '%s' is not server or client",
 				       arg);
 		return 0;
+	case OPT_ROUTE:
+	case OPT_EXCLUDE_PATH: {
+		char sub[256];
+
+		if (lp_routes_add(&cfg->routes, arg, c == OPT_EXCLUDE_PATH, sub, sizeof(sub)))
+			return lp_errf(-EINVAL, err, errlen, "%s: %s",
+				       c == OPT_ROUTE ? "--route" : "--exclude-path", sub);
+		return 0;
+	}
+	case OPT_ROUTES_FILE: {
+		char sub[512];
+
+		if (!*arg)
+			return lp_errf(-EINVAL, err, errlen, "--routes-file: empty path");
+		if (lp_routes_add_file(&cfg->routes, arg, sub, sizeof(sub)))
+			return lp_errf(-EINVAL, err, errlen, "--routes-file: %s", sub);
+		return 0;
+	}
 	case OPT_USER:
 		if (!*arg)
 			return lp_errf(-EINVAL, err, errlen, "--user: empty name");
@@ -591,6 +645,21 @@ static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err,
 				return lp_errf(-EINVAL, err, errlen, "--slo: name '%s' used twice",
 					       ps->user_slos[i].name);
 		cfg->slos[cfg->nslos++] = ps->user_slos[i];
+	}
+	for (i = 0; i < cfg->nslos; i++) {
+		struct lp_slo *slo = &cfg->slos[i];
+
+		if (!slo->route_label[0])
+			continue;
+		if (!cfg->routes.nroutes)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--slo %s: route= needs routes (--route, --routes-file)",
+				       slo->name);
+		slo->route = lp_route_id(&cfg->routes, slo->route_label);
+		if (!slo->route)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--slo %s: route '%s' is not the label of a --route", slo->name,
+				       slo->route_label);
 	}
 	/* classic boundaries: the given or default list plus every SLO threshold */
 	if (!ps->nbuckets) {

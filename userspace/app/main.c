@@ -93,6 +93,11 @@ static int source_counters(void *ctx, __u64 out[LP_CNT_MAX])
 	return lp_probe__counters(ctx, out);
 }
 
+static int source_excluded(void *ctx, __u64 *out, unsigned n)
+{
+	return lp_probe__excluded(ctx, out, n);
+}
+
 static bool maps_readable(void *ctx)
 {
 	__u64 c[LP_CNT_MAX];
@@ -222,6 +227,7 @@ static int start_exporters(struct agent *a)
 	a->start = lp_mono_ns();
 	a->src = (struct lp_source){.read = source_read,
 				    .counters = source_counters,
+				    .excluded = source_excluded,
 				    .ctx = a->probe,
 				    .nfine = lp_probe__nfine(a->probe)};
 	a->coll = lp_collector__new(&a->cfg, &a->ft, &a->src, a->labels, a->start);

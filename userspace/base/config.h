@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include "latprobe.h"
 #include "base/push_cfg.h"
+#include "base/routes.h"
 
 #define LP_MAX_SLOS	      8
 #define LP_MAX_PUSH	      8
@@ -37,6 +38,8 @@ struct lp_slo {
 	__u8 method; /* enum lp_method, 0: any */
 	__u8 side;   /* enum lp_side, 0: any */
 	__u16 port;  /* 0: any */
+	__u16 route; /* LP_ROUTE_* id, 0: any (resolved from route_label once routes are known) */
+	char route_label[LP_ROUTE_LEN + 1]; /* route=, as given; "" for any */
 	__u64 threshold_ns;
 	double objective;  /* 0 < objective < 1 */
 	__u32 classic_idx; /* index of threshold_ns among the classic boundaries */
@@ -54,6 +57,8 @@ struct lp_config {
 	struct lp_slo slos[LP_MAX_SLOS];
 	unsigned nslos;
 	const char *cgroup; /* NULL: the cgroup v2 root */
+	/* --route, --routes-file, --exclude-path (none: no http_route label, no lookups) */
+	struct lp_routes routes;
 	/* display/export filters; 0 = any */
 	__u16 ports[LP_MAX_PORTS];
 	unsigned nports;

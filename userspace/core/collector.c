@@ -320,7 +320,8 @@ bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key)
 	if (key->flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 		return false;
 	return (!slo->method || slo->method == key->method) &&
-	       (!slo->side || slo->side == key->side) && (!slo->port || slo->port == key->port);
+	       (!slo->side || slo->side == key->side) && (!slo->port || slo->port == key->port) &&
+	       (!slo->route || slo->route == key->route);
 }
 
 /* ring slot of the newest tick at or before t, or -1 */
@@ -356,6 +357,7 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 	lp_view_clear(cfg, v);
 	v->key = s->key;
 	v->created = s->created;
+	v->route = lp_route_label(&cfg->routes, s->key.route);
 	if (c->labels && !(s->key.flags & LP_KEY_OVERFLOW)) {
 		cg = lp_labels__cgroup(c->labels, s->key.cgroup_id);
 		v->cgroup = strdup(cg ? cg : "");
@@ -439,6 +441,8 @@ static int cmp_view(const void *a, const void *b)
 		return x->key.port - y->key.port;
 	if (x->key.method != y->key.method)
 		return x->key.method - y->key.method;
+	if (x->key.route != y->key.route)
+		return x->key.route - y->key.route;
 	if (x->key.status != y->key.status)
 		return x->key.status - y->key.status;
 	if (x->key.family != y->key.family)
@@ -523,6 +527,11 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 		return -ENOMEM;
 	}
 	if (c->src.counters && c->src.counters(c->src.ctx, m->counters)) {
+		c->read_errors++;
+		e = e ? e : -EIO;
+	}
+	if (c->src.excluded && c->cfg->routes.nexcluded &&
+	    c->src.excluded(c->src.ctx, m->excluded, 2 * c->cfg->routes.nexcluded)) {
 		c->read_errors++;
 		e = e ? e : -EIO;
 	}

@@ -24,6 +24,8 @@
 struct lp_source {
 	int (*read)(void *ctx, lp_series_cb cb, void *cbctx);
 	int (*counters)(void *ctx, __u64 out[LP_CNT_MAX]);
+	/* requests of each --exclude-path: out[2 * i + (client side)]; may be NULL */
+	int (*excluded)(void *ctx, __u64 *out, unsigned n);
 	void *ctx;
 	__u32 nfine; /* fine slots per value */
 };
@@ -44,6 +46,7 @@ struct lp_series_view {
 	struct lp_key key;
 	char *cgroup;	       /* "/system.slice/x.service"; "" if unknown */
 	char *service;	       /* readable service name */
+	const char *route;     /* http_route label (the configuration's); NULL without routes */
 	struct lp_snap *total; /* cumulative since attach (a reference) */
 	double rate;	       /* requests/s over the last interval */
 	double created;	       /* unix time the series was first seen (OpenMetrics _created) */
@@ -78,6 +81,7 @@ struct lp_model {
 	double collect_s;   /* time the collection took */
 	__u64 read_errors;  /* failed map reads so far */
 	__u64 counters[LP_CNT_MAX];
+	__u64 excluded[2 * LP_EXCLUDES_MAX]; /* by --exclude-path index * 2 + (client side) */
 	size_t nseries;	    /* after the configured filters */
 	size_t nseries_all; /* in the kernel map */
 	struct lp_series_view *series;

@@ -23,7 +23,7 @@
 #include "latprobe.skel.h"
 
 /* the contract, checked where it is read (include/latprobe.h) */
-_Static_assert(sizeof(struct lp_key) == 16, "lp_key layout");
+_Static_assert(sizeof(struct lp_key) == 24, "lp_key layout");
 _Static_assert(sizeof(struct lp_value) == 8 + 8 * LP_CLASSIC_MAX, "lp_value layout");
 _Static_assert(sizeof(struct lp_conn) == 272, "lp_conn layout");
 _Static_assert(offsetof(struct lp_conn, rsp) - sizeof(struct lp_conn_req) >= 64,
@@ -36,6 +36,7 @@ struct lp_probe {
 	struct latprobe_bpf *skel;
 	struct bpf_link *links[2];
 	int ncpus;
+	unsigned nexcluded; /* --exclude-path prefixes: 2 counters each (server, client) */
 	__u32 value_size;
 	__u32 nfine;
 	__u32 nclassic_slots;
@@ -69,6 +70,29 @@ static const char *perm_hint(int e)
 	return e == EPERM || e == EACCES ?
 		       " (run as root: latprobe needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)" :
 		       "";
+}
+
+/* the trie of --route and --exclude-path prefixes (include/lp_route.h), before attach */
+static int fill_routes(struct lp_probe *p, const struct lp_config *cfg, char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(p->skel->maps.routes);
+	struct lp_route_entry *e;
+	unsigned i, n;
+	int r = 0;
+
+	if (!cfg->routes.ndefs)
+		return 0;
+	e = calloc(LP_ROUTE_ENTRIES, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	n = lp_routes_entries(&cfg->routes, e, LP_ROUTE_ENTRIES);
+	for (i = 0; i < n && !r; i++)
+		if (bpf_map_update_elem(fd, &e[i].key, &e[i].val, BPF_NOEXIST))
+			r = lp_errf(-errno, err, errlen, "failed to add route %.*s: %s",
+				    (int)(e[i].key.prefixlen / 8), (const char *)e[i].key.path,
+				    strerror(errno));
+	free(e);
+	return r;
 }
 
 int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
@@ -115,6 +139,9 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p->skel->rodata->side_filter = cfg->side;
 	p->skel->rodata->ttfb = cfg->ttfb;
 	p->skel->rodata->spill_test_every = cfg->spill_test_every;
+	p->nexcluded = cfg->routes.nexcluded;
+	p->skel->rodata->nr_routes = cfg->routes.ndefs;
+	p->skel->rodata->route_max_len = lp_routes_max_len(&cfg->routes);
 	for (i = 0; i < cfg->nclassic; i++)
 		p->skel->rodata->classic_bounds[i] = cfg->classic_ns[i];
 
@@ -131,6 +158,9 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		lp_errf(-EINVAL, err, errlen, "failed to load BPF programs: %s%s", strerror(-e), perm_hint(-e));
 		goto fail;
 	}
+	e = fill_routes(p, cfg, err, errlen);
+	if (e)
+		goto fail;
 	/* the overflow series exists from the start, so a full map can still fold into it */
 	zeros = calloc(p->ncpus, p->value_size);
 	if (!zeros) {
@@ -480,9 +510,41 @@ out:
 	return e;
 }
 
+int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n)
+{
+	int fd = bpf_map__fd(p->skel->maps.excluded), cpu;
+	__u64 *vals;
+	__u32 i;
+	int e = 0;
+
+	if (n > 2 * p->nexcluded)
+		n = 2 * p->nexcluded;
+	if (!n)
+		return 0;
+	vals = calloc(p->ncpus, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			e = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < p->ncpus; cpu++)
+			out[i] += vals[cpu];
+	}
+	free(vals);
+	return e;
+}
+
 __u32 lp_probe__nfine(const struct lp_probe *p)
 {
 	return p->nfine;
+}
+
+int lp_probe__routes_fd(const struct lp_probe *p)
+{
+	return bpf_map__fd(p->skel->maps.routes);
 }
 
 int lp_probe__prog_fd(const struct lp_probe *p, int ingress)

@@ -25,9 +25,13 @@ typedef void (*lp_series_cb)(void *ctx, const struct lp_key *key, const struct l
 int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx);
 /* Sum the counter array over CPUs. */
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX]);
+/* Requests of each --exclude-path, summed over CPUs: out[2 * i + (client side)], n entries. */
+int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n);
 __u32 lp_probe__nfine(const struct lp_probe *p);
 /* program fds, for tests that drive them with BPF_PROG_TEST_RUN */
 int lp_probe__prog_fd(const struct lp_probe *p, int ingress);
+/* the routes trie's fd, for tests that compare its answers with include/lp_route.h's */
+int lp_probe__routes_fd(const struct lp_probe *p);
 void lp_probe__destroy(struct lp_probe *p);
 
 /* The cgroup v2 mount point, from /proc/self/mountinfo; -ENOENT if there is none. */

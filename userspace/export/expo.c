@@ -31,6 +31,9 @@ static void series_labels(struct series_labels *sl, const struct lp_series_view 
 		sl->l[n++] = (struct label){"side", lp_side_name(v->key.side)};
 	sl->l[n++] = (struct label){"http_request_method", lp_method_name(v->key.method)};
 	sl->l[n++] = (struct label){"http_response_status_code", sl->status};
+	/* only with routes configured (--route): one label value per route, never a raw path */
+	if (v->route)
+		sl->l[n++] = (struct label){"http_route", v->route};
 	sl->l[n++] = (struct label){"server_port", sl->port};
 	sl->l[n++] = (struct label){"network_type", v->key.family == 6 ? "ipv6" : "ipv4"};
 	sl->l[n++] = (struct label){"service_name", v->service};
@@ -235,6 +238,30 @@ static void emit_slo_family(struct writer *s, const struct lp_model *m, const st
 	end_family(s);
 }
 
+/* requests of each --exclude-path (in no histogram and no SLO), by side */
+static void emit_excluded(struct writer *s, const struct lp_model *m)
+{
+	static const struct family f = {
+		"latprobe_http_excluded_requests",
+		"Requests under an --exclude-path prefix (health checks): counted here only, in no "
+		"histogram and no SLO.",
+		F_COUNTER, NULL};
+	unsigned i, side;
+
+	if (!m->cfg->routes.nexcluded)
+		return;
+	begin(s, &f);
+	for (i = 0; i < m->cfg->routes.nexcluded; i++)
+		for (side = 0; side < 2; side++) {
+			struct label l[2] = {
+				{"path", lp_route_excluded(&m->cfg->routes, i)},
+				{"side", lp_side_name(side ? LP_SIDE_CLIENT : LP_SIDE_SERVER)}};
+
+			sample(s, l, 2, (double)m->excluded[2 * i + side]);
+		}
+	end_family(s);
+}
+
 /* the kernel's counters, one family each */
 static void emit_counters(struct writer *s, const struct lp_model *m)
 {
@@ -272,6 +299,7 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 			emit_slo_family(s, m, &f_slo_ratio, SLO_RATIO);
 			emit_slo_family(s, m, &f_slo_burn, SLO_BURN);
 		}
+		emit_excluded(s, m);
 		emit_counters(s, m);
 	}
 	lp_emit_self(s, m, self);

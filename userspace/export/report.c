@@ -85,6 +85,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	struct tm tm;
 	size_t i;
 	unsigned k;
+	bool routes = cfg->routes.nroutes > 0;
 
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
@@ -96,8 +97,10 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		(unsigned long long)m->counters[LP_CNT_UNANSWERED],
 		(unsigned long long)m->counters[LP_CNT_ORPHAN_RESPONSES],
 		(unsigned long long)m->counters[LP_CNT_OVERFLOW]);
-	fprintf(f, "%-24s %-6s %-7s %-7s %6s %10s %9s %9s %9s", "SERVICE", "SIDE", "METHOD", "PORT",
-		"STATUS", "COUNT", "RATE/s", "P50", "P99");
+	fprintf(f, "%-24s %-6s %-7s %-7s ", "SERVICE", "SIDE", "METHOD", "PORT");
+	if (routes)
+		fprintf(f, "%-20s ", "ROUTE");
+	fprintf(f, "%6s %10s %9s %9s %9s", "STATUS", "COUNT", "RATE/s", "P50", "P99");
 	for (k = 0; k < cfg->nslos; k++)
 		fprintf(f, "  SLO %-14s", cfg->slos[k].name);
 	fputc('\n', f);
@@ -114,11 +117,16 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		if (v->key.flags & LP_KEY_TTFB)
 			continue; /* the table shows durations; --ttfb is in /metrics and JSON */
 		if (v->key.flags & LP_KEY_OVERFLOW)
-			fprintf(f, "%-24s %-6s %-7s %-7s %6s", "(overflow: map full)", "-", "-", "-", "-");
+			fprintf(f, "%-24s %-6s %-7s %-7s ", "(overflow: map full)", "-", "-", "-");
 		else
-			fprintf(f, "%-24.24s %-6s %-7s %-7s %6u", v->service,
-				lp_side_name(v->key.side), lp_method_name(v->key.method), port,
-				v->key.status);
+			fprintf(f, "%-24.24s %-6s %-7s %-7s ", v->service, lp_side_name(v->key.side),
+				lp_method_name(v->key.method), port);
+		if (routes)
+			fprintf(f, "%-20.20s ", v->route ? v->route : "-");
+		if (v->key.flags & LP_KEY_OVERFLOW)
+			fprintf(f, "%6s", "-");
+		else
+			fprintf(f, "%6u", v->key.status);
 		fprintf(f, " %10llu %9.2f %9s %9s", (unsigned long long)v->total->count, v->rate, p50,
 			p99);
 		for (k = 0; k < cfg->nslos; k++) {
@@ -138,6 +146,10 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		if (hist)
 			print_hist(f, m, v);
 	}
+	for (k = 0; k < cfg->routes.nexcluded; k++)
+		fprintf(f, "excluded %s: %llu server, %llu client\n",
+			lp_route_excluded(&cfg->routes, k), (unsigned long long)m->excluded[2 * k],
+			(unsigned long long)m->excluded[2 * k + 1]);
 	fflush(f);
 }
 
@@ -279,6 +291,8 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	jset(o, "side", jstr(lp_side_name(v->key.side)));
 	jset(o, "method", jstr(lp_method_name(v->key.method)));
 	jset(o, "status", jint(v->key.status));
+	/* the http_route label: null without --route */
+	jset(o, "route", v->route ? jstr(v->route) : NULL);
 	jset(o, "port", jint(v->key.port));
 	jset(o, "family", jstr(v->key.family == 6 ? "ipv6" :
 									     "ipv4"));
@@ -459,6 +473,7 @@ static struct json_object *jslos(const struct lp_model *m)
 		jset(o, "method", slo->method ? jstr(lp_method_name(slo->method)) : NULL);
 		jset(o, "side", slo->side ? jstr(lp_side_name(slo->side)) : NULL);
 		jset(o, "port", slo->port ? jint(slo->port) : NULL);
+		jset(o, "route", slo->route_label[0] ? jstr(slo->route_label) : NULL);
 		jset(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
 		jset(o, "objective", jdouble(slo->objective));
 		jset(o, "windows", jslo_windows(m, i));
@@ -490,6 +505,19 @@ char *lp_report_json_string(const struct lp_model *m)
 	for (i = 0; i < LP_CNT_MAX; i++)
 		jset(c, lp_counters[i].key, ju64(m->counters[i]));
 	jset(root, "counters", c);
+	if (cfg->routes.nexcluded) {
+		/* --exclude-path: requests counted, in no series */
+		a = jarr();
+		for (i = 0; i < cfg->routes.nexcluded; i++) {
+			struct json_object *e = jobj();
+
+			jset(e, "path", jstr(lp_route_excluded(&cfg->routes, i)));
+			jset(e, "server", ju64(m->excluded[2 * i]));
+			jset(e, "client", ju64(m->excluded[2 * i + 1]));
+			jpush(a, e);
+		}
+		jset(root, "excluded", a);
+	}
 	jset(root, "slos", jslos(m));
 
 	a = jarr();

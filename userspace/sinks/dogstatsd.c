@@ -61,6 +61,11 @@ static void dtags(struct lp_buf *b, const struct lp_series_view *v)
 		lp_method_name(v->key.method), v->key.status, v->key.port,
 		v->key.family == 6 ? 6 : 4,
 		lp_enc_clean(cg, sizeof(cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true));
+	if (v->route) {
+		char route[LP_ROUTE_LEN + 1];
+
+		lp_buf_printf(b, ",route:%s", lp_enc_clean(route, sizeof(route), v->route, true));
+	}
 }
 
 static void dline(struct lp_buf *b, const struct lp_push_cfg *cfg, const char *metric, double value,

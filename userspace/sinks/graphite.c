@@ -48,7 +48,7 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 }
 
 struct gtags {
-	char svc[128], cg[512], port[8], status[8], method[16], fam[8];
+	char svc[128], cg[512], port[8], status[8], method[16], fam[8], route[LP_ROUTE_LEN + 1];
 };
 
 static void gtags_of(struct gtags *t, const struct lp_series_view *v)
@@ -59,6 +59,9 @@ static void gtags_of(struct gtags *t, const struct lp_series_view *v)
 	snprintf(t->status, sizeof(t->status), "%u", v->key.status);
 	lp_enc_clean(t->method, sizeof(t->method), lp_method_name(v->key.method), false);
 	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
+	t->route[0] = '\0';
+	if (v->route)
+		lp_enc_clean(t->route, sizeof(t->route), v->route, true);
 }
 
 /* one Graphite line; name is "<group>.<metric>" below the prefix */
@@ -73,18 +76,25 @@ static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct 
 			      "cgroup=%s",
 			      go(cfg)->prefix, metric, side, t->svc, t->method, t->status, t->port,
 			      t->fam, t->cg);
+		if (t->route[0])
+			lp_buf_printf(b, ";route=%s", t->route);
 		if (slo)
 			lp_buf_printf(b, ";slo=%s", slo);
 	} else {
-		char svc[128], cg[512];
+		char svc[128], cg[512], route[LP_ROUTE_LEN + 2] = "";
 
-		/* dotted: every label is a level (the service's and cgroup's dots
-		 * would be levels of their own: cleaned to '_') */
+		/* dotted: every label is a level (the service's, cgroup's and route's dots
+		 * would be levels of their own: cleaned to '_'); the route is a level
+		 * after the method only with --route */
 		lp_enc_clean(svc, sizeof(svc), t->svc, false);
 		lp_enc_clean(cg, sizeof(cg), t->cg, false);
-		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s.%s.%s%s%s", go(cfg)->prefix, side, svc, cg,
-			      t->fam, t->port, t->method, t->status, slo ? slo : "", slo ? "." : "",
-			      metric);
+		if (t->route[0]) {
+			lp_enc_clean(route + 1, sizeof(route) - 1, t->route, false);
+			route[0] = '.';
+		}
+		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s%s.%s.%s%s%s", go(cfg)->prefix, side, svc, cg,
+			      t->fam, t->port, t->method, route, t->status, slo ? slo : "",
+			      slo ? "." : "", metric);
 	}
 	lp_buf_str(b, " ");
 	lp_buf_double(b, value);

@@ -53,7 +53,12 @@ static void itags(struct lp_buf *b, const struct lp_series_view *v)
 	iesc(b, v->cgroup && *v->cgroup ? v->cgroup : "/");
 	lp_buf_printf(b, ",family=ipv%u,method=", v->key.family == 6 ? 6 : 4);
 	iesc(b, lp_method_name(v->key.method));
-	lp_buf_printf(b, ",port=%u,service=", v->key.port);
+	lp_buf_printf(b, ",port=%u", v->key.port);
+	if (v->route) {
+		lp_buf_str(b, ",route=");
+		iesc(b, v->route);
+	}
+	lp_buf_str(b, ",service=");
 	iesc(b, v->service);
 	lp_buf_printf(b, ",side=%s,status=%u", lp_side_name(v->key.side), v->key.status);
 }

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Routes and exclusions: parsing, ids, trie entries (base/routes.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/routes.h"
+#include "base/util.h"
+
+/* the trie entries of one prefix (as written): 1 or 2 */
+static unsigned prefix_entries(const char *prefix, __u16 id, struct lp_route_entry *e)
+{
+	size_t len = strlen(prefix);
+	unsigned n = 0;
+
+	memset(e, 0, 2 * sizeof(*e));
+	if (prefix[len - 1] == '*') {
+		/* a plain prefix: the bytes before the '*' */
+		memcpy(e[0].key.path, prefix, len - 1);
+		e[0].key.prefixlen = (__u32)(8 * (len - 1));
+		e[0].val.id = id;
+		return 1;
+	}
+	memcpy(e[0].key.path, prefix, len);
+	if (prefix[len - 1] == '/') {
+		e[0].key.prefixlen = (__u32)(8 * len);
+		e[0].val.id = id;
+		return 1;
+	}
+	/* the path itself (then its end mark, 0) and what is under it */
+	e[n].key.prefixlen = (__u32)(8 * (len + 1));
+	e[n++].val.id = id;
+	memcpy(e[n].key.path, prefix, len);
+	e[n].key.path[len] = '/';
+	e[n].key.prefixlen = (__u32)(8 * (len + 1));
+	e[n++].val.id = id;
+	return n;
+}
+
+static bool same_entry(const struct lp_route_entry *a, const struct lp_route_entry *b)
+{
+	return a->key.prefixlen == b->key.prefixlen &&
+	       !memcmp(a->key.path, b->key.path, a->key.prefixlen / 8);
+}
+
+static int check_prefix(const char *p, char *err, size_t errlen, const char *spec)
+{
+	size_t len = strlen(p), i;
+
+	if (p[0] != '/')
+		return lp_errf(-EINVAL, err, errlen, "'%s': a path prefix starts with '/'", spec);
+	if (len > LP_ROUTE_LEN - 1)
+		return lp_errf(-EINVAL, err, errlen, "'%s': a prefix is at most %d bytes", spec,
+			       LP_ROUTE_LEN - 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x21 || c == 0x7f || c == '?' || c == '#')
+			return lp_errf(-EINVAL, err, errlen,
+				       "'%s': a path has no spaces, control bytes, '?' or '#'",
+				       spec);
+		if (c == '*' && i != len - 1)
+			return lp_errf(-EINVAL, err, errlen, "'%s': '*' only at the end", spec);
+	}
+	return 0;
+}
+
+static int check_name(const char *name, size_t len, const char *spec, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!len || len >= LP_ROUTE_NAME_MAX)
+		return lp_errf(-EINVAL, err, errlen, "'%s': a route name has 1 to %d characters",
+			       spec, LP_ROUTE_NAME_MAX - 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.' || c == ':'))
+			return lp_errf(-EINVAL, err, errlen,
+				       "'%s': a route name has letters, digits, '_', '-', '.', ':'",
+				       spec);
+	}
+	if (len == strlen(LP_ROUTE_UNROUTED_LABEL) && !memcmp(name, LP_ROUTE_UNROUTED_LABEL, len))
+		return lp_errf(-EINVAL, err, errlen,
+			       "'%s': '" LP_ROUTE_UNROUTED_LABEL "' is the label of unmatched "
+			       "requests",
+			       spec);
+	return 0;
+}
+
+int lp_routes_add(struct lp_routes *rs, const char *spec, bool exclude, char *err, size_t errlen)
+{
+	const char *eq = spec[0] == '/' ? NULL : strchr(spec, '='), *prefix = eq ? eq + 1 : spec;
+	char label[LP_ROUTE_LEN + 1];
+	struct lp_route_entry mine[2], theirs[2];
+	unsigned i, j, k, nm, nt;
+	__u16 id;
+	int r;
+
+	if (eq && exclude)
+		return lp_errf(-EINVAL, err, errlen, "'%s': an excluded path has no name", spec);
+	if (!eq && spec[0] != '/')
+		return lp_errf(-EINVAL, err, errlen, "'%s': expected PREFIX or NAME=PREFIX", spec);
+	r = check_prefix(prefix, err, errlen, spec);
+	if (r)
+		return r;
+	if (eq) {
+		r = check_name(spec, (size_t)(eq - spec), spec, err, errlen);
+		if (r)
+			return r;
+		snprintf(label, sizeof(label), "%.*s", (int)(eq - spec), spec);
+	} else {
+		snprintf(label, sizeof(label), "%s", prefix);
+	}
+	if (exclude ? rs->nexcluded >= LP_EXCLUDES_MAX : rs->nroutes >= LP_ROUTES_MAX)
+		return lp_errf(-ENOSPC, err, errlen, "'%s': more than %d %s", spec,
+			       exclude ? LP_EXCLUDES_MAX : LP_ROUTES_MAX,
+			       exclude ? "excluded paths" : "routes");
+	/* the same entry twice would make the answer depend on the order: refused */
+	nm = prefix_entries(prefix, 0, mine);
+	for (i = 0; i < rs->ndefs; i++) {
+		nt = prefix_entries(rs->defs[i].prefix, 0, theirs);
+		for (j = 0; j < nm; j++)
+			for (k = 0; k < nt; k++)
+				if (same_entry(&mine[j], &theirs[k]))
+					return lp_errf(-EINVAL, err, errlen,
+						       "'%s': matches the same paths as '%s'", spec,
+						       rs->defs[i].prefix);
+	}
+	if (exclude) {
+		id = (__u16)(LP_ROUTE_EXCLUDED | rs->nexcluded++);
+	} else {
+		for (i = 0; i < rs->nlabels; i++)
+			if (!strcmp(rs->labels[i], label))
+				break;
+		if (i == rs->nlabels)
+			snprintf(rs->labels[rs->nlabels++], sizeof(rs->labels[0]), "%s", label);
+		id = (__u16)(LP_ROUTE_FIRST + i);
+		rs->nroutes++;
+	}
+	snprintf(rs->defs[rs->ndefs].prefix, sizeof(rs->defs[0].prefix), "%s", prefix);
+	rs->defs[rs->ndefs++].id = id;
+	return 0;
+}
+
+int lp_routes_add_file(struct lp_routes *rs, const char *path, char *err, size_t errlen)
+{
+	char line[1024], sub[512];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f)
+		return lp_errf(-errno, err, errlen, "--routes-file %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			r = lp_errf(-EINVAL, err, errlen, "%s:%u: line too long", path, lineno);
+			break;
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (!*s || *s == '#')
+			continue;
+		r = lp_routes_add(rs, s, false, sub, sizeof(sub));
+		if (r) {
+			lp_errf(r, err, errlen, "%s:%u: %s", path, lineno, sub);
+			break;
+		}
+	}
+	if (!r && ferror(f))
+		r = lp_errf(-EIO, err, errlen, "--routes-file %s: read error", path);
+	fclose(f);
+	return r;
+}
+
+unsigned lp_routes_entries(const struct lp_routes *rs, struct lp_route_entry *out, unsigned max)
+{
+	struct lp_route_entry e[2];
+	unsigned i, j, k, n = 0;
+
+	for (i = 0; i < rs->ndefs; i++) {
+		k = prefix_entries(rs->defs[i].prefix, rs->defs[i].id, e);
+		for (j = 0; j < k && n < max; j++)
+			out[n++] = e[j];
+	}
+	return n;
+}
+
+__u32 lp_routes_max_len(const struct lp_routes *rs)
+{
+	struct lp_route_entry e[2];
+	unsigned i, j, k;
+	__u32 m = 0;
+
+	for (i = 0; i < rs->ndefs; i++) {
+		k = prefix_entries(rs->defs[i].prefix, 0, e);
+		for (j = 0; j < k; j++)
+			if (e[j].key.prefixlen / 8 > m)
+				m = e[j].key.prefixlen / 8;
+	}
+	return m;
+}
+
+const char *lp_route_label(const struct lp_routes *rs, __u16 id)
+{
+	if (id == LP_ROUTE_NONE || !rs)
+		return NULL;
+	if (id >= LP_ROUTE_FIRST && !(id & LP_ROUTE_EXCLUDED) &&
+	    (unsigned)(id - LP_ROUTE_FIRST) < rs->nlabels)
+		return rs->labels[id - LP_ROUTE_FIRST];
+	return LP_ROUTE_UNROUTED_LABEL;
+}
+
+__u16 lp_route_id(const struct lp_routes *rs, const char *label)
+{
+	unsigned i;
+
+	if (!strcmp(label, LP_ROUTE_UNROUTED_LABEL))
+		return LP_ROUTE_UNROUTED;
+	for (i = 0; rs && i < rs->nlabels; i++)
+		if (!strcmp(rs->labels[i], label))
+			return (__u16)(LP_ROUTE_FIRST + i);
+	return 0;
+}
+
+const char *lp_route_excluded(const struct lp_routes *rs, unsigned i)
+{
+	unsigned k;
+
+	for (k = 0; rs && k < rs->ndefs; k++)
+		if (rs->defs[k].id == (LP_ROUTE_EXCLUDED | i))
+			return rs->defs[k].prefix;
+	return NULL;
+}
