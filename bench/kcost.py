@@ -13,6 +13,8 @@ Configurations, each round in a shuffled order:
   floor     the empty pair
   both      latprobe with its defaults (server and client side)
   server    latprobe --side server
+  routesN   latprobe with N routes (--routes 10,256; the benchmark's request
+            matches one of them), as routes cost: 0 routes is "both"
   (+ any --extra NAME=ARGS, e.g. --extra ttfb=--ttfb)
 Modes: keep-alive (wrk -c32) and churn (Connection: close, a connection per
 request). Programs are told apart by owner: the agent's by its pid
@@ -108,6 +110,17 @@ def measure(cfg, url, seconds, close):
             "ns_per_run": ns / max(1, runs), "rps": res["rps"]}
 
 
+def routes_file(n):
+    """n routes, as a service's API might have them; the benchmark's /4k.bin is one."""
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, f"routes{n}.txt")
+    with open(path, "w") as f:
+        f.write("bench=/4k.bin\n")
+        for i in range(n - 1):
+            f.write(f"r{i}=/api/v{i % 3 + 1}/resource{i}\n")
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=4)
@@ -122,6 +135,8 @@ def main():
                     help="NAME: a program pair of bench/micro.bpf.c (m_storage, m_clock, ...)")
     ap.add_argument("--only", default="",
                     help="comma-separated configurations to run (default: all)")
+    ap.add_argument("--routes", default="10,256",
+                    help="route counts to measure (configurations routesN); '' for none")
     ap.add_argument("--json", default=os.path.join(OUT, "kcost.json"))
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -129,6 +144,8 @@ def main():
     if not os.path.exists(os.path.join(OUT, "floor.bpf.o")):
         sys.exit("bench/kcost.py: build the floor first (make .output/bench/floor.bpf.o)")
     configs = {"floor": [], "both": [], "server": ["--side", "server"]}
+    for n in filter(None, a.routes.split(",")):
+        configs[f"routes{n}"] = ["--routes-file", routes_file(int(n))]
     binaries = {}
     for e in a.extra:
         name, _, args = e.partition("=")

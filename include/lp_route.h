@@ -32,9 +32,9 @@
 #include <linux/types.h>
 #include "latprobe.h"
 
-#define LP_ROUTE_LEN 128 /* path bytes in a key; a route is at most LP_ROUTE_LEN - 1 bytes */
-#define LP_ROUTES_MAX 512 /* distinct route labels */
-#define LP_EXCLUDES_MAX 64 /* --exclude-path prefixes */
+#define LP_ROUTE_LEN	128 /* path bytes in a key; a route is at most LP_ROUTE_LEN - 1 bytes */
+#define LP_ROUTES_MAX	512 /* distinct route labels */
+#define LP_EXCLUDES_MAX 64  /* --exclude-path prefixes */
 /* trie entries: at most two per route or exclusion */
 #define LP_ROUTE_ENTRIES (2 * (LP_ROUTES_MAX + LP_EXCLUDES_MAX))
 

@@ -500,13 +500,14 @@ class Grafana(unittest.TestCase):
         kinds = {k for k, _, _ in exprs}
         self.assertIn("heatmap", kinds)
         variables = {v["name"]: v for v in dash["templating"]["list"]}
-        self.assertEqual(set(variables), {"datasource", "service", "slo"})
+        self.assertEqual(set(variables), {"datasource", "service", "slo", "route"})
 
         port = free_port()
         job = [("latprobe", f"127.0.0.1:{port}", None, None)]
         with Prometheus(job) as native, Prometheus(job, native_histograms=False) as classic, \
                 PyServer() as srv:
             agent = Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "-p", str(srv.port),
+                          "--route", "root=/",
                           "--slo", f"name=lptest,port={srv.port},threshold=10ms,"
                           "objective=95%").start()
             try:
@@ -516,7 +517,7 @@ class Grafana(unittest.TestCase):
                     native.wait_scrapes(1)
                 classic.wait_scrapes(1)
                 subst = {"$__rate_interval": "30s", "$__range": "1h", "$service": ".*",
-                         "$slo": ".*"}
+                         "$slo": ".*", "$route": ".*"}
                 for prom, mode in ((native, "native"), (classic, "classic")):
                     for kind, title, e in exprs:
                         if kind == "heatmap" and mode == "classic":
@@ -531,13 +532,15 @@ class Grafana(unittest.TestCase):
                             [1 for x in r if "histogram" in x]
                         self.assertTrue(any(v == v for v in vals), f"{mode}: only NaN for {title}")
                     # the variables' label_values() queries list something
-                    for name in ("service", "slo"):
+                    for name in ("service", "slo", "route"):
                         m = re.fullmatch(r"label_values\((\w+), (\w+)\)",
                                          variables[name]["definition"])
                         got = prom.api(f"label/{m.group(2)}/values", **{"match[]": m.group(1)})
                         self.assertTrue(got, f"{mode}: variable {name} lists nothing")
                         if name == "slo":
                             self.assertIn("lptest", got)
+                        if name == "route":
+                            self.assertIn("root", got)
             finally:
                 agent.kill()
 

@@ -36,7 +36,7 @@ static void doc(char *buf, size_t len, unsigned long long good, unsigned long lo
 	}
 	snprintf(buf, len,
 		 "{\"version\":\"t\",\"slos\":[{\"name\":\"get_10ms\",\"method\":\"GET\",\"side\":null,"
-		 "\"port\":null,\"threshold_seconds\":0.01,\"objective\":0.99,\"windows\":["
+		 "\"port\":null,\"route\":null,\"threshold_seconds\":0.01,\"objective\":0.99,\"windows\":["
 		 "{\"window_seconds\":60,\"good\":1,\"total\":1,\"ratio\":1,\"burn_rate\":0,"
 		 "\"met\":true,\"sum_seconds\":0.001,\"quantiles_seconds\":%s},"
 		 "{\"window_seconds\":300,\"good\":%llu,\"total\":%llu,\"ratio\":%s,\"burn_rate\":%s,"
@@ -120,6 +120,20 @@ static void test_status_line_and_perfdata(void **state)
 			    "'burn_rate'=0.382702;;;0; 'requests'=2613;;;0; 'good'=2603;;;0; "
 			    "'p50'=0.0021s;;;0; 'p90'=0.0049s;;;0; 'p99'=0.0081s;;;0; "
 			    "'p99.9'=0.0123s;;;0;");
+
+	/* an SLO of one route says so; Zabbix discovery carries the route */
+	{
+		char r[2048], *at = strstr(d, "\"route\":null");
+
+		assert_non_null(at);
+		snprintf(r, sizeof(r), "%.*s\"route\":\"users\"%s", (int)(at - d), d,
+			 at + strlen("\"route\":null"));
+		assert_int_equal(lp_check_eval(r, &o, out, sizeof(out)), LP_STATE_OK);
+		assert_non_null(strstr(out, "LATPROBE OK - SLO get_10ms (route users): 99.62% of 2613"));
+		assert_int_equal(parse(&o, "--zabbix discovery", err, sizeof(err)), 0);
+		assert_int_equal(lp_check_zabbix(r, &o, out, sizeof(out)), 0);
+		assert_non_null(strstr(out, "\"{#ROUTE}\":\"users\"}"));
+	}
 
 	/* a quantile judged: its thresholds move to its perfdata */
 	assert_int_equal(parse(&o, "-m p99 -w 0.005 -c 0.01", err, sizeof(err)), 0);
@@ -260,9 +274,9 @@ static void test_zabbix_values_and_discovery(void **state)
 	assert_int_equal(parse(&o, "--zabbix discovery", err, sizeof(err)), 0);
 	assert_int_equal(lp_check_zabbix(d, &o, out, sizeof(out)), 0);
 	assert_string_equal(out, "[{\"{#SLO}\":\"get_10ms\",\"{#WINDOW}\":\"1m\",\"{#OBJECTIVE}\":"
-				 "\"0.99\",\"{#THRESHOLD}\":\"0.01\"},{\"{#SLO}\":\"get_10ms\","
-				 "\"{#WINDOW}\":\"5m\",\"{#OBJECTIVE}\":\"0.99\",\"{#THRESHOLD}\":"
-				 "\"0.01\"}]");
+				 "\"0.99\",\"{#THRESHOLD}\":\"0.01\",\"{#ROUTE}\":\"\"},{\"{#SLO}\":"
+				 "\"get_10ms\",\"{#WINDOW}\":\"5m\",\"{#OBJECTIVE}\":\"0.99\","
+				 "\"{#THRESHOLD}\":\"0.01\",\"{#ROUTE}\":\"\"}]");
 
 	/* no value: the item is unsupported, with the reason */
 	doc(d, sizeof(d), 0, 0);

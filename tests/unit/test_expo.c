@@ -20,6 +20,7 @@
 #include "app/cli.h"
 #include "export/expo.h"
 #include "export/negotiate.h"
+#include "export/report.h"
 #include "sinks/sink.h"
 #include "lp_bucket.h"
 #include "lp_test.h"
@@ -588,10 +589,43 @@ static void test_default_exposition_is_lean(void **state)
 	assert_true(full_lines >= lines + 10); /* summaries and gauges */
 }
 
+/* The route in every output built from a model: protobuf, the JSON document, the table. */
+static void test_every_output_carries_the_route(void **state)
+{
+	struct lp_buf b = { 0 };
+	char *doc, *tab = NULL;
+	size_t tlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, LP_EXPO_NATIVE), 0);
+	assert_non_null(memmem(b.data, b.len, "\x0a\x0a" "http_route" "\x12\x08" "checkout", 22));
+	assert_non_null(memmem(b.data, b.len, "\x0a\x0a" "http_route" "\x12\x08" "unrouted", 22));
+	assert_non_null(memmem(b.data, b.len, "latprobe_http_excluded_requests_total", 37));
+	lp_buf_free(&b);
+	doc = lp_report_json_string(&model);
+	assert_non_null(doc);
+	assert_non_null(strstr(doc, "\"route\":\"checkout\""));
+	assert_non_null(strstr(doc, "\"route\":\"unrouted\""));
+	assert_non_null(strstr(doc, "\"excluded\":[{\"path\":\"/healthz\",\"server\":17,"
+				    "\"client\":2}]"));
+	free(doc);
+	f = open_memstream(&tab, &tlen);
+	assert_non_null(f);
+	lp_report_table(f, &model, false);
+	fclose(f);
+	assert_non_null(strstr(tab, " ROUTE "));
+	assert_non_null(strstr(tab, " checkout "));
+	assert_non_null(strstr(tab, " unrouted "));
+	assert_non_null(strstr(tab, "excluded /healthz: 17 server, 2 client\n"));
+	free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_exposition_matches_golden),
+		cmocka_unit_test(test_every_output_carries_the_route),
 		cmocka_unit_test(test_openmetrics_exposition_matches_golden),
 		cmocka_unit_test(test_protobuf_decodes_back_with_native_histogram),
 		cmocka_unit_test(test_protobuf_classic_only_has_no_native_buckets),

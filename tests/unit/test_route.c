@@ -248,7 +248,8 @@ static void test_routes_with_one_name_share_a_label(void **state)
 	(void)state;
 	routes(specs, 3);
 	assert_int_equal(rs.nlabels, 2);
-	assert_int_equal(route("GET /api/users HTTP/1.1\r\n"), route("GET /v2/users/1 HTTP/1.1\r\n"));
+	assert_int_equal(route("GET /api/users HTTP/1.1\r\n"),
+			 route("GET /v2/users/1 HTTP/1.1\r\n"));
 	assert_int_equal(lp_route_id(&rs, "users"), LP_ROUTE_FIRST);
 	assert_int_equal(lp_route_id(&rs, "/x"), LP_ROUTE_FIRST + 1);
 	assert_int_equal(lp_route_id(&rs, "unrouted"), LP_ROUTE_UNROUTED);

@@ -29,6 +29,7 @@ static const char *const state_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"
 
 struct slo_window {
 	const char *name;
+	char scope[LP_ROUTE_LEN + 16]; /* " (route X)" for an SLO of one route, else "" */
 	double objective, threshold_s, window_s;
 	__u64 good, total;
 	double ratio, burn, q[LP_NQUANTILES];
@@ -145,6 +146,9 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		return -EINVAL;
 	}
 	sw->name = json_object_get_string(x);
+	sw->scope[0] = '\0';
+	if (json_object_object_get_ex(slo, "route", &x) && json_object_is_type(x, json_type_string))
+		snprintf(sw->scope, sizeof(sw->scope), " (route %s)", json_object_get_string(x));
 
 	have[0] = '\0';
 	for (i = 0; i < json_object_array_length(wins); i++) {
@@ -226,7 +230,7 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 	struct lp_range warn = {}, crit = {};
 	struct slo_window sw = {};
 	enum lp_state st = LP_STATE_OK;
-	char why[768], win[24], thr[32], perf[512], v[32], head[256];
+	char why[768], win[24], thr[32], perf[512], v[32], head[512];
 	double val;
 	size_t off = 0;
 	unsigned i;
@@ -257,7 +261,7 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 	val = metric_value(&sw, o->metric);
 	if (!sw.total) {
 		st = o->empty_state;
-		snprintf(head, sizeof(head), "SLO %s: no requests over %s", sw.name, win);
+		snprintf(head, sizeof(head), "SLO %s%s: no requests over %s", sw.name, sw.scope, win);
 	} else {
 		if (isnan(val))
 			st = LP_STATE_UNKNOWN;
@@ -267,15 +271,15 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 			st = LP_STATE_WARNING;
 		if (o->metric >= LP_METRIC_P50)
 			snprintf(head, sizeof(head),
-				 "SLO %s: %s %.6gs, %.2f%% of %llu requests "
+				 "SLO %s%s: %s %.6gs, %.2f%% of %llu requests "
 				 "within %s over %s (objective %.6g%%)",
-				 sw.name, lp_check_metric_name(o->metric), val, sw.ratio * 100,
+				 sw.name, sw.scope, lp_check_metric_name(o->metric), val, sw.ratio * 100,
 				 (unsigned long long)sw.total, thr, win, sw.objective * 100);
 		else
 			snprintf(head, sizeof(head),
-				 "SLO %s: %.2f%% of %llu requests within %s "
+				 "SLO %s%s: %.2f%% of %llu requests within %s "
 				 "over %s (objective %.6g%%), burn rate %.3g",
-				 sw.name, sw.ratio * 100, (unsigned long long)sw.total, thr, win,
+				 sw.name, sw.scope, sw.ratio * 100, (unsigned long long)sw.total, thr, win,
 				 sw.objective * 100, sw.burn);
 	}
 
@@ -319,7 +323,7 @@ static int zabbix_discovery(struct json_object *root, char *out, size_t len)
 		goto out;
 	}
 	for (i = 0; i < json_object_array_length(slos); i++) {
-		struct json_object *s = json_object_array_get_idx(slos, i), *name, *wins;
+		struct json_object *s = json_object_array_get_idx(slos, i), *name, *wins, *route;
 		double obj, thr;
 
 		if (!json_object_is_type(s, json_type_object) ||
@@ -343,6 +347,14 @@ static int zabbix_discovery(struct json_object *root, char *out, size_t len)
 			json_object_object_add(e, "{#OBJECTIVE}", json_object_new_string(num));
 			snprintf(num, sizeof(num), "%.6g", thr);
 			json_object_object_add(e, "{#THRESHOLD}", json_object_new_string(num));
+			/* the SLO's route ("" for an SLO of every route) */
+			json_object_object_add(
+				e, "{#ROUTE}",
+				json_object_new_string(json_object_object_get_ex(s, "route", &route) &&
+							       json_object_is_type(route,
+										   json_type_string)
+							       ? json_object_get_string(route)
+							       : ""));
 			json_object_array_add(arr, e);
 		}
 	}
