@@ -404,7 +404,7 @@ class Zabbix(unittest.TestCase):
                 self.assertGreater(float(zabbix_passive(zbx.port, key)), 0.025)
 
                 disc = json.loads(zabbix_passive(zbx.port, "latprobe.slo.discovery"))
-                self.assertEqual(disc, [{"{#SLO}": "lptest", "{#WINDOW}": WINDOW,
+                self.assertEqual(disc, [{"{#SLO}": "lptest", "{#WINDOW}": WINDOW, "{#ROUTE}": "",
                                          "{#OBJECTIVE}": "0.95", "{#THRESHOLD}": "0.01"}])
                 # the passive check of the plugin mode, whole
                 out = zabbix_passive(zbx.port, f"latprobe.check[lptest,{WINDOW}]")
