@@ -179,6 +179,17 @@ struct {
 	__type(value, __u64);
 } spill_tail SEC(".maps");
 
+/* series per cgroup before its new statuses fold (0: no cap; include/latprobe.h) */
+const volatile __u32 cg_cap = 0;
+
+/* cgroup id -> struct lp_cg */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LP_CG_MAX);
+	__type(key, __u64);
+	__type(value, struct lp_cg);
+} cgroups SEC(".maps");
+
 /* path prefix -> route id (include/lp_route.h); filled by user space before attach */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -246,11 +257,63 @@ static __always_inline int spill_sample(const struct lp_key *key, __u64 d, __u32
 	return 1;
 }
 
+static __always_inline struct lp_cg *cg_account(__u64 cgroup_id)
+{
+	struct lp_cg *g = bpf_map_lookup_elem(&cgroups, &cgroup_id);
+	struct lp_cg zero = {};
+
+	if (g)
+		return g;
+	bpf_map_update_elem(&cgroups, &cgroup_id, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&cgroups, &cgroup_id);
+}
+
+/*
+ * A new series of a cgroup over its share: fold the key (its status into a
+ * class, or past that the cgroup's own overflow series). Returns the
+ * accounting to count a new series in, or NULL when the series is not
+ * counted (the cgroup's own overflow series, or no accounting).
+ */
+static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value **v)
+{
+	struct lp_cg *g;
+	__u64 n;
+
+	*v = NULL;
+	if (!cg_cap || !key->cgroup_id || (key->flags & (LP_KEY_CG_OVERFLOW | LP_KEY_OVERFLOW)))
+		return NULL;
+	g = cg_account(key->cgroup_id);
+	if (!g)
+		return NULL; /* no accounting (the LRU could not take it): no cap */
+	n = g->series;
+	if (n < cg_cap)
+		return g;
+	if (!(key->flags & LP_KEY_STATUS_CLASS)) {
+		key->status = key->status / 100 * 100;
+		key->flags |= LP_KEY_STATUS_CLASS;
+		*v = bpf_map_lookup_elem(&series, key);
+		if (*v || n < cg_cap + LP_CG_CLASS_EXTRA) {
+			__sync_fetch_and_add(&g->folded_class, 1);
+			return *v ? NULL : g;
+		}
+	}
+	/* its own overflow series: what a series of it shares with every other */
+	key->port = 0;
+	key->status = 0;
+	key->method = 0;
+	key->route = 0;
+	key->flags = LP_KEY_CG_OVERFLOW | (key->flags & LP_KEY_TTFB);
+	__sync_fetch_and_add(&g->folded_over, 1);
+	*v = bpf_map_lookup_elem(&series, key);
+	return NULL;
+}
+
 /* the series' value, or NULL when the sample was spilled or lost */
 static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d, __u32 slot)
 {
 	static const struct lp_key overflow_key = { .flags = LP_KEY_OVERFLOW };
 	struct lp_value *v;
+	struct lp_cg *g;
 	__u32 zero = 0;
 	long err = -1;
 	void *init;
@@ -258,11 +321,17 @@ static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d
 	v = bpf_map_lookup_elem(&series, key);
 	if (v)
 		return v;
+	/* a new series: within the cgroup's share, or folded (a rare path) */
+	g = cg_fold(key, &v);
+	if (v)
+		return v;
 	init = bpf_map_lookup_elem(&zero_value, &zero);
 	if (spill_test_every && bpf_get_prandom_u32() % spill_test_every == 0) {
 		err = -ENOMEM;
 	} else if (init) {
 		err = bpf_map_update_elem(&series, key, init, BPF_NOEXIST);
+		if (!err && g)
+			__sync_fetch_and_add(&g->series, 1);
 		v = bpf_map_lookup_elem(&series, key);
 		if (v)
 			return v;
@@ -291,10 +360,12 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 {
 	struct lp_value *v;
 	__u32 fine, classic;
+	struct lp_key k;
 
 	if (!key || slot >= LP_SLOTS)
 		return 0;
-	v = series_value(key, d, slot);
+	k = *key; /* a new series of a cgroup over its share may be folded: the caller's stays */
+	v = series_value(&k, d, slot);
 	if (!v)
 		return 0;
 	fine = lp_fine_slot((const __u64 *)fine_bounds, nr_fine, fine_zero_ns, d);

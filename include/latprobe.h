@@ -58,6 +58,27 @@ enum lp_method {
 
 #define LP_KEY_OVERFLOW 0x1 /* lp_key.flags: samples that did not fit the map */
 #define LP_KEY_TTFB	0x2 /* lp_key.flags: time to the response's first byte (--ttfb) */
+/* a cgroup over its share of series (--max-series-per-cgroup): its new statuses by class */
+#define LP_KEY_STATUS_CLASS 0x4 /* status is 100, 200, ... 500 for 1xx ... 5xx */
+/* ... and past that, the cgroup's own overflow series: only cgroup_id, side, family set */
+#define LP_KEY_CG_OVERFLOW 0x8
+
+/*
+ * Per-cgroup accounting of series (the "cgroups" map): how many a cgroup
+ * created, and the samples folded because it was over its share. A cgroup
+ * over --max-series-per-cgroup series gets its new series' statuses folded
+ * into classes (at most LP_CG_CLASS_EXTRA more series), then into an
+ * overflow series of its own: one noisy tenant never pushes another
+ * service's new series into the map-wide overflow.
+ */
+#define LP_CG_MAX	   4096 /* cgroups accounted (an LRU: the least recent is forgotten) */
+#define LP_CG_CLASS_EXTRA 32	/* status-class series a cgroup may add past its share */
+
+struct lp_cg {
+	__u64 series;	    /* series it created (status-class series included) */
+	__u64 folded_class; /* samples put in a status-class series */
+	__u64 folded_over;  /* samples put in its own overflow series */
+};
 
 /*
  * One series of the per-CPU histogram map. 24 bytes, no implicit padding

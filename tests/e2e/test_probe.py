@@ -152,6 +152,7 @@ class Accounting(unittest.TestCase):
         port = free_port()
         with TestCgroup("overflow") as cg, PyServer(prefix=cg.prefix) as srv, \
                 Agent("--cgroup", "/" + cg.name, "--max-series", "16", "-i", "1s",
+                      "--max-series-per-cgroup", "0",
                       "--listen", f"127.0.0.1:{port}") as agent:
             urls = [srv.url(f"/?status={s}") for s in statuses for _ in range(2)]
             self.assertEqual(sorted(curl(*urls, prefix=cg.prefix)), sorted(statuses * 2))

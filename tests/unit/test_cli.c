@@ -34,6 +34,8 @@ static void test_defaults_answer_the_get_10ms_question(void **state)
 	assert_int_equal(cfg.nlisten, 1);
 	assert_int_equal(cfg.listen[0].ss_family, AF_INET6);
 	assert_int_equal(cfg.schema, 3);
+	/* one cgroup takes at most a quarter of the series map */
+	assert_int_equal(cfg.max_series_per_cgroup, LP_DEFAULT_MAX_SERIES / 4);
 	assert_int_equal(cfg.nslos, 1);
 	assert_string_equal(cfg.slos[0].name, "get_10ms");
 	assert_int_equal(cfg.slos[0].method, LP_METHOD_GET);
@@ -116,6 +118,9 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--buckets", ",", "--buckets: empty" },
 		{ "--max-series", "1", "--max-series: '1'" },
 		{ "--max-series", "99999999999", "--max-series: '99999999999'" },
+		{ "--max-series-per-cgroup", "-1", "--max-series-per-cgroup: '-1'" },
+		{ "--max-series-per-cgroup", "lots", "--max-series-per-cgroup: 'lots'" },
+		{ "--max-series-per-cgroup", "0", "" }, /* valid: no cap */
 		{ "--slo", "threshold=10ms", "--slo: 'threshold=10ms': threshold= and objective=" },
 		{ "--slo", "threshold=10ms,objective=100%", "objective '100%'" },
 		{ "--slo", "threshold=fast,objective=99", "threshold 'fast'" },

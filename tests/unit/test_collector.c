@@ -45,6 +45,17 @@ static int fake_counters(void *ctx, __u64 out[LP_CNT_MAX])
 	return 0;
 }
 
+static int fake_cgroups(void *ctx, lp_cgroup_cb cb, void *cbctx)
+{
+	static const struct lp_cg quiet = { .series = 12 };
+	static const struct lp_cg noisy = { .series = 92, .folded_class = 700, .folded_over = 40 };
+
+	(void)ctx;
+	cb(cbctx, 7, &quiet);
+	cb(cbctx, 9, &noisy);
+	return 2;
+}
+
 static int fake_excluded(void *ctx, __u64 *out, unsigned n)
 {
 	memcpy(out, ((struct fake *)ctx)->excluded, sizeof(__u64) * n);
@@ -104,6 +115,7 @@ static struct lp_collector *fake_collector(struct fake *f, struct lp_source *src
 	*src = (struct lp_source){ .read = fake_read,
 				   .counters = fake_counters,
 				   .excluded = fake_excluded,
+				   .cgroups = fake_cgroups,
 				   .ctx = f,
 				   .nfine = LP_FINE_SLOTS(f->cfg->schema) };
 	c = lp_collector__new(f->cfg, f->ft, src, NULL, 0);
@@ -253,6 +265,12 @@ static void test_routes_label_series_and_scope_slos(void **state)
 	assert_int_equal(lp_collector__tick(c, 5 * S), 0);
 	m = lp_collector__model(c);
 	assert_int_equal(m->nseries, 3);
+	/* only the cgroup that folded samples is listed; no names without labels */
+	assert_int_equal(m->ncgs, 1);
+	assert_int_equal(m->cgs[0].cgroup_id, 9);
+	assert_string_equal(m->cgs[0].cgroup, "id:9");
+	assert_int_equal(m->cgs[0].folded_class, 700);
+	assert_int_equal(m->cgs[0].folded_over, 40);
 	assert_int_equal(m->excluded[0], 11);
 	assert_int_equal(m->excluded[1], 4);
 	for (i = 0; i < m->nseries; i++) {

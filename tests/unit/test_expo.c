@@ -610,6 +610,18 @@ static void test_every_output_carries_the_route(void **state)
 	assert_non_null(strstr(doc, "\"excluded\":[{\"path\":\"/healthz\",\"server\":17,"
 				    "\"client\":2}]"));
 	free(doc);
+	/* a cgroup over its share: status classes and its own overflow series */
+	{
+		struct lp_key k = { .status = 404 };
+		char st[16];
+
+		assert_string_equal(lp_status_label(&k, st, sizeof(st)), "404");
+		k.status = 400;
+		k.flags = LP_KEY_STATUS_CLASS;
+		assert_string_equal(lp_status_label(&k, st, sizeof(st)), "4xx");
+		k.flags = LP_KEY_CG_OVERFLOW;
+		assert_string_equal(lp_status_label(&k, st, sizeof(st)), "other");
+	}
 	f = open_memstream(&tab, &tlen);
 	assert_non_null(f);
 	lp_report_table(f, &model, false);

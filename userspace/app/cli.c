@@ -251,6 +251,10 @@ const char *lp_cli_usage(void)
 	       "                          thresholds are always added\n"
 	       "      --max-series N      series the kernel map holds (default 16384); the\n"
 	       "                          excess is folded into one overflow series, counted\n"
+	       "      --max-series-per-cgroup N  series one cgroup may create (default a\n"
+	       "                          quarter of --max-series; 0: no cap); past it the\n"
+	       "                          cgroup's new statuses fold into classes (2xx...),\n"
+	       "                          then into an overflow series of its own\n"
 	       "SLOs:\n"
 	       "      --slo SPEC          add an SLO (repeatable, up to 8 with the default):\n"
 	       "                          threshold=DUR,objective=PCT[,method=M][,side=S]\n"
@@ -316,6 +320,7 @@ enum {
 	OPT_TTFB,
 	OPT_WINDOW_METRICS,
 	OPT_ROUTE,
+	OPT_MAX_SERIES_CG,
 	OPT_ROUTES_FILE,
 	OPT_EXCLUDE_PATH,
 };
@@ -331,6 +336,7 @@ static const struct option long_opts[] = {
 	{"schema", required_argument, NULL, OPT_SCHEMA},
 	{"buckets", required_argument, NULL, OPT_BUCKETS},
 	{"max-series", required_argument, NULL, OPT_MAX_SERIES},
+	{"max-series-per-cgroup", required_argument, NULL, OPT_MAX_SERIES_CG},
 	{"slo", required_argument, NULL, OPT_SLO},
 	{"no-default-slo", no_argument, NULL, OPT_NO_DEFAULT_SLO},
 	{"interval", required_argument, NULL, 'i'},
@@ -489,6 +495,13 @@ static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, 
 			return lp_errf(-EINVAL, err, errlen,
 				       "--max-series: '%s' is not 16..1048576", arg);
 		cfg->max_series = u;
+		return 0;
+	case OPT_MAX_SERIES_CG:
+		if (lp_parse_u32(arg, 0, 1u << 20, &u))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--max-series-per-cgroup: '%s' is not 0..1048576", arg);
+		cfg->max_series_per_cgroup = u;
+		cfg->max_series_per_cgroup_set = true;
 		return 0;
 	case OPT_SLO:
 		if (ps->nuser_slos >= LP_MAX_SLOS - 1)
@@ -723,5 +736,8 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	}
 	if (finish_outputs(cfg, &ps, err, errlen) || finish_slos(cfg, &ps, err, errlen))
 		return LP_CLI_EXIT_USAGE;
+	/* one noisy tenant takes at most a quarter of the map unless told otherwise */
+	if (!cfg->max_series_per_cgroup_set)
+		cfg->max_series_per_cgroup = cfg->max_series / 4;
 	return LP_CLI_RUN;
 }

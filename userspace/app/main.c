@@ -93,6 +93,11 @@ static int source_counters(void *ctx, __u64 out[LP_CNT_MAX])
 	return lp_probe__counters(ctx, out);
 }
 
+static int source_cgroups(void *ctx, lp_cgroup_cb cb, void *cbctx)
+{
+	return lp_probe__cgroups(ctx, cb, cbctx);
+}
+
 static int source_excluded(void *ctx, __u64 *out, unsigned n)
 {
 	return lp_probe__excluded(ctx, out, n);
@@ -228,6 +233,7 @@ static int start_exporters(struct agent *a)
 	a->src = (struct lp_source){.read = source_read,
 				    .counters = source_counters,
 				    .excluded = source_excluded,
+				    .cgroups = source_cgroups,
 				    .ctx = a->probe,
 				    .nfine = lp_probe__nfine(a->probe)};
 	a->coll = lp_collector__new(&a->cfg, &a->ft, &a->src, a->labels, a->start);

@@ -52,6 +52,10 @@ struct lp_config {
 	unsigned nwindows;
 	unsigned schema;
 	__u32 max_series;
+	/* series a cgroup may create before its new statuses fold (0: no cap); the
+	 * default is a quarter of max_series (lp_cli_parse sets it) */
+	__u32 max_series_per_cgroup;
+	bool max_series_per_cgroup_set;
 	__u64 classic_ns[LP_CLASSIC_MAX]; /* sorted, unique, SLO thresholds included */
 	unsigned nclassic;
 	struct lp_slo slos[LP_MAX_SLOS];

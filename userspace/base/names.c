@@ -69,6 +69,17 @@ const char *lp_method_name(__u8 method)
 	return method < LP_METHOD_COUNT ? method_names[method] : "_OTHER";
 }
 
+const char *lp_status_label(const struct lp_key *key, char *buf, size_t len)
+{
+	if (key->flags & LP_KEY_CG_OVERFLOW)
+		snprintf(buf, len, "other");
+	else if (key->flags & LP_KEY_STATUS_CLASS)
+		snprintf(buf, len, "%uxx", key->status / 100);
+	else
+		snprintf(buf, len, "%u", key->status);
+	return buf;
+}
+
 const char *lp_side_name(__u8 side)
 {
 	return side == LP_SIDE_SERVER ? "server" : side == LP_SIDE_CLIENT ? "client" : "any";

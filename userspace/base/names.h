@@ -16,6 +16,12 @@ const char *lp_method_name(__u8 method);
 int lp_parse_method(const char *s, __u8 *method);
 /* "server", "client"; "any" for 0 (a filter or SLO that takes both sides) */
 const char *lp_side_name(__u8 side);
+/*
+ * The status label of a series: "404"; "4xx" for a status class (a cgroup
+ * over its share of series, LP_KEY_STATUS_CLASS); "other" for a cgroup's own
+ * overflow series (LP_KEY_CG_OVERFLOW). buf: at least 8 bytes.
+ */
+const char *lp_status_label(const struct lp_key *key, char *buf, size_t len);
 int lp_parse_side(const char *s, __u8 *side);
 
 /* the quantiles every report carries, and their three spellings */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -164,9 +165,66 @@ static void model_free(struct lp_model *m)
 		free(m->series[i].service);
 		lp_snap_put(m->series[i].total);
 	}
+	for (i = 0; i < m->ncgs; i++) {
+		free(m->cgs[i].cgroup);
+		free(m->cgs[i].service);
+	}
+	free(m->cgs);
 	free(m->series);
 	free(m->pool);
 	free(m);
+}
+
+struct cg_read {
+	struct lp_collector *c;
+	struct lp_model *m;
+	size_t cap;
+	int err;
+};
+
+/* one cgroup's accounting: kept when it folded anything (that is what an SRE acts on) */
+static void cg_cb(void *ctx, __u64 id, const struct lp_cg *g)
+{
+	struct cg_read *r = ctx;
+	struct lp_cg_view *v;
+	const char *path = NULL, *svc = NULL;
+	char idbuf[40];
+
+	if (!g->folded_class && !g->folded_over)
+		return;
+	if (r->m->ncgs == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct lp_cg_view *n = realloc(r->m->cgs, cap * sizeof(*n));
+
+		if (!n) {
+			r->err = -ENOMEM;
+			return;
+		}
+		r->m->cgs = n;
+		r->cap = cap;
+	}
+	v = &r->m->cgs[r->m->ncgs];
+	memset(v, 0, sizeof(*v));
+	v->cgroup_id = id;
+	v->series = g->series;
+	v->folded_class = g->folded_class;
+	v->folded_over = g->folded_over;
+	if (r->c->labels) {
+		struct lp_key k = {.cgroup_id = id};
+
+		path = lp_labels__cgroup(r->c->labels, id);
+		svc = lp_labels__service(r->c->labels, &k);
+	}
+	snprintf(idbuf, sizeof(idbuf), "id:%llu", (unsigned long long)id);
+	v->cgroup = strdup(path ? path : idbuf);
+	v->service = strdup(svc ? svc : "unknown");
+	if (!v->cgroup || !v->service) {
+		free(v->cgroup);
+		free(v->service);
+		r->err = -ENOMEM;
+		return;
+	}
+	r->m->ncgs++;
 }
 
 int lp_model_alloc_series(struct lp_model *m, size_t n)
@@ -447,6 +505,8 @@ static int cmp_view(const void *a, const void *b)
 		return x->key.status - y->key.status;
 	if (x->key.family != y->key.family)
 		return x->key.family - y->key.family;
+	if (x->key.flags != y->key.flags)
+		return x->key.flags - y->key.flags;
 	return x->key.cgroup_id < y->key.cgroup_id ? -1 : x->key.cgroup_id > y->key.cgroup_id;
 }
 
@@ -529,6 +589,14 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	if (c->src.counters && c->src.counters(c->src.ctx, m->counters)) {
 		c->read_errors++;
 		e = e ? e : -EIO;
+	}
+	if (c->src.cgroups) {
+		struct cg_read cr = {.c = c, .m = m};
+
+		if (c->src.cgroups(c->src.ctx, cg_cb, &cr) < 0 || cr.err) {
+			c->read_errors++;
+			e = e ? e : -EIO;
+		}
 	}
 	if (c->src.excluded && c->cfg->routes.nexcluded &&
 	    c->src.excluded(c->src.ctx, m->excluded, 2 * c->cfg->routes.nexcluded)) {

@@ -24,6 +24,8 @@
 struct lp_source {
 	int (*read)(void *ctx, lp_series_cb cb, void *cbctx);
 	int (*counters)(void *ctx, __u64 out[LP_CNT_MAX]);
+	/* every cgroup's series accounting (struct lp_cg); may be NULL */
+	int (*cgroups)(void *ctx, lp_cgroup_cb cb, void *cbctx);
 	/* requests of each --exclude-path: out[2 * i + (client side)]; may be NULL */
 	int (*excluded)(void *ctx, __u64 *out, unsigned n);
 	void *ctx;
@@ -71,6 +73,14 @@ struct lp_slo_window {
 	double q[LP_NQUANTILES]; /* of the merged distribution; NaN without requests */
 };
 
+/* A cgroup that went over its share of series (--max-series-per-cgroup). */
+struct lp_cg_view {
+	__u64 cgroup_id;
+	char *cgroup;  /* its path ("id:N" when unknown) */
+	char *service; /* its readable name */
+	__u64 series, folded_class, folded_over;
+};
+
 struct lp_model {
 	int refs;
 	const struct lp_config *cfg;
@@ -82,6 +92,8 @@ struct lp_model {
 	__u64 read_errors;  /* failed map reads so far */
 	__u64 counters[LP_CNT_MAX];
 	__u64 excluded[2 * LP_EXCLUDES_MAX]; /* by --exclude-path index * 2 + (client side) */
+	struct lp_cg_view *cgs; /* cgroups that folded samples (over their share) */
+	size_t ncgs;
 	size_t nseries;	    /* after the configured filters */
 	size_t nseries_all; /* in the kernel map */
 	struct lp_series_view *series;

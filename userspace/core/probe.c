@@ -141,6 +141,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p->skel->rodata->spill_test_every = cfg->spill_test_every;
 	p->nexcluded = cfg->routes.nexcluded;
 	p->skel->rodata->nr_routes = cfg->routes.ndefs;
+	p->skel->rodata->cg_cap = cfg->max_series_per_cgroup;
 	p->skel->rodata->route_max_len = lp_routes_max_len(&cfg->routes);
 	for (i = 0; i < cfg->nclassic; i++)
 		p->skel->rodata->classic_bounds[i] = cfg->classic_ns[i];
@@ -535,6 +536,24 @@ int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n)
 	}
 	free(vals);
 	return e;
+}
+
+int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(p->skel->maps.cgroups), n = 0;
+	__u64 key, next, *pk = NULL;
+
+	while (!bpf_map_get_next_key(fd, pk, &next)) {
+		struct lp_cg g;
+
+		key = next;
+		pk = &key;
+		if (bpf_map_lookup_elem(fd, &key, &g))
+			continue; /* evicted meanwhile */
+		cb(ctx, key, &g);
+		n++;
+	}
+	return n;
 }
 
 __u32 lp_probe__nfine(const struct lp_probe *p)

@@ -26,7 +26,7 @@ static void series_labels(struct series_labels *sl, const struct lp_series_view 
 	int n = 0;
 
 	snprintf(sl->port, sizeof(sl->port), "%u", v->key.port);
-	snprintf(sl->status, sizeof(sl->status), "%u", v->key.status);
+	lp_status_label(&v->key, sl->status, sizeof(sl->status));
 	if (with_side)
 		sl->l[n++] = (struct label){"side", lp_side_name(v->key.side)};
 	sl->l[n++] = (struct label){"http_request_method", lp_method_name(v->key.method)};
@@ -262,6 +262,43 @@ static void emit_excluded(struct writer *s, const struct lp_model *m)
 	end_family(s);
 }
 
+/* cgroups over their share of series (--max-series-per-cgroup): what they hold and folded */
+static void emit_cgroups(struct writer *s, const struct lp_model *m)
+{
+	static const struct family f_series = {
+		"latprobe_cgroup_series",
+		"Series a cgroup created, for cgroups over their share (--max-series-per-cgroup).",
+		F_GAUGE, NULL};
+	static const struct family f_folded = {
+		"latprobe_cgroup_folded_samples",
+		"Samples of a cgroup over its share of series, folded into a status class (2xx...) "
+		"or into the cgroup's own overflow series.",
+		F_COUNTER, NULL};
+	size_t i;
+	unsigned k;
+
+	if (!m->ncgs)
+		return;
+	begin(s, &f_series);
+	for (i = 0; i < m->ncgs; i++) {
+		struct label l[2] = {{"service_name", m->cgs[i].service}, {"cgroup", m->cgs[i].cgroup}};
+
+		sample(s, l, 2, (double)m->cgs[i].series);
+	}
+	end_family(s);
+	begin(s, &f_folded);
+	for (i = 0; i < m->ncgs; i++)
+		for (k = 0; k < 2; k++) {
+			struct label l[3] = {{"service_name", m->cgs[i].service},
+					     {"cgroup", m->cgs[i].cgroup},
+					     {"into", k ? "overflow" : "status_class"}};
+
+			sample(s, l, 3,
+			       (double)(k ? m->cgs[i].folded_over : m->cgs[i].folded_class));
+		}
+	end_family(s);
+}
+
 /* the kernel's counters, one family each */
 static void emit_counters(struct writer *s, const struct lp_model *m)
 {
@@ -300,6 +337,7 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 			emit_slo_family(s, m, &f_slo_burn, SLO_BURN);
 		}
 		emit_excluded(s, m);
+		emit_cgroups(s, m);
 		emit_counters(s, m);
 	}
 	lp_emit_self(s, m, self);

@@ -123,10 +123,13 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 				lp_method_name(v->key.method), port);
 		if (routes)
 			fprintf(f, "%-20.20s ", v->route ? v->route : "-");
-		if (v->key.flags & LP_KEY_OVERFLOW)
+		if (v->key.flags & LP_KEY_OVERFLOW) {
 			fprintf(f, "%6s", "-");
-		else
-			fprintf(f, "%6u", v->key.status);
+		} else {
+			char st[16];
+
+			fprintf(f, "%6s", lp_status_label(&v->key, st, sizeof(st)));
+		}
 		fprintf(f, " %10llu %9.2f %9s %9s", (unsigned long long)v->total->count, v->rate, p50,
 			p99);
 		for (k = 0; k < cfg->nslos; k++) {
@@ -146,6 +149,12 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		if (hist)
 			print_hist(f, m, v);
 	}
+	for (i = 0; i < m->ncgs; i++)
+		fprintf(f, "cgroup %s over its share: %llu series, %llu samples in status classes, "
+			   "%llu in its overflow series\n",
+			m->cgs[i].cgroup, (unsigned long long)m->cgs[i].series,
+			(unsigned long long)m->cgs[i].folded_class,
+			(unsigned long long)m->cgs[i].folded_over);
 	for (k = 0; k < cfg->routes.nexcluded; k++)
 		fprintf(f, "excluded %s: %llu server, %llu client\n",
 			lp_route_excluded(&cfg->routes, k), (unsigned long long)m->excluded[2 * k],
@@ -291,6 +300,12 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	jset(o, "side", jstr(lp_side_name(v->key.side)));
 	jset(o, "method", jstr(lp_method_name(v->key.method)));
 	jset(o, "status", jint(v->key.status));
+	/* a cgroup over its share: "4xx" (status is 400) or "other" (its own overflow series) */
+	if (v->key.flags & (LP_KEY_STATUS_CLASS | LP_KEY_CG_OVERFLOW)) {
+		char st[16];
+
+		jset(o, "status_label", jstr(lp_status_label(&v->key, st, sizeof(st))));
+	}
 	/* the http_route label: null without --route */
 	jset(o, "route", v->route ? jstr(v->route) : NULL);
 	jset(o, "port", jint(v->key.port));
@@ -505,6 +520,21 @@ char *lp_report_json_string(const struct lp_model *m)
 	for (i = 0; i < LP_CNT_MAX; i++)
 		jset(c, lp_counters[i].key, ju64(m->counters[i]));
 	jset(root, "counters", c);
+	if (m->ncgs) {
+		/* cgroups over their share of series (--max-series-per-cgroup) */
+		a = jarr();
+		for (s = 0; s < m->ncgs; s++) {
+			struct json_object *e = jobj();
+
+			jset(e, "cgroup", jstr(m->cgs[s].cgroup));
+			jset(e, "service", jstr(m->cgs[s].service));
+			jset(e, "series", ju64(m->cgs[s].series));
+			jset(e, "folded_status_class", ju64(m->cgs[s].folded_class));
+			jset(e, "folded_overflow", ju64(m->cgs[s].folded_over));
+			jpush(a, e);
+		}
+		jset(root, "cgroups_over_share", a);
+	}
 	if (cfg->routes.nexcluded) {
 		/* --exclude-path: requests counted, in no series */
 		a = jarr();

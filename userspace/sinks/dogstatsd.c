@@ -52,13 +52,13 @@ static int cmp_key(const void *a, const void *b)
 
 static void dtags(struct lp_buf *b, const struct lp_series_view *v)
 {
-	char svc[128], cg[512];
+	char svc[128], cg[512], st[16];
 
 	/* tag values: no ',', '|' or '#' */
 	lp_buf_printf(
-		b, "|#side:%s,service:%s,method:%s,status:%u,port:%u,family:ipv%u,cgroup:%s",
+		b, "|#side:%s,service:%s,method:%s,status:%s,port:%u,family:ipv%u,cgroup:%s",
 		lp_side_name(v->key.side), lp_enc_clean(svc, sizeof(svc), v->service, true),
-		lp_method_name(v->key.method), v->key.status, v->key.port,
+		lp_method_name(v->key.method), lp_status_label(&v->key, st, sizeof(st)), v->key.port,
 		v->key.family == 6 ? 6 : 4,
 		lp_enc_clean(cg, sizeof(cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true));
 	if (v->route) {

@@ -56,7 +56,7 @@ static void gtags_of(struct gtags *t, const struct lp_series_view *v)
 	lp_enc_clean(t->svc, sizeof(t->svc), v->service, true);
 	lp_enc_clean(t->cg, sizeof(t->cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true);
 	snprintf(t->port, sizeof(t->port), "%u", v->key.port);
-	snprintf(t->status, sizeof(t->status), "%u", v->key.status);
+	lp_status_label(&v->key, t->status, sizeof(t->status));
 	lp_enc_clean(t->method, sizeof(t->method), lp_method_name(v->key.method), false);
 	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
 	t->route[0] = '\0';

@@ -48,6 +48,8 @@ static void iesc(struct lp_buf *b, const char *s)
 
 static void itags(struct lp_buf *b, const struct lp_series_view *v)
 {
+	char st[16];
+
 	/* sorted by key, as InfluxDB prefers */
 	lp_buf_str(b, ",cgroup=");
 	iesc(b, v->cgroup && *v->cgroup ? v->cgroup : "/");
@@ -60,7 +62,8 @@ static void itags(struct lp_buf *b, const struct lp_series_view *v)
 	}
 	lp_buf_str(b, ",service=");
 	iesc(b, v->service);
-	lp_buf_printf(b, ",side=%s,status=%u", lp_side_name(v->key.side), v->key.status);
+	lp_buf_printf(b, ",side=%s,status=%s", lp_side_name(v->key.side),
+		      lp_status_label(&v->key, st, sizeof(st)));
 }
 
 static void ifield(struct lp_buf *b, bool *first, const char *k, double v)

@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The cardinality guard in the kernel (--max-series-per-cgroup): one cgroup
+floods the series map with every method x 100 statuses x 3 ports while a
+second service in a cgroup of its own keeps its old and new series exact and
+unfolded. Both services and their clients run in cgroups the test creates."""
+import time
+import unittest
+
+from lpharness import Agent, PyServer, TestCgroup, curl, series
+
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+STATUSES = list(range(400, 500))
+
+
+def by_port(doc, port, side="server"):
+    return [s for s in series(doc, side=side, port=port, metric="duration")]
+
+
+class CardinalityGuard(unittest.TestCase):
+    def test_a_flooding_cgroup_never_pushes_another_service_into_overflow(self):
+        max_series, cap = 300, 60
+        with TestCgroup("noisy") as noisy, TestCgroup("quiet") as quiet, \
+                PyServer(prefix=noisy.prefix) as n1, PyServer(prefix=noisy.prefix) as n2, \
+                PyServer(prefix=noisy.prefix) as n3, PyServer(prefix=quiet.prefix) as q, \
+                Agent("--max-series", str(max_series), "--max-series-per-cgroup", str(cap),
+                      "-i", "1s") as agent:
+            # the quiet service's old series
+            self.assertEqual(curl(*[q.url("/?status=200")] * 5, prefix=quiet.prefix), [200] * 5)
+            # the flood: 6 methods x 100 statuses x 3 ports, from the noisy cgroup
+            sent = 0
+            for srv in (n1, n2, n3):
+                for m in METHODS:
+                    codes = curl(*[srv.url(f"/?status={s}") for s in STATUSES], method=m,
+                                 prefix=noisy.prefix)
+                    self.assertEqual(codes, STATUSES)
+                    sent += len(codes)
+            # the quiet service's new series, after the flood, and its old one again
+            news = {201: 3, 404: 2, 503: 4}
+            for st, k in news.items():
+                self.assertEqual(curl(*[q.url(f"/?status={st}")] * k, prefix=quiet.prefix),
+                                 [st] * k)
+            self.assertEqual(curl(*[q.url("/?status=200")] * 2, prefix=quiet.prefix), [200] * 2)
+            time.sleep(1.5)
+            doc = agent.stop()
+
+        # the quiet service: every series exact, by its own status, nothing folded
+        for side in ("server", "client"):
+            got = {s["status"]: s["count"] for s in by_port(doc, q.port, side)}
+            self.assertEqual(got, {200: 7, **news}, side)
+            for s in by_port(doc, q.port, side):
+                self.assertNotIn("status_label", s)
+        # nobody went into the map-wide overflow series
+        self.assertEqual(doc["counters"]["overflow_samples"], 0)
+        self.assertFalse([s for s in doc["series"] if s["overflow"] and s["count"]])
+        # the noisy cgroup: all its requests are there, in its own series (exact,
+        # status classes, or its own overflow series), none lost
+        noisy_ports = {n1.port, n2.port, n3.port}
+        noisy_server = [s for s in doc["series"] if s["side"] == "server" and
+                        s["metric"] == "duration" and s["cgroup"] == "/" + noisy.name]
+        self.assertEqual(sum(s["count"] for s in noisy_server), sent)
+        self.assertTrue(all(s["port"] in noisy_ports or s.get("status_label") == "other"
+                            for s in noisy_server))
+        labels = {s.get("status_label") for s in noisy_server}
+        self.assertIn("4xx", labels)
+        self.assertIn("other", labels)
+        # bounded: its share, the status classes past it, its overflow series
+        mine = [s for s in doc["series"] if s["cgroup"] == "/" + noisy.name]
+        self.assertLessEqual(len(mine), cap + 32 + 8 + 4)
+        over = [c for c in doc["cgroups_over_share"] if c["cgroup"] == "/" + noisy.name]
+        self.assertEqual(len(over), 1, doc["cgroups_over_share"])
+        self.assertGreater(over[0]["folded_status_class"], 0)
+        self.assertGreater(over[0]["folded_overflow"], 0)
+        self.assertFalse([c for c in doc["cgroups_over_share"]
+                          if c["cgroup"] == "/" + quiet.name])
+
+
+if __name__ == "__main__":
+    unittest.main()
