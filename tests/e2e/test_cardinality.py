@@ -6,7 +6,8 @@ unfolded. Both services and their clients run in cgroups the test creates."""
 import time
 import unittest
 
-from lpharness import Agent, PyServer, TestCgroup, curl, series
+from lpharness import (Agent, Prometheus, PyServer, TestCgroup, curl, free_port, http_get,
+                       series)
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 STATUSES = list(range(400, 500))
@@ -76,3 +77,66 @@ class CardinalityGuard(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Retirement(unittest.TestCase):
+    def test_a_retired_series_stays_monotone_for_prometheus_across_its_return(self):
+        port = free_port()
+        job = [("latprobe", f"127.0.0.1:{port}", None, None)]
+        with PyServer() as srv, Prometheus(job, native_histograms=False) as prom, \
+                Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "--retire-after", "2s",
+                      "-p", str(srv.port)) as agent:
+            self.assertEqual(curl(*[srv.url("/?ms=1")] * 10), [200] * 10)
+            text = wait_metric(port, "latprobe_series_retirements_total", 2)
+            # retired from the kernel (server and client series), still exported whole
+            self.assertIn(f'http_server_request_duration_seconds_count{{'
+                          f'http_request_method="GET",http_response_status_code="200",'
+                          f'server_port="{srv.port}"', text)
+            self.assertEqual(metric_value(text, "latprobe_series_retired"), 2)
+            self.assertEqual(server_count(text, srv.port), 10)
+            prom.wait_scrapes(2)
+            # it comes back: the kernel counts from 0, the exported total goes on
+            self.assertEqual(curl(*[srv.url("/?ms=1")] * 5), [200] * 5)
+            text = wait_metric(port, "latprobe_series_returns_total", 2)
+            self.assertEqual(server_count(text, srv.port), 15)
+            prom.wait_scrapes(3)
+            sel = f'http_server_request_duration_seconds_count{{server_port="{srv.port}"}}'
+            self.assertEqual(prom.value(f"resets({sel}[5m])"), 0)
+            self.assertEqual(prom.value(sel), 15)
+            # what rate() and increase() see: the 5 requests after the return, no reset
+            rng = prom.api("query_range", query=sel, start=time.time() - 120, end=time.time(),
+                           step="1")
+            vals = [float(v) for _, v in rng["result"][0]["values"]]
+            self.assertEqual(vals, sorted(vals))
+            self.assertEqual((vals[0], vals[-1]), (10, 15))
+            doc = agent.stop()
+        self.assertGreaterEqual(doc["series_retirements"], 2)
+        self.assertGreaterEqual(doc["series_returns"], 2)
+
+
+def metric_value(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def server_count(text, port):
+    for line in text.splitlines():
+        if line.startswith("http_server_request_duration_seconds_count{") and \
+                f'server_port="{port}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def wait_metric(port, name, at_least, timeout=20):
+    """/metrics once the counter name reaches at_least."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, _, body = http_get(f"http://127.0.0.1:{port}/metrics")
+        text = body.decode()
+        v = metric_value(text, name)
+        if v is not None and v >= at_least:
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"{name} never reached {at_least}: {text[-3000:]}")

@@ -3,6 +3,7 @@
  * The collector over a fake source: cumulative totals, rates, windows made
  * of two snapshots, SLO good/total from the exact classic counters, filters.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ struct fake {
 	int n;
 	__u64 counters[LP_CNT_MAX];
 	__u64 excluded[2 * LP_EXCLUDES_MAX];
+	bool gone[4]; /* deleted from the "kernel" (retired), until observed again */
 };
 
 static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
@@ -34,9 +36,15 @@ static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
 	struct fake *f = ctx;
 	int i;
 
-	for (i = 0; i < f->n; i++)
+	int n = 0;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->gone[i])
+			continue;
 		cb(cbctx, &f->keys[i], f->vals[i]);
-	return f->n;
+		n++;
+	}
+	return n;
 }
 
 static int fake_counters(void *ctx, __u64 out[LP_CNT_MAX])
@@ -56,6 +64,23 @@ static int fake_cgroups(void *ctx, lp_cgroup_cb cb, void *cbctx)
 	return 2;
 }
 
+/* as the kernel: the last value goes to cb, then the series is gone (and starts from 0) */
+static int fake_retire(void *ctx, const struct lp_key *key, lp_series_cb cb, void *cbctx)
+{
+	struct fake *f = ctx;
+	int i;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->gone[i] || memcmp(&f->keys[i], key, sizeof(*key)))
+			continue;
+		cb(cbctx, key, f->vals[i]);
+		memset(f->vals[i], 0, lp_value_size(f->ft->schema));
+		f->gone[i] = true;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int fake_excluded(void *ctx, __u64 *out, unsigned n)
 {
 	memcpy(out, ((struct fake *)ctx)->excluded, sizeof(__u64) * n);
@@ -66,6 +91,8 @@ static int fake_excluded(void *ctx, __u64 *out, unsigned n)
 static void observe(struct fake *f, int i, __u64 v, int times)
 {
 	struct lp_value *val = f->vals[i];
+
+	f->gone[i] = false; /* a sample re-creates a retired series */
 	__u32 fine = lp_fine_slot(f->ft->bounds, f->ft->n, f->ft->zero_ns, v);
 	__u32 classic = lp_classic_slot(f->cfg->classic_ns, f->cfg->nclassic, v);
 
@@ -116,6 +143,7 @@ static struct lp_collector *fake_collector(struct fake *f, struct lp_source *src
 				   .counters = fake_counters,
 				   .excluded = fake_excluded,
 				   .cgroups = fake_cgroups,
+				   .retire = fake_retire,
 				   .ctx = f,
 				   .nfine = LP_FINE_SLOTS(f->cfg->schema) };
 	c = lp_collector__new(f->cfg, f->ft, src, NULL, 0);
@@ -295,6 +323,69 @@ static void test_routes_label_series_and_scope_slos(void **state)
 	fake_free(&f, c);
 }
 
+/* --retire-after: an idle series leaves the kernel; its totals stay and go on when it returns */
+static void test_retired_series_keep_their_totals_and_go_on_when_they_return(void **state)
+{
+	const char *argv[] = { "latprobe", "--retire-after", "10s", "-i", "1s" };
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = { 0 };
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m;
+	int a, b;
+
+	(void)state;
+	fake_init(&f, &cfg, &ft, argv, 5);
+	assert_int_equal(cfg.retire_ns, 10 * S);
+	a = add_series(&f, 8080, LP_METHOD_GET, 200);
+	b = add_series(&f, 8080, LP_METHOD_GET, 500);
+	observe(&f, a, 1000000, 3);
+	observe(&f, b, 1000000, 1);
+	c = fake_collector(&f, &src);
+	assert_int_equal(lp_collector__tick(c, 1 * S), 0);
+	/* b keeps changing, a does not: a leaves the kernel after 10 s unchanged */
+	for (int t = 2; t <= 12; t++) {
+		observe(&f, b, 1000000, 1);
+		if (t == 11)
+			observe(&f, a, 50000000, 1); /* just before: a changed at t=11 */
+		assert_int_equal(lp_collector__tick(c, (__u64)t * S), 0);
+	}
+	assert_false(f.gone[a]);
+	for (int t = 13; t <= 21; t++) {
+		observe(&f, b, 1000000, 1);
+		assert_int_equal(lp_collector__tick(c, (__u64)t * S), 0);
+	}
+	assert_true(f.gone[a]);
+	m = lp_collector__model(c);
+	assert_int_equal(m->retired, 1);
+	assert_int_equal(m->retirements, 1);
+	assert_int_equal(m->nseries_all, 1); /* in the kernel: b only */
+	assert_int_equal(m->nseries, 2);     /* a is still exported, with its totals */
+	for (size_t i = 0; i < m->nseries; i++)
+		if (m->series[i].key.status == 200) {
+			assert_int_equal(m->series[i].total->count, 4);
+			assert_int_equal(m->series[i].total->sum_ns, 53000000);
+		}
+	lp_model_put(m);
+	/* it comes back: the kernel counts from 0, the totals go on from 4 */
+	observe(&f, a, 2000000, 2);
+	observe(&f, b, 1000000, 1);
+	assert_int_equal(lp_collector__tick(c, 22 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(m->retired, 0);
+	assert_int_equal(m->returns, 1);
+	for (size_t i = 0; i < m->nseries; i++)
+		if (m->series[i].key.status == 200) {
+			assert_int_equal(m->series[i].total->count, 6);
+			assert_int_equal(m->series[i].total->sum_ns, 57000000);
+			/* the classic buckets go on too: 5 ms holds 3 + 2, 10 ms all but one */
+			assert_int_equal(m->series[i].total->classic[0], 5);
+		}
+	lp_model_put(m);
+	fake_free(&f, c);
+}
+
 /* per SLO and window: the sum over every series the SLO covers, quantiles of the merge */
 static void test_slo_windows_merge_the_series_they_cover(void **state)
 {
@@ -391,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_window_rate_and_slo_follow_the_traffic),
 		cmocka_unit_test(test_filters_and_slo_scope),
 		cmocka_unit_test(test_routes_label_series_and_scope_slos),
+		cmocka_unit_test(test_retired_series_keep_their_totals_and_go_on_when_they_return),
 		cmocka_unit_test(test_slo_windows_merge_the_series_they_cover),
 		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
 	};

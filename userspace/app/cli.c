@@ -251,6 +251,9 @@ const char *lp_cli_usage(void)
 	       "                          thresholds are always added\n"
 	       "      --max-series N      series the kernel map holds (default 16384); the\n"
 	       "                          excess is folded into one overflow series, counted\n"
+	       "      --retire-after DUR  a series unchanged this long leaves the kernel map (its\n"
+	       "                          totals stay exported, and go on if it returns;\n"
+	       "                          default 0: never)\n"
 	       "      --max-series-per-cgroup N  series one cgroup may create (default a\n"
 	       "                          quarter of --max-series; 0: no cap); past it the\n"
 	       "                          cgroup's new statuses fold into classes (2xx...),\n"
@@ -321,6 +324,7 @@ enum {
 	OPT_WINDOW_METRICS,
 	OPT_ROUTE,
 	OPT_MAX_SERIES_CG,
+	OPT_RETIRE_AFTER,
 	OPT_ROUTES_FILE,
 	OPT_EXCLUDE_PATH,
 };
@@ -337,6 +341,7 @@ static const struct option long_opts[] = {
 	{"buckets", required_argument, NULL, OPT_BUCKETS},
 	{"max-series", required_argument, NULL, OPT_MAX_SERIES},
 	{"max-series-per-cgroup", required_argument, NULL, OPT_MAX_SERIES_CG},
+	{"retire-after", required_argument, NULL, OPT_RETIRE_AFTER},
 	{"slo", required_argument, NULL, OPT_SLO},
 	{"no-default-slo", no_argument, NULL, OPT_NO_DEFAULT_SLO},
 	{"interval", required_argument, NULL, 'i'},
@@ -495,6 +500,15 @@ static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, 
 			return lp_errf(-EINVAL, err, errlen,
 				       "--max-series: '%s' is not 16..1048576", arg);
 		cfg->max_series = u;
+		return 0;
+	case OPT_RETIRE_AFTER:
+		if (lp_parse_duration_ns(arg, &cfg->retire_ns) ||
+		    (cfg->retire_ns && cfg->retire_ns < 1000000000ULL) ||
+		    cfg->retire_ns > LP_MAX_DURATION_NS)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--retire-after: '%s' is not 0 or a duration from 1s to 366 "
+				       "days",
+				       arg);
 		return 0;
 	case OPT_MAX_SERIES_CG:
 		if (lp_parse_u32(arg, 0, 1u << 20, &u))

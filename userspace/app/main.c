@@ -93,6 +93,11 @@ static int source_counters(void *ctx, __u64 out[LP_CNT_MAX])
 	return lp_probe__counters(ctx, out);
 }
 
+static int source_retire(void *ctx, const struct lp_key *key, lp_series_cb cb, void *cbctx)
+{
+	return lp_probe__retire(ctx, key, cb, cbctx);
+}
+
 static int source_cgroups(void *ctx, lp_cgroup_cb cb, void *cbctx)
 {
 	return lp_probe__cgroups(ctx, cb, cbctx);
@@ -234,6 +239,7 @@ static int start_exporters(struct agent *a)
 				    .counters = source_counters,
 				    .excluded = source_excluded,
 				    .cgroups = source_cgroups,
+				    .retire = source_retire,
 				    .ctx = a->probe,
 				    .nfine = lp_probe__nfine(a->probe)};
 	a->coll = lp_collector__new(&a->cfg, &a->ft, &a->src, a->labels, a->start);

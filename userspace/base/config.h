@@ -56,6 +56,8 @@ struct lp_config {
 	 * default is a quarter of max_series (lp_cli_parse sets it) */
 	__u32 max_series_per_cgroup;
 	bool max_series_per_cgroup_set;
+	/* --retire-after: a series unchanged this long leaves the kernel map (0: never) */
+	__u64 retire_ns;
 	__u64 classic_ns[LP_CLASSIC_MAX]; /* sorted, unique, SLO thresholds included */
 	unsigned nclassic;
 	struct lp_slo slos[LP_MAX_SLOS];

@@ -12,7 +12,16 @@
 
 struct coll_series {
 	struct lp_key key;
-	struct lp_snap *cur;   /* latest read */
+	struct lp_snap *cur;   /* latest read (with base added) */
+	/*
+	 * Retirement (--retire-after): a series unchanged that long is deleted
+	 * from the kernel map; its totals stay here and keep being exported.
+	 * If it comes back, the kernel counts from zero again and base (its
+	 * totals when it left) is added to every read: totals never go down.
+	 */
+	struct lp_snap *base;
+	__u64 changed_ns; /* tick at which cur last changed */
+	bool retired;	  /* not in the kernel map now */
 	struct lp_snap **ring; /* cumulative snapshot at each tick of the ring (NULL: none yet) */
 	double created;	       /* unix time first seen */
 };
@@ -38,6 +47,8 @@ struct lp_collector {
 	struct lp_dist slo_acc[LP_MAX_SLOS][LP_MAX_WINDOWS]; /* merged per SLO and window */
 	__u64 read_errors;
 	int read_error; /* of the current tick */
+	__u64 now;	/* of the current tick */
+	__u64 retirements, returns;
 
 	pthread_mutex_t lock;
 	struct lp_model *latest;
@@ -314,6 +325,7 @@ void lp_collector__free(struct lp_collector *c)
 		return;
 	for (i = 0; i < c->nseries; i++) {
 		lp_snap_put(c->series[i].cur);
+		lp_snap_put(c->series[i].base);
 		for (r = 0; r < c->ring_len; r++)
 			lp_snap_put(c->series[i].ring[r]);
 		free(c->series[i].ring);
@@ -330,17 +342,37 @@ void lp_collector__free(struct lp_collector *c)
 	free(c);
 }
 
+static void take_value(struct lp_collector *c, struct coll_series *s, const struct lp_value *sum);
+
 static void on_series(void *ctx, const struct lp_key *key, const struct lp_value *sum)
 {
 	struct lp_collector *c = ctx;
 	struct coll_series *s = series_find(c, key, true);
-	struct lp_snap *snap;
 
 	if (!s) {
 		c->read_error = -ENOMEM;
 		return;
 	}
-	snap = lp_snap_from_value(sum, c->cfg->nclassic + 1, c->src.nfine);
+	if (s->retired && s->cur) {
+		/* back after a retirement: it goes on from the totals it left with */
+		lp_snap_put(s->base);
+		s->base = lp_snap_get(s->cur);
+		c->returns++;
+	}
+	s->retired = false;
+	take_value(c, s, sum);
+}
+
+/* a read of the series' kernel value (plus its base): the new current totals */
+static void take_value(struct lp_collector *c, struct coll_series *s, const struct lp_value *sum)
+{
+	struct lp_snap *snap = lp_snap_from_value(sum, c->cfg->nclassic + 1, c->src.nfine), *t;
+
+	if (snap && s->base) {
+		t = lp_snap_plus(s->base, snap);
+		lp_snap_put(snap);
+		snap = t;
+	}
 	if (!snap) {
 		c->read_error = -ENOMEM;
 		return;
@@ -352,6 +384,38 @@ static void on_series(void *ctx, const struct lp_key *key, const struct lp_value
 	}
 	lp_snap_put(s->cur);
 	s->cur = snap;
+	s->changed_ns = c->now;
+}
+
+/* the value the kernel held when the series was deleted: samples since the read count */
+static void on_retired(void *ctx, const struct lp_key *key, const struct lp_value *sum)
+{
+	struct coll_series **sp = ctx;
+	struct lp_collector *c = (struct lp_collector *)sp[1];
+
+	(void)key;
+	take_value(c, sp[0], sum);
+}
+
+/* delete from the kernel the series unchanged for --retire-after (not the overflow series) */
+static void retire_idle(struct lp_collector *c)
+{
+	size_t i;
+
+	if (!c->cfg->retire_ns || !c->src.retire)
+		return;
+	for (i = 0; i < c->nseries; i++) {
+		struct coll_series *s = &c->series[i];
+		void *ctx[2] = {s, c};
+
+		if (s->retired || !s->cur || (s->key.flags & LP_KEY_OVERFLOW) ||
+		    c->now - s->changed_ns < c->cfg->retire_ns)
+			continue;
+		if (c->src.retire(c->src.ctx, &s->key, on_retired, ctx) == 0) {
+			s->retired = true;
+			c->retirements++;
+		}
+	}
 }
 
 bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key)
@@ -557,11 +621,13 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	c->read_error = 0;
+	c->now = now;
 	n = c->src.read(c->src.ctx, on_series, c);
 	if (n < 0 || c->read_error) {
 		c->read_errors++;
 		e = n < 0 ? n : c->read_error;
 	}
+	retire_idle(c);
 
 	/* a series that appears was created since the previous tick (or attach) */
 	for (i = 0; i < c->nseries; i++) {
@@ -582,6 +648,10 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	m->refs = 1;
 	m->cfg = c->cfg;
 	m->ft = c->ft;
+	m->retirements = c->retirements;
+	m->returns = c->returns;
+	for (i = 0; i < c->nseries; i++)
+		m->retired += c->series[i].retired;
 	if (lp_model_alloc_series(m, c->nseries)) {
 		free(m);
 		return -ENOMEM;
@@ -623,7 +693,7 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 		k++;
 	}
 	m->nseries = k;
-	m->nseries_all = c->nseries;
+	m->nseries_all = c->nseries - m->retired; /* in the kernel map */
 	slo_windows(c, m);
 	qsort(m->series, m->nseries, sizeof(*m->series), cmp_view);
 	advance_ring(c, slot, now);

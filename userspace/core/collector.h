@@ -24,6 +24,8 @@
 struct lp_source {
 	int (*read)(void *ctx, lp_series_cb cb, void *cbctx);
 	int (*counters)(void *ctx, __u64 out[LP_CNT_MAX]);
+	/* delete a series from the kernel, calling cb with its last value; may be NULL */
+	int (*retire)(void *ctx, const struct lp_key *key, lp_series_cb cb, void *cbctx);
 	/* every cgroup's series accounting (struct lp_cg); may be NULL */
 	int (*cgroups)(void *ctx, lp_cgroup_cb cb, void *cbctx);
 	/* requests of each --exclude-path: out[2 * i + (client side)]; may be NULL */
@@ -93,6 +95,8 @@ struct lp_model {
 	__u64 counters[LP_CNT_MAX];
 	__u64 excluded[2 * LP_EXCLUDES_MAX]; /* by --exclude-path index * 2 + (client side) */
 	struct lp_cg_view *cgs; /* cgroups that folded samples (over their share) */
+	__u64 retired;		/* series retired from the kernel map now (--retire-after) */
+	__u64 retirements, returns; /* so far: series retired, and retired series back */
 	size_t ncgs;
 	size_t nseries;	    /* after the configured filters */
 	size_t nseries_all; /* in the kernel map */

@@ -87,6 +87,40 @@ struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slot
 	return s;
 }
 
+struct lp_snap *lp_snap_plus(const struct lp_snap *a, const struct lp_snap *b)
+{
+	__u32 lo, hi, i;
+	struct lp_snap *s;
+
+	if (!a->fine_n && !b->fine_n) {
+		lo = hi = 0;
+	} else if (!a->fine_n || !b->fine_n) {
+		const struct lp_snap *x = a->fine_n ? a : b;
+
+		lo = x->fine_lo;
+		hi = x->fine_lo + x->fine_n;
+	} else {
+		lo = a->fine_lo < b->fine_lo ? a->fine_lo : b->fine_lo;
+		hi = a->fine_lo + a->fine_n > b->fine_lo + b->fine_n ? a->fine_lo + a->fine_n
+								      : b->fine_lo + b->fine_n;
+	}
+	s = calloc(1, sizeof(*s) + (hi - lo) * sizeof(__u64));
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->count = a->count + b->count;
+	s->sum_ns = a->sum_ns + b->sum_ns;
+	for (i = 0; i < LP_CLASSIC_MAX; i++)
+		s->classic[i] = a->classic[i] + b->classic[i];
+	s->fine_lo = lo;
+	s->fine_n = hi - lo;
+	for (i = 0; i < a->fine_n; i++)
+		s->fine[a->fine_lo + i - lo] += a->fine[i];
+	for (i = 0; i < b->fine_n; i++)
+		s->fine[b->fine_lo + i - lo] += b->fine[i];
+	return s;
+}
+
 struct lp_snap *lp_snap_get(struct lp_snap *s)
 {
 	if (s)

@@ -46,6 +46,8 @@ struct lp_snap {
 struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slots, __u32 nfine);
 struct lp_snap *lp_snap_get(struct lp_snap *s);
 void lp_snap_put(struct lp_snap *s);
+/* a + b, slot by slot (a series' totals before a retirement plus after its return) */
+struct lp_snap *lp_snap_plus(const struct lp_snap *a, const struct lp_snap *b);
 /* true if both hold the same totals (cheap: count and sum) */
 bool lp_snap_same(const struct lp_snap *a, const struct lp_snap *b);
 

@@ -538,6 +538,38 @@ int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n)
 	return e;
 }
 
+int lp_probe__retire(struct lp_probe *p, const struct lp_key *key, lp_series_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(p->skel->maps.series), cfd = bpf_map__fd(p->skel->maps.cgroups);
+	struct lp_cg g;
+
+	/* one call: the value is read and the series gone, samples up to then included */
+	if (bpf_map_lookup_and_delete_elem(fd, key, p->values))
+		return -errno;
+	sum_cpus(p, p->values, p->sum);
+	/* what user space carried for it (spilled samples) leaves with it */
+	if (p->ncarry) {
+		bool found;
+		size_t i = carry_find(p, key, &found);
+
+		if (found) {
+			add_value(p, p->sum, p->carry[i].v);
+			free(p->carry[i].v);
+			memmove(&p->carry[i], &p->carry[i + 1],
+				(p->ncarry - i - 1) * sizeof(*p->carry));
+			p->ncarry--;
+		}
+	}
+	cb(ctx, key, p->sum);
+	/* the cgroup's share of series frees up (a kernel increment racing this is rare) */
+	if (key->cgroup_id && !(key->flags & LP_KEY_CG_OVERFLOW) &&
+	    !bpf_map_lookup_elem(cfd, &key->cgroup_id, &g) && g.series) {
+		g.series--;
+		bpf_map_update_elem(cfd, &key->cgroup_id, &g, BPF_EXIST);
+	}
+	return 0;
+}
+
 int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx)
 {
 	int fd = bpf_map__fd(p->skel->maps.cgroups), n = 0;

@@ -25,6 +25,8 @@ typedef void (*lp_series_cb)(void *ctx, const struct lp_key *key, const struct l
 int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx);
 /* Sum the counter array over CPUs. */
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX]);
+/* Delete a series from the map, cb with its last value (summed over CPUs); -errno. */
+int lp_probe__retire(struct lp_probe *p, const struct lp_key *key, lp_series_cb cb, void *ctx);
 /* Every cgroup's series accounting (include/latprobe.h, struct lp_cg); returns how many. */
 typedef void (*lp_cgroup_cb)(void *ctx, __u64 cgroup_id, const struct lp_cg *g);
 int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx);

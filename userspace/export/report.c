@@ -515,6 +515,9 @@ char *lp_report_json_string(const struct lp_model *m)
 	jset(root, "collect_seconds", jdouble(m->collect_s));
 	jset(root, "read_errors", ju64(m->read_errors));
 	jset(root, "series_in_kernel", ju64(m->nseries_all));
+	jset(root, "series_retired", ju64(m->retired));
+	jset(root, "series_retirements", ju64(m->retirements));
+	jset(root, "series_returns", ju64(m->returns));
 
 	c = jobj();
 	for (i = 0; i < LP_CNT_MAX; i++)
