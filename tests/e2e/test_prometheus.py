@@ -156,7 +156,14 @@ class RealPrometheus(unittest.TestCase):
               f"latprobe p99 gauge {gauge * 1e3:.2f} ms, true p99 {true_p99 * 1e3:.2f} ms "
               f"(offset {offset * 1e6:.0f} us, fast median {handler2 * 1e3:.2f} ms)")
         self.assertEqual(len(handler30), self.N // 20)
-        self.assertEqual(exact, 381 / 401)
+        # the counters are exact: Prometheus holds what the agent counted, bucket for
+        # bucket (381 of 401 when every 2 ms request finishes within 10 ms; on a busy
+        # host one may not, and then the agent and Prometheus agree on that too)
+        mine = series(doc, side="server", port=srv.port, status=200, method="GET",
+                      metric="duration")[0]
+        good = next(b["count"] for b in mine["buckets"] if b["le"] == "0.01")
+        self.assertEqual(exact, good / mine["count"])
+        self.assertTrue(370 <= good <= 381, good)
         self.assertAlmostEqual(ratio, 0.95, delta=0.005)
         self.assertEqual(total, self.N + 1)
         self.assertEqual(native_count, self.N + 1)
