@@ -16,7 +16,8 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-lin
 # Debian packages the build, the agent and the tests need (make deps).
 DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libjson-c-dev libcmocka-dev libclang-rt-14-dev libmicrohttpd-dev libprotobuf-c-dev \
-	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev libgnutls28-dev
+	protobuf-c-compiler libyaml-dev libcrypt-dev libcap-dev libcurl4-openssl-dev libgnutls28-dev \
+	libsnappy-dev
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
 	apache2-utils systemd util-linux python3-seccomp prometheus-pushgateway graphite-carbon python3-whisper \
 	influxdb victoria-metrics nagios4-core zabbix-agent lintian man-db python3-yaml dpkg-dev
@@ -28,7 +29,8 @@ CFLAGS   ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 $(INCLUDES) -MMD -MP -D_GNU_SOURCE
 PKGS     := libbpf json-c libmicrohttpd libprotobuf-c yaml-0.1 zlib libcap libcurl gnutls
 LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
-	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap -lcurl -lgnutls) -lcrypt -lm -lpthread
+	echo -lbpf -lelf -lz -ljson-c -lmicrohttpd -lprotobuf-c -lyaml -lcap -lcurl -lgnutls) -lsnappy \
+	-lcrypt -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 $(BPF_EXTRA) -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
@@ -45,15 +47,19 @@ endif
 # user-space modules, by layer (README, "Layout"); main.c only in the binary,
 # the rest also in the tests
 LIB_SRCS := $(filter-out userspace/app/main.c,$(wildcard userspace/*/*.c))
-LIB_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(OUTPUT)/prometheus.pb-c.o
-PROTO_C  := $(OUTPUT)/prometheus.pb-c.c
+# the wire formats, generated from our own .proto files (prometheus: the
+# exposition; remote: remote write)
+PROTOS   := $(notdir $(basename $(wildcard userspace/proto/*.proto)))
+PROTO_C  := $(patsubst %,$(OUTPUT)/%.pb-c.c,$(PROTOS))
+LIB_OBJS := $(patsubst userspace/%.c,$(OUTPUT)/%.o,$(LIB_SRCS)) $(patsubst %,$(OUTPUT)/%.pb-c.o,$(PROTOS))
 BPF_OBJ  := $(OUTPUT)/latprobe.bpf.o
 SKEL     := $(OUTPUT)/latprobe.skel.h
 
 # defined before the rules that list them: make expands prerequisites as it reads
 FUZZ_TARGETS := classify parsers webconfig
 FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-FUZZ_OBJS    := $(patsubst userspace/%.c,$(OUTPUT)/fuzz/%.o,$(LIB_SRCS)) $(OUTPUT)/fuzz/prometheus.pb-c.o
+FUZZ_OBJS    := $(patsubst userspace/%.c,$(OUTPUT)/fuzz/%.o,$(LIB_SRCS)) \
+	$(patsubst %,$(OUTPUT)/fuzz/%.pb-c.o,$(PROTOS))
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TIME    ?= 60
@@ -61,7 +67,8 @@ FUZZ_TIME    ?= 60
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 # the same modules again, built with the sanitizers, for the unit tests
-SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) $(OUTPUT)/san/prometheus.pb-c.o
+SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) \
+	$(patsubst %,$(OUTPUT)/san/%.pb-c.o,$(PROTOS))
 
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
@@ -121,16 +128,16 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name latprobe_bpf > $@
 
-# the protobuf exposition messages, generated from our own .proto
-$(PROTO_C): userspace/proto/prometheus.proto | $(OUTPUT)
+# the protobuf messages, generated from our own .proto files
+$(OUTPUT)/%.pb-c.c: userspace/proto/%.proto | $(OUTPUT)
 	$(call msg,PROTOC,$@)
 	$(Q)protoc-c --proto_path=userspace/proto --c_out=$(OUTPUT) $<
 
-$(OUTPUT)/prometheus.pb-c.o: $(PROTO_C)
+$(OUTPUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) -c $< -o $@
 
-$(OUTPUT)/san/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/san
+$(OUTPUT)/san/%.pb-c.o: $(OUTPUT)/%.pb-c.c | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -I$(OUTPUT) -c $< -o $@
 
@@ -199,7 +206,7 @@ $(OUTPUT)/fuzz/%.o: userspace/%.c | $(GEN_HDRS) $(OUTPUT)/fuzz
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(OUTPUT)/fuzz/prometheus.pb-c.o: $(PROTO_C) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/%.pb-c.o: $(OUTPUT)/%.pb-c.c | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -I$(OUTPUT) -fsanitize=address,undefined,fuzzer-no-link -c $< -o $@
 

@@ -25,6 +25,8 @@
 #include "lp_bucket.h"
 #include "lp_test.h"
 #include "prometheus.pb-c.h"
+#include "remote.pb-c.h"
+#include <snappy-c.h>
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/unit/golden"
@@ -500,6 +502,12 @@ static void test_push_urls(void **state)
 		{ "graphite://me@x:2003", "credentials in the URL are refused" },
 		{ "dogstatsd://", "not a URL" },
 		{ "dogstatsd://?max_size=100", "not a URL" },
+		{ "remote-write+http://vm:8428/api/v1/write", NULL },
+		{ "remote-write+https://mimir:443/api/v1/push?job=edge&windows=1", NULL },
+		{ "remote-write+http://prom/api/v1/write", "needs the receiver's port" },
+		{ "remote-write+http://prom:9090/api/v1/write%3Fx", "the write path has" },
+		{ "remote-write+http://prom:9090?windows=maybe", "bad value for windows" },
+		{ "remote-write+http://prom:9090?token_file=/nonexistent", "token_file cannot be read" },
 	};
 	struct lp_push_cfg c;
 	char err[512];
@@ -589,6 +597,81 @@ static void test_default_exposition_is_lean(void **state)
 	assert_true(full_lines >= lines + 10); /* summaries and gauges */
 }
 
+/* a label's value in a remote-write series, or NULL */
+static const char *rw_label(const Prometheus__TimeSeries *ts, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n_labels; i++)
+		if (!strcmp(ts->labels[i]->name, name))
+			return ts->labels[i]->value;
+	return NULL;
+}
+
+/*
+ * Remote write: snappy + WriteRequest, one series per line of the text
+ * exposition (the same model, no process metrics), labels sorted with
+ * __name__ first, the external labels on every series.
+ */
+static void test_remote_write_carries_what_a_scrape_carries(void **state)
+{
+	struct lp_push_cfg c = push_cfg("remote-write+http://tsdb:9090/api/v1/write?job=lp&instance=n1");
+	struct lp_buf b = { 0 }, t = { 0 };
+	Prometheus__WriteRequest *wr;
+	size_t rawlen = 0, lines = 0, i, j, found = 0;
+	char *raw;
+	const char *p;
+
+	(void)state;
+	assert_string_equal(c.url, "http://tsdb:9090/api/v1/write");
+	assert_int_equal(lp_enc_remote_write(&b, &model, &c), 0);
+	assert_int_equal(snappy_uncompressed_length(b.data, b.len, &rawlen), SNAPPY_OK);
+	raw = malloc(rawlen);
+	assert_non_null(raw);
+	assert_int_equal(snappy_uncompress(b.data, b.len, raw, &rawlen), SNAPPY_OK);
+	wr = prometheus__write_request__unpack(NULL, rawlen, (const uint8_t *)raw);
+	assert_non_null(wr);
+	/* the text exposition of the same model, without the agent's process metrics */
+	assert_int_equal(lp_expo_write(&t, LP_FMT_TEXT, &model, NULL, 0), 0);
+	lp_buf_add(&t, "", 1);
+	for (p = t.data; *p; p = strchr(p, '\n') + 1)
+		if (*p != '#')
+			lines++;
+	assert_int_equal(wr->n_timeseries, lines);
+	for (i = 0; i < wr->n_timeseries; i++) {
+		const Prometheus__TimeSeries *ts = wr->timeseries[i];
+
+		assert_string_equal(ts->labels[0]->name, "__name__");
+		for (j = 1; j < ts->n_labels; j++)
+			assert_true(strcmp(ts->labels[j - 1]->name, ts->labels[j]->name) < 0);
+		assert_string_equal(rw_label(ts, "job"), "lp");
+		assert_string_equal(rw_label(ts, "instance"), "n1");
+		assert_int_equal(ts->n_samples, 1);
+		assert_int_equal(ts->samples[0]->timestamp, 1700000060250LL);
+		/* one line of the first series, by its labels: le="0.01" holds 7 */
+		if (!strcmp(ts->labels[0]->value, "http_server_request_duration_seconds_bucket") &&
+		    !strcmp(rw_label(ts, "le"), "0.01") &&
+		    !strcmp(rw_label(ts, "http_route"), "checkout")) {
+			assert_close(ts->samples[0]->value, 7, 0);
+			/* every label of the series, those formatted by the walker too */
+			assert_string_equal(rw_label(ts, "server_port"), "8080");
+			assert_string_equal(rw_label(ts, "http_response_status_code"), "200");
+			assert_string_equal(rw_label(ts, "cgroup"), "/system.slice/x.service");
+			found++;
+		}
+		if (!strcmp(ts->labels[0]->value, "latprobe_slo_good_requests_total") &&
+		    !strcmp(rw_label(ts, "slo"), "get_10ms")) {
+			assert_close(ts->samples[0]->value, 7, 0);
+			found++;
+		}
+	}
+	assert_int_equal(found, 2);
+	prometheus__write_request__free_unpacked(wr, NULL);
+	free(raw);
+	lp_buf_free(&b);
+	lp_buf_free(&t);
+}
+
 /* The route in every output built from a model: protobuf, the JSON document, the table. */
 static void test_every_output_carries_the_route(void **state)
 {
@@ -638,6 +721,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_exposition_matches_golden),
 		cmocka_unit_test(test_every_output_carries_the_route),
+		cmocka_unit_test(test_remote_write_carries_what_a_scrape_carries),
 		cmocka_unit_test(test_openmetrics_exposition_matches_golden),
 		cmocka_unit_test(test_protobuf_decodes_back_with_native_histogram),
 		cmocka_unit_test(test_protobuf_classic_only_has_no_native_buckets),

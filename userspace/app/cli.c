@@ -283,6 +283,8 @@ const char *lp_cli_usage(void)
 	       "                          influxdb2://HOST:8086?org=O&bucket=B  (token_file=F\n"
 	       "                            or $LATPROBE_INFLUX_TOKEN)\n"
 	       "                          dogstatsd://HOST:8125 or unix:///PATH  (max_size=1432)\n"
+	       "                          remote-write+http(s)://HOST:PORT/api/v1/write  (job=,\n"
+	       "                            instance=, windows=1; auth_file= or token_file=)\n"
 	       "                          all take ?interval=15s&timeout=5s&queue=8\n"
 	       "Output:\n"
 	       "  -i, --interval DUR      collection and report interval (default 5s)\n"

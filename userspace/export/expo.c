@@ -344,6 +344,30 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 	s->ops->end(s);
 }
 
+int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
+			 const struct lp_expo_label *ext, int next, unsigned opts)
+{
+	struct writer s = {0};
+	unsigned i;
+	int e;
+
+	if (!m)
+		return -EINVAL;
+	s.ops = &lp_rw_ops;
+	s.b = b;
+	s.windows = opts & LP_EXPO_WINDOWS;
+	for (i = 0; i < m->cfg->nclassic; i++)
+		lp_format_seconds(s.le[i], sizeof(s.le[i]), m->cfg->classic_ns[i]);
+	e = lp_rw_begin(&s, ext, next, m->wall);
+	if (e)
+		return e;
+	emit_model(&s, m, NULL);
+	lp_rw_finish(&s);
+	if (s.err)
+		return s.err;
+	return lp_buf_ok(b) ? 0 : -ENOMEM;
+}
+
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		  const struct lp_self *self, unsigned opts)
 {

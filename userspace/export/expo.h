@@ -40,4 +40,19 @@ enum lp_format {
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		  const struct lp_self *self, unsigned opts);
 
+/* a label added to every series (remote write's external labels) */
+struct lp_expo_label {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * The model as a Prometheus remote-write request (snappy-compressed
+ * prometheus.WriteRequest): the series a scrape gives, every one with the
+ * external labels ext[next] and the model's collection time. opts:
+ * LP_EXPO_WINDOWS. 0 or -ENOMEM.
+ */
+int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
+			 const struct lp_expo_label *ext, int next, unsigned opts);
+
 #endif /* LP_EXPO_H */

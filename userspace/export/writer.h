@@ -17,6 +17,8 @@
 #include "prometheus.pb-c.h"
 
 struct pb_block;
+struct rw_state;
+struct lp_expo_label;
 enum ftype { F_COUNTER, F_GAUGE, F_HISTOGRAM, F_INFO, F_SUMMARY };
 
 struct family {
@@ -63,6 +65,8 @@ struct writer {
 	Io__Prometheus__Client__Metric **metrics;
 	size_t nmetrics, capmetrics;
 	struct pb_block *blocks;
+	/* remote write: its series, from an arena freed whole at its end (fmt_rw.c) */
+	struct rw_state *rw;
 	int err;
 };
 
@@ -75,7 +79,10 @@ struct writer_ops {
 };
 
 /* the formats */
-extern const struct writer_ops lp_text_ops, lp_om_ops, lp_pb_ops;
+extern const struct writer_ops lp_text_ops, lp_om_ops, lp_pb_ops, lp_rw_ops;
+/* remote write: its state (external labels, the timestamp of every sample), and its end */
+int lp_rw_begin(struct writer *s, const struct lp_expo_label *ext, int next, double wall);
+void lp_rw_finish(struct writer *s);
 
 /* the walker's steps, for every family */
 static inline void begin(struct writer *s, const struct family *f)

@@ -85,6 +85,7 @@ static int send_http(struct worker *w, const struct lp_buf *body, char *why, siz
 {
 	const struct lp_push_cfg *c = &w->cfg;
 	struct curl_slist *h = NULL;
+	size_t i;
 	char auth[600];
 	long code = 0;
 	CURLcode rc;
@@ -114,6 +115,8 @@ static int send_http(struct worker *w, const struct lp_buf *body, char *why, siz
 	curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, c->ops->http_method);
 	snprintf(auth, sizeof(auth), "Content-Type: %s", c->ops->content_type);
 	h = curl_slist_append(h, auth);
+	for (i = 0; c->ops->headers && c->ops->headers[i]; i++)
+		h = curl_slist_append(h, c->ops->headers[i]);
 	if (c->userpwd[0]) {
 		curl_easy_setopt(w->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(w->curl, CURLOPT_USERPWD, c->userpwd);

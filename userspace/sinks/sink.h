@@ -50,6 +50,7 @@ struct lp_sink_ops {
 	const char *http_method;  /* "PUT", "POST" */
 	const char *content_type; /* "text/plain; version=0.0.4" */
 	const char *token_scheme; /* with a token: "Authorization: <scheme> <token>" */
+	const char *const *headers; /* more request headers ("Name: value"), NULL-terminated */
 	/*
 	 * Counters are sent as increments since the last snapshot sent (prev):
 	 * a push that fails half-way resumes after what arrived, and a snapshot
@@ -70,7 +71,7 @@ struct lp_sink_ops {
 /* the table (sinks.c), NULL-terminated */
 extern const struct lp_sink_ops *const lp_sinks[];
 extern const struct lp_sink_ops lp_sink_pushgateway, lp_sink_graphite, lp_sink_influxdb,
-	lp_sink_influxdb2, lp_sink_dogstatsd;
+	lp_sink_influxdb2, lp_sink_dogstatsd, lp_sink_remote_write;
 
 /*
  * Parse one --push value into cfg: its sink, the shared options (interval,
@@ -98,6 +99,7 @@ int lp_enc_bool(const char *s, bool *v);
 int lp_enc_pushgateway(struct lp_buf *b, const struct lp_model *m);
 int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_push_cfg *cfg);
 int lp_enc_influx(struct lp_buf *b, const struct lp_model *m);
+int lp_enc_remote_write(struct lp_buf *b, const struct lp_model *m, const struct lp_push_cfg *c);
 int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
 		     const struct lp_push_cfg *cfg);
 /*
