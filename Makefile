@@ -133,6 +133,9 @@ $(OUTPUT)/%.pb-c.c: userspace/proto/%.proto | $(OUTPUT)
 	$(call msg,PROTOC,$@)
 	$(Q)protoc-c --proto_path=userspace/proto --c_out=$(OUTPUT) $<
 
+# generated once, kept (not intermediate files make would delete and remake)
+.SECONDARY: $(PROTO_C)
+
 $(OUTPUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) -c $< -o $@
