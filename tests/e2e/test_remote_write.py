@@ -35,14 +35,18 @@ class RemoteWrite(unittest.TestCase):
             vm = victoria()
             prom = Prometheus([], native_histograms=False)
             prom.args.append("--web.enable-remote-write-receiver")
+            native = Prometheus([], native_histograms=True)  # receives native=1
+            native.args.append("--web.enable-remote-write-receiver")
             agent = None
             try:
-                with prom:
+                with prom, native:
                     agent = AgentProc("--push", rw(prom.port), "--push", rw(vm.port),
+                                      "--push", rw(native.port, "lp-native") + "&native=1",
                                       "--route", "slow=/slow", "-p", str(srv.port))
-                    # the same agent scraped too: a second Prometheus, job "latprobe"
-                    with Prometheus([("latprobe", f"127.0.0.1:{agent.mport}", None, None)],
-                                    native_histograms=False) as scraper:
+                    # the same agent scraped too: job "latprobe", classic and native
+                    job = [("latprobe", f"127.0.0.1:{agent.mport}", None, None)]
+                    with Prometheus(job, native_histograms=False) as scraper, \
+                            Prometheus(job) as nscraper:
                         curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=30&status=404")] * 5,
                              srv.url("/slow?ms=1"))
                         time.sleep(1.5)
@@ -84,6 +88,17 @@ class RemoteWrite(unittest.TestCase):
                         self.assertEqual(got["404"][0], 5)
                         self.assertEqual(got["route"][0], 1)
                         self.assertEqual(got["slo good"][0], 21)
+                        # native histograms: remote-written (native=1) as scraped (protobuf)
+                        nscraper.wait_scrapes(1)
+                        for q in ('histogram_count(sum(http_server_request_duration_seconds{%s}))',
+                                  'histogram_sum(sum(http_server_request_duration_seconds{%s}))',
+                                  'histogram_quantile(0.99, sum('
+                                  'http_server_request_duration_seconds{%s}))'):
+                            scraped = nscraper.value(q % (sel + ',job="latprobe"'))
+                            written = native.value(q % (sel + ',job="lp-native"'))
+                            print(f"    native, scrape / remote write: {scraped} / {written}")
+                            self.assertIsNotNone(scraped, q)
+                            self.assertAlmostEqual(written, scraped, places=9, msg=q)
                         # the external labels: instance is the node
                         r = prom.query(f'http_server_request_duration_seconds_count{{{sel},'
                                        'job="lp-rw"}')

@@ -670,6 +670,45 @@ static void test_remote_write_carries_what_a_scrape_carries(void **state)
 	free(raw);
 	lp_buf_free(&b);
 	lp_buf_free(&t);
+
+	/* native=1: each histogram also as a native histogram series, its count the same */
+	c = push_cfg("remote-write+http://tsdb:9090/api/v1/write?native=1");
+	assert_int_equal(lp_enc_remote_write(&b, &model, &c), 0);
+	assert_int_equal(snappy_uncompressed_length(b.data, b.len, &rawlen), SNAPPY_OK);
+	raw = malloc(rawlen);
+	assert_non_null(raw);
+	assert_int_equal(snappy_uncompress(b.data, b.len, raw, &rawlen), SNAPPY_OK);
+	wr = prometheus__write_request__unpack(NULL, rawlen, (const uint8_t *)raw);
+	assert_non_null(wr);
+	found = 0;
+	for (i = 0; i < wr->n_timeseries; i++) {
+		const Prometheus__TimeSeries *ts = wr->timeseries[i];
+		const Prometheus__Histogram *h;
+		__u64 n = 0;
+		int64_t cnt = 0;
+
+		if (!ts->n_histograms)
+			continue;
+		assert_int_equal(ts->n_samples, 0);
+		h = ts->histograms[0];
+		assert_int_equal(h->schema, 3);
+		assert_int_equal(h->timestamp, 1700000060250LL);
+		for (j = 0; j < h->n_positive_deltas; j++) {
+			cnt += h->positive_deltas[j];
+			n += (__u64)cnt;
+		}
+		assert_int_equal(n + h->zero_count_int, h->count_int);
+		if (!strcmp(ts->labels[0]->value, "http_server_request_duration_seconds") &&
+		    !strcmp(rw_label(ts, "http_route"), "checkout")) {
+			assert_int_equal(h->count_int, 9);
+			assert_close(h->sum, 0.334250501, 1e-12);
+			found++;
+		}
+	}
+	assert_int_equal(found, 1);
+	prometheus__write_request__free_unpacked(wr, NULL);
+	free(raw);
+	lp_buf_free(&b);
 }
 
 /* The route in every output built from a model: protobuf, the JSON document, the table. */

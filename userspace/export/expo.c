@@ -355,6 +355,7 @@ int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
 		return -EINVAL;
 	s.ops = &lp_rw_ops;
 	s.b = b;
+	s.native = opts & LP_EXPO_NATIVE;
 	s.windows = opts & LP_EXPO_WINDOWS;
 	for (i = 0; i < m->cfg->nclassic; i++)
 		lp_format_seconds(s.le[i], sizeof(s.le[i]), m->cfg->classic_ns[i]);

@@ -50,7 +50,8 @@ struct lp_expo_label {
  * The model as a Prometheus remote-write request (snappy-compressed
  * prometheus.WriteRequest): the series a scrape gives, every one with the
  * external labels ext[next] and the model's collection time. opts:
- * LP_EXPO_WINDOWS. 0 or -ENOMEM.
+ * LP_EXPO_WINDOWS, LP_EXPO_NATIVE (each histogram also as a native histogram
+ * series). 0 or -ENOMEM.
  */
 int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
 			 const struct lp_expo_label *ext, int next, unsigned opts);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/native.h"
 #include "export/writer.h"
 #include "core/hist.h"
 #include "lp_bucket.h"
@@ -124,69 +125,43 @@ static void pb_sample(struct writer *s, const struct label *l, int nl, double v,
 	}
 }
 
-/* the fine buckets as native-histogram spans and deltas */
+/* the fine buckets as native-histogram spans and deltas (native.c) */
 static int pb_native(struct writer *s, Io__Prometheus__Client__Histogram *ph, const struct hist *h,
 		     __u64 *total)
 {
-	const struct lp_snap *sn = h->snap;
-	const struct lp_fine_table *ft = h->ft;
-	__u32 i, first = sn->fine_lo, end = sn->fine_lo + sn->fine_n;
-	__s64 prev = 0;
-	int last_key = 0;
-	bool open = false;
+	size_t cap = lp_native_cap(h->snap), i;
+	struct lp_native nh = {
+		.span_offset = pb_alloc(s, cap * sizeof(*nh.span_offset)),
+		.span_length = pb_alloc(s, cap * sizeof(*nh.span_length)),
+		.delta = pb_alloc(s, cap * sizeof(*nh.delta)),
+	};
 
+	ph->positive_delta = pb_alloc(s, cap * sizeof(*ph->positive_delta));
+	ph->positive_span = pb_alloc(s, cap * sizeof(*ph->positive_span));
+	if (!nh.span_offset || !nh.span_length || !nh.delta || !ph->positive_delta ||
+	    !ph->positive_span)
+		return -ENOMEM;
+	lp_native_of(h->snap, h->ft, &nh);
 	ph->has_schema = 1;
-	ph->schema = (int32_t)ft->schema;
+	ph->schema = (int32_t)h->ft->schema;
 	ph->has_zero_threshold = 1;
 	ph->zero_threshold = exp2(LP_FINE_LOW_EXP);
 	ph->has_zero_count = 1;
-	ph->zero_count = 0;
-	*total = 0;
-	if (sn->fine_n && first == 0) {
-		ph->zero_count = sn->fine[0];
-		*total += sn->fine[0];
-		first = 1;
-	}
-	ph->positive_delta =
-		pb_alloc(s, (sn->fine_n ? sn->fine_n : 1) * sizeof(*ph->positive_delta));
-	ph->positive_span = pb_alloc(s, (sn->fine_n ? sn->fine_n : 1) * sizeof(*ph->positive_span));
-	if (!ph->positive_delta || !ph->positive_span)
-		return -ENOMEM;
-	for (i = first; i < end; i++) {
-		__u64 c = sn->fine[i - sn->fine_lo];
-		/* slot n + 1 (beyond 2^12 s) is exported as the bucket just above */
-		int key = lp_fine_native_key(ft, i);
-		Io__Prometheus__Client__BucketSpan *sp;
-
-		if (!c)
-			continue;
-		*total += c;
-		/* a new span unless this bucket directly follows the last one */
-		if (!open || key != last_key + 1) {
-			sp = pb_alloc(s, sizeof(*sp));
-			if (!sp)
-				return -ENOMEM;
-			io__prometheus__client__bucket_span__init(sp);
-			sp->has_offset = sp->has_length = 1;
-			sp->offset = open ? key - last_key - 1 : key;
-			ph->positive_span[ph->n_positive_span++] = sp;
-			open = true;
-		}
-		ph->positive_span[ph->n_positive_span - 1]->length++;
-		ph->positive_delta[ph->n_positive_delta++] = (__s64)c - prev;
-		prev = (__s64)c;
-		last_key = key;
-	}
-	if (!ph->n_positive_span) {
-		/* a native histogram with no observations yet: a no-op span */
+	ph->zero_count = nh.zero;
+	*total = nh.total;
+	for (i = 0; i < nh.nspans; i++) {
 		Io__Prometheus__Client__BucketSpan *sp = pb_alloc(s, sizeof(*sp));
 
 		if (!sp)
 			return -ENOMEM;
 		io__prometheus__client__bucket_span__init(sp);
 		sp->has_offset = sp->has_length = 1;
+		sp->offset = nh.span_offset[i];
+		sp->length = nh.span_length[i];
 		ph->positive_span[ph->n_positive_span++] = sp;
 	}
+	for (i = 0; i < nh.ndeltas; i++)
+		ph->positive_delta[ph->n_positive_delta++] = nh.delta[i];
 	return 0;
 }
 

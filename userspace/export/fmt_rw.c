@@ -15,6 +15,9 @@
 #include <string.h>
 #include <snappy-c.h>
 
+#include <math.h>
+
+#include "export/native.h"
 #include "export/writer.h"
 #include "export/expo.h"
 #include "remote.pb-c.h"
@@ -84,9 +87,14 @@ static char *rw_name(struct writer *s, const char *suffix)
 	return p;
 }
 
-/* one series: __name__ = family + suffix, the labels, an extra one (le, quantile), the value */
-static void rw_series(struct writer *s, const char *suffix, const struct label *l, int nl,
-		      const char *xname, const char *xvalue, double v)
+/*
+ * One series: __name__ = family + suffix, the labels, an extra one (le,
+ * quantile), one float sample v (or none with sample false, for a native
+ * histogram the caller attaches). Returns it, or NULL (s->err set).
+ */
+static Prometheus__TimeSeries *rw_ts(struct writer *s, const char *suffix, const struct label *l,
+				     int nl, const char *xname, const char *xvalue, double v,
+				     bool sample)
 {
 	struct rw_state *st = s->rw;
 	int n = 1 + nl + (xname ? 1 : 0) + st->next, i, j;
@@ -98,14 +106,14 @@ static void rw_series(struct writer *s, const char *suffix, const struct label *
 	char *name = rw_name(s, suffix);
 
 	if (!ts || !lab || !lp || !sm || !smp || !name)
-		return;
+		return NULL;
 	if (st->nts == st->cap) {
 		size_t cap = st->cap ? 2 * st->cap : 1024;
 		Prometheus__TimeSeries **t = realloc(st->ts, cap * sizeof(*t));
 
 		if (!t) {
 			s->err = -ENOMEM;
-			return;
+			return NULL;
 		}
 		st->ts = t;
 		st->cap = cap;
@@ -121,13 +129,13 @@ static void rw_series(struct writer *s, const char *suffix, const struct label *
 		lab[i].name = (char *)l[j].name; /* the walker's names are literals */
 		lab[i].value = rw_str(s, l[j].value);
 		if (!lab[i].value)
-			return;
+			return NULL;
 	}
 	if (xname) {
 		lab[i].name = (char *)xname;
 		lab[i++].value = rw_str(s, xvalue);
 		if (!lab[i - 1].value)
-			return;
+			return NULL;
 	}
 	for (j = 0; j < st->next; j++, i++) {
 		lab[i].name = (char *)st->ext[j].name;
@@ -148,9 +156,59 @@ static void rw_series(struct writer *s, const char *suffix, const struct label *
 	prometheus__time_series__init(ts);
 	ts->n_labels = (size_t)n;
 	ts->labels = lp;
-	ts->n_samples = 1;
+	ts->n_samples = sample ? 1 : 0;
 	ts->samples = smp;
 	st->ts[st->nts++] = ts;
+	return ts;
+}
+
+static void rw_series(struct writer *s, const char *suffix, const struct label *l, int nl,
+		      const char *xname, const char *xvalue, double v)
+{
+	rw_ts(s, suffix, l, nl, xname, xvalue, v, true);
+}
+
+/* the native histogram of the fine buckets, as a series of its own (the family's name) */
+static void rw_native(struct writer *s, const struct label *l, int nl, const struct hist *h)
+{
+	size_t cap = lp_native_cap(h->snap), i;
+	struct lp_native nh = {
+		.span_offset = rw_alloc(s, cap * sizeof(*nh.span_offset)),
+		.span_length = rw_alloc(s, cap * sizeof(*nh.span_length)),
+		.delta = rw_alloc(s, cap * sizeof(*nh.delta)),
+	};
+	Prometheus__Histogram *ph = rw_alloc(s, sizeof(*ph)), **php = rw_alloc(s, sizeof(*php));
+	Prometheus__BucketSpan *sp = rw_alloc(s, cap * sizeof(*sp));
+	Prometheus__BucketSpan **spp = rw_alloc(s, cap * sizeof(*spp));
+	Prometheus__TimeSeries *ts;
+
+	if (!nh.span_offset || !nh.span_length || !nh.delta || !ph || !php || !sp || !spp)
+		return;
+	ts = rw_ts(s, "", l, nl, NULL, NULL, 0, false);
+	if (!ts)
+		return;
+	lp_native_of(h->snap, h->ft, &nh);
+	prometheus__histogram__init(ph);
+	/* a read races with updates on other CPUs: the count covers both totals */
+	ph->count_int = h->snap->count > nh.total ? h->snap->count : nh.total;
+	ph->sum = (double)h->snap->sum_ns / 1e9;
+	ph->schema = (int32_t)h->ft->schema;
+	ph->zero_threshold = exp2(LP_FINE_LOW_EXP);
+	ph->zero_count_int = nh.zero;
+	for (i = 0; i < nh.nspans; i++) {
+		prometheus__bucket_span__init(&sp[i]);
+		sp[i].offset = nh.span_offset[i];
+		sp[i].length = nh.span_length[i];
+		spp[i] = &sp[i];
+	}
+	ph->n_positive_spans = nh.nspans;
+	ph->positive_spans = spp;
+	ph->n_positive_deltas = nh.ndeltas;
+	ph->positive_deltas = nh.delta;
+	ph->timestamp = s->rw->ts_ms;
+	php[0] = ph;
+	ts->n_histograms = 1;
+	ts->histograms = php;
 }
 
 static void rw_sample(struct writer *s, const struct label *l, int nl, double v, double created)
@@ -171,6 +229,8 @@ static void rw_histogram(struct writer *s, const struct label *l, int nl, const 
 	}
 	rw_series(s, "_sum", l, nl, NULL, NULL, (double)h->snap->sum_ns / 1e9);
 	rw_series(s, "_count", l, nl, NULL, NULL, (double)cum);
+	if (s->native)
+		rw_native(s, l, nl, h);
 }
 
 static void rw_summary(struct writer *s, const struct label *l, int nl, const struct summ *sm)

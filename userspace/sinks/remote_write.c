@@ -20,6 +20,7 @@ struct rw_opts {
 	char job[128];
 	char instance[256];
 	bool windows; /* windows=1: also the per-window summaries and SLO gauges */
+	bool native;  /* native=1: also each histogram as a native histogram */
 };
 _Static_assert(sizeof(struct rw_opts) <= LP_SINK_OPTS, "remote-write options fit");
 
@@ -49,6 +50,8 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 										       : -EINVAL;
 	if (!strcmp(k, "windows"))
 		return lp_enc_bool(v, &opts(c)->windows);
+	if (!strcmp(k, "native"))
+		return lp_enc_bool(v, &opts(c)->native);
 	return -ENOENT;
 }
 
@@ -78,7 +81,9 @@ int lp_enc_remote_write(struct lp_buf *b, const struct lp_model *m, const struct
 	const struct lp_expo_label ext[2] = {{"instance", copts(c)->instance},
 					     {"job", copts(c)->job}};
 
-	return lp_expo_remote_write(b, m, ext, 2, copts(c)->windows ? LP_EXPO_WINDOWS : 0);
+	return lp_expo_remote_write(b, m, ext, 2,
+				    (copts(c)->windows ? LP_EXPO_WINDOWS : 0) |
+					    (copts(c)->native ? LP_EXPO_NATIVE : 0));
 }
 
 static int encode(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
