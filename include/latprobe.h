@@ -130,7 +130,8 @@ enum lp_counter {
 	LP_CNT_UNFRAMED,	/* responses whose end could not be framed: timed to the
 				 * last body byte seen before the next response or the close */
 	LP_CNT_DISCARDED,	/* samples discarded as impossible (negative or over a day) */
-	LP_CNT_BUSY,		/* segments skipped: the CPU's working memory was in use */
+	LP_CNT_BUSY,		/* segments skipped: the CPU's working memory was in use, or
+				 * their sequence update lost every race (lp_seq_take) */
 	LP_CNT_SPILLED,		/* samples whose series could not be allocated at that
 				 * instant, kept in the spill ring: none lost */
 	LP_CNT_MAX,

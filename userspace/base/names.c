@@ -49,7 +49,8 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 			      "Samples discarded as impossible (negative, or over a day)."},
 	[LP_CNT_BUSY] =
 		{"busy_skipped", "latprobe_segments_skipped_busy",
-		 "Segments not framed: both per-CPU working slots were in use (nested programs)."},
+		 "Segments not framed: both per-CPU working slots were in use (nested programs), "
+		 "or the segment's sequence update lost 128 races in a row to another CPU."},
 	[LP_CNT_SPILLED] =
 		{"spilled_samples", "latprobe_samples_spilled",
 		 "Samples whose series could not be allocated at that instant, kept in the spill "
