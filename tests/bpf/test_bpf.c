@@ -45,21 +45,22 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static int setup(void **state)
+/* the agent's own loader, with the flags argv */
+static int load_with(int argc, const char **argv)
 {
-	const char *argv[] = { "latprobe" };
 	char err[512];
 	int e;
 
-	(void)state;
 	libbpf_set_print(quiet);
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_bpf: needs root to load BPF programs (run: sudo make test)\n");
 		return -1;
 	}
 	lp_config_defaults(&cfg);
-	if (lp_cli_parse(&cfg, 1, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
+	if (lp_cli_parse(&cfg, argc, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN) {
+		fprintf(stderr, "test_bpf: %s\n", err);
 		return -1;
+	}
 	if (lp_fine_table_init(&ft, cfg.schema))
 		return -1;
 	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
@@ -68,6 +69,14 @@ static int setup(void **state)
 		return -1;
 	}
 	return 0;
+}
+
+static int setup(void **state)
+{
+	const char *argv[] = { "latprobe" };
+
+	(void)state;
+	return load_with(1, argv);
 }
 
 static int teardown(void **state)
@@ -441,30 +450,9 @@ static const char *const route_args[] = {
 
 static int setup_routes(void **state)
 {
-	char err[512];
-	int e;
-
 	(void)state;
-	libbpf_set_print(quiet);
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_bpf: needs root to load BPF programs (run: sudo make test)\n");
-		return -1;
-	}
-	lp_config_defaults(&cfg);
-	if (lp_cli_parse(&cfg, sizeof(route_args) / sizeof(route_args[0]), (char **)route_args,
-			 err, sizeof(err), NULL) != LP_CLI_RUN) {
-		fprintf(stderr, "test_bpf: %s\n", err);
-		return -1;
-	}
-	if (lp_fine_table_init(&ft, cfg.schema))
-		return -1;
 	/* with routes the programs hold the route lookup: the verifier must take it */
-	e = lp_probe__load(&probe, &cfg, &ft, err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "test_bpf: with routes: %s\n", err);
-		return -1;
-	}
-	return 0;
+	return load_with(sizeof(route_args) / sizeof(route_args[0]), (const char **)route_args);
 }
 
 /* The kernel's trie and the host's model of it (lp_route_match_entries) agree. */

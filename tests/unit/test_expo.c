@@ -608,6 +608,23 @@ static const char *rw_label(const Prometheus__TimeSeries *ts, const char *name)
 	return NULL;
 }
 
+/* the WriteRequest in a remote-write body (snappy, then protobuf) */
+static Prometheus__WriteRequest *rw_decode(const struct lp_buf *b)
+{
+	Prometheus__WriteRequest *wr;
+	size_t rawlen = 0;
+	char *raw;
+
+	assert_int_equal(snappy_uncompressed_length(b->data, b->len, &rawlen), SNAPPY_OK);
+	raw = malloc(rawlen);
+	assert_non_null(raw);
+	assert_int_equal(snappy_uncompress(b->data, b->len, raw, &rawlen), SNAPPY_OK);
+	wr = prometheus__write_request__unpack(NULL, rawlen, (const uint8_t *)raw);
+	assert_non_null(wr);
+	free(raw);
+	return wr;
+}
+
 /*
  * Remote write: snappy + WriteRequest, one series per line of the text
  * exposition (the same model, no process metrics), labels sorted with
@@ -618,19 +635,13 @@ static void test_remote_write_carries_what_a_scrape_carries(void **state)
 	struct lp_push_cfg c = push_cfg("remote-write+http://tsdb:9090/api/v1/write?job=lp&instance=n1");
 	struct lp_buf b = { 0 }, t = { 0 };
 	Prometheus__WriteRequest *wr;
-	size_t rawlen = 0, lines = 0, i, j, found = 0;
-	char *raw;
+	size_t lines = 0, i, j, found = 0;
 	const char *p;
 
 	(void)state;
 	assert_string_equal(c.url, "http://tsdb:9090/api/v1/write");
 	assert_int_equal(lp_enc_remote_write(&b, &model, &c), 0);
-	assert_int_equal(snappy_uncompressed_length(b.data, b.len, &rawlen), SNAPPY_OK);
-	raw = malloc(rawlen);
-	assert_non_null(raw);
-	assert_int_equal(snappy_uncompress(b.data, b.len, raw, &rawlen), SNAPPY_OK);
-	wr = prometheus__write_request__unpack(NULL, rawlen, (const uint8_t *)raw);
-	assert_non_null(wr);
+	wr = rw_decode(&b);
 	/* the text exposition of the same model, without the agent's process metrics */
 	assert_int_equal(lp_expo_write(&t, LP_FMT_TEXT, &model, NULL, 0), 0);
 	lp_buf_add(&t, "", 1);
@@ -667,19 +678,13 @@ static void test_remote_write_carries_what_a_scrape_carries(void **state)
 	}
 	assert_int_equal(found, 2);
 	prometheus__write_request__free_unpacked(wr, NULL);
-	free(raw);
 	lp_buf_free(&b);
 	lp_buf_free(&t);
 
 	/* native=1: each histogram also as a native histogram series, its count the same */
 	c = push_cfg("remote-write+http://tsdb:9090/api/v1/write?native=1");
 	assert_int_equal(lp_enc_remote_write(&b, &model, &c), 0);
-	assert_int_equal(snappy_uncompressed_length(b.data, b.len, &rawlen), SNAPPY_OK);
-	raw = malloc(rawlen);
-	assert_non_null(raw);
-	assert_int_equal(snappy_uncompress(b.data, b.len, raw, &rawlen), SNAPPY_OK);
-	wr = prometheus__write_request__unpack(NULL, rawlen, (const uint8_t *)raw);
-	assert_non_null(wr);
+	wr = rw_decode(&b);
 	found = 0;
 	for (i = 0; i < wr->n_timeseries; i++) {
 		const Prometheus__TimeSeries *ts = wr->timeseries[i];
@@ -707,7 +712,6 @@ static void test_remote_write_carries_what_a_scrape_carries(void **state)
 	}
 	assert_int_equal(found, 1);
 	prometheus__write_request__free_unpacked(wr, NULL);
-	free(raw);
 	lp_buf_free(&b);
 }
 

@@ -6,7 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "sinks/sink.h"
+
+void lp_enc_job_defaults(struct lp_enc_job *j, const char *hostname)
+{
+	strcpy(j->job, "latprobe");
+	if (lp_copy(j->instance, sizeof(j->instance), hostname))
+		strcpy(j->instance, "localhost");
+}
+
+int lp_enc_job_option(struct lp_enc_job *j, const char *k, const char *v)
+{
+	if (!strcmp(k, "job"))
+		return *v && !lp_copy(j->job, sizeof(j->job), v) ? 0 : -EINVAL;
+	if (!strcmp(k, "instance"))
+		return *v && !lp_copy(j->instance, sizeof(j->instance), v) ? 0 : -EINVAL;
+	return -ENOENT;
+}
 
 const char *lp_enc_clean(char *out, size_t len, const char *s, bool dots)
 {

@@ -9,13 +9,11 @@
 #include <string.h>
 #include <curl/curl.h>
 
-#include "base/util.h"
 #include "export/expo.h"
 #include "sinks/sink.h"
 
 struct pgw_opts {
-	char job[128];
-	char instance[256];
+	struct lp_enc_job id;
 };
 _Static_assert(sizeof(struct pgw_opts) <= LP_SINK_OPTS, "pushgateway options fit");
 
@@ -26,25 +24,18 @@ static struct pgw_opts *opts(struct lp_push_cfg *c)
 
 static void defaults(struct lp_push_cfg *c, const char *hostname)
 {
-	strcpy(opts(c)->job, "latprobe");
-	if (lp_copy(opts(c)->instance, sizeof(opts(c)->instance), hostname))
-		strcpy(opts(c)->instance, "localhost");
+	lp_enc_job_defaults(&opts(c)->id, hostname);
 }
 
 static int option(struct lp_push_cfg *c, const char *k, const char *v)
 {
-	if (!strcmp(k, "job"))
-		return *v && !lp_copy(opts(c)->job, sizeof(opts(c)->job), v) ? 0 : -EINVAL;
-	if (!strcmp(k, "instance"))
-		return *v && !lp_copy(opts(c)->instance, sizeof(opts(c)->instance), v) ? 0
-										       : -EINVAL;
-	return -ENOENT;
+	return lp_enc_job_option(&opts(c)->id, k, v);
 }
 
 static int finish(struct lp_push_cfg *c, const struct lp_sink_url *u, char *err, size_t errlen)
 {
-	char *job = curl_easy_escape(NULL, opts(c)->job, 0);
-	char *inst = curl_easy_escape(NULL, opts(c)->instance, 0);
+	char *job = curl_easy_escape(NULL, opts(c)->id.job, 0);
+	char *inst = curl_easy_escape(NULL, opts(c)->id.instance, 0);
 
 	(void)err;
 	(void)errlen;

@@ -17,8 +17,7 @@
 #include "sinks/sink.h"
 
 struct rw_opts {
-	char job[128];
-	char instance[256];
+	struct lp_enc_job id;
 	bool windows; /* windows=1: also the per-window summaries and SLO gauges */
 	bool native;  /* native=1: also each histogram as a native histogram */
 };
@@ -36,18 +35,15 @@ static const struct rw_opts *copts(const struct lp_push_cfg *c)
 
 static void defaults(struct lp_push_cfg *c, const char *hostname)
 {
-	strcpy(opts(c)->job, "latprobe");
-	if (lp_copy(opts(c)->instance, sizeof(opts(c)->instance), hostname))
-		strcpy(opts(c)->instance, "localhost");
+	lp_enc_job_defaults(&opts(c)->id, hostname);
 }
 
 static int option(struct lp_push_cfg *c, const char *k, const char *v)
 {
-	if (!strcmp(k, "job"))
-		return *v && !lp_copy(opts(c)->job, sizeof(opts(c)->job), v) ? 0 : -EINVAL;
-	if (!strcmp(k, "instance"))
-		return *v && !lp_copy(opts(c)->instance, sizeof(opts(c)->instance), v) ? 0
-										       : -EINVAL;
+	int r = lp_enc_job_option(&opts(c)->id, k, v);
+
+	if (r != -ENOENT)
+		return r;
 	if (!strcmp(k, "windows"))
 		return lp_enc_bool(v, &opts(c)->windows);
 	if (!strcmp(k, "native"))
@@ -78,8 +74,8 @@ static int finish(struct lp_push_cfg *c, const struct lp_sink_url *u, char *err,
 
 int lp_enc_remote_write(struct lp_buf *b, const struct lp_model *m, const struct lp_push_cfg *c)
 {
-	const struct lp_expo_label ext[2] = {{"instance", copts(c)->instance},
-					     {"job", copts(c)->job}};
+	const struct lp_expo_label ext[2] = {{"instance", copts(c)->id.instance},
+					     {"job", copts(c)->id.job}};
 
 	return lp_expo_remote_write(b, m, ext, 2,
 				    (copts(c)->windows ? LP_EXPO_WINDOWS : 0) |

@@ -84,6 +84,16 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *cf
 
 /* ---- for the sinks' own files (sinks/enc.c) ---- */
 
+/* job= and instance=: the Pushgateway's grouping key, remote write's external labels */
+struct lp_enc_job {
+	char job[128];
+	char instance[256];
+};
+/* "latprobe" and the host name */
+void lp_enc_job_defaults(struct lp_enc_job *j, const char *hostname);
+/* job= or instance=: 0; -ENOENT not one of them; -EINVAL empty or too long */
+int lp_enc_job_option(struct lp_enc_job *j, const char *k, const char *v);
+
 /* copy s into out, characters outside [A-Za-z0-9_-] (and '.', ':', '/' with dots)
  * replaced by '_'; "none" for an empty result */
 const char *lp_enc_clean(char *out, size_t len, const char *s, bool dots);
