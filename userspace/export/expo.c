@@ -281,7 +281,8 @@ static void emit_cgroups(struct writer *s, const struct lp_model *m)
 		return;
 	begin(s, &f_series);
 	for (i = 0; i < m->ncgs; i++) {
-		struct label l[2] = {{"service_name", m->cgs[i].service}, {"cgroup", m->cgs[i].cgroup}};
+		struct label l[2] = {{"service_name", m->cgs[i].service},
+				     {"cgroup", m->cgs[i].cgroup}};
 
 		sample(s, l, 2, (double)m->cgs[i].series);
 	}
@@ -344,21 +345,29 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 	s->ops->end(s);
 }
 
+/* a writer of ops over b with opts (LP_EXPO_*), its le values from m's configuration */
+static void writer_init(struct writer *s, const struct writer_ops *ops, struct lp_buf *b,
+			const struct lp_model *m, unsigned opts)
+{
+	unsigned i;
+
+	s->ops = ops;
+	s->b = b;
+	s->native = opts & LP_EXPO_NATIVE;
+	s->windows = opts & LP_EXPO_WINDOWS;
+	for (i = 0; m && i < m->cfg->nclassic; i++)
+		lp_format_seconds(s->le[i], sizeof(s->le[i]), m->cfg->classic_ns[i]);
+}
+
 int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
 			 const struct lp_expo_label *ext, int next, unsigned opts)
 {
 	struct writer s = {0};
-	unsigned i;
 	int e;
 
 	if (!m)
 		return -EINVAL;
-	s.ops = &lp_rw_ops;
-	s.b = b;
-	s.native = opts & LP_EXPO_NATIVE;
-	s.windows = opts & LP_EXPO_WINDOWS;
-	for (i = 0; i < m->cfg->nclassic; i++)
-		lp_format_seconds(s.le[i], sizeof(s.le[i]), m->cfg->classic_ns[i]);
+	writer_init(&s, &lp_rw_ops, b, m, opts);
 	e = lp_rw_begin(&s, ext, next, m->wall);
 	if (e)
 		return e;
@@ -374,18 +383,11 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 {
 	struct writer s = {0};
 
-	s.ops = f == LP_FMT_PROTOBUF	  ? &lp_pb_ops
-		: f == LP_FMT_OPENMETRICS ? &lp_om_ops
-					  : &lp_text_ops;
-	s.b = b;
-	s.native = opts & LP_EXPO_NATIVE;
-	s.windows = opts & LP_EXPO_WINDOWS;
-	if (m) {
-		unsigned i;
-
-		for (i = 0; i < m->cfg->nclassic; i++)
-			lp_format_seconds(s.le[i], sizeof(s.le[i]), m->cfg->classic_ns[i]);
-	}
+	writer_init(&s,
+		    f == LP_FMT_PROTOBUF      ? &lp_pb_ops
+		    : f == LP_FMT_OPENMETRICS ? &lp_om_ops
+					      : &lp_text_ops,
+		    b, m, opts);
 	emit_model(&s, m, self);
 	/* a label set that could not be rendered leaves holes in the body */
 	if (!s.err && !lp_buf_ok(&s.scratch))

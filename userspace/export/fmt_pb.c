@@ -12,67 +12,19 @@
 #include "core/hist.h"
 #include "lp_bucket.h"
 
-/*
- * Bump allocation for the protobuf messages of a family: tens of thousands
- * of small structs per scrape that would otherwise be malloc'd and freed one
- * by one, leaving the heap fragmented (the agent kept ~10-20 MB after a
- * protobuf scrape of 10 000 series). Blocks of 4 MiB are mappings of their own
- * (above M_MMAP_THRESHOLD) and go back to the kernel when the family is done.
- */
-struct pb_block {
-	struct pb_block *next;
-	size_t used, cap;
-	char data[];
-};
-
-#define PB_BLOCK (4u << 20)
-
-static void *pb_alloc(struct writer *s, size_t n)
-{
-	struct pb_block *b = s->blocks;
-	void *p;
-
-	n = (n + 15) & ~(size_t)15;
-	if (!b || b->cap - b->used < n) {
-		size_t cap = n > PB_BLOCK ? n : PB_BLOCK;
-
-		b = calloc(1, sizeof(*b) + cap); /* zeroed: calloc on a fresh mapping */
-		if (!b) {
-			s->err = -ENOMEM;
-			return NULL;
-		}
-		b->cap = cap;
-		b->next = s->blocks;
-		s->blocks = b;
-	}
-	p = b->data + b->used;
-	b->used += n;
-	return p;
-}
-
-static void pb_release(struct writer *s)
-{
-	while (s->blocks) {
-		struct pb_block *n = s->blocks->next;
-
-		free(s->blocks);
-		s->blocks = n;
-	}
-}
-
 static Io__Prometheus__Client__Metric *pb_metric(struct writer *s, const struct label *l, int nl)
 {
-	Io__Prometheus__Client__Metric *m = pb_alloc(s, sizeof(*m));
+	Io__Prometheus__Client__Metric *m = lp_wr_alloc(s, sizeof(*m));
 	int i;
 
 	if (!m)
 		return NULL;
 	io__prometheus__client__metric__init(m);
-	m->label = pb_alloc(s, (size_t)(nl ? nl : 1) * sizeof(*m->label));
+	m->label = lp_wr_alloc(s, (size_t)(nl ? nl : 1) * sizeof(*m->label));
 	if (!m->label)
 		return NULL;
 	for (i = 0; i < nl; i++) {
-		Io__Prometheus__Client__LabelPair *p = pb_alloc(s, sizeof(*p));
+		Io__Prometheus__Client__LabelPair *p = lp_wr_alloc(s, sizeof(*p));
 		size_t len = strlen(l[i].value) + 1;
 
 		if (!p)
@@ -80,7 +32,7 @@ static Io__Prometheus__Client__Metric *pb_metric(struct writer *s, const struct 
 		io__prometheus__client__label_pair__init(p);
 		m->label[m->n_label++] = p;
 		p->name = (char *)l[i].name; /* static strings */
-		p->value = pb_alloc(s, len);
+		p->value = lp_wr_alloc(s, len);
 		if (!p->value)
 			return NULL;
 		memcpy(p->value, l[i].value, len);
@@ -109,14 +61,14 @@ static void pb_sample(struct writer *s, const struct label *l, int nl, double v,
 	if (!m)
 		return;
 	if (s->fam->type == F_COUNTER) {
-		m->counter = pb_alloc(s, sizeof(*m->counter));
+		m->counter = lp_wr_alloc(s, sizeof(*m->counter));
 		if (!m->counter)
 			return;
 		io__prometheus__client__counter__init(m->counter);
 		m->counter->has_value = 1;
 		m->counter->value = v;
 	} else {
-		m->gauge = pb_alloc(s, sizeof(*m->gauge));
+		m->gauge = lp_wr_alloc(s, sizeof(*m->gauge));
 		if (!m->gauge)
 			return;
 		io__prometheus__client__gauge__init(m->gauge);
@@ -131,13 +83,13 @@ static int pb_native(struct writer *s, Io__Prometheus__Client__Histogram *ph, co
 {
 	size_t cap = lp_native_cap(h->snap), i;
 	struct lp_native nh = {
-		.span_offset = pb_alloc(s, cap * sizeof(*nh.span_offset)),
-		.span_length = pb_alloc(s, cap * sizeof(*nh.span_length)),
-		.delta = pb_alloc(s, cap * sizeof(*nh.delta)),
+		.span_offset = lp_wr_alloc(s, cap * sizeof(*nh.span_offset)),
+		.span_length = lp_wr_alloc(s, cap * sizeof(*nh.span_length)),
+		.delta = lp_wr_alloc(s, cap * sizeof(*nh.delta)),
 	};
 
-	ph->positive_delta = pb_alloc(s, cap * sizeof(*ph->positive_delta));
-	ph->positive_span = pb_alloc(s, cap * sizeof(*ph->positive_span));
+	ph->positive_delta = lp_wr_alloc(s, cap * sizeof(*ph->positive_delta));
+	ph->positive_span = lp_wr_alloc(s, cap * sizeof(*ph->positive_span));
 	if (!nh.span_offset || !nh.span_length || !nh.delta || !ph->positive_delta ||
 	    !ph->positive_span)
 		return -ENOMEM;
@@ -150,7 +102,7 @@ static int pb_native(struct writer *s, Io__Prometheus__Client__Histogram *ph, co
 	ph->zero_count = nh.zero;
 	*total = nh.total;
 	for (i = 0; i < nh.nspans; i++) {
-		Io__Prometheus__Client__BucketSpan *sp = pb_alloc(s, sizeof(*sp));
+		Io__Prometheus__Client__BucketSpan *sp = lp_wr_alloc(s, sizeof(*sp));
 
 		if (!sp)
 			return -ENOMEM;
@@ -175,15 +127,15 @@ static void pb_histogram(struct writer *s, const struct label *l, int nl, const 
 
 	if (!m)
 		return;
-	ph = m->histogram = pb_alloc(s, sizeof(*ph));
+	ph = m->histogram = lp_wr_alloc(s, sizeof(*ph));
 	if (!ph)
 		goto oom;
 	io__prometheus__client__histogram__init(ph);
-	ph->bucket = pb_alloc(s, (cfg->nclassic ? cfg->nclassic : 1) * sizeof(*ph->bucket));
+	ph->bucket = lp_wr_alloc(s, (cfg->nclassic ? cfg->nclassic : 1) * sizeof(*ph->bucket));
 	if (!ph->bucket)
 		goto oom;
 	for (i = 0; i < cfg->nclassic; i++) {
-		Io__Prometheus__Client__Bucket *bk = pb_alloc(s, sizeof(*bk));
+		Io__Prometheus__Client__Bucket *bk = lp_wr_alloc(s, sizeof(*bk));
 
 		if (!bk)
 			goto oom;
@@ -216,11 +168,11 @@ static void pb_summary(struct writer *s, const struct label *l, int nl, const st
 
 	if (!m)
 		return;
-	ps = m->summary = pb_alloc(s, sizeof(*ps));
+	ps = m->summary = lp_wr_alloc(s, sizeof(*ps));
 	if (!ps)
 		goto oom;
 	io__prometheus__client__summary__init(ps);
-	ps->quantile = pb_alloc(s, (sm->n ? sm->n : 1) * sizeof(*ps->quantile));
+	ps->quantile = lp_wr_alloc(s, (sm->n ? sm->n : 1) * sizeof(*ps->quantile));
 	if (!ps->quantile)
 		goto oom;
 	ps->has_sample_count = ps->has_sample_sum = 1;
@@ -231,7 +183,7 @@ static void pb_summary(struct writer *s, const struct label *l, int nl, const st
 
 		if (isnan(sm->values[i]))
 			continue;
-		q = pb_alloc(s, sizeof(*q));
+		q = lp_wr_alloc(s, sizeof(*q));
 		if (!q)
 			goto oom;
 		io__prometheus__client__quantile__init(q);
@@ -280,14 +232,14 @@ static void pb_end_family(struct writer *s)
 		}
 	}
 	s->nmetrics = 0;
-	pb_release(s);
+	lp_wr_release(s);
 }
 
 static void pb_end(struct writer *s)
 {
 	free(s->metrics);
 	s->metrics = NULL;
-	pb_release(s);
+	lp_wr_release(s);
 }
 
 const struct writer_ops lp_pb_ops = {pb_sample, pb_histogram, pb_summary, pb_end_family, pb_end};

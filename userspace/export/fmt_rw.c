@@ -7,8 +7,8 @@
  * the same model gives Prometheus; so a query answers the same whether the
  * data came by scrape or by remote write. Labels are sorted by name
  * (__name__ first), as the specification requires, with the sink's external
- * labels (job, instance) added. The messages come from an arena freed whole
- * at the end.
+ * labels (job, instance) added. The messages come from the writers' arena
+ * (arena.c), released whole at the end.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,53 +22,19 @@
 #include "export/expo.h"
 #include "remote.pb-c.h"
 
-#define RW_BLOCK (64 * 1024)
-
-struct rw_block {
-	struct rw_block *next;
-	size_t used, size;
-	_Alignas(8) unsigned char mem[];
-};
-
 struct rw_state {
 	const struct lp_expo_label *ext; /* external labels */
 	int next;
 	int64_t ts_ms;
 	Prometheus__TimeSeries **ts;
 	size_t nts, cap;
-	struct rw_block *blocks;
 };
-
-static void *rw_alloc(struct writer *s, size_t n)
-{
-	struct rw_state *st = s->rw;
-	struct rw_block *b = st->blocks;
-	void *p;
-
-	n = (n + 7) & ~(size_t)7;
-	if (!b || b->used + n > b->size) {
-		size_t size = n > RW_BLOCK ? n : RW_BLOCK;
-
-		b = malloc(sizeof(*b) + size);
-		if (!b) {
-			s->err = -ENOMEM;
-			return NULL;
-		}
-		b->next = st->blocks;
-		b->used = 0;
-		b->size = size;
-		st->blocks = b;
-	}
-	p = b->mem + b->used;
-	b->used += n;
-	return p;
-}
 
 /* a copy in the arena: label values may live in the walker's stack (a port, a status) */
 static char *rw_str(struct writer *s, const char *v)
 {
 	size_t n = strlen(v) + 1;
-	char *p = rw_alloc(s, n);
+	char *p = lp_wr_alloc(s, n);
 
 	if (p)
 		memcpy(p, v, n);
@@ -78,7 +44,7 @@ static char *rw_str(struct writer *s, const char *v)
 static char *rw_name(struct writer *s, const char *suffix)
 {
 	size_t a = strlen(s->fam->name), b = strlen(suffix);
-	char *p = rw_alloc(s, a + b + 1);
+	char *p = lp_wr_alloc(s, a + b + 1);
 
 	if (p) {
 		memcpy(p, s->fam->name, a);
@@ -98,11 +64,11 @@ static Prometheus__TimeSeries *rw_ts(struct writer *s, const char *suffix, const
 {
 	struct rw_state *st = s->rw;
 	int n = 1 + nl + (xname ? 1 : 0) + st->next, i, j;
-	Prometheus__TimeSeries *ts = rw_alloc(s, sizeof(*ts));
-	Prometheus__Label *lab = rw_alloc(s, (size_t)n * sizeof(*lab));
-	Prometheus__Label **lp = rw_alloc(s, (size_t)n * sizeof(*lp));
-	Prometheus__Sample *sm = rw_alloc(s, sizeof(*sm));
-	Prometheus__Sample **smp = rw_alloc(s, sizeof(*smp));
+	Prometheus__TimeSeries *ts = lp_wr_alloc(s, sizeof(*ts));
+	Prometheus__Label *lab = lp_wr_alloc(s, (size_t)n * sizeof(*lab));
+	Prometheus__Label **lp = lp_wr_alloc(s, (size_t)n * sizeof(*lp));
+	Prometheus__Sample *sm = lp_wr_alloc(s, sizeof(*sm));
+	Prometheus__Sample **smp = lp_wr_alloc(s, sizeof(*smp));
 	char *name = rw_name(s, suffix);
 
 	if (!ts || !lab || !lp || !sm || !smp || !name)
@@ -173,13 +139,14 @@ static void rw_native(struct writer *s, const struct label *l, int nl, const str
 {
 	size_t cap = lp_native_cap(h->snap), i;
 	struct lp_native nh = {
-		.span_offset = rw_alloc(s, cap * sizeof(*nh.span_offset)),
-		.span_length = rw_alloc(s, cap * sizeof(*nh.span_length)),
-		.delta = rw_alloc(s, cap * sizeof(*nh.delta)),
+		.span_offset = lp_wr_alloc(s, cap * sizeof(*nh.span_offset)),
+		.span_length = lp_wr_alloc(s, cap * sizeof(*nh.span_length)),
+		.delta = lp_wr_alloc(s, cap * sizeof(*nh.delta)),
 	};
-	Prometheus__Histogram *ph = rw_alloc(s, sizeof(*ph)), **php = rw_alloc(s, sizeof(*php));
-	Prometheus__BucketSpan *sp = rw_alloc(s, cap * sizeof(*sp));
-	Prometheus__BucketSpan **spp = rw_alloc(s, cap * sizeof(*spp));
+	Prometheus__Histogram *ph = lp_wr_alloc(s, sizeof(*ph)),
+			      **php = lp_wr_alloc(s, sizeof(*php));
+	Prometheus__BucketSpan *sp = lp_wr_alloc(s, cap * sizeof(*sp));
+	Prometheus__BucketSpan **spp = lp_wr_alloc(s, cap * sizeof(*spp));
 	Prometheus__TimeSeries *ts;
 
 	if (!nh.span_offset || !nh.span_length || !nh.delta || !ph || !php || !sp || !spp)
@@ -301,14 +268,10 @@ int lp_rw_begin(struct writer *s, const struct lp_expo_label *ext, int next, dou
 void lp_rw_finish(struct writer *s)
 {
 	struct rw_state *st = s->rw;
-	struct rw_block *b, *next;
 
 	if (!st)
 		return;
-	for (b = st->blocks; b; b = next) {
-		next = b->next;
-		free(b);
-	}
+	lp_wr_release(s);
 	free(st->ts);
 	free(st);
 	s->rw = NULL;

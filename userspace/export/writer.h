@@ -16,7 +16,7 @@
 #include "core/collector.h"
 #include "prometheus.pb-c.h"
 
-struct pb_block;
+struct wr_block;
 struct rw_state;
 struct lp_expo_label;
 enum ftype { F_COUNTER, F_GAUGE, F_HISTOGRAM, F_INFO, F_SUMMARY };
@@ -64,7 +64,7 @@ struct writer {
 	/* protobuf: one family's messages, from an arena freed whole at its end */
 	Io__Prometheus__Client__Metric **metrics;
 	size_t nmetrics, capmetrics;
-	struct pb_block *blocks;
+	struct wr_block *blocks;
 	/* remote write: its series, from an arena freed whole at its end (fmt_rw.c) */
 	struct rw_state *rw;
 	int err;
@@ -80,6 +80,10 @@ struct writer_ops {
 
 /* the formats */
 extern const struct writer_ops lp_text_ops, lp_om_ops, lp_pb_ops, lp_rw_ops;
+/* the protobuf writers' arena (arena.c): zeroed memory, or NULL with s->err set */
+void *lp_wr_alloc(struct writer *s, size_t n);
+/* every block back, at the end of a family (fmt_pb.c) or a request (fmt_rw.c) */
+void lp_wr_release(struct writer *s);
 /* remote write: its state (external labels, the timestamp of every sample), and its end */
 int lp_rw_begin(struct writer *s, const struct lp_expo_label *ext, int next, double wall);
 void lp_rw_finish(struct writer *s);
