@@ -22,6 +22,11 @@ DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus o
 	apache2-utils systemd util-linux python3-seccomp prometheus-pushgateway graphite-carbon python3-whisper \
 	influxdb victoria-metrics nagios4-core zabbix-agent lintian man-db python3-yaml dpkg-dev
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# ...and one not in Debian: the OTLP test decodes what the agent sends with the OpenTelemetry project's
+# own generated protobuf types (npm: @opentelemetry/otlp-transformer, pinned in
+# tests/otlp/package-lock.json). Node.js and npm from Debian unless the machine
+# has them already (a nodesource Node.js carries its own npm).
+OTLP_DECODER := tests/otlp/node_modules/.package-lock.json
 
 WARN     := -Wall -Wextra -Werror
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
@@ -73,7 +78,7 @@ SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) \
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
-.PHONY: FORCE all deps deps-build run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
+.PHONY: FORCE all deps deps-apt deps-build run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -93,7 +98,10 @@ help:
 # Several test peers are daemons (zabbix-agent, influxdb, carbon-cache, ...):
 # the tests start their own on free ports, so a temporary policy-rc.d keeps
 # apt from starting the system's copies while it installs them.
-deps:
+deps: deps-apt $(OTLP_DECODER)
+
+# the Debian packages of $(DEPS)
+deps-apt:
 	@missing=$$(for p in $(DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
@@ -110,7 +118,7 @@ deps:
 
 # what building and running the agent needs (make run): no test peers
 deps-build:
-	@$(MAKE) --no-print-directory deps DEPS="$(DEPS_BUILD)"
+	@$(MAKE) --no-print-directory deps-apt DEPS="$(DEPS_BUILD)"
 
 $(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/san:
 	$(Q)mkdir -p $@
@@ -185,7 +193,15 @@ $(OUTPUT)/tests/other.bpf.o: tests/bpf/other.bpf.c | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o $(FUZZ_BINS)
+$(OTLP_DECODER): tests/otlp/package-lock.json tests/otlp/package.json
+	@if ! command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory deps-apt DEPS="nodejs npm" || exit 1; \
+	fi
+	$(Q)cd tests/otlp && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o $(FUZZ_BINS) \
+	$(OTLP_DECODER)
 	$(Q)$(PYTHON) tests/check_layers.py
 	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)" --bpf $(OUTPUT)/tests/bpf_test_run \
 		--fuzz "$(FUZZ_BINS)" --e2e tests/e2e --binary ./latprobe $(TESTARGS)
@@ -196,7 +212,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(OUTPUT)/tests/bpf_test_run
 	$(Q)$(PYTHON) tests/run_tests.py --bpf $(OUTPUT)/tests/bpf_test_run
 
-test-e2e: latprobe $(OUTPUT)/tests/other.bpf.o
+test-e2e: latprobe $(OUTPUT)/tests/other.bpf.o $(OTLP_DECODER)
 	$(Q)$(PYTHON) tests/run_tests.py --e2e tests/e2e --binary ./latprobe $(TESTARGS)
 
 # --- fuzzing (libFuzzer, clang, ASan + UBSan) --------------------------------
@@ -266,7 +282,7 @@ bench: deps-bench all $(BENCH_BINS)
 	$(Q)$(PYTHON) bench/summary.py
 
 deps-bench:
-	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) bpftrace"
+	@$(MAKE) --no-print-directory deps-apt DEPS="$(DEPS) bpftrace"
 
 # --- install --------------------------------------------------------------
 # make install: the binary, the unit (ExecStart pointing at it), the defaults

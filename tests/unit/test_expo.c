@@ -26,6 +26,7 @@
 #include "lp_test.h"
 #include "prometheus.pb-c.h"
 #include "remote.pb-c.h"
+#include "otlp.pb-c.h"
 #include <snappy-c.h>
 
 #ifndef GOLDEN_DIR
@@ -508,6 +509,11 @@ static void test_push_urls(void **state)
 		{ "remote-write+http://prom:9090/api/v1/write%3Fx", "the write path has" },
 		{ "remote-write+http://prom:9090?windows=maybe", "bad value for windows" },
 		{ "remote-write+http://prom:9090?token_file=/nonexistent", "token_file cannot be read" },
+		{ "otlp+http://collector/v1/metrics", NULL },
+		{ "otlp+https://collector:443?histograms=explicit&windows=1&host=n1", NULL },
+		{ "otlp+http://collector?histograms=linear", "bad value for histograms" },
+		{ "otlp+http://collector?host=", "bad value for host" },
+		{ "otlp+http://collector/v1/metrics%3Fx", "the OTLP path has" },
 	};
 	struct lp_push_cfg c;
 	char err[512];
@@ -715,6 +721,193 @@ static void test_remote_write_carries_what_a_scrape_carries(void **state)
 	lp_buf_free(&b);
 }
 
+/* an OTLP resource's attribute (a string), or NULL */
+static const char *ot_attr(Otlp__KeyValue **kv, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(kv[i]->key, key))
+			return kv[i]->value->value_case == OTLP__ANY_VALUE__VALUE_STRING_VALUE
+				       ? kv[i]->value->string_value
+				       : "(int)";
+	return NULL;
+}
+
+static long long ot_int(Otlp__KeyValue **kv, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(kv[i]->key, key)) {
+			assert_int_equal(kv[i]->value->value_case, OTLP__ANY_VALUE__VALUE_INT_VALUE);
+			return kv[i]->value->int_value;
+		}
+	fail_msg("no attribute %s", key);
+	return -1;
+}
+
+/* the metric called name in the resource of service, or NULL */
+static const Otlp__Metric *ot_metric(const Otlp__ExportMetricsServiceRequest *r,
+				     const char *service, const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->n_resource_metrics; i++) {
+		const Otlp__ResourceMetrics *rm = r->resource_metrics[i];
+
+		if (strcmp(ot_attr(rm->resource->attributes, rm->resource->n_attributes,
+				   "service.name"),
+			   service))
+			continue;
+		assert_int_equal(rm->n_scope_metrics, 1);
+		assert_string_equal(rm->scope_metrics[0]->scope->name, "latprobe");
+		for (j = 0; j < rm->scope_metrics[0]->n_metrics; j++)
+			if (!strcmp(rm->scope_metrics[0]->metrics[j]->name, name))
+				return rm->scope_metrics[0]->metrics[j];
+	}
+	return NULL;
+}
+
+static Otlp__ExportMetricsServiceRequest *ot_encode(const char *spec)
+{
+	struct lp_push_cfg c = push_cfg(spec);
+	struct lp_buf b = { 0 };
+	Otlp__ExportMetricsServiceRequest *r;
+
+	assert_int_equal(lp_sink_otlp.encode(&b, &model, NULL, &c), 0);
+	r = otlp__export_metrics_service_request__unpack(NULL, b.len, (const uint8_t *)b.data);
+	assert_non_null(r);
+	lp_buf_free(&b);
+	return r;
+}
+
+/*
+ * OTLP: a resource per service (and the agent's own), semantic-convention
+ * names, the exponential histogram's buckets where each observation belongs
+ * by OTLP's definition ((base^i, base^(i+1)]), cumulative sums from the
+ * series' creation; explicit buckets and summaries when asked.
+ */
+static void test_otlp_carries_the_model(void **state)
+{
+	static const double a_s[] = { 500e-9, 120e-6, 130e-6, 2.5e-3, 2.5e-3, 9e-3, 10e-3,
+				      10.000001e-3, 0.3 };
+	const char *svc = "we\"ird\\svc\nname \xc3\xbc";
+	Otlp__ExportMetricsServiceRequest *r;
+	const Otlp__ExponentialHistogramDataPoint *e;
+	const Otlp__NumberDataPoint *n;
+	const Otlp__Metric *m;
+	struct lp_push_cfg c;
+	__u64 want[256] = { 0 }, zero = 0, total = 0;
+	size_t i;
+
+	(void)state;
+	c = push_cfg("otlp+http://collector/v1/metrics");
+	assert_string_equal(c.url, "http://collector:4318/v1/metrics");
+	r = ot_encode("otlp+http://collector/v1/metrics?host=n1");
+	assert_int_equal(r->n_resource_metrics, 3); /* the two services, the agent */
+	for (i = 0; i < r->n_resource_metrics; i++)
+		assert_string_equal(ot_attr(r->resource_metrics[i]->resource->attributes,
+					    r->resource_metrics[i]->resource->n_attributes,
+					    "host.name"),
+				    "n1");
+	m = ot_metric(r, svc, "http.server.request.duration");
+	assert_non_null(m);
+	assert_string_equal(m->unit, "s");
+	assert_int_equal(m->data_case, OTLP__METRIC__DATA_EXPONENTIAL_HISTOGRAM);
+	assert_int_equal(m->exponential_histogram->aggregation_temporality,
+			 OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+	assert_int_equal(m->exponential_histogram->n_data_points, 1);
+	e = m->exponential_histogram->data_points[0];
+	assert_string_equal(ot_attr(e->attributes, e->n_attributes, "http.route"), "checkout");
+	assert_string_equal(ot_attr(e->attributes, e->n_attributes, "http.request.method"), "GET");
+	assert_int_equal(ot_int(e->attributes, e->n_attributes, "http.response.status_code"), 200);
+	assert_int_equal(ot_int(e->attributes, e->n_attributes, "server.port"), 8080);
+	assert_string_equal(ot_attr(e->attributes, e->n_attributes, "cgroup"),
+			    "/system.slice/x.service");
+	assert_null(ot_attr(e->attributes, e->n_attributes, "service_name"));
+	assert_int_equal(e->start_time_unix_nano, 1700000001500000000ULL);
+	assert_int_equal(e->time_unix_nano, 1700000060250000000ULL);
+	assert_int_equal(e->count, 9);
+	assert_int_equal(e->sum_present_case, OTLP__EXPONENTIAL_HISTOGRAM_DATA_POINT__SUM_PRESENT_SUM);
+	assert_close(e->sum, 0.334250501, 1e-12);
+	assert_int_equal(e->scale, 3);
+	/* each observation in its bucket by OTLP's definition, from the values themselves */
+	for (i = 0; i < sizeof(a_s) / sizeof(a_s[0]); i++) {
+		int idx;
+
+		if (a_s[i] <= e->zero_threshold) {
+			zero++;
+			continue;
+		}
+		idx = (int)ceil(log2(a_s[i]) * 8) - 1;
+		assert_true(idx - e->positive->offset >= 0 && idx - e->positive->offset < 256);
+		want[idx - e->positive->offset]++;
+	}
+	assert_int_equal(e->zero_count, zero);
+	assert_int_equal(zero, 1);
+	for (i = 0; i < e->positive->n_bucket_counts; i++) {
+		assert_int_equal(e->positive->bucket_counts[i], want[i]);
+		total += e->positive->bucket_counts[i];
+	}
+	assert_int_equal(e->positive->bucket_counts[0], 1); /* dense from the first */
+	assert_int_equal(total + e->zero_count, e->count);
+	/* the client side, in its own service's resource */
+	m = ot_metric(r, "curl", "http.client.request.duration");
+	assert_non_null(m);
+	e = m->exponential_histogram->data_points[0];
+	assert_string_equal(ot_attr(e->attributes, e->n_attributes, "network.type"), "ipv6");
+	assert_int_equal(ot_int(e->attributes, e->n_attributes, "http.response.status_code"), 503);
+	/* an SLO counter: a monotonic cumulative sum from the series' creation */
+	m = ot_metric(r, svc, "latprobe_slo_good_requests");
+	assert_non_null(m);
+	assert_int_equal(m->data_case, OTLP__METRIC__DATA_SUM);
+	assert_true(m->sum->is_monotonic);
+	assert_int_equal(m->sum->n_data_points, 1);
+	n = m->sum->data_points[0];
+	assert_string_equal(ot_attr(n->attributes, n->n_attributes, "slo"), "get_10ms");
+	assert_close(n->as_double, 7, 0);
+	assert_int_equal(n->start_time_unix_nano, 1700000001500000000ULL);
+	/* what has no service: the agent's resource; the unit's suffix leaves the name */
+	m = ot_metric(r, "latprobe", "latprobe_overflow_request_duration");
+	assert_non_null(m);
+	assert_int_equal(m->exponential_histogram->data_points[0]->count, 1);
+	m = ot_metric(r, "latprobe", "latprobe_slo_threshold");
+	assert_non_null(m);
+	assert_string_equal(m->unit, "s");
+	assert_int_equal(m->data_case, OTLP__METRIC__DATA_GAUGE);
+	assert_null(ot_metric(r, svc, "latprobe_http_request_duration_quantile"));
+	otlp__export_metrics_service_request__free_unpacked(r, NULL);
+
+	/* explicit buckets: the classic boundaries, counts not cumulative; windows: summaries */
+	r = ot_encode("otlp+http://collector/v1/metrics?histograms=explicit&windows=1");
+	m = ot_metric(r, svc, "http.server.request.duration");
+	assert_non_null(m);
+	assert_int_equal(m->data_case, OTLP__METRIC__DATA_HISTOGRAM);
+	{
+		const Otlp__HistogramDataPoint *h = m->histogram->data_points[0];
+		__u64 sum = 0;
+
+		assert_int_equal(h->n_explicit_bounds, cfg.nclassic);
+		assert_int_equal(h->n_bucket_counts, cfg.nclassic + 1);
+		for (i = 0; i < cfg.nclassic; i++)
+			assert_close(h->explicit_bounds[i], (double)cfg.classic_ns[i] / 1e9, 1e-15);
+		for (i = 0; i <= cfg.nclassic; i++) {
+			assert_int_equal(h->bucket_counts[i], model.series[0].total->classic[i]);
+			sum += h->bucket_counts[i];
+		}
+		assert_int_equal(h->count, sum);
+		assert_int_equal(h->count, 9);
+	}
+	m = ot_metric(r, svc, "latprobe_http_request_duration_quantile");
+	assert_non_null(m);
+	assert_int_equal(m->data_case, OTLP__METRIC__DATA_SUMMARY);
+	assert_int_equal(m->summary->n_data_points, cfg.nwindows);
+	assert_int_equal(m->summary->data_points[0]->count, 9);
+	assert_int_equal(m->summary->data_points[0]->n_quantile_values, LP_NQUANTILES);
+	otlp__export_metrics_service_request__free_unpacked(r, NULL);
+}
+
 /* The route in every output built from a model: protobuf, the JSON document, the table. */
 static void test_every_output_carries_the_route(void **state)
 {
@@ -778,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_push_pushgateway_has_histograms_not_process_metrics),
 		cmocka_unit_test(test_push_datagrams_never_exceed_the_size),
 		cmocka_unit_test(test_push_urls),
+		cmocka_unit_test(test_otlp_carries_the_model),
 		cmocka_unit_test(test_default_exposition_is_lean),
 	};
 

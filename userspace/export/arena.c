@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The writers' arena (writer.h): lp_wr_alloc, lp_wr_release. */
+/* The writers' arena (writer.h): lp_wr_alloc, lp_wr_strdup, lp_wr_release. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "export/writer.h"
 
@@ -42,6 +43,16 @@ void *lp_wr_alloc(struct writer *s, size_t n)
 	}
 	p = b->data + b->used;
 	b->used += n;
+	return p;
+}
+
+char *lp_wr_strdup(struct writer *s, const char *v)
+{
+	size_t n = strlen(v) + 1;
+	char *p = lp_wr_alloc(s, n);
+
+	if (p)
+		memcpy(p, v, n);
 	return p;
 }
 

@@ -378,6 +378,24 @@ int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
 	return lp_buf_ok(b) ? 0 : -ENOMEM;
 }
 
+int lp_expo_otlp(struct lp_buf *b, const struct lp_model *m, const char *host, unsigned opts)
+{
+	struct writer s = {0};
+	int e;
+
+	if (!m)
+		return -EINVAL;
+	writer_init(&s, &lp_otlp_ops, b, m, opts);
+	e = lp_otlp_begin(&s, host, m->wall, m->uptime_s);
+	if (e)
+		return e;
+	emit_model(&s, m, NULL);
+	lp_otlp_finish(&s);
+	if (s.err)
+		return s.err;
+	return lp_buf_ok(b) ? 0 : -ENOMEM;
+}
+
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		  const struct lp_self *self, unsigned opts)
 {

@@ -56,4 +56,13 @@ struct lp_expo_label {
 int lp_expo_remote_write(struct lp_buf *b, const struct lp_model *m,
 			 const struct lp_expo_label *ext, int next, unsigned opts);
 
+/*
+ * The model as an OTLP/HTTP metrics request (protobuf
+ * ExportMetricsServiceRequest, cumulative; fmt_otlp.c says how names map):
+ * a resource per service with host.name = host. opts: LP_EXPO_NATIVE
+ * (histograms as exponential histograms; without it, explicit-bucket
+ * histograms of the classic boundaries), LP_EXPO_WINDOWS. 0 or -ENOMEM.
+ */
+int lp_expo_otlp(struct lp_buf *b, const struct lp_model *m, const char *host, unsigned opts);
+
 #endif /* LP_EXPO_H */

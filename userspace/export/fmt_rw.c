@@ -30,17 +30,6 @@ struct rw_state {
 	size_t nts, cap;
 };
 
-/* a copy in the arena: label values may live in the walker's stack (a port, a status) */
-static char *rw_str(struct writer *s, const char *v)
-{
-	size_t n = strlen(v) + 1;
-	char *p = lp_wr_alloc(s, n);
-
-	if (p)
-		memcpy(p, v, n);
-	return p;
-}
-
 static char *rw_name(struct writer *s, const char *suffix)
 {
 	size_t a = strlen(s->fam->name), b = strlen(suffix);
@@ -93,13 +82,13 @@ static Prometheus__TimeSeries *rw_ts(struct writer *s, const char *suffix, const
 	lab[i++].value = name;
 	for (j = 0; j < nl; j++, i++) {
 		lab[i].name = (char *)l[j].name; /* the walker's names are literals */
-		lab[i].value = rw_str(s, l[j].value);
+		lab[i].value = lp_wr_strdup(s, l[j].value);
 		if (!lab[i].value)
 			return NULL;
 	}
 	if (xname) {
 		lab[i].name = (char *)xname;
-		lab[i++].value = rw_str(s, xvalue);
+		lab[i++].value = lp_wr_strdup(s, xvalue);
 		if (!lab[i - 1].value)
 			return NULL;
 	}

@@ -18,6 +18,7 @@
 
 struct wr_block;
 struct rw_state;
+struct ot_state;
 struct lp_expo_label;
 enum ftype { F_COUNTER, F_GAUGE, F_HISTOGRAM, F_INFO, F_SUMMARY };
 
@@ -67,6 +68,8 @@ struct writer {
 	struct wr_block *blocks;
 	/* remote write: its series, from an arena freed whole at its end (fmt_rw.c) */
 	struct rw_state *rw;
+	/* OTLP: its resources, metrics and points, from the arena too (fmt_otlp.c) */
+	struct ot_state *ot;
 	int err;
 };
 
@@ -79,14 +82,19 @@ struct writer_ops {
 };
 
 /* the formats */
-extern const struct writer_ops lp_text_ops, lp_om_ops, lp_pb_ops, lp_rw_ops;
+extern const struct writer_ops lp_text_ops, lp_om_ops, lp_pb_ops, lp_rw_ops, lp_otlp_ops;
 /* the protobuf writers' arena (arena.c): zeroed memory, or NULL with s->err set */
 void *lp_wr_alloc(struct writer *s, size_t n);
+/* a copy of v in the arena (label values may live on the walker's stack), or NULL */
+char *lp_wr_strdup(struct writer *s, const char *v);
 /* every block back, at the end of a family (fmt_pb.c) or a request (fmt_rw.c) */
 void lp_wr_release(struct writer *s);
 /* remote write: its state (external labels, the timestamp of every sample), and its end */
 int lp_rw_begin(struct writer *s, const struct lp_expo_label *ext, int next, double wall);
 void lp_rw_finish(struct writer *s);
+/* OTLP: its state (host.name, the collection's time, the agent's start), and its end */
+int lp_otlp_begin(struct writer *s, const char *host, double wall, double uptime_s);
+void lp_otlp_finish(struct writer *s);
 
 /* the walker's steps, for every family */
 static inline void begin(struct writer *s, const struct family *f)

@@ -65,6 +65,15 @@ bool lp_enc_name_ok(const char *s)
 	return true;
 }
 
+bool lp_enc_path_ok(const char *p)
+{
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
 int lp_enc_bool(const char *s, bool *v)
 {
 	if (!strcmp(s, "1") || !strcmp(s, "true"))

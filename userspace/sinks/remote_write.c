@@ -53,14 +53,12 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 
 static int finish(struct lp_push_cfg *c, const struct lp_sink_url *u, char *err, size_t errlen)
 {
-	const char *path = u->path && u->path[1] ? u->path : "/api/v1/write", *p;
+	const char *path = u->path && u->path[1] ? u->path : "/api/v1/write";
 	size_t n;
 
-	for (p = path; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' || *p == '-' || *p == '.'))
-			return lp_errf(-EINVAL, err, errlen,
-				       "the write path has letters, digits and / _ - . only");
+	if (!lp_enc_path_ok(path))
+		return lp_errf(-EINVAL, err, errlen,
+			       "the write path has letters, digits and / _ - . only");
 	if (!u->port)
 		return lp_errf(-EINVAL, err, errlen,
 			       "remote-write needs the receiver's port: "

@@ -71,7 +71,7 @@ struct lp_sink_ops {
 /* the table (sinks.c), NULL-terminated */
 extern const struct lp_sink_ops *const lp_sinks[];
 extern const struct lp_sink_ops lp_sink_pushgateway, lp_sink_graphite, lp_sink_influxdb,
-	lp_sink_influxdb2, lp_sink_dogstatsd, lp_sink_remote_write;
+	lp_sink_influxdb2, lp_sink_dogstatsd, lp_sink_remote_write, lp_sink_otlp;
 
 /*
  * Parse one --push value into cfg: its sink, the shared options (interval,
@@ -102,6 +102,8 @@ void lp_enc_slo_first_window(const struct lp_model *m, const struct lp_series_vi
 			     double *ratio, double *burn);
 /* a Graphite/StatsD name: [A-Za-z0-9_.-]+ */
 bool lp_enc_name_ok(const char *s);
+/* an HTTP path of letters, digits and / _ - . (remote write, OTLP) */
+bool lp_enc_path_ok(const char *p);
 /* "1", "true", "0", "false": 0 and *v, or -EINVAL */
 int lp_enc_bool(const char *s, bool *v);
 

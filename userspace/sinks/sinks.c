@@ -16,7 +16,7 @@
 
 const struct lp_sink_ops *const lp_sinks[] = {
 	&lp_sink_pushgateway, &lp_sink_graphite,  &lp_sink_influxdb,
-	&lp_sink_influxdb2,   &lp_sink_dogstatsd, &lp_sink_remote_write, NULL,
+	&lp_sink_influxdb2,   &lp_sink_dogstatsd, &lp_sink_remote_write, &lp_sink_otlp, NULL,
 };
 
 /* the spec as messages may show it: any user:password@ in it hidden */
