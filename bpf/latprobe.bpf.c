@@ -19,8 +19,11 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <asm-generic/errno-base.h>
+#include <asm/ptrace.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 #include "latprobe.h"
 #include "lp_bucket.h"
@@ -381,7 +384,7 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 struct pkt {
 	struct lp_seg seg;
 	__u32 poff; /* payload offset from the network header */
-	__u16 sport;
+	__u16 sport, dport;
 	__u8 family;
 };
 
@@ -431,6 +434,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *pk)
 	pk->seg.ack = bpf_ntohl(th->ack_seq);
 	pk->seg.tcp_flags = (th->fin ? LP_TCP_FIN : 0) | (th->rst ? LP_TCP_RST : 0);
 	pk->sport = bpf_ntohs(th->source);
+	pk->dport = bpf_ntohs(th->dest);
 	return 0;
 }
 
@@ -546,6 +550,51 @@ static __always_inline __u64 seg_time(struct __sk_buff *skb, __u8 ingress, int n
 	return bpf_ktime_get_ns();
 }
 
+/* the verdict's samples into their series; key has the connection's part (flags too) */
+static __always_inline void samples(const struct lp_verdict *vd, struct lp_key *key, __u32 slot)
+{
+	__u8 flags = key->flags;
+	__u32 i;
+
+	key->side = vd->side;
+	for (i = 0; i < LP_VERDICT_SAMPLES; i++) {
+		if (i >= vd->n)
+			break;
+		if (vd->s[i].kind == LP_SAMPLE_TTFB && !ttfb)
+			continue;
+		key->route = vd->s[i].route;
+		if (key->route & LP_ROUTE_EXCLUDED) {
+			/* an --exclude-path: counted, in no histogram and no SLO */
+			if (vd->s[i].kind == LP_SAMPLE_DURATION)
+				count_excluded(key->route, vd->side);
+			continue;
+		}
+		key->status = vd->s[i].status;
+		key->method = vd->s[i].method;
+		key->flags = flags | (vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0);
+		record(key, vd->s[i].ns, slot);
+	}
+}
+
+/* one of the CPU's two working slots, marked busy; NULL (counted) if both are in use */
+static __always_inline struct lp_slot *take_slot(__u32 *slot)
+{
+	struct lp_slot *sl;
+
+	*slot = 0;
+	sl = bpf_map_lookup_elem(&slots, slot);
+	if (sl && sl->busy) {
+		*slot = 1; /* this program interrupted the one using slot 0 */
+		sl = bpf_map_lookup_elem(&slots, slot);
+	}
+	if (!sl || sl->busy) {
+		count(LP_CNT_BUSY);
+		return NULL;
+	}
+	sl->busy = 1;
+	return sl;
+}
+
 #define LOAD_SLOT(off, len) load(skb, sl, (off), (len))
 
 /* One segment of a connection with state through the state machine, into sl->v. */
@@ -557,6 +606,140 @@ __noinline int segment(struct __sk_buff *skb, struct lp_conn *c, struct lp_slot 
 	return 0;
 }
 
+/* ---- HTTPS: the TLS library's plaintext, through uprobes -------------------
+ *
+ * User space attaches these to every libssl the node's processes map
+ * (userspace/core/tls.c). SSL_read/SSL_write and their _ex forms: the entry
+ * keeps the call's buffer per thread, the return feeds the bytes that
+ * moved into the same state machine as plaintext, with a per-direction
+ * byte count standing in for TCP's sequence numbers (a TLS session's
+ * plaintext is one ordered stream: nothing is retransmitted or out of
+ * order). SSL_set_fd finds the session's socket (its port and family);
+ * SSL_shutdown is the local side's close, SSL_read returning 0 the peer's;
+ * SSL_free ends the session. The ciphertext of the same connection never
+ * looks like HTTP to the cgroup_skb programs: nothing is counted twice.
+ */
+
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#endif
+
+/* the TLS programs are loaded (set by user space) */
+const volatile __u8 tls_loaded = 0;
+
+/* --cgroup: only tasks in that cgroup's subtree (its level and id); level 0: all */
+const volatile __u32 tls_scope_level = 0;
+const volatile __u64 tls_scope_cg = 0;
+
+/* the kernel's own types, only the fields read (CO-RE: offsets from the running kernel) */
+struct file___lp {
+	void *private_data;
+} __attribute__((preserve_access_index));
+
+struct fdtable___lp {
+	unsigned int max_fds;
+	struct file___lp **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct___lp {
+	struct fdtable___lp *fdt;
+} __attribute__((preserve_access_index));
+
+struct task_struct___lp {
+	struct files_struct___lp *files;
+} __attribute__((preserve_access_index));
+
+struct sock_common___lp {
+	unsigned short skc_family;
+	__be16 skc_dport;
+	__u16 skc_num;
+} __attribute__((preserve_access_index));
+
+struct sock___lp {
+	struct sock_common___lp __sk_common;
+} __attribute__((preserve_access_index));
+
+struct socket___lp {
+	struct file___lp *file;
+	struct sock___lp *sk;
+} __attribute__((preserve_access_index));
+
+/* a call in progress, per thread: what its return needs */
+struct lp_tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 nptr; /* _ex: where the library writes the byte count */
+	__u32 num;  /* bytes asked for */
+	__u32 kind; /* enum lp_tls_call_kind */
+	/* a write's socket, seen by the egress program (tls_sock) */
+	__u16 lport, rport;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct lp_tls_sess {
+	struct lp_conn c;
+	__u32 seq[2]; /* plaintext bytes so far: [0] written, [1] read */
+	__u16 lport, rport;
+	__u8 family; /* 4 or 6; 0: the socket is unknown */
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct lp_tls_call);
+} tls_calls SEC(".maps");
+
+/* max_entries set at load (--tls-sessions); freed at SSL_free, swept for dead processes */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LP_TLS_SESSIONS_DEFAULT);
+	__type(key, struct lp_tls_key);
+	__type(value, struct lp_tls_sess);
+} tls_sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_tls_sess);
+} tls_zero SEC(".maps");
+
+/*
+ * A write of a TLS session whose socket is unknown (the library was given a
+ * BIO, not a file descriptor): the egress program, running in the writing
+ * thread for a segment it sends, names the socket when the segment starts
+ * with an application-data record of the size that write makes (the
+ * plaintext plus 16 to 80 bytes of the cipher's overhead).
+ */
+static __always_inline void tls_sock(struct __sk_buff *skb, const struct pkt *pk)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lp_tls_call *call;
+	__u8 h[5];
+	__u32 rlen, m;
+
+	if (pk->seg.plen < sizeof(h) || bpf_skb_load_bytes(skb, pk->poff, h, sizeof(h)))
+		return;
+	if (h[0] != 0x17 || h[1] != 3)
+		return;
+	call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call || call->family || (call->kind != LP_TLS_WRITE && call->kind != LP_TLS_WRITE_EX))
+		return;
+	rlen = (__u32)h[3] << 8 | h[4];
+	m = call->num < 16384 ? call->num : 16384;
+	if (rlen < m + 16 || rlen > m + 80)
+		return;
+	call->lport = pk->sport;
+	call->rport = pk->dport;
+	call->family = pk->family;
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 {
 	struct lp_verdict *vd;
@@ -564,7 +747,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	struct pkt pk = {};
 	struct bpf_sock *sk;
 	struct lp_conn *c;
-	__u32 slot = 0, i;
+	__u32 slot, i;
 
 	if (parse(skb, &pk))
 		return SK_PASS;
@@ -593,6 +776,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			return SK_PASS;
 		classify(skb, &pk);
 		if (!lp_conn_wants_state(&pk.seg)) {
+			if (!ingress && tls_loaded)
+				tls_sock(skb, &pk);
 			/* with one side only, a response without state is the other side's */
 			if (pk.seg.cls == LP_CLASS_RESPONSE && !side_filter)
 				count(LP_CNT_ORPHAN_RESPONSES);
@@ -609,16 +794,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	}
 	if (LP_STAGE == 2)
 		return SK_PASS;
-	sl = bpf_map_lookup_elem(&slots, &slot);
-	if (sl && sl->busy) {
-		slot = 1; /* this program interrupted the one using slot 0 */
-		sl = bpf_map_lookup_elem(&slots, &slot);
-	}
-	if (!sl || sl->busy) {
-		count(LP_CNT_BUSY);
+	sl = take_slot(&slot);
+	if (!sl)
 		return SK_PASS;
-	}
-	sl->busy = 1;
 	sl->seg = pk.seg;
 	sl->poff = pk.poff;
 	__builtin_memset(&sl->v, 0, sizeof(sl->v));
@@ -636,23 +814,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			.family = pk.family,
 		};
 
-		for (i = 0; i < LP_VERDICT_SAMPLES; i++) {
-			if (i >= vd->n)
-				break;
-			if (vd->s[i].kind == LP_SAMPLE_TTFB && !ttfb)
-				continue;
-			key.route = vd->s[i].route;
-			if (key.route & LP_ROUTE_EXCLUDED) {
-				/* an --exclude-path: counted, in no histogram and no SLO */
-				if (vd->s[i].kind == LP_SAMPLE_DURATION)
-					count_excluded(key.route, vd->side);
-				continue;
-			}
-			key.status = vd->s[i].status;
-			key.method = vd->s[i].method;
-			key.flags = vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0;
-			record(&key, vd->s[i].ns, slot);
-		}
+		samples(vd, &key, slot);
 	}
 	/* the slot is this program's alone while busy: no atomics needed */
 	for (i = 0; i < LP_CNT_MAX; i++)
@@ -660,6 +822,220 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 out:
 	sl->busy = 0;
 	return SK_PASS;
+}
+
+static __always_inline int tls_in_scope(void)
+{
+	return !tls_scope_level ||
+	       bpf_get_current_ancestor_cgroup_id(tls_scope_level) == tls_scope_cg;
+}
+
+/* a fresh session state for k (any old one replaced), or NULL (counted) */
+static __always_inline struct lp_tls_sess *tls_new(struct lp_tls_key *k, __u64 flags)
+{
+	__u32 zero = 0;
+	void *init = bpf_map_lookup_elem(&tls_zero, &zero);
+	struct lp_tls_sess *s;
+
+	if (init)
+		bpf_map_update_elem(&tls_sessions, k, init, flags);
+	s = bpf_map_lookup_elem(&tls_sessions, k);
+	if (!s)
+		count(LP_CNT_TLS_FULL);
+	return s;
+}
+
+static __always_inline int load_user(struct lp_slot *sl, __u64 buf, __u32 off, __u32 len)
+{
+	barrier_var(len);
+	if (len == 0 || len > LP_WIN)
+		return -1;
+	return bpf_probe_read_user(sl->w.b, len, (const void *)(buf + off));
+}
+
+#define LOAD_USER(off, len) load_user(sl, buf, (off), (len))
+
+/* One call's plaintext (buf) through the state machine, into sl->v. */
+__noinline int tls_segment(struct lp_conn *c, struct lp_slot *sl, __u64 buf, __u64 now)
+{
+	if (!c || !sl)
+		return 0;
+	LP_CONN_SEGMENT(c, &sl->seg, now, &sl->v, &sl->w, LOAD_USER);
+	return 0;
+}
+
+/*
+ * len bytes at buf moved through session k (or, with fin, its close), in or
+ * out; call: the call that moved them (its socket, if the egress program
+ * named it), or NULL.
+ */
+static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_call *call,
+				     __u64 buf, __u32 len, __u8 ingress, __u8 fin)
+{
+	struct lp_tls_sess *s = bpf_map_lookup_elem(&tls_sessions, k);
+	struct lp_seg seg = { .plen = len, .ingress = ingress, .tcp_flags = fin ? LP_TCP_FIN : 0 };
+	struct lp_slot *sl;
+	__u32 slot, i;
+
+	if (!s || s->c.role == LP_ROLE_NONE) {
+		/* as on the wire: only a request start creates state */
+		__u8 b[LP_CLASSIFY_BYTES] = {};
+		__u32 n = len < LP_CLASSIFY_BYTES ? len : LP_CLASSIFY_BYTES;
+
+		if (fin || !len || (side_filter && ingress != (side_filter == LP_SIDE_SERVER)))
+			return;
+		if (bpf_probe_read_user(b, n & (LP_CLASSIFY_BYTES * 2 - 1), (const void *)buf))
+			return;
+		seg.cls = lp_classify(b, n, &seg.method, &seg.status);
+		if (!lp_conn_wants_state(&seg))
+			return;
+		if (!s)
+			s = tls_new(k, BPF_NOEXIST);
+		if (!s)
+			return;
+		seg.seq = s->seq[ingress & 1];
+		seg.ack = s->seq[!ingress];
+		lp_conn_init(&s->c, &seg);
+	} else if (s->c.role != LP_ROLE_SERVER && s->c.role != LP_ROLE_CLIENT) {
+		return; /* upgraded: not HTTP/1.x any more */
+	}
+	if (!s->family && call && call->family) {
+		s->lport = call->lport;
+		s->rport = call->rport;
+		s->family = call->family;
+	}
+	seg.seq = __sync_fetch_and_add(&s->seq[ingress & 1], len);
+	seg.ack = s->seq[!ingress];
+	sl = take_slot(&slot);
+	if (!sl)
+		return;
+	sl->seg = seg;
+	__builtin_memset(&sl->v, 0, sizeof(sl->v));
+	tls_segment(&s->c, sl, buf, lp_conn_needs_time(&s->c, &seg) ? bpf_ktime_get_ns() : 0);
+	if (sl->v.n) {
+		struct lp_key key = {
+			.cgroup_id = bpf_get_current_cgroup_id(),
+			.port = sl->v.side == LP_SIDE_SERVER ? s->lport : s->rport,
+			.family = s->family,
+			.flags = LP_KEY_TLS,
+		};
+
+		if (!s->family)
+			sl->counters[LP_CNT_TLS_NO_SOCKET] += sl->v.n;
+		samples(&sl->v, &key, slot);
+	}
+	for (i = 0; i < LP_CNT_MAX; i++)
+		sl->counters[i] += sl->v.cnt[i];
+	sl->busy = 0;
+}
+
+/* the entry of SSL_read/_ex, SSL_write/_ex, SSL_shutdown (the cookie says which) */
+SEC("uprobe")
+int BPF_KPROBE(lp_tls_enter, void *ssl, void *buf, __u64 num, void *nptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lp_tls_call call = {
+		.ssl = (__u64)ssl,
+		.buf = (__u64)buf,
+		.num = (__u32)num,
+		.kind = (__u32)bpf_get_attach_cookie(ctx),
+	};
+
+	if (!tls_in_scope())
+		return 0;
+	if (call.kind == LP_TLS_READ_EX || call.kind == LP_TLS_WRITE_EX)
+		call.nptr = (__u64)nptr;
+	bpf_map_update_elem(&tls_calls, &id, &call, BPF_ANY);
+	return 0;
+}
+
+/* ... and its return: what moved */
+SEC("uretprobe")
+int BPF_KRETPROBE(lp_tls_exit, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lp_tls_call *cp = bpf_map_lookup_elem(&tls_calls, &id), call;
+	struct lp_tls_key k = { .tgid = id >> 32 };
+	__u64 n = 0;
+	__u8 ingress;
+
+	(void)ctx;
+	if (!cp)
+		return 0;
+	call = *cp;
+	bpf_map_delete_elem(&tls_calls, &id);
+	k.ssl = call.ssl;
+	if (call.kind == LP_TLS_SHUTDOWN) {
+		tls_data(&k, NULL, 0, 0, 0, 1); /* this side closes: a FIN out */
+		return 0;
+	}
+	ingress = call.kind == LP_TLS_READ || call.kind == LP_TLS_READ_EX;
+	if (call.nptr) {
+		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (const void *)call.nptr))
+			return 0;
+	} else if (ret > 0) {
+		n = (__u64)ret;
+	} else {
+		/* SSL_read's 0: the peer closed (close_notify or EOF) */
+		if (ret == 0 && ingress)
+			tls_data(&k, NULL, 0, 0, 1, 1);
+		return 0;
+	}
+	if (n && n < (1u << 30))
+		tls_data(&k, &call, call.buf, (__u32)n, ingress, 0);
+	return 0;
+}
+
+/* SSL_set_fd(ssl, fd): the session's socket, and a fresh state (the SSL may be reused) */
+SEC("uprobe")
+int BPF_KPROBE(lp_tls_set_fd, void *ssl, int fd)
+{
+	struct task_struct___lp *t = (void *)bpf_get_current_task();
+	struct lp_tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct fdtable___lp *fdt;
+	struct file___lp **fds, *f = NULL;
+	struct socket___lp *so;
+	struct sock___lp *sk;
+	struct lp_tls_sess *s;
+	unsigned short fam;
+
+	(void)ctx;
+	if (!tls_in_scope() || fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	so = BPF_CORE_READ(f, private_data);
+	/* a socket's file points at the socket, which points back */
+	if (!so || BPF_CORE_READ(so, file) != f)
+		return 0;
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk)
+		return 0;
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fam != AF_INET && fam != AF_INET6)
+		return 0;
+	s = tls_new(&k, BPF_ANY);
+	if (!s)
+		return 0;
+	s->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	s->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	s->family = fam == AF_INET6 ? 6 : 4;
+	return 0;
+}
+
+/* SSL_free(ssl): the session is over */
+SEC("uprobe")
+int BPF_KPROBE(lp_tls_free, void *ssl)
+{
+	struct lp_tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	(void)ctx;
+	bpf_map_delete_elem(&tls_sessions, &k);
+	return 0;
 }
 
 SEC("cgroup_skb/ingress")

@@ -62,6 +62,8 @@ enum lp_method {
 #define LP_KEY_STATUS_CLASS 0x4 /* status is 100, 200, ... 500 for 1xx ... 5xx */
 /* ... and past that, the cgroup's own overflow series: only cgroup_id, side, family set */
 #define LP_KEY_CG_OVERFLOW 0x8
+/* HTTP inside TLS, read through the TLS library's uprobes: the url_scheme label is https */
+#define LP_KEY_TLS 0x10
 
 /*
  * Per-cgroup accounting of series (the "cgroups" map): how many a cgroup
@@ -134,8 +136,14 @@ enum lp_counter {
 				 * their sequence update lost every race (lp_seq_take) */
 	LP_CNT_SPILLED,		/* samples whose series could not be allocated at that
 				 * instant, kept in the spill ring: none lost */
+	LP_CNT_TLS_FULL,	/* TLS sessions not tracked: the session map was full */
+	LP_CNT_TLS_NO_SOCKET,	/* HTTPS samples of a session whose socket is unknown
+				 * (the library was given no fd): server_port 0 */
 	LP_CNT_MAX,
 };
+
+/* room for every counter in a verdict (include/lp_conn.h), a multiple of 8 */
+#define LP_CNT_VERDICT ((LP_CNT_MAX + 7) & ~7)
 
 /*
  * The counters live in two maps: "counters" (per-CPU array, one __u64 per
@@ -168,6 +176,28 @@ struct lp_spill_entry {
 struct lp_spill {
 	struct lp_spill_entry e[LP_SPILL];
 };
+
+/*
+ * HTTPS (the TLS library's uprobes). The uprobe on SSL_read, SSL_read_ex,
+ * SSL_write, SSL_write_ex and SSL_shutdown carries which one it is as its
+ * attach cookie; a TLS session's state is keyed by the library's SSL
+ * object and the process.
+ */
+enum lp_tls_call_kind {
+	LP_TLS_READ = 0,
+	LP_TLS_READ_EX,
+	LP_TLS_WRITE,
+	LP_TLS_WRITE_EX,
+	LP_TLS_SHUTDOWN,
+};
+
+struct lp_tls_key {
+	__u64 ssl;  /* the SSL object's address in the process */
+	__u32 tgid; /* the process */
+	__u32 pad;
+};
+
+#define LP_TLS_SESSIONS_DEFAULT 16384
 
 /* A sample longer than this is not believed (a clock or state error): counted, dropped. */
 #define LP_MAX_SAMPLE_NS (86400ULL * 1000000000ULL)

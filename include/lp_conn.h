@@ -84,9 +84,9 @@ struct lp_sample {
 
 /* What to do about a segment. */
 struct lp_verdict {
-	__u8 cnt[16]; /* by enum lp_counter: how much to add to each counter */
-	__u8 side;    /* enum lp_side of the samples */
-	__u8 n;	      /* samples in s[] */
+	__u8 cnt[LP_CNT_VERDICT]; /* by enum lp_counter: how much to add to each counter */
+	__u8 side;		   /* enum lp_side of the samples */
+	__u8 n;			   /* samples in s[] */
 	__u8 pad[6];
 	struct lp_sample s[LP_VERDICT_SAMPLES];
 };

@@ -2,7 +2,7 @@
 /*
  * One fixed model for the tests of what is built from a model (expositions,
  * push encoders, the JSON document): three series — a server series with a
- * hostile service name on a route, an unrouted client series over IPv6, the
+ * hostile service name on a route, an unrouted client series over IPv6 inside TLS, the
  * overflow series — two windows, two SLOs, a route and an excluded path. Include after cmocka.h, expo.h and lp_bucket.h.
  */
 #ifndef MODEL_FIXTURE_H
@@ -95,7 +95,7 @@ static int setup(void **state)
 	v = &model.series[1];
 	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
 				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
-				  .route = LP_ROUTE_UNROUTED };
+				  .route = LP_ROUTE_UNROUTED, .flags = LP_KEY_TLS };
 	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */

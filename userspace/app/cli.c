@@ -266,6 +266,13 @@ const char *lp_cli_usage(void)
 	       "      --no-default-slo    drop the default SLO (GET, 10ms, 99%)\n"
 	       "      --ttfb              also time to the response's first byte, a histogram\n"
 	       "                          family of its own (costs a second sample a request)\n"
+	       "HTTPS (HTTP/1.x inside TLS, read through OpenSSL's uprobes):\n"
+	       "      --no-tls            plaintext only: no uprobes on libssl\n"
+	       "      --tls-scan DUR      how often processes are scanned for a libssl not yet\n"
+	       "                          probed (default 5s; a library already probed covers\n"
+	       "                          new processes at once)\n"
+	       "      --tls-sessions N    TLS sessions tracked at once (default 16384); more are\n"
+	       "                          counted in latprobe_tls_sessions_untracked_total\n"
 	       "HTTP endpoint (Prometheus pull, JSON API):\n"
 	       "  -l, --listen ADDR       :PORT, IPv4:PORT, [IPv6]:PORT, or none (repeatable, up\n"
 	       "                          to 4); default :18464 (all addresses), none with\n"
@@ -333,6 +340,9 @@ enum {
 	OPT_RETIRE_AFTER,
 	OPT_ROUTES_FILE,
 	OPT_EXCLUDE_PATH,
+	OPT_NO_TLS,
+	OPT_TLS_SCAN,
+	OPT_TLS_SESSIONS,
 };
 
 static const struct option long_opts[] = {
@@ -356,6 +366,9 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, 'j'},
 	{"hist", no_argument, NULL, OPT_HIST},
 	{"ttfb", no_argument, NULL, OPT_TTFB},
+	{"no-tls", no_argument, NULL, OPT_NO_TLS},
+	{"tls-scan", required_argument, NULL, OPT_TLS_SCAN},
+	{"tls-sessions", required_argument, NULL, OPT_TLS_SESSIONS},
 	{"window-metrics", no_argument, NULL, OPT_WINDOW_METRICS},
 	{"listen", required_argument, NULL, 'l'},
 	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
@@ -561,6 +574,21 @@ static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, 
 		return 0;
 	case OPT_TTFB:
 		cfg->ttfb = true;
+		return 0;
+	case OPT_NO_TLS:
+		cfg->tls = false;
+		return 0;
+	case OPT_TLS_SCAN:
+		if (lp_parse_duration_ns(arg, &cfg->tls_scan_ns) ||
+		    cfg->tls_scan_ns < 100000000ULL || cfg->tls_scan_ns > 3600000000000ULL)
+			return lp_errf(-EINVAL, err, errlen,
+				       "--tls-scan: '%s' is not a duration from 100ms to 1h", arg);
+		return 0;
+	case OPT_TLS_SESSIONS:
+		if (lp_parse_u32(arg, 64, 1u << 22, &u))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--tls-sessions: '%s' is not 64..4194304", arg);
+		cfg->tls_sessions = u;
 		return 0;
 	case OPT_WINDOW_METRICS:
 		cfg->window_metrics = true;

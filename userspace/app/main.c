@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 #include <curl/curl.h>
@@ -33,6 +34,7 @@
 #include "core/hist.h"
 #include "core/labels.h"
 #include "core/probe.h"
+#include "core/tls.h"
 #include "sinks/push.h"
 #include "core/privs.h"
 #include "export/report.h"
@@ -149,6 +151,7 @@ struct agent {
 	bool switch_user;
 	char mount[4096], cgpath[4096], kept[160];
 	struct lp_probe *probe;
+	struct lp_tls_child tls; /* the TLS scanner (core/tls.h) */
 	struct lp_labels *labels;
 	struct lp_source src;
 	struct lp_collector *coll;
@@ -179,6 +182,17 @@ static int resolve(struct agent *a)
 				   sizeof(err))) {
 		fprintf(stderr, "latprobe: %s\n", err);
 		return 1;
+	}
+	if (a->cfg.cgroup) {
+		/* the TLS programs' scope: the cgroup's id (its inode) and depth */
+		struct stat st;
+		const char *q = a->cgpath + strlen(a->mount);
+
+		if (!stat(a->cgpath, &st))
+			a->cfg.scope_cgid = st.st_ino;
+		for (; *q; q++)
+			if (*q == '/' && q[1] && q[1] != '/')
+				a->cfg.scope_level++;
 	}
 	if (a->cfg.user && lp_user_lookup(a->cfg.user, &a->user)) {
 		fprintf(stderr, "latprobe: --user: no such user '%s'\n", a->cfg.user);
@@ -220,6 +234,14 @@ static int attach(struct agent *a)
 	a->labels = lp_labels__new(a->mount);
 	if (a->labels)
 		lp_labels__prime(a->labels);
+	/* HTTPS: the library scanner, a child that keeps what it needs to make uprobes */
+	if (lp_probe__tls(a->probe)) {
+		e = lp_tls_start(&a->tls, a->probe, &a->cfg, a->mount, a->cgpath);
+		if (e)
+			fprintf(stderr, "latprobe: TLS: cannot start the library scanner: %s; "
+					"HTTPS is not seen\n",
+				strerror(-e));
+	}
 	/* attached: from here on the agent only reads (before any thread starts) */
 	e = lp_privs_drop(a->switch_user ? &a->user : NULL, low_port(&a->cfg), maps_readable,
 			  a->probe, a->kept, sizeof(a->kept), err, sizeof(err));
@@ -362,6 +384,7 @@ static void agent_free(struct agent *a)
 	lp_pushers__stop(a->pushers);
 	lp_collector__free(a->coll);
 	lp_labels__free(a->labels);
+	lp_tls_stop(&a->tls);
 	lp_probe__destroy(a->probe);
 	lp_fine_table_free(&a->ft);
 	lp_webconfig_free(&a->wc);

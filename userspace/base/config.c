@@ -18,4 +18,7 @@ void lp_config_defaults(struct lp_config *cfg)
 	cfg->nwindows = 2;
 	cfg->schema = LP_SCHEMA_DEFAULT;
 	cfg->max_series = LP_DEFAULT_MAX_SERIES;
+	cfg->tls = true;
+	cfg->tls_sessions = LP_TLS_SESSIONS_DEFAULT;
+	cfg->tls_scan_ns = 5000000000ULL;
 }

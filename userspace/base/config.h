@@ -63,6 +63,9 @@ struct lp_config {
 	struct lp_slo slos[LP_MAX_SLOS];
 	unsigned nslos;
 	const char *cgroup; /* NULL: the cgroup v2 root */
+	/* the --cgroup directory's id and depth below the root (0: the root), set once resolved */
+	__u64 scope_cgid;
+	__u32 scope_level;
 	/* --route, --routes-file, --exclude-path (none: no http_route label, no lookups) */
 	struct lp_routes routes;
 	/* display/export filters; 0 = any */
@@ -82,6 +85,10 @@ struct lp_config {
 	const char *user; /* --user: switch to this user after attaching */
 	bool json;
 	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
+	/* HTTPS through the TLS library's uprobes (--no-tls: off) */
+	bool tls;
+	__u32 tls_sessions; /* --tls-sessions: TLS sessions tracked at once */
+	__u64 tls_scan_ns;  /* --tls-scan: how often new libraries are looked for */
 	/* --window-metrics: quantile summaries and SLO ratio/burn gauges per window in
 	 * /metrics (the histograms and SLO counters answer the same in PromQL) */
 	bool window_metrics;

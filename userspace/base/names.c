@@ -55,6 +55,13 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		{"spilled_samples", "latprobe_samples_spilled",
 		 "Samples whose series could not be allocated at that instant, kept in the spill "
 		 "ring and added to their own series by user space (none lost)."},
+	[LP_CNT_TLS_FULL] = {"tls_sessions_full", "latprobe_tls_sessions_untracked",
+			     "TLS sessions not tracked because the session map was full "
+			     "(--tls-sessions)."},
+	[LP_CNT_TLS_NO_SOCKET] =
+		{"tls_no_socket", "latprobe_tls_samples_without_socket",
+		 "HTTPS samples of sessions whose socket is unknown (the TLS library was given "
+		 "a BIO, not a file descriptor): recorded with server_port 0 and no network_type."},
 };
 
 static const char *const method_names[LP_METHOD_COUNT] = {

@@ -35,6 +35,7 @@ _Static_assert(LP_CNT_MAX <= 32, "counter bits fit lp_verdict.counters");
 struct lp_probe {
 	struct latprobe_bpf *skel;
 	struct bpf_link *links[2];
+	bool tls; /* the TLS programs are loaded */
 	int ncpus;
 	unsigned nexcluded; /* --exclude-path prefixes: 2 counters each (server, client) */
 	__u32 value_size;
@@ -54,22 +55,21 @@ struct lp_probe {
 		struct lp_key key;
 		bool seen; /* in this read */
 		struct lp_value *v;
-	} *carry;
+	} * carry;
 	size_t ncarry, carry_cap;
-	__u64 *tails; /* [ncpus * LP_SLOTS]: spill entries consumed */
-	__u64 *heads; /* [LP_SLOTS * ncpus]: read at each drain */
+	__u64 *tails;	 /* [ncpus * LP_SLOTS]: spill entries consumed */
+	__u64 *heads;	 /* [LP_SLOTS * ncpus]: read at each drain */
 	__u8 *spill_buf; /* one lp_spill per CPU */
 	const __u64 *classic_ns;
 	__u32 nclassic;
 	const struct lp_fine_table *ft;
 };
 
-
 static const char *perm_hint(int e)
 {
-	return e == EPERM || e == EACCES ?
-		       " (run as root: latprobe needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)" :
-		       "";
+	return e == EPERM || e == EACCES
+		       ? " (run as root: latprobe needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)"
+		       : "";
 }
 
 /* the trie of --route and --exclude-path prefixes (include/lp_route.h), before attach */
@@ -99,7 +99,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		   const struct lp_fine_table *ft, char *err, size_t errlen)
 {
 	struct lp_probe *p;
-	struct lp_key okey = { .flags = LP_KEY_OVERFLOW };
+	struct lp_key okey = {.flags = LP_KEY_OVERFLOW};
 	void *zeros = NULL;
 	__u32 i;
 	int e;
@@ -109,7 +109,8 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		return -ENOMEM;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
-		lp_errf(-EINVAL, err, errlen, "failed to count possible CPUs: %s", strerror(-p->ncpus));
+		lp_errf(-EINVAL, err, errlen, "failed to count possible CPUs: %s",
+			strerror(-p->ncpus));
 		e = p->ncpus;
 		goto fail;
 	}
@@ -125,12 +126,23 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p->nfine = LP_FINE_SLOTS(ft->schema);
 	p->nclassic_slots = cfg->nclassic + 1;
 
+	p->tls = cfg->tls;
+again:
 	p->skel = latprobe_bpf__open();
 	if (!p->skel) {
 		e = -errno;
 		lp_errf(-EINVAL, err, errlen, "failed to open BPF object: %s", strerror(-e));
 		goto fail;
 	}
+	if (!p->tls) {
+		bpf_program__set_autoload(p->skel->progs.lp_tls_enter, false);
+		bpf_program__set_autoload(p->skel->progs.lp_tls_exit, false);
+		bpf_program__set_autoload(p->skel->progs.lp_tls_set_fd, false);
+		bpf_program__set_autoload(p->skel->progs.lp_tls_free, false);
+	}
+	p->skel->rodata->tls_loaded = p->tls;
+	p->skel->rodata->tls_scope_level = cfg->scope_level;
+	p->skel->rodata->tls_scope_cg = cfg->scope_cgid;
 	p->skel->rodata->nr_fine = ft->n;
 	p->skel->rodata->fine_zero_ns = ft->zero_ns;
 	for (i = 0; i < ft->n; i++)
@@ -149,14 +161,23 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	if ((e = bpf_map__set_value_size(p->skel->maps.series, p->value_size)) ||
 	    (e = bpf_map__set_value_size(p->skel->maps.zero_value, p->value_size)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.series, cfg->max_series)) ||
-	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail,
-					  (__u32)p->ncpus * LP_SLOTS))) {
+	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail, (__u32)p->ncpus * LP_SLOTS)) ||
+	    (e = bpf_map__set_max_entries(p->skel->maps.tls_sessions, cfg->tls_sessions))) {
 		lp_errf(-EINVAL, err, errlen, "failed to size maps: %s", strerror(-e));
 		goto fail;
 	}
 	e = latprobe_bpf__load(p->skel);
+	if (e && p->tls) {
+		/* HTTPS is an addition: plaintext goes on without it */
+		fprintf(stderr, "latprobe: the TLS programs did not load (%s): plaintext only\n",
+			strerror(-e));
+		latprobe_bpf__destroy(p->skel);
+		p->tls = false;
+		goto again;
+	}
 	if (e) {
-		lp_errf(-EINVAL, err, errlen, "failed to load BPF programs: %s%s", strerror(-e), perm_hint(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to load BPF programs: %s%s", strerror(-e),
+			perm_hint(-e));
 		goto fail;
 	}
 	e = fill_routes(p, cfg, err, errlen);
@@ -170,7 +191,8 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	}
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.series), &okey, zeros, BPF_NOEXIST)) {
 		e = -errno;
-		lp_errf(-EINVAL, err, errlen, "failed to create the overflow series: %s", strerror(-e));
+		lp_errf(-EINVAL, err, errlen, "failed to create the overflow series: %s",
+			strerror(-e));
 		goto fail;
 	}
 	free(zeros);
@@ -197,9 +219,9 @@ fail:
 
 int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t errlen)
 {
-	struct bpf_program *progs[2] = { p->skel->progs.latprobe_ingress,
-					 p->skel->progs.latprobe_egress };
-	static const char *const names[2] = { "cgroup_skb/ingress", "cgroup_skb/egress" };
+	struct bpf_program *progs[2] = {p->skel->progs.latprobe_ingress,
+					p->skel->progs.latprobe_egress};
+	static const char *const names[2] = {"cgroup_skb/ingress", "cgroup_skb/egress"};
 	int fd, i, e;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -212,8 +234,8 @@ int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t err
 		p->links[i] = bpf_program__attach_cgroup(progs[i], fd);
 		if (!p->links[i]) {
 			e = -errno;
-			lp_errf(-EINVAL, err, errlen, "failed to attach %s to %s: %s%s", names[i], path,
-			     strerror(-e), perm_hint(-e));
+			lp_errf(-EINVAL, err, errlen, "failed to attach %s to %s: %s%s", names[i],
+				path, strerror(-e), perm_hint(-e));
 			close(fd);
 			return e;
 		}
@@ -286,7 +308,7 @@ static int carry_add(struct lp_probe *p, const struct lp_key *key, __u64 ns)
 		if (!v)
 			return -ENOMEM;
 		memmove(&p->carry[i + 1], &p->carry[i], (p->ncarry - i) * sizeof(*p->carry));
-		p->carry[i] = (struct carry){ .key = *key, .v = v };
+		p->carry[i] = (struct carry){.key = *key, .v = v};
 		p->ncarry++;
 	}
 	v = p->carry[i].v;
@@ -441,8 +463,8 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 				/* a hash bucket held more than a batch: grow and start over */
 				void *k = realloc(p->keys, 2 * p->batch * sizeof(*p->keys));
 				void *v = k ? realloc(p->values, (size_t)2 * p->batch * p->ncpus *
-									  p->value_size) :
-					      NULL;
+									 p->value_size)
+					    : NULL;
 
 				if (k)
 					p->keys = k;
@@ -593,6 +615,83 @@ __u32 lp_probe__nfine(const struct lp_probe *p)
 	return p->nfine;
 }
 
+bool lp_probe__tls(const struct lp_probe *p)
+{
+	return p->tls;
+}
+
+int lp_probe__tls_sessions_fd(const struct lp_probe *p)
+{
+	return p->tls ? bpf_map__fd(p->skel->maps.tls_sessions) : -1;
+}
+
+int lp_probe__tls_calls_fd(const struct lp_probe *p)
+{
+	return p->tls ? bpf_map__fd(p->skel->maps.tls_calls) : -1;
+}
+
+/* one library function's uprobe (entry, or return), with the call kind as its cookie */
+static struct bpf_link *tls_probe(struct bpf_program *prog, const char *lib, const char *func,
+				  bool ret, __u64 cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = ret, .bpf_cookie = cookie);
+
+	return bpf_program__attach_uprobe_opts(prog, -1, lib, 0, &o);
+}
+
+int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **links, int max,
+			 char *err, size_t errlen)
+{
+	static const struct {
+		const char *func;
+		int kind; /* enum lp_tls_call_kind, or -1 (set_fd), -2 (free) */
+		bool needed;
+	} fns[] = {
+		{"SSL_read", LP_TLS_READ, true},
+		{"SSL_write", LP_TLS_WRITE, true},
+		{"SSL_read_ex", LP_TLS_READ_EX, false},
+		{"SSL_write_ex", LP_TLS_WRITE_EX, false},
+		{"SSL_shutdown", LP_TLS_SHUTDOWN, false},
+		{"SSL_set_fd", -1, false},
+		{"SSL_free", -2, true},
+	};
+	struct latprobe_bpf *sk = p->skel;
+	int n = 0, e = 0;
+	size_t i;
+
+	if (!p->tls)
+		return lp_errf(-ENOTSUP, err, errlen, "the TLS programs are not loaded");
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]) && n + 2 <= max; i++) {
+		struct bpf_link *a = NULL, *b = NULL;
+
+		if (fns[i].kind >= 0) {
+			a = tls_probe(sk->progs.lp_tls_enter, lib, fns[i].func, false,
+				      (__u64)fns[i].kind);
+			if (a)
+				b = tls_probe(sk->progs.lp_tls_exit, lib, fns[i].func, true, 0);
+		} else {
+			a = tls_probe(fns[i].kind == -1 ? sk->progs.lp_tls_set_fd
+							: sk->progs.lp_tls_free,
+				      lib, fns[i].func, false, 0);
+		}
+		if (!a || (fns[i].kind >= 0 && !b)) {
+			e = -errno;
+			bpf_link__destroy(a);
+			if (!fns[i].needed)
+				continue; /* older libraries lack the _ex forms */
+			lp_errf(e ? e : -EINVAL, err, errlen, "%s in %s: %s", fns[i].func, lib,
+				strerror(e ? -e : EINVAL));
+			while (n)
+				bpf_link__destroy(links[--n]);
+			return e ? e : -EINVAL;
+		}
+		links[n++] = a;
+		if (b)
+			links[n++] = b;
+	}
+	return n;
+}
+
 int lp_probe__routes_fd(const struct lp_probe *p)
 {
 	return bpf_map__fd(p->skel->maps.routes);
@@ -600,8 +699,8 @@ int lp_probe__routes_fd(const struct lp_probe *p)
 
 int lp_probe__prog_fd(const struct lp_probe *p, int ingress)
 {
-	return bpf_program__fd(ingress ? p->skel->progs.latprobe_ingress :
-					 p->skel->progs.latprobe_egress);
+	return bpf_program__fd(ingress ? p->skel->progs.latprobe_ingress
+				       : p->skel->progs.latprobe_egress);
 }
 
 void lp_probe__destroy(struct lp_probe *p)
@@ -706,10 +805,12 @@ int lp_cgroup_resolve(const char *arg, const char *mount, char *buf, size_t len,
 	}
 	e = is_cgroup2_dir(buf);
 	if (e == -ENOENT) {
-		lp_errf(-EINVAL, err, errlen, "--cgroup: '%s' does not exist (looked for %s; cgroup v2 is at %s)",
-		     arg, buf, mount);
+		lp_errf(-EINVAL, err, errlen,
+			"--cgroup: '%s' does not exist (looked for %s; cgroup v2 is at %s)", arg,
+			buf, mount);
 	} else if (e == -ENOTDIR || e == -EMEDIUMTYPE) {
-		lp_errf(-EINVAL, err, errlen, "--cgroup: '%s' is not a cgroup v2 directory (%s)", arg, buf);
+		lp_errf(-EINVAL, err, errlen, "--cgroup: '%s' is not a cgroup v2 directory (%s)",
+			arg, buf);
 	} else if (e) {
 		lp_errf(-EINVAL, err, errlen, "--cgroup: cannot use '%s': %s", buf, strerror(-e));
 	}

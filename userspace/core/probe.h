@@ -6,6 +6,7 @@
 #ifndef LP_PROBE_H
 #define LP_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "latprobe.h"
@@ -37,6 +38,19 @@ __u32 lp_probe__nfine(const struct lp_probe *p);
 int lp_probe__prog_fd(const struct lp_probe *p, int ingress);
 /* the routes trie's fd, for tests that compare its answers with include/lp_route.h's */
 int lp_probe__routes_fd(const struct lp_probe *p);
+/* HTTPS: are the TLS programs loaded (not with --no-tls, or where they would not load)? */
+bool lp_probe__tls(const struct lp_probe *p);
+/*
+ * Attach the TLS programs to the OpenSSL library at lib (a path this process
+ * can open), for every process that maps it: up to max links into links.
+ * Returns how many, or -errno (err says which function failed).
+ */
+struct bpf_link;
+int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **links, int max,
+			 char *err, size_t errlen);
+/* the TLS session and in-flight call maps (-1 without TLS), for the sweep of dead processes */
+int lp_probe__tls_sessions_fd(const struct lp_probe *p);
+int lp_probe__tls_calls_fd(const struct lp_probe *p);
 void lp_probe__destroy(struct lp_probe *p);
 
 /* The cgroup v2 mount point, from /proc/self/mountinfo; -ENOENT if there is none. */

@@ -36,6 +36,8 @@ static void series_labels(struct series_labels *sl, const struct lp_series_view 
 		sl->l[n++] = (struct label){"http_route", v->route};
 	sl->l[n++] = (struct label){"server_port", sl->port};
 	sl->l[n++] = (struct label){"network_type", v->key.family == 6 ? "ipv6" : "ipv4"};
+	/* HTTP inside TLS (the TLS library's uprobes), as OpenTelemetry's url.scheme */
+	sl->l[n++] = (struct label){"url_scheme", v->key.flags & LP_KEY_TLS ? "https" : "http"};
 	sl->l[n++] = (struct label){"service_name", v->service};
 	/* an unresolvable (deleted) cgroup keeps its id, so series stay distinct */
 	if (v->cgroup[0]) {

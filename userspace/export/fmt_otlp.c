@@ -74,6 +74,7 @@ static const struct {
 	{"http_route", "http.route", false},
 	{"server_port", "server.port", true},
 	{"network_type", "network.type", false},
+	{"url_scheme", "url.scheme", false},
 };
 
 static const struct {

@@ -311,6 +311,7 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	jset(o, "port", jint(v->key.port));
 	jset(o, "family", jstr(v->key.family == 6 ? "ipv6" :
 									     "ipv4"));
+	jset(o, "scheme", jstr(v->key.flags & LP_KEY_TLS ? "https" : "http"));
 	jset(o, "count", ju64(v->total->count));
 	jset(o, "sum_seconds", jdouble((double)v->total->sum_ns / 1e9));
 	jset(o, "rate_per_second", jdouble(v->rate));

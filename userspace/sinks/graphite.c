@@ -49,6 +49,7 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 
 struct gtags {
 	char svc[128], cg[512], port[8], status[8], method[16], fam[8], route[LP_ROUTE_LEN + 1];
+	const char *scheme; /* http, https (tags only: the port tells in dotted names) */
 };
 
 static void gtags_of(struct gtags *t, const struct lp_series_view *v)
@@ -59,6 +60,7 @@ static void gtags_of(struct gtags *t, const struct lp_series_view *v)
 	lp_status_label(&v->key, t->status, sizeof(t->status));
 	lp_enc_clean(t->method, sizeof(t->method), lp_method_name(v->key.method), false);
 	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
+	t->scheme = v->key.flags & LP_KEY_TLS ? "https" : "http";
 	t->route[0] = '\0';
 	if (v->route)
 		lp_enc_clean(t->route, sizeof(t->route), v->route, true);
@@ -78,6 +80,7 @@ static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct 
 			      t->fam, t->cg);
 		if (t->route[0])
 			lp_buf_printf(b, ";route=%s", t->route);
+		lp_buf_printf(b, ";scheme=%s", t->scheme);
 		if (slo)
 			lp_buf_printf(b, ";slo=%s", slo);
 	} else {

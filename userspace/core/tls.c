@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The TLS scanner child (tls.h): every --tls-scan, the processes in scope
+ * that it has not read yet (all of them every 12th scan: a process may load
+ * libssl late) are read for libssl mappings; a library file (device and
+ * inode) not probed yet gets the TLS programs through its path under
+ * /proc/PID/root (so a container's own library is probed too). Then the
+ * session state of processes that are gone is swept from the kernel map.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "base/config.h"
+#include "core/probe.h"
+#include "core/tls.h"
+#include "latprobe.h"
+
+bool lp_tls_maps_line(const char *line, struct lp_tls_lib *lib)
+{
+	unsigned maj, min;
+	unsigned long long ino;
+	const char *path, *base;
+	int off = 0;
+	size_t n;
+
+	/* address perms offset dev inode path */
+	if (sscanf(line, "%*s %*s %*s %x:%x %llu %n", &maj, &min, &ino, &off) != 3 || !off)
+		return false;
+	path = line + off;
+	if (*path != '/' || !ino)
+		return false;
+	n = strcspn(path, "\n");
+	if (n >= sizeof(lib->path) || (n > 10 && !strncmp(path + n - 10, " (deleted)", 10)))
+		return false;
+	base = memrchr(path, '/', n);
+	base = base ? base + 1 : path;
+	if (strncmp(base, "libssl.so", 9))
+		return false;
+	memcpy(lib->path, path, n);
+	lib->path[n] = '\0';
+	lib->dev = ((unsigned long long)maj << 20) | min;
+	lib->ino = ino;
+	return true;
+}
+
+bool lp_tls_in_scope(const char *cgroup_file, const char *scope)
+{
+	const char *p = strstr(cgroup_file, "0::");
+	size_t n = strlen(scope);
+
+	while (n && scope[n - 1] == '/')
+		n--;
+	if (!n)
+		return true;
+	/* the cgroup v2 line: "0::/path" at the start of a line */
+	while (p && p != cgroup_file && p[-1] != '\n')
+		p = strstr(p + 1, "0::");
+	if (!p)
+		return false;
+	p += 3;
+	return !strncmp(p, scope, n) && (p[n] == '\n' || p[n] == '\0' || p[n] == '/');
+}
+
+#define TLS_LIBS_MAX	  64
+#define TLS_LINKS_PER_LIB 16
+
+struct scanner {
+	struct lp_probe *p;
+	const char *scope; /* below the cgroup2 mount; "" for all */
+	struct {
+		unsigned long long dev, ino;
+	} libs[TLS_LIBS_MAX];
+	int nlibs;
+	bool failed_once;
+	pid_t *seen, *now;
+	size_t nseen, nnow, cap;
+};
+
+static char *read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool probed(const struct scanner *s, const struct lp_tls_lib *lib)
+{
+	int i;
+
+	for (i = 0; i < s->nlibs; i++)
+		if (s->libs[i].dev == lib->dev && s->libs[i].ino == lib->ino)
+			return true;
+	return false;
+}
+
+static void probe_lib(struct scanner *s, pid_t pid, const struct lp_tls_lib *lib)
+{
+	struct bpf_link *links[TLS_LINKS_PER_LIB];
+	char path[4200], err[512];
+	int n;
+
+	if (s->nlibs >= TLS_LIBS_MAX || probed(s, lib))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, lib->path);
+	n = lp_probe__tls_attach(s->p, path, links, TLS_LINKS_PER_LIB, err, sizeof(err));
+	/* the links stay open for the child's life; a library that failed is not tried again */
+	s->libs[s->nlibs].dev = lib->dev;
+	s->libs[s->nlibs++].ino = lib->ino;
+	if (n < 0) {
+		if (!s->failed_once)
+			fprintf(stderr,
+				"latprobe: TLS: cannot probe %s: %s; HTTPS through it is "
+				"not seen\n",
+				lib->path, err);
+		s->failed_once = true;
+		return;
+	}
+	fprintf(stderr, "latprobe: TLS: probing %s (%d uprobes; first mapped by pid %d)\n",
+		lib->path, n, (int)pid);
+}
+
+static bool was_seen(const struct scanner *s, pid_t pid)
+{
+	size_t lo = 0, hi = s->nseen;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->seen[mid] == pid)
+			return true;
+		if (s->seen[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void scan_pid(struct scanner *s, pid_t pid)
+{
+	char path[64], buf[4096], *line = NULL;
+	struct lp_tls_lib lib;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (!read_small(path, buf, sizeof(buf)) || !lp_tls_in_scope(buf, s->scope))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0)
+		if (strstr(line, "libssl.so") && lp_tls_maps_line(line, &lib))
+			probe_lib(s, pid, &lib);
+	free(line);
+	fclose(f);
+}
+
+/* one pass over /proc: the processes not read before, or all of them */
+static void scan(struct scanner *s, bool all)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t *t;
+
+	if (!d)
+		return;
+	s->nnow = 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		if (s->nnow == s->cap) {
+			size_t cap = s->cap ? 2 * s->cap : 1024;
+			pid_t *a = realloc(s->now, cap * sizeof(*a)), *b;
+
+			if (!a)
+				break;
+			s->now = a;
+			b = realloc(s->seen, cap * sizeof(*b));
+			if (!b)
+				break;
+			s->seen = b;
+			s->cap = cap;
+		}
+		s->now[s->nnow++] = (pid_t)pid;
+		if (all || !was_seen(s, (pid_t)pid))
+			scan_pid(s, (pid_t)pid);
+	}
+	closedir(d);
+	qsort(s->now, s->nnow, sizeof(*s->now), cmp_pid);
+	t = s->seen;
+	s->seen = s->now;
+	s->now = t;
+	s->nseen = s->nnow;
+}
+
+/* the state of processes (sessions) and threads (calls in progress) that are gone */
+static void sweep(struct lp_probe *p)
+{
+	int sfd = lp_probe__tls_sessions_fd(p), cfd = lp_probe__tls_calls_fd(p);
+	struct lp_tls_key k, next, *prev = NULL;
+	__u64 c, cnext, *cprev = NULL;
+
+	while (sfd >= 0 && !bpf_map_get_next_key(sfd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (kill((pid_t)k.tgid, 0) && errno == ESRCH)
+			bpf_map_delete_elem(sfd, &k);
+	}
+	while (cfd >= 0 && !bpf_map_get_next_key(cfd, cprev, &cnext)) {
+		c = cnext;
+		cprev = &c;
+		if (syscall(SYS_tgkill, (pid_t)(c >> 32), (pid_t)(c & 0xffffffff), 0) &&
+		    errno == ESRCH)
+			bpf_map_delete_elem(cfd, &c);
+	}
+}
+
+/*
+ * What the child keeps: reading other processes' maps and libraries
+ * (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH), making uprobes and their BPF links
+ * (CAP_PERFMON, CAP_BPF, CAP_SYS_ADMIN). It reads no network input.
+ */
+static void keep_caps(void)
+{
+	cap_value_t caps[6];
+	int n = 0;
+	cap_t c = cap_init();
+
+	caps[n++] = CAP_SYS_PTRACE;
+	caps[n++] = CAP_DAC_READ_SEARCH;
+	if (CAP_IS_SUPPORTED(CAP_PERFMON) && CAP_IS_SUPPORTED(CAP_BPF)) {
+		caps[n++] = CAP_PERFMON;
+		caps[n++] = CAP_BPF;
+	}
+	/* perf_event_open of a uprobe: CAP_PERFMON is not enough on every kernel (6.18 here) */
+	caps[n++] = CAP_SYS_ADMIN;
+	if (c && !cap_set_flag(c, CAP_PERMITTED, n, caps, CAP_SET) &&
+	    !cap_set_flag(c, CAP_EFFECTIVE, n, caps, CAP_SET))
+		cap_set_proc(c);
+	cap_free(c);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* scan until the agent closes its end of the pipe (or dies: PR_SET_PDEATHSIG) */
+static void child(struct lp_probe *p, const struct lp_config *cfg, const char *scope, pid_t parent,
+		  int stop)
+{
+	struct scanner s = {.p = p, .scope = scope};
+	struct pollfd pfd = {.fd = stop, .events = POLLIN};
+	int ms = (int)(cfg->tls_scan_ns / 1000000ULL);
+	unsigned round;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	prctl(PR_SET_NAME, "latprobe-tls");
+	keep_caps();
+	for (round = 0;; round++) {
+		scan(&s, round % 12 == 0);
+		sweep(p);
+		if (poll(&pfd, 1, ms) > 0)
+			break; /* EOF: the agent is stopping */
+	}
+}
+
+int lp_tls_start(struct lp_tls_child *c, struct lp_probe *p, const struct lp_config *cfg,
+		 const char *mount, const char *cgpath)
+{
+	size_t n = strlen(mount);
+	const char *scope = !strncmp(cgpath, mount, n) ? cgpath + n : "";
+	pid_t parent = getpid();
+	int fds[2];
+
+	c->pid = -1;
+	c->fd = -1;
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	fflush(stderr);
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (c->pid == 0) {
+		close(fds[1]);
+		child(p, cfg, scope, parent, fds[0]);
+		_exit(0);
+	}
+	close(fds[0]);
+	c->fd = fds[1];
+	return 0;
+}
+
+void lp_tls_stop(struct lp_tls_child *c)
+{
+	if (c->pid <= 0)
+		return;
+	/* the child may run as another user than the agent now: no signal, an EOF */
+	close(c->fd);
+	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	c->pid = -1;
+	c->fd = -1;
+}
