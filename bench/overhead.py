@@ -61,7 +61,9 @@ def sh(*args, **kw):
 
 
 class Nginx:
-    def __init__(self):
+    """nginx serving a 4 KB file on loopback; tls=(cert, key): over HTTPS."""
+
+    def __init__(self, tls=None):
         self.dir = tempfile.mkdtemp(prefix="lp-bench-nginx-")
         with open(os.path.join(self.dir, "4k.bin"), "wb") as f:
             f.write(os.urandom(4096))
@@ -70,6 +72,7 @@ class Nginx:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         conf = os.path.join(self.dir, "nginx.conf")
+        ssl = f" ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}" if tls else ""
         with open(conf, "w") as f:
             f.write(f"""daemon off; worker_processes 1; pid {self.dir}/pid;
 error_log {self.dir}/error.log crit; worker_rlimit_nofile 20000;
@@ -77,11 +80,11 @@ events {{ worker_connections 10000; }}
 http {{ access_log off; sendfile off; keepalive_requests 10000000; keepalive_timeout 60s;
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir}; fastcgi_temp_path {self.dir};
   uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}; root {self.dir}; }} }}
+  server {{ listen 127.0.0.1:{self.port}{ssl}; root {self.dir}; }} }}
 """)
         self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir])
         time.sleep(0.5)
-        self.url = f"http://127.0.0.1:{self.port}/4k.bin"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/4k.bin"
 
     def stop(self):
         self.proc.terminate()

@@ -23,7 +23,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 
 #include "latprobe.h"
 #include "lp_bucket.h"
@@ -92,6 +91,11 @@ int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
  */
 #ifndef LP_STAGE
 #define LP_STAGE 0
+#endif
+/* the same for the TLS uprobes (bench/tlscost.py --variant): 1 the return
+ * programs stop at once, 2 the entry programs too (the traps' own cost) */
+#ifndef LP_TLS_STAGE
+#define LP_TLS_STAGE 0
 #endif
 
 /* Set by user space before load (userspace/probe.c). */
@@ -632,38 +636,31 @@ const volatile __u8 tls_loaded = 0;
 const volatile __u32 tls_scope_level = 0;
 const volatile __u64 tls_scope_cg = 0;
 
-/* the kernel's own types, only the fields read (CO-RE: offsets from the running kernel) */
-struct file___lp {
-	void *private_data;
-} __attribute__((preserve_access_index));
+/*
+ * Offsets of the kernel's fields SSL_set_fd's probe reads, found by user
+ * space in the running kernel's BTF (include/latprobe.h, enum lp_koff): no
+ * CO-RE in this object, so a kernel without BTF loads it the same. All 0:
+ * unknown (no BTF), and the socket is found by the egress program instead.
+ */
+const volatile __u32 koff[LP_KOFF_MAX] = {};
 
-struct fdtable___lp {
-	unsigned int max_fds;
-	struct file___lp **fd;
-} __attribute__((preserve_access_index));
+static __always_inline __u64 kread_ptr(__u64 base, __u32 off)
+{
+	__u64 v = 0;
 
-struct files_struct___lp {
-	struct fdtable___lp *fdt;
-} __attribute__((preserve_access_index));
+	if (base)
+		bpf_probe_read_kernel(&v, sizeof(v), (const void *)(base + off));
+	return v;
+}
 
-struct task_struct___lp {
-	struct files_struct___lp *files;
-} __attribute__((preserve_access_index));
+static __always_inline __u32 kread_u16(__u64 base, __u32 off)
+{
+	__u16 v = 0;
 
-struct sock_common___lp {
-	unsigned short skc_family;
-	__be16 skc_dport;
-	__u16 skc_num;
-} __attribute__((preserve_access_index));
-
-struct sock___lp {
-	struct sock_common___lp __sk_common;
-} __attribute__((preserve_access_index));
-
-struct socket___lp {
-	struct file___lp *file;
-	struct sock___lp *sk;
-} __attribute__((preserve_access_index));
+	if (base)
+		bpf_probe_read_kernel(&v, sizeof(v), (const void *)(base + off));
+	return v;
+}
 
 /* a call in progress, per thread: what its return needs */
 struct lp_tls_call {
@@ -941,7 +938,7 @@ int BPF_KPROBE(lp_tls_enter, void *ssl, void *buf, __u64 num, void *nptr)
 		.kind = (__u32)bpf_get_attach_cookie(ctx),
 	};
 
-	if (!tls_in_scope())
+	if (LP_TLS_STAGE == 2 || !tls_in_scope())
 		return 0;
 	if (call.kind == LP_TLS_READ_EX || call.kind == LP_TLS_WRITE_EX)
 		call.nptr = (__u64)nptr;
@@ -960,7 +957,7 @@ int BPF_KRETPROBE(lp_tls_exit, long ret)
 	__u8 ingress;
 
 	(void)ctx;
-	if (!cp)
+	if (!cp || LP_TLS_STAGE != 0)
 		return 0;
 	call = *cp;
 	bpf_map_delete_elem(&tls_calls, &id);
@@ -990,39 +987,39 @@ int BPF_KRETPROBE(lp_tls_exit, long ret)
 SEC("uprobe")
 int BPF_KPROBE(lp_tls_set_fd, void *ssl, int fd)
 {
-	struct task_struct___lp *t = (void *)bpf_get_current_task();
 	struct lp_tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct fdtable___lp *fdt;
-	struct file___lp **fds, *f = NULL;
-	struct socket___lp *so;
-	struct sock___lp *sk;
+	__u64 files, fdt, fds, f = 0, so, sk;
 	struct lp_tls_sess *s;
-	unsigned short fam;
+	unsigned int max = 0;
+	__u32 fam;
 
 	(void)ctx;
-	if (!tls_in_scope() || fd < 0)
+	if (!tls_in_scope() || fd < 0 || !koff[LP_KOFF_TASK_FILES])
 		return 0;
-	fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	/* current->files->fdt->fd[fd]: the file */
+	files = kread_ptr(bpf_get_current_task(), koff[LP_KOFF_TASK_FILES]);
+	fdt = kread_ptr(files, koff[LP_KOFF_FILES_FDT]);
+	if (!fdt)
 		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	bpf_probe_read_kernel(&max, sizeof(max), (const void *)(fdt + koff[LP_KOFF_FDT_MAX]));
+	if ((unsigned int)fd >= max)
 		return 0;
-	so = BPF_CORE_READ(f, private_data);
+	fds = kread_ptr(fdt, koff[LP_KOFF_FDT_FD]);
+	if (fds)
+		bpf_probe_read_kernel(&f, sizeof(f), (const void *)(fds + (__u64)fd * 8));
 	/* a socket's file points at the socket, which points back */
-	if (!so || BPF_CORE_READ(so, file) != f)
+	so = kread_ptr(f, koff[LP_KOFF_FILE_PRIVATE]);
+	if (!so || kread_ptr(so, koff[LP_KOFF_SOCKET_FILE]) != f)
 		return 0;
-	sk = BPF_CORE_READ(so, sk);
-	if (!sk)
-		return 0;
-	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	sk = kread_ptr(so, koff[LP_KOFF_SOCKET_SK]);
+	fam = kread_u16(sk, koff[LP_KOFF_SK_FAMILY]);
 	if (fam != AF_INET && fam != AF_INET6)
 		return 0;
 	s = tls_new(&k, BPF_ANY);
 	if (!s)
 		return 0;
-	s->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	s->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	s->lport = (__u16)kread_u16(sk, koff[LP_KOFF_SK_NUM]);
+	s->rport = bpf_ntohs((__u16)kread_u16(sk, koff[LP_KOFF_SK_DPORT]));
 	s->family = fam == AF_INET6 ? 6 : 4;
 	return 0;
 }

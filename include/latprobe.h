@@ -136,9 +136,12 @@ enum lp_counter {
 				 * their sequence update lost every race (lp_seq_take) */
 	LP_CNT_SPILLED,		/* samples whose series could not be allocated at that
 				 * instant, kept in the spill ring: none lost */
-	LP_CNT_TLS_FULL,	/* TLS sessions not tracked: the session map was full */
+	LP_CNT_TLS_FULL,	/* a TLS session's setup or request start found the session map full */
 	LP_CNT_TLS_NO_SOCKET,	/* HTTPS samples of a session whose socket is unknown
 				 * (the library was given no fd): server_port 0 */
+	/* counted by user space (the TLS scanner), never by the programs: */
+	LP_CNT_TLS_LIBS_PROBED, /* libssl files the TLS programs were attached to */
+	LP_CNT_TLS_LIBS_FAILED, /* libssl files that could not be probed (no symbols, ...) */
 	LP_CNT_MAX,
 };
 
@@ -198,6 +201,26 @@ struct lp_tls_key {
 };
 
 #define LP_TLS_SESSIONS_DEFAULT 16384
+
+/*
+ * The kernel fields the SSL_set_fd probe follows from the current task to
+ * the socket of a file descriptor, by offset (user space reads them from
+ * the kernel's BTF; 0: unknown). sock's fields are those of its first
+ * member, struct sock_common.
+ */
+enum lp_koff {
+	LP_KOFF_TASK_FILES = 0, /* task_struct.files */
+	LP_KOFF_FILES_FDT,	/* files_struct.fdt */
+	LP_KOFF_FDT_MAX,	/* fdtable.max_fds */
+	LP_KOFF_FDT_FD,		/* fdtable.fd */
+	LP_KOFF_FILE_PRIVATE,	/* file.private_data */
+	LP_KOFF_SOCKET_FILE,	/* socket.file */
+	LP_KOFF_SOCKET_SK,	/* socket.sk */
+	LP_KOFF_SK_FAMILY,	/* sock_common.skc_family */
+	LP_KOFF_SK_NUM,		/* sock_common.skc_num */
+	LP_KOFF_SK_DPORT,	/* sock_common.skc_dport */
+	LP_KOFF_MAX,
+};
 
 /* A sample longer than this is not believed (a clock or state error): counted, dropped. */
 #define LP_MAX_SAMPLE_NS (86400ULL * 1000000000ULL)

@@ -260,8 +260,10 @@ def count(doc, **match):
 class Nginx:
     """nginx on a free port (127.0.0.1 and ::1), serving a 4 KB file and index.html."""
 
-    def __init__(self, keepalive=True, port=None, prefix=(), worker_connections=4096):
+    def __init__(self, keepalive=True, port=None, prefix=(), worker_connections=4096, tls=None):
+        """tls: (certificate, key) files: HTTPS, with an access log (self.served())."""
         self.port = port or free_port()
+        self.tls = tls
         self.prefix = list(prefix)
         self.dir = tempfile.mkdtemp(prefix="lp-nginx-")
         with open(os.path.join(self.dir, "4k.bin"), "wb") as f:
@@ -270,16 +272,21 @@ class Nginx:
             f.write("latprobe test\n")
         ka = "keepalive_timeout 60s; keepalive_requests 100000;" if keepalive else \
             "keepalive_timeout 0;"
+        ssl, log = "", "access_log off;"
+        if tls:
+            ssl = f" ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}"
+            log = f"access_log {self.dir}/access.log;"
         conf = f"""
 daemon off; worker_processes 1; pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
 worker_rlimit_nofile {worker_connections * 2 + 100};
 events {{ worker_connections {worker_connections}; }}
 http {{
-  access_log off; {ka}
+  {log} {ka}
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
   fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}; listen [::1]:{self.port}; root {self.dir};
+  server {{ listen 127.0.0.1:{self.port}{ssl}; listen [::1]:{self.port}{' ssl' if tls else ''};
+    root {self.dir};
     location = /204 {{ return 204; }} }}
 }}
 """
@@ -300,7 +307,12 @@ http {{
 
     def url(self, path="/", v6=False):
         host = "[::1]" if v6 else "127.0.0.1"
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
+
+    def served(self):
+        """Requests nginx logged (tls only: the others run without a log)."""
+        with open(os.path.join(self.dir, "access.log")) as f:
+            return sum(1 for _ in f)
 
 
 class RawServer:
@@ -384,6 +396,8 @@ def curl(*urls, headers=(), v6=False, method=None, timeout=30, prefix=()):
         cmd += ["-X", method]
     for h in headers:
         cmd += ["-H", h]
+    if any(u.startswith("https:") for u in urls):
+        cmd.append("-k")  # the tests' own self-signed certificates
     for u in urls:
         cmd += ["-o", "/dev/null", "-w", "%{http_code}\\n", u]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)

@@ -76,8 +76,9 @@ class LeastPrivilege(unittest.TestCase):
 
     def test_the_units_capability_set_is_enough(self):
         caps = unit_caps()
+        # the last three for HTTPS (the TLS library scanner keeps them; the agent none)
         self.assertEqual(set(caps), {"bpf", "net_admin", "perfmon", "setuid", "setgid",
-                                     "setpcap"})
+                                     "setpcap", "sys_ptrace", "dac_read_search", "sys_admin"})
         port = free_port()
         bounding = "-all," + ",".join("+" + c for c in caps)
         with Nginx() as ngx:
@@ -144,7 +145,9 @@ class LeastPrivilege(unittest.TestCase):
             level = float(re.search(r"Overall exposure level for \S+: ([\d.]+)",
                                     r.stdout).group(1))
         print(f"    systemd-analyze security: exposure {level}")
-        self.assertLessEqual(level, 3.0)
+        # 2.5 before HTTPS; the TLS library scanner (a child of the agent) needs
+        # CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH and CAP_SYS_ADMIN in the bounding set: 3.4
+        self.assertLessEqual(level, 3.5)
         with open(UNIT) as f:
             text = f.read()
         for opt in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
@@ -218,7 +221,8 @@ class ClearFailures(unittest.TestCase):
 
     def test_a_kernel_without_btf_is_no_obstacle(self):
         """The programs read packet headers and __sk_buff only: no CO-RE, no
-        vmlinux BTF. Hide /sys/kernel/btf and the agent works the same."""
+        vmlinux BTF (the SSL_set_fd probe's kernel offsets come from it when it
+        is there). Hide /sys/kernel/btf and the agent works the same."""
         with Nginx() as ngx:
             p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
                                   "mount -t tmpfs none /sys/kernel/btf && "

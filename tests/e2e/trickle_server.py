@@ -2,15 +2,17 @@
 """A test HTTP/1.1 server that sends its response's head at once and its body
 in parts with pauses, so a response takes time to finish.
 
-usage: trickle_server.py PORT
+usage: trickle_server.py PORT [CERT KEY]   (with CERT and KEY: HTTPS)
 GET /len?parts=4&gap=40     Content-Length body, 4 parts 40 ms apart
 GET /chunked?parts=4&gap=40 chunked body, a chunk per part, then the zero chunk
 GET /close?parts=4&gap=40   HTTP/1.0 body without a length, ended by closing
 GET /early?ms=0             103 Early Hints and 200 written in one send()
 POST /slow?ms=1500          reads its body, answers 404 after ms
 Keep-alive except /close. TCP_NODELAY: each part leaves when it is written.
+Over TLS, /close ends with close_notify (SSL_shutdown), then the FIN.
 """
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -19,10 +21,23 @@ from urllib.parse import parse_qs, urlparse
 from raw_server import read_until  # the same head reader as the scripted server
 
 PORT = int(sys.argv[1])
+TLS = None
+if len(sys.argv) > 3:
+    TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    TLS.load_cert_chain(sys.argv[2], sys.argv[3])
 
 
 def serve(conn):
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        if TLS:
+            conn = TLS.wrap_socket(conn, server_side=True)
+        answer(conn)
+    except (ssl.SSLError, OSError):
+        conn.close()
+
+
+def answer(conn):
     buf = b""
     with conn:
         while True:
@@ -59,6 +74,8 @@ def serve(conn):
                 for i in range(parts):
                     time.sleep(gap)
                     conn.sendall(piece)
+                if TLS:
+                    conn = conn.unwrap()  # close_notify first
                 conn.shutdown(socket.SHUT_WR)
                 return
             elif url.path == "/early":

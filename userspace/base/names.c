@@ -56,12 +56,21 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "Samples whose series could not be allocated at that instant, kept in the spill "
 		 "ring and added to their own series by user space (none lost)."},
 	[LP_CNT_TLS_FULL] = {"tls_sessions_full", "latprobe_tls_sessions_untracked",
-			     "TLS sessions not tracked because the session map was full "
-			     "(--tls-sessions)."},
+			     "Times a TLS session could not be tracked because the session map "
+			     "was full (--tls-sessions): at its setup, and at each request start "
+			     "on it."},
 	[LP_CNT_TLS_NO_SOCKET] =
 		{"tls_no_socket", "latprobe_tls_samples_without_socket",
 		 "HTTPS samples of sessions whose socket is unknown (the TLS library was given "
 		 "a BIO, not a file descriptor): recorded with server_port 0 and no network_type."},
+	[LP_CNT_TLS_LIBS_PROBED] = {"tls_libraries_probed", "latprobe_tls_libraries_probed",
+				    "OpenSSL libraries (libssl files) the TLS uprobes were "
+				    "attached to."},
+	[LP_CNT_TLS_LIBS_FAILED] =
+		{"tls_libraries_unprobed", "latprobe_tls_libraries_unprobed",
+		 "Libraries named libssl.so* in processes in scope that could not be probed "
+		 "(no SSL_read/SSL_write/SSL_free symbol: stripped or not OpenSSL; or no "
+		 "uprobes): HTTPS through them is not seen. Each is logged once."},
 };
 
 static const char *const method_names[LP_METHOD_COUNT] = {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "base/util.h"
@@ -95,6 +96,77 @@ static int fill_routes(struct lp_probe *p, const struct lp_config *cfg, char *er
 	return r;
 }
 
+/* the byte offset of member name in the struct or union type_id (anonymous members searched) */
+static long member_off(const struct btf *btf, __u32 type_id, const char *name)
+{
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
+	const struct btf_member *m;
+	__u16 i, n;
+
+	if (!t || !(btf_is_struct(t) || btf_is_union(t)))
+		return -1;
+	m = btf_members(t);
+	n = btf_vlen(t);
+	for (i = 0; i < n; i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		long o;
+		int id;
+
+		if (mn && *mn) {
+			if (!strcmp(mn, name))
+				return btf_member_bit_offset(t, i) / 8;
+			continue;
+		}
+		id = btf__resolve_type(btf, m->type);
+		o = id < 0 ? -1 : member_off(btf, (__u32)id, name);
+		if (o >= 0)
+			return btf_member_bit_offset(t, i) / 8 + o;
+	}
+	return -1;
+}
+
+/*
+ * The offsets the SSL_set_fd probe follows (enum lp_koff), from the running
+ * kernel's BTF: false (all left 0) where there is none or a field is missing.
+ */
+static bool kernel_offsets(volatile __u32 *out)
+{
+	static const struct {
+		const char *type, *field;
+	} f[LP_KOFF_MAX] = {
+		[LP_KOFF_TASK_FILES] = {"task_struct", "files"},
+		[LP_KOFF_FILES_FDT] = {"files_struct", "fdt"},
+		[LP_KOFF_FDT_MAX] = {"fdtable", "max_fds"},
+		[LP_KOFF_FDT_FD] = {"fdtable", "fd"},
+		[LP_KOFF_FILE_PRIVATE] = {"file", "private_data"},
+		[LP_KOFF_SOCKET_FILE] = {"socket", "file"},
+		[LP_KOFF_SOCKET_SK] = {"socket", "sk"},
+		[LP_KOFF_SK_FAMILY] = {"sock_common", "skc_family"},
+		[LP_KOFF_SK_NUM] = {"sock_common", "skc_num"},
+		[LP_KOFF_SK_DPORT] = {"sock_common", "skc_dport"},
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+	__u32 v[LP_KOFF_MAX];
+	int i;
+
+	if (!btf)
+		return false;
+	for (i = 0; i < LP_KOFF_MAX; i++) {
+		__s32 id = btf__find_by_name_kind(btf, f[i].type, BTF_KIND_STRUCT);
+		long o = id < 0 ? -1 : member_off(btf, (__u32)id, f[i].field);
+
+		if (o < 0) {
+			btf__free(btf);
+			return false;
+		}
+		v[i] = (__u32)o;
+	}
+	btf__free(btf);
+	for (i = 0; i < LP_KOFF_MAX; i++)
+		out[i] = v[i];
+	return true;
+}
+
 int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 		   const struct lp_fine_table *ft, char *err, size_t errlen)
 {
@@ -141,6 +213,9 @@ again:
 		bpf_program__set_autoload(p->skel->progs.lp_tls_free, false);
 	}
 	p->skel->rodata->tls_loaded = p->tls;
+	/* no BTF: SSL_set_fd's probe does nothing; the egress program names the sockets */
+	if (p->tls && !kernel_offsets(p->skel->rodata->koff) && cfg->verbose)
+		fprintf(stderr, "latprobe: no kernel BTF: TLS sockets found from their writes\n");
 	p->skel->rodata->tls_scope_level = cfg->scope_level;
 	p->skel->rodata->tls_scope_cg = cfg->scope_cgid;
 	p->skel->rodata->nr_fine = ft->n;
@@ -167,7 +242,7 @@ again:
 		goto fail;
 	}
 	e = latprobe_bpf__load(p->skel);
-	if (e && p->tls) {
+	if (e && p->tls && e != -EPERM && e != -EACCES) {
 		/* HTTPS is an addition: plaintext goes on without it */
 		fprintf(stderr, "latprobe: the TLS programs did not load (%s): plaintext only\n",
 			strerror(-e));
@@ -615,6 +690,26 @@ __u32 lp_probe__nfine(const struct lp_probe *p)
 	return p->nfine;
 }
 
+int lp_probe__count_add(struct lp_probe *p, unsigned idx, __u64 n)
+{
+	int fd = bpf_map__fd(p->skel->maps.counters);
+	__u64 *v = calloc(p->ncpus, sizeof(*v));
+	int e = 0;
+
+	if (!v)
+		return -ENOMEM;
+	/* CPU 0's slot: the programs never count these (user space's own counters) */
+	if (bpf_map_lookup_elem(fd, &idx, v)) {
+		e = -errno;
+	} else {
+		v[0] += n;
+		if (bpf_map_update_elem(fd, &idx, v, BPF_ANY))
+			e = -errno;
+	}
+	free(v);
+	return e;
+}
+
 bool lp_probe__tls(const struct lp_probe *p)
 {
 	return p->tls;
@@ -679,8 +774,12 @@ int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **
 			bpf_link__destroy(a);
 			if (!fns[i].needed)
 				continue; /* older libraries lack the _ex forms */
-			lp_errf(e ? e : -EINVAL, err, errlen, "%s in %s: %s", fns[i].func, lib,
-				strerror(e ? -e : EINVAL));
+			if (e == -ENOENT)
+				lp_errf(e, err, errlen, "no %s symbol (stripped, or not OpenSSL)",
+					fns[i].func);
+			else
+				lp_errf(e ? e : -EINVAL, err, errlen, "%s: %s", fns[i].func,
+					strerror(e ? -e : EINVAL));
 			while (n)
 				bpf_link__destroy(links[--n]);
 			return e ? e : -EINVAL;

@@ -38,6 +38,8 @@ __u32 lp_probe__nfine(const struct lp_probe *p);
 int lp_probe__prog_fd(const struct lp_probe *p, int ingress);
 /* the routes trie's fd, for tests that compare its answers with include/lp_route.h's */
 int lp_probe__routes_fd(const struct lp_probe *p);
+/* Add n to a counter the programs never touch (the TLS scanner's): 0 or -errno. */
+int lp_probe__count_add(struct lp_probe *p, unsigned idx, __u64 n);
 /* HTTPS: are the TLS programs loaded (not with --no-tls, or where they would not load)? */
 bool lp_probe__tls(const struct lp_probe *p);
 /*

@@ -84,7 +84,6 @@ struct scanner {
 		unsigned long long dev, ino;
 	} libs[TLS_LIBS_MAX];
 	int nlibs;
-	bool failed_once;
 	pid_t *seen, *now;
 	size_t nseen, nnow, cap;
 };
@@ -126,14 +125,15 @@ static void probe_lib(struct scanner *s, pid_t pid, const struct lp_tls_lib *lib
 	s->libs[s->nlibs].dev = lib->dev;
 	s->libs[s->nlibs++].ino = lib->ino;
 	if (n < 0) {
-		if (!s->failed_once)
-			fprintf(stderr,
-				"latprobe: TLS: cannot probe %s: %s; HTTPS through it is "
-				"not seen\n",
-				lib->path, err);
-		s->failed_once = true;
+		/* one line a library: a stripped libssl, BoringSSL, or no uprobes at all */
+		fprintf(stderr,
+			"latprobe: TLS: cannot probe %s (mapped by pid %d): %s; HTTPS through it "
+			"is not seen\n",
+			lib->path, (int)pid, err);
+		lp_probe__count_add(s->p, LP_CNT_TLS_LIBS_FAILED, 1);
 		return;
 	}
+	lp_probe__count_add(s->p, LP_CNT_TLS_LIBS_PROBED, 1);
 	fprintf(stderr, "latprobe: TLS: probing %s (%d uprobes; first mapped by pid %d)\n",
 		lib->path, n, (int)pid);
 }

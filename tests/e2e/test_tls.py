@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""HTTPS: HTTP/1.x inside TLS, read through the uprobes on OpenSSL's
+libssl, into the same histograms as plaintext with url_scheme="https".
+nginx with TLS (a self-signed certificate made here) with curl keep-alive
+and wrk; a slow TLS server whose bodies trickle (whole-response framing over
+TLS); a process with a libssl the agent had not probed, started after it; an
+agent scoped to a cgroup; plaintext and HTTPS side by side; a libssl
+without OpenSSL's symbols, reported; --no-tls."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from lpharness import (HERE, PYTHON, Agent, Nginx, PyServer, TestCgroup, count, curl,
+                       free_port, read_until, series, stop_process, wait_port, wrk)
+
+
+class Certs:
+    """A self-signed certificate and its key, in a directory of the test's own."""
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="lp-tls-")
+        self.cert = os.path.join(self.dir, "cert.pem")
+        self.key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=localhost", "-keyout", self.key, "-out", self.cert],
+                       check=True, capture_output=True)
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TrickleTLS:
+    """tests/e2e/trickle_server.py over TLS; env: e.g. LD_LIBRARY_PATH."""
+
+    def __init__(self, certs, prefix=(), env=None):
+        self.port = free_port()
+        self.cmd = [*prefix, PYTHON, os.path.join(HERE, "trickle_server.py"), str(self.port),
+                    certs.cert, certs.key]
+        self.env = {**os.environ, **env} if env else None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env=self.env)
+        wait_port(self.port)
+        return self
+
+    def __exit__(self, *exc):
+        stop_process(self.proc, timeout=10)
+
+    def url(self, path):
+        return f"https://127.0.0.1:{self.port}{path}"
+
+
+def tls_agent(*args):
+    """An agent (JSON at the end) whose TLS scanner has probed a libssl."""
+    ag = Agent("-i", "1s", "--tls-scan", "1s", *args).start()
+    if "TLS: probing" not in ag.stderr:
+        found, buf = read_until(ag.proc, "TLS: probing", timeout=15)
+        ag.stderr += buf.decode(errors="replace")
+        if not found:
+            ag.kill()
+            raise AssertionError(f"the agent probed no libssl: {ag.stderr}")
+    return ag
+
+
+def system_lib(soname):
+    """The path of a shared library of this machine (ldconfig's cache)."""
+    for line in subprocess.run(["ldconfig", "-p"], capture_output=True,
+                               text=True).stdout.splitlines():
+        m = re.match(r"\s*" + re.escape(soname) + r" .*=> (\S+)", line)
+        if m:
+            return m.group(1)
+    raise AssertionError(f"no {soname} on this machine")
+
+
+def timed_curl(url, n=1):
+    """curl n times over one connection: per request, the time from the
+    request to the response's last byte as curl saw it (time_total minus
+    time_pretransfer; the TLS handshake only for the first)."""
+    cmd = ["curl", "-sSk", "--max-time", "30"]
+    for _ in range(n):
+        cmd += ["-o", "/dev/null", "-w", "%{http_code} %{time_pretransfer} %{time_total}\\n", url]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    out = []
+    for line in r.stdout.split("\n"):
+        if line.strip():
+            code, pre, total = line.split()
+            out.append((int(code), float(total) - float(pre)))
+    if len(out) != n:
+        raise RuntimeError(f"curl: {r.stderr}")
+    return out
+
+
+class Https(unittest.TestCase):
+    def test_nginx_with_curl_keepalive_and_wrk_is_counted_exactly_once(self):
+        with Certs() as certs, Nginx(tls=(certs.cert, certs.key)) as ng:
+            ag = tls_agent("-p", str(ng.port))
+            try:
+                codes = subprocess.run(
+                    ["curl", "-sSk", *sum([["-o", "/dev/null", "-w", "%{http_code}\\n",
+                                            ng.url("/4k.bin")] for _ in range(10)], [])],
+                    capture_output=True, text=True, timeout=60).stdout.split()
+                self.assertEqual(codes, ["200"] * 10)
+                n, bad, _, errs = wrk(ng.url("/4k.bin"), connections=4, duration="2s")
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+            served = ng.served()
+        server = count(doc, side="server", scheme="https", port=ng.port)
+        client = count(doc, side="client", scheme="https", port=ng.port)
+        plain = count(doc, scheme="http", port=ng.port)
+        print(f"    nginx logged {served}; latprobe https server {server}, client {client} "
+              f"(curl 10 + wrk {n}); plaintext {plain}")
+        self.assertEqual(bad, 0)
+        self.assertGreater(n, 100)
+        self.assertEqual(server, served)
+        # wrk stops with responses in flight: those it never read are not its requests
+        self.assertEqual(client, 10 + n)
+        # the ciphertext on the wire never looks like HTTP: counted once
+        self.assertEqual(plain, 0)
+        self.assertEqual(doc["counters"]["tls_no_socket"], 0)
+        for s in series(doc, scheme="https", port=ng.port):
+            self.assertEqual(s["family"], "ipv4")
+            self.assertEqual(s["status"], 200)
+
+    def test_a_slow_tls_server_is_timed_to_the_last_byte(self):
+        with Certs() as certs, TrickleTLS(certs) as srv:
+            ag = tls_agent("-p", str(srv.port))
+            try:
+                seen = {}
+                for path in ("/len?parts=4&gap=100", "/chunked?parts=4&gap=100",
+                             "/close?parts=4&gap=100"):
+                    seen[path.split("?")[0]] = timed_curl(srv.url(path), 1)[0]
+                quick = timed_curl(srv.url("/"), 3)
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        for path, (code, took) in seen.items():
+            self.assertEqual(code, 200)
+        server = series(doc, side="server", scheme="https", port=srv.port)
+        client = series(doc, side="client", scheme="https", port=srv.port)
+        self.assertEqual(sum(s["count"] for s in server), 6)
+        self.assertEqual(sum(s["count"] for s in client), 6)
+        # the three slow responses: 400-500 ms each (4 gaps of 100 ms, 5 for chunked), the
+        # three quick ones under 50 ms: the sum says the slow ones were timed to the end
+        total = sum(s["sum_seconds"] for s in client)
+        curl_total = sum(t for _, t in seen.values()) + sum(t for _, t in quick)
+        print(f"    client side: latprobe {total * 1e3:.1f} ms in all, curl {curl_total * 1e3:.1f}"
+              f" ms; server side {sum(s['sum_seconds'] for s in server) * 1e3:.1f} ms")
+        self.assertGreater(total, 1.28)
+        self.assertLess(abs(total - curl_total), 0.05 + 0.05 * curl_total)
+        self.assertEqual(doc["counters"]["unframed_responses"], 0)
+
+    def test_a_new_library_in_a_process_started_later_is_found(self):
+        lib = system_lib("libssl.so.3")
+        copy = tempfile.mkdtemp(prefix="lp-libssl-")
+        try:
+            shutil.copy(lib, copy)  # a file of its own: a library no uprobe is on yet
+            with Certs() as certs:
+                ag = tls_agent()
+                try:
+                    t0 = time.monotonic()
+                    with TrickleTLS(certs, env={"LD_LIBRARY_PATH": copy}) as srv:
+                        found, buf = read_until(ag.proc, f"TLS: probing {copy}/libssl.so.3",
+                                                timeout=15)
+                        ag.stderr += buf.decode(errors="replace")
+                        took = time.monotonic() - t0
+                        self.assertTrue(found, ag.stderr)
+                        print(f"    the new library was probed {took:.1f} s after the "
+                              f"process started (--tls-scan 1s)")
+                        codes = [c for c, _ in timed_curl(srv.url("/"), 5)]
+                        self.assertEqual(codes, [200] * 5)
+                        time.sleep(1.5)
+                        doc = ag.stop()
+                finally:
+                    ag.kill()
+        finally:
+            shutil.rmtree(copy)
+        self.assertEqual(count(doc, side="server", scheme="https", port=srv.port), 5)
+        self.assertLess(took, 5)
+
+    def test_an_agent_scoped_to_a_cgroup_ignores_tls_processes_outside(self):
+        with Certs() as certs, TestCgroup("tls") as cg:
+            with TrickleTLS(certs, prefix=cg.prefix) as inside, TrickleTLS(certs) as outside:
+                ag = tls_agent("--cgroup", cg.path)
+                try:
+                    for srv in (inside, outside):
+                        self.assertEqual([c for c, _ in timed_curl(srv.url("/"), 4)], [200] * 4)
+                    time.sleep(1.5)
+                    doc = ag.stop()
+                finally:
+                    ag.kill()
+        self.assertEqual(count(doc, side="server", scheme="https", port=inside.port), 4)
+        self.assertEqual(count(doc, port=outside.port), 0)
+        # curl ran outside the cgroup: its side is not the agent's to see
+        self.assertEqual(count(doc, side="client"), 0)
+
+    def test_a_plaintext_and_a_tls_service_side_by_side_are_each_counted_once(self):
+        with Certs() as certs, TrickleTLS(certs) as tls, PyServer() as plain:
+            ag = tls_agent("-p", str(tls.port), "-p", str(plain.port))
+            try:
+                self.assertEqual([c for c, _ in timed_curl(tls.url("/"), 6)], [200] * 6)
+                self.assertEqual(curl(*[plain.url("/?ms=1")] * 4), [200] * 4)
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        for side in ("server", "client"):
+            self.assertEqual(count(doc, side=side, port=tls.port, scheme="https"), 6)
+            self.assertEqual(count(doc, side=side, port=tls.port, scheme="http"), 0)
+            self.assertEqual(count(doc, side=side, port=plain.port, scheme="http"), 4)
+            self.assertEqual(count(doc, side=side, port=plain.port, scheme="https"), 0)
+
+    def test_a_libssl_without_the_symbols_is_reported(self):
+        """A library named libssl.so* that is not OpenSSL (stripped, BoringSSL
+        inside a binary's own copy...): here libz renamed. It is logged once
+        and counted, never silently missed."""
+        libz = system_lib("libz.so.1")
+        d = tempfile.mkdtemp(prefix="lp-fakessl-")
+        fake = os.path.join(d, "libssl.so.99")
+        shutil.copy(libz, fake)
+        holder = subprocess.Popen([PYTHON, "-c", "import ctypes, sys, time; "
+                                   f"ctypes.CDLL({fake!r}); print('ok', flush=True); "
+                                   "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "ok")
+            ag = tls_agent()
+            try:
+                if f"cannot probe {fake}" not in ag.stderr:
+                    found, buf = read_until(ag.proc, f"cannot probe {fake}", timeout=15)
+                    ag.stderr += buf.decode(errors="replace")
+                    self.assertTrue(found, ag.stderr)
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        finally:
+            stop_process(holder)
+            shutil.rmtree(d)
+        line = [l for l in ag.stderr.splitlines() if fake in l]
+        print(f"    {line[0]}")
+        self.assertEqual(len(line), 1)  # once, however many scans
+        self.assertIn("SSL_read", line[0])
+        self.assertGreaterEqual(doc["counters"]["tls_libraries_unprobed"], 1)
+        self.assertGreaterEqual(doc["counters"]["tls_libraries_probed"], 1)  # the system's
+
+    def test_sessions_beyond_the_map_are_counted_and_the_map_frees_up(self):
+        """--tls-sessions 64 and 100 sessions open at once on each end: the
+        excess is counted, nothing bogus is recorded, and once they are
+        freed (SSL_free) new sessions are tracked again."""
+        client = (
+            "import socket, ssl, sys\n"
+            "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+            "ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n"
+            "def get(s):\n"
+            "    s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+            "    buf = b''\n"
+            "    while not buf.endswith(b'ok'): buf += s.recv(4096)\n"
+            "conns = []\n"
+            "for i in range(int(sys.argv[2])):\n"
+            "    c = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))))\n"
+            "    get(c); conns.append(c)\n"
+            "for c in conns: c.close()\n"
+            "print('done', flush=True)\n")
+        with Certs() as certs, TrickleTLS(certs) as srv:
+            ag = tls_agent("-p", str(srv.port), "--tls-sessions", "64")
+            try:
+                r = subprocess.run([PYTHON, "-c", client, str(srv.port), "100"],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.stdout.strip(), "done", r.stderr)
+                time.sleep(1)  # the server's side closes and frees too
+                r = subprocess.run([PYTHON, "-c", client, str(srv.port), "3"],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.stdout.strip(), "done", r.stderr)
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        full = doc["counters"]["tls_sessions_full"]
+        server = count(doc, side="server", scheme="https", port=srv.port)
+        client_n = count(doc, side="client", scheme="https", port=srv.port)
+        print(f"    100 + 3 sessions a side, map of 64: {full} untracked; recorded "
+              f"server {server}, client {client_n}")
+        self.assertGreater(full, 0)
+        # every session that was tracked was timed, none twice; the last three all
+        # (64 entries for both ends: about 32 connections of the 100, then the 3)
+        self.assertGreaterEqual(server, 3 + 16)
+        self.assertLessEqual(server, 103)
+        self.assertGreaterEqual(client_n, 3 + 16)
+        self.assertLessEqual(client_n, 103)
+        self.assertLessEqual(server + client_n, 103 * 2 - 1)
+
+    def test_no_tls_sees_plaintext_only(self):
+        with Certs() as certs, TrickleTLS(certs) as srv:
+            ag = Agent("-i", "1s", "--no-tls", "-p", str(srv.port)).start()
+            try:
+                timed_curl(srv.url("/"), 3)
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        self.assertNotIn("TLS", ag.stderr)
+        self.assertEqual(count(doc, port=srv.port), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
