@@ -215,6 +215,15 @@ def one_size(want, ngx):
         res["scrape"] = {f"{f}{'+gzip' if gz else ''}": {
             "bytes": sizes[(f, gz)], "median_s": statistics.median(ts), "min_s": min(ts),
             "max_s": max(ts)} for (f, gz), ts in times.items()}
+        # the gzip body of one collection is built once (server.c's cache): the first
+        # scrape after a collection builds it, the next ones only the agent's own part
+        first, again = [], []
+        for _ in range(3):
+            time.sleep(5.2)  # past the next collection
+            first.append(scrape(url, "text", True)[0])
+            again.append(scrape(url, "text", True)[0])
+        res["gzip_first_s"] = statistics.median(first)
+        res["gzip_cached_s"] = statistics.median(again)
         res["collect_s"] = statistics.median(collect)
         res["rss"] = proc_status(agent.pid, "VmRSS")
         res["rss_peak"] = proc_status(agent.pid, "VmHWM")
@@ -257,6 +266,9 @@ def report(results):
                                                   for k, v in sorted(r["maps"].items())) +
               f"; first samples of a burst through the spill ring: {r['samples_spilled']}"
               f", folded (ring full): {r['series_alloc_failures']}")
+        print(f"{'':>7}   text+gzip after a collection: first scrape "
+              f"{r['gzip_first_s'] * 1e3:.1f} ms (builds the body), the next "
+              f"{r['gzip_cached_s'] * 1e3:.1f} ms (the series part from the cache)")
         for x in r.get("cpu_at_rate", []):
             print(f"{'':>7}   agent CPU at {x['rps']:>8.0f} req/s: {x['cpu'] * 100:.2f}% "
                   f"of a core")

@@ -227,12 +227,13 @@ class ClearFailures(unittest.TestCase):
             p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
                                   "mount -t tmpfs none /sys/kernel/btf && "
                                   "test ! -e /sys/kernel/btf/vmlinux && "
-                                  f"exec {BINARY} --json --duration 3s --port {ngx.port}"],
+                                  f"exec {BINARY} --json --duration 4s --port {ngx.port}"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(1.2)
+            attached, early = read_until(p, "attached")
+            self.assertTrue(attached, early)
             curl(*[ngx.url("/")] * 4)
             out, err = p.communicate(timeout=30)
-        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(p.returncode, 0, early.decode(errors="replace") + err)
         self.assertEqual(count(json.loads(out), side="server", port=ngx.port), 4)
 
 

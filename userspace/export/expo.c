@@ -317,8 +317,8 @@ static void emit_counters(struct writer *s, const struct lp_model *m)
 	}
 }
 
-/* every family, in the order they are served; before the first collection only the agent's own */
-static void emit_model(struct writer *s, const struct lp_model *m, const struct lp_self *self)
+/* the model's families, in the order they are served (none before the first collection) */
+static void emit_series(struct writer *s, const struct lp_model *m)
 {
 	if (m) {
 		emit_histograms(s, m, &f_server, LP_SIDE_SERVER, false);
@@ -343,6 +343,12 @@ static void emit_model(struct writer *s, const struct lp_model *m, const struct 
 		emit_cgroups(s, m);
 		emit_counters(s, m);
 	}
+}
+
+/* every family: the model's, then the agent's own, then the format's end */
+static void emit_model(struct writer *s, const struct lp_model *m, const struct lp_self *self)
+{
+	emit_series(s, m);
 	lp_emit_self(s, m, self);
 	s->ops->end(s);
 }
@@ -398,8 +404,9 @@ int lp_expo_otlp(struct lp_buf *b, const struct lp_model *m, const char *host, u
 	return lp_buf_ok(b) ? 0 : -ENOMEM;
 }
 
-int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
-		  const struct lp_self *self, unsigned opts)
+/* the exposition's parts: LP_EXPO_PART_SERIES, LP_EXPO_PART_SELF, or both */
+static int expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
+		      const struct lp_self *self, unsigned opts, unsigned parts)
 {
 	struct writer s = {0};
 
@@ -408,7 +415,12 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		    : f == LP_FMT_OPENMETRICS ? &lp_om_ops
 					      : &lp_text_ops,
 		    b, m, opts);
-	emit_model(&s, m, self);
+	if (parts & LP_EXPO_PART_SERIES)
+		emit_series(&s, m);
+	if (parts & LP_EXPO_PART_SELF) {
+		lp_emit_self(&s, m, self);
+		s.ops->end(&s);
+	}
 	/* a label set that could not be rendered leaves holes in the body */
 	if (!s.err && !lp_buf_ok(&s.scratch))
 		s.err = -ENOMEM;
@@ -416,4 +428,16 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 	if (s.err)
 		return s.err;
 	return lp_buf_ok(b) ? 0 : -ENOMEM;
+}
+
+int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
+		  const struct lp_self *self, unsigned opts)
+{
+	return expo_write(b, f, m, self, opts, LP_EXPO_PART_SERIES | LP_EXPO_PART_SELF);
+}
+
+int lp_expo_write_part(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
+		       const struct lp_self *self, unsigned opts, unsigned part)
+{
+	return expo_write(b, f, m, self, opts, part);
 }

@@ -40,6 +40,18 @@ enum lp_format {
 int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		  const struct lp_self *self, unsigned opts);
 
+/*
+ * One part of the same exposition: the model's families
+ * (LP_EXPO_PART_SERIES: the same for every scrape of one collection, so a
+ * server may keep it), or the agent's own and the format's end
+ * (LP_EXPO_PART_SELF: new at every scrape). The two, in that order, are
+ * byte for byte what lp_expo_write gives.
+ */
+#define LP_EXPO_PART_SERIES 0x1u
+#define LP_EXPO_PART_SELF   0x2u
+int lp_expo_write_part(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
+		       const struct lp_self *self, unsigned opts, unsigned part);
+
 /* a label added to every series (remote write's external labels) */
 struct lp_expo_label {
 	const char *name;

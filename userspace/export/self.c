@@ -121,12 +121,14 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			  F_GAUGE, NULL},
 			 (double)self->max_series},
 			{{"latprobe_series_retired",
-			  "Series retired from the kernel map (--retire-after), still exported with "
+			  "Series retired from the kernel map (--retire-after), still exported "
+			  "with "
 			  "the totals they left with.",
 			  F_GAUGE, NULL},
 			 m ? (double)m->retired : 0},
 			{{"latprobe_series_retirements",
-			  "Series retirements so far; a retired series that comes back goes on from "
+			  "Series retirements so far; a retired series that comes back goes on "
+			  "from "
 			  "its totals (latprobe_series_returns_total).",
 			  F_COUNTER, NULL},
 			 m ? (double)m->retirements : 0},
@@ -147,6 +149,11 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			 m ? m->wall : 0},
 			{{"latprobe_scrapes", "Scrapes of /metrics served.", F_COUNTER, NULL},
 			 (double)self->scrapes},
+			{{"latprobe_scrape_cache_hits",
+			  "Scrapes of /metrics (gzip) that reused the body of an earlier scrape of "
+			  "the same collection (only the agent's own metrics were built anew).",
+			  F_COUNTER, NULL},
+			 (double)self->scrape_cache_hits},
 			{{"latprobe_scrape_failures",
 			  "Scrapes of /metrics or /api/v1/series answered 500 because the body "
 			  "could not be built (out of memory).",

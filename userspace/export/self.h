@@ -30,6 +30,7 @@ struct lp_self {
 	double max_fds;
 	double last_scrape_s; /* the previous scrape's duration */
 	unsigned long long scrapes;
+	unsigned long long scrape_cache_hits; /* gzip scrapes whose series part was cached */
 	unsigned long long http_errors;		    /* requests refused (4xx/5xx) */
 	unsigned long long scrape_failures;	    /* bodies not built (out of memory): 500 */
 	unsigned long long slow_closed;		    /* connections closed: request head too slow */

@@ -27,15 +27,15 @@
 #include "export/webconfig.h"
 
 #define MAX_CONNECTIONS	   256
-#define PER_IP_CONNECTIONS 32		 /* one address cannot take the endpoint */
-#define CONNECTION_TIMEOUT 10		 /* s without progress: slow clients are dropped */
-#define HEAD_DEADLINE_NS   (10 * NS)	 /* a request head must be whole by then, in all */
+#define PER_IP_CONNECTIONS 32	     /* one address cannot take the endpoint */
+#define CONNECTION_TIMEOUT 10	     /* s without progress: slow clients are dropped */
+#define HEAD_DEADLINE_NS   (10 * NS) /* a request head must be whole by then, in all */
 #define EVICT_AT	   (MAX_CONNECTIONS * 3 / 4) /* connections: make room from here */
 #define EVICT_TO	   (MAX_CONNECTIONS / 2)
 #define EVICT_AGE_NS	   NS /* only heads slower than this are evicted */
 #define SWEEP_NS	   (100 * 1000 * 1000ULL)
-#define CONNECTION_MEMORY  (64 * 1024)	 /* bounds a request's line and headers */
-#define TRIM_AFTER	   (1u << 20) /* body size after which freed memory goes back */
+#define CONNECTION_MEMORY  (64 * 1024) /* bounds a request's line and headers */
+#define TRIM_AFTER	   (1u << 20)  /* body size after which freed memory goes back */
 #define NS		   1000000000ULL
 
 /*
@@ -95,6 +95,22 @@ struct lp_server {
 	bool guard_started, guard_stop;
 	struct conn *conns;
 	unsigned long long slow_closed;
+	/*
+	 * The series part of recent gzip scrapes (struct zpart), per collection
+	 * and variant: scrapes of one collection (HA Prometheus pairs, several
+	 * scrapers) build and compress it once. cache_lock is held while one is
+	 * built, so concurrent scrapes wait for it instead of building it again.
+	 */
+	pthread_mutex_t cache_lock;
+	struct zpart {
+		__u64 seq;	  /* the model's collection; 0: empty slot */
+		unsigned variant; /* format and options */
+		struct lp_buf z;  /* gzip header and deflate blocks, flushed to a byte */
+		uLong crc;	  /* CRC-32 of the uncompressed part */
+		size_t len;	  /* its uncompressed length */
+	} cache[4];
+	unsigned cache_next;
+	unsigned long long cache_hits;
 };
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -113,8 +129,8 @@ static enum MHD_Result respond(struct lp_server *s, struct MHD_Connection *c, un
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, body,
-					    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	r = MHD_create_response_from_buffer(
+		len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		if (must_free)
 			free(body);
@@ -139,7 +155,7 @@ static enum MHD_Result text(struct lp_server *s, struct MHD_Connection *c, unsig
 
 static int gzip_buf(const struct lp_buf *in, struct lp_buf *out)
 {
-	z_stream z = { 0 };
+	z_stream z = {0};
 	int r;
 
 	if (deflateInit2(&z, 5, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -159,22 +175,142 @@ static int gzip_buf(const struct lp_buf *in, struct lp_buf *out)
 	return r == Z_STREAM_END ? 0 : -EIO;
 }
 
+/*
+ * A gzip body in two parts that are compressed apart: the series part once
+ * per collection, the agent's own metrics at every scrape. The first part
+ * is a gzip header and deflate blocks ending in a full flush (byte-aligned,
+ * no back-reference across it); the second, raw deflate blocks ending in the
+ * final one; then the gzip trailer over both (crc32_combine). One gzip
+ * member: what any gzip reader reads.
+ */
+static int gzip_head(const struct lp_buf *in, struct zpart *zp)
+{
+	z_stream z = {0};
+	int r;
+
+	if (deflateInit2(&z, 5, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	zp->z.len = 0;
+	lp_buf_reserve(&zp->z, deflateBound(&z, in->len) + 64);
+	if (zp->z.oom) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in->data;
+	z.avail_in = (uInt)in->len;
+	z.next_out = (Bytef *)zp->z.data;
+	z.avail_out = (uInt)(zp->z.cap - 1);
+	r = deflate(&z, Z_FULL_FLUSH);
+	zp->z.len = z.total_out;
+	deflateEnd(&z);
+	zp->crc = crc32(0L, (const Bytef *)in->data, (uInt)in->len);
+	zp->len = in->len;
+	return r == Z_OK && !z.avail_in ? 0 : -EIO;
+}
+
+static int gzip_tail(const struct lp_buf *in, const struct zpart *zp, struct lp_buf *out)
+{
+	z_stream z = {0};
+	uLong crc = crc32_combine(zp->crc, crc32(0L, (const Bytef *)in->data, (uInt)in->len),
+				  (z_off_t)in->len);
+	size_t total = zp->len + in->len;
+	unsigned char trailer[8];
+	int r, i;
+
+	if (deflateInit2(&z, 5, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	lp_buf_reserve(out, deflateBound(&z, in->len) + 16);
+	if (out->oom) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in->data;
+	z.avail_in = (uInt)in->len;
+	z.next_out = (Bytef *)out->data + out->len;
+	z.avail_out = (uInt)(out->cap - out->len - 1);
+	r = deflate(&z, Z_FINISH);
+	out->len += z.total_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END)
+		return -EIO;
+	for (i = 0; i < 4; i++) {
+		trailer[i] = (unsigned char)(crc >> (8 * i));
+		trailer[4 + i] = (unsigned char)(total >> (8 * i));
+	}
+	lp_buf_add(out, (const char *)trailer, sizeof(trailer));
+	return lp_buf_ok(out) ? 0 : -ENOMEM;
+}
+
+/*
+ * The gzip body of a scrape: the series part from the cache, or built and
+ * compressed (and kept), then the agent's own part. 0 or -errno.
+ */
+static int gzip_scrape(struct lp_server *s, enum lp_format fmt, const struct lp_model *m,
+		       const struct lp_self *self, unsigned opts, struct lp_buf *out,
+		       size_t *raw_len)
+{
+	unsigned variant = (unsigned)fmt << 8 | opts, i;
+	struct lp_buf part = {0};
+	struct zpart *zp = NULL;
+	int e = 0;
+
+	pthread_mutex_lock(&s->cache_lock);
+	for (i = 0; i < sizeof(s->cache) / sizeof(s->cache[0]); i++)
+		if (s->cache[i].seq == m->seq && s->cache[i].variant == variant)
+			zp = &s->cache[i];
+	if (zp) {
+		s->cache_hits++;
+	} else {
+		zp = &s->cache[s->cache_next++ % (sizeof(s->cache) / sizeof(s->cache[0]))];
+		zp->seq = 0;
+		e = lp_expo_write_part(&part, fmt, m, NULL, opts, LP_EXPO_PART_SERIES);
+		if (!e)
+			e = gzip_head(&part, zp);
+		*raw_len = part.len;
+		lp_buf_free(&part);
+		if (!e) {
+			zp->seq = m->seq;
+			zp->variant = variant;
+		}
+	}
+	if (!e)
+		lp_buf_add(out, zp->z.data, zp->z.len);
+	if (!e && !lp_buf_ok(out))
+		e = -ENOMEM;
+	if (!e) {
+		/* the self part, new at every scrape, compressed after the cached one */
+		struct zpart copy = *zp;
+
+		copy.z = (struct lp_buf){0};
+		pthread_mutex_unlock(&s->cache_lock);
+		e = lp_expo_write_part(&part, fmt, m, self, opts, LP_EXPO_PART_SELF);
+		if (!e)
+			e = gzip_tail(&part, &copy, out);
+		lp_buf_free(&part);
+		return e;
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+	return e;
+}
+
 static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 {
-	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *accept =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *ae =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	const char *hist = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "histograms");
 	enum lp_format fmt = lp_accept_format(accept);
 	struct lp_model *m = lp_collector__model(s->coll);
-	struct lp_buf body = { 0 }, gz = { 0 };
+	struct lp_buf body = {0}, gz = {0};
 	struct lp_push_stat push_stats[LP_MAX_PUSH];
-	struct lp_self self = { 0 };
+	struct lp_self self = {0};
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	double t0 = lp_mono_s();
 	bool gzip = lp_accept_gzip(ae);
 	size_t raw_len;
+	unsigned opts;
 	int e;
 
 	lp_self_read(&self);
@@ -197,17 +333,25 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	pthread_mutex_lock(&s->lock);
 	self.last_scrape_s = s->last_scrape_s;
 	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->cache_lock);
+	self.scrape_cache_hits = s->cache_hits;
+	pthread_mutex_unlock(&s->cache_lock);
 	/* ?histograms=classic: leave the native histogram out of protobuf */
-	e = lp_expo_write(&body, fmt, m, &self,
-			  (hist && !strcmp(hist, "classic") ? 0 : LP_EXPO_NATIVE) |
-				  (s->cfg->window_metrics ? LP_EXPO_WINDOWS : 0));
-	lp_model_put(m);
-	raw_len = body.len;
-	if (!e && gzip) {
-		e = gzip_buf(&body, &gz);
-		lp_buf_free(&body);
-		body = gz;
+	opts = (hist && !strcmp(hist, "classic") ? 0 : LP_EXPO_NATIVE) |
+	       (s->cfg->window_metrics ? LP_EXPO_WINDOWS : 0);
+	raw_len = 0;
+	if (gzip && m) {
+		e = gzip_scrape(s, fmt, m, &self, opts, &body, &raw_len);
+	} else {
+		e = lp_expo_write(&body, fmt, m, &self, opts);
+		raw_len = body.len;
+		if (!e && gzip) {
+			e = gzip_buf(&body, &gz);
+			lp_buf_free(&body);
+			body = gz;
+		}
 	}
+	lp_model_put(m);
 	if (e) {
 		/* never a truncated body with 200: the scraper keeps its last good one */
 		lp_buf_free(&body);
@@ -223,7 +367,8 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	if (raw_len > TRIM_AFTER)
 		malloc_trim(0);
 	r = MHD_create_response_from_buffer(body.len, body.data ? body.data : (char *)"",
-					    body.data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+					    body.data ? MHD_RESPMEM_MUST_FREE
+						      : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		lp_buf_free(&body);
 		return MHD_NO;
@@ -407,8 +552,9 @@ static const char *tls_refusal(const struct lp_webconfig *wc, struct MHD_Connect
 	case LP_CLIENT_VERIFY_IF_GIVEN:
 	case LP_CLIENT_REQUIRE_VERIFY:
 		if (!given)
-			return wc->client_auth == LP_CLIENT_REQUIRE_VERIFY ?
-				       "client certificate required\n" : NULL;
+			return wc->client_auth == LP_CLIENT_REQUIRE_VERIFY
+				       ? "client certificate required\n"
+				       : NULL;
 		/* against client_ca_file, which libmicrohttpd gave the session as its trust */
 		if (gnutls_certificate_verify_peers2(tls, &status) || status)
 			return "client certificate not trusted\n";
@@ -432,7 +578,8 @@ static enum MHD_Result refuse_auth(struct lp_server *s, struct MHD_Connection *c
 	enum MHD_Result ret;
 
 	if (verdict == LP_AUTH_LIMITED || verdict == LP_AUTH_BUSY) {
-		static const char limited[] = "too many failed logins from this address; retry later\n",
+		static const char limited[] =
+			"too many failed logins from this address; retry later\n",
 				  busy[] = "busy checking passwords; retry shortly\n";
 		const char *msg = verdict == LP_AUTH_LIMITED ? limited : busy;
 
@@ -442,10 +589,12 @@ static enum MHD_Result refuse_auth(struct lp_server *s, struct MHD_Connection *c
 			return MHD_NO;
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
 					verdict == LP_AUTH_LIMITED ? "60" : "1");
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; charset=utf-8");
 		__atomic_add_fetch(&s->http_errors, 1, __ATOMIC_RELAXED);
-		ret = MHD_queue_response(c, verdict == LP_AUTH_LIMITED ? MHD_HTTP_TOO_MANY_REQUESTS :
-									 MHD_HTTP_SERVICE_UNAVAILABLE,
+		ret = MHD_queue_response(c,
+					 verdict == LP_AUTH_LIMITED ? MHD_HTTP_TOO_MANY_REQUESTS
+								    : MHD_HTTP_SERVICE_UNAVAILABLE,
 					 r);
 		MHD_destroy_response(r);
 		return ret;
@@ -544,8 +693,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/-/ready")) {
 		m = lp_collector__model(s->coll);
 		lp_model_put(m);
-		return m ? text(s, c, MHD_HTTP_OK, "OK\n") :
-			   text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready: no collection yet\n");
+		return m ? text(s, c, MHD_HTTP_OK, "OK\n")
+			 : text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				"not ready: no collection yet\n");
 	}
 	if (!strcmp(url, "/api/v1/series") || !strcmp(url, "/api/v1/slos")) {
 		char *doc;
@@ -554,8 +704,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!m)
 			return text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    "not ready: no collection yet\n");
-		doc = !strcmp(url, "/api/v1/series") ? lp_report_json_string(m) :
-						       lp_report_slos_json_string(m);
+		doc = !strcmp(url, "/api/v1/series") ? lp_report_json_string(m)
+						     : lp_report_slos_json_string(m);
 		lp_model_put(m);
 		if (!doc) {
 			__atomic_add_fetch(&s->scrape_failures, 1, __ATOMIC_RELAXED);
@@ -566,8 +716,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return text(s, c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
-int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
-		     struct lp_collector *coll, const struct lp_webconfig *wc,
+int lp_server__start(struct lp_server **out, const struct lp_config *cfg, struct lp_collector *coll,
+		     const struct lp_webconfig *wc,
 		     unsigned (*push_stats)(void *ctx, struct lp_push_stat *out, unsigned max),
 		     void *push_ctx, char *err, size_t errlen)
 {
@@ -583,6 +733,7 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 	s->push_ctx = push_ctx;
 	s->wc = wc;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 	pthread_mutex_init(&s->guard_lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -614,13 +765,13 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 				 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 		struct listener *l = &s->listeners[i];
 		struct MHD_OptionItem tls_opts[] = {
-			{ MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? wc->key_pem : NULL },
-			{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? wc->cert_pem : NULL },
-			{ MHD_OPTION_HTTPS_PRIORITIES, 0, tls ? (void *)wc->priorities : NULL },
+			{MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? wc->key_pem : NULL},
+			{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? wc->cert_pem : NULL},
+			{MHD_OPTION_HTTPS_PRIORITIES, 0, tls ? (void *)wc->priorities : NULL},
 			/* with a trust, the library asks clients for a certificate */
-			{ mtls ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
-			  mtls ? wc->client_ca_pem : NULL },
-			{ MHD_OPTION_END, 0, NULL },
+			{mtls ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+			 mtls ? wc->client_ca_pem : NULL},
+			{MHD_OPTION_END, 0, NULL},
 		};
 		char addr[64];
 
@@ -636,23 +787,24 @@ int lp_server__start(struct lp_server **out, const struct lp_config *cfg,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_CONNECTIONS,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-			MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-			MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_NOTIFY_COMPLETED,
+			on_completed, l, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 			tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts, MHD_OPTION_END);
 		if (!s->daemons[i]) {
 			int e = errno ? errno : EADDRINUSE;
 
 			if (sa->sa_family == AF_INET6)
-				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
-					  sizeof(addr));
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+					  addr, sizeof(addr));
 			else
-				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr,
-					  sizeof(addr));
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+					  addr, sizeof(addr));
 			snprintf(err, errlen, "failed to listen on %s port %u: %s%s", addr,
 				 ntohs(((const struct sockaddr_in *)sa)->sin_port), strerror(e),
 				 tls ? " (or the TLS certificate, key, client CA or TLS settings "
-				       "were refused)" : "");
+				       "were refused)"
+				     : "");
 			lp_server__stop(s);
 			return -e;
 		}
@@ -685,5 +837,8 @@ void lp_server__stop(struct lp_server *s)
 	pthread_cond_destroy(&s->guard_wake);
 	pthread_mutex_destroy(&s->guard_lock);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cache_lock);
+	for (i = 0; i < sizeof(s->cache) / sizeof(s->cache[0]); i++)
+		lp_buf_free(&s->cache[i].z);
 	free(s);
 }
