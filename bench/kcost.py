@@ -37,7 +37,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, ".output", "bench")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from overhead import Nginx, wrk, sh  # noqa: E402
+from overhead import Nginx, bpf_stats, wrk, sh  # noqa: E402
 from lpharness import cgroup2_mount, prog_ids_of, read_until, stop_process  # noqa: E402
 
 
@@ -161,30 +161,26 @@ def main():
     if a.only:
         keep = set(a.only.split(",")) | {"floor"} | micros | set(binaries)
         configs = {k: v for k, v in configs.items() if k in keep}
-    stats_before = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     random.seed(2)
     ngx = Nginx()
     result = {"seconds": a.seconds, "rounds": a.rounds, "configs": configs, "modes": {}}
     try:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write("1")
-        for mode in a.modes.split(","):
-            close = mode == "close"
-            runs = {c: [] for c in configs}
-            for r in range(a.rounds):
-                order = list(configs)
-                random.shuffle(order)
-                for c in order:
-                    m = measure(Config(c, binaries.get(c, a.binary), configs[c],
-                                       c if c in micros else None), ngx.url, a.seconds, close)
-                    runs[c].append(m)
-                    print(f"  {mode} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} ns/request "
-                          f"{m['runs_per_request']:4.1f} runs/request {m['ns_per_run']:5.0f} ns/run "
-                          f"{m['rps']:8.0f} req/s", flush=True)
-            result["modes"][mode] = runs
+        with bpf_stats():
+            for mode in a.modes.split(","):
+                close = mode == "close"
+                runs = {c: [] for c in configs}
+                for r in range(a.rounds):
+                    order = list(configs)
+                    random.shuffle(order)
+                    for c in order:
+                        m = measure(Config(c, binaries.get(c, a.binary), configs[c],
+                                           c if c in micros else None), ngx.url, a.seconds, close)
+                        runs[c].append(m)
+                        print(f"  {mode} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} ns/request "
+                              f"{m['runs_per_request']:4.1f} runs/request {m['ns_per_run']:5.0f} ns/run "
+                              f"{m['rps']:8.0f} req/s", flush=True)
+                result["modes"][mode] = runs
     finally:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write(stats_before)
         ngx.stop()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:

@@ -19,6 +19,7 @@ with few connections for the CPU time per request the probe adds.
 usage: sudo bench/overhead.py [--seconds 8] [--rounds 5] [--json OUT]
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -54,6 +55,21 @@ tracepoint:syscalls:sys_enter_writev, tracepoint:syscalls:sys_enter_write
   delete(@start[pid, args->fd]);
 }
 """
+
+
+@contextlib.contextmanager
+def bpf_stats():
+    """kernel.bpf_stats_enabled=1 while inside, as it was after."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(path) as f:
+        before = f.read().strip()
+    with open(path, "w") as f:
+        f.write("1")
+    try:
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(before)
 
 
 def sh(*args, **kw):
@@ -184,7 +200,6 @@ def main():
         subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
     if not os.path.exists("/sys/kernel/tracing/events"):
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
-    stats_before = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     random.seed(1)
     ngx = Nginx()
     result = {"seconds": a.seconds, "rounds": a.rounds, "conns": a.conns, "modes": {}}
@@ -204,9 +219,7 @@ def main():
                           f"p99 {res['p99'] * 1e6:.0f} us", flush=True)
             # kernel time of the BPF programs, with bpf_stats on (it costs a little)
             kernel = {}
-            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-                f.write("1")
-            try:
+            with bpf_stats():
                 for c, prefix in (("latprobe", "latprobe_"), ("floor", "floor_"),
                                   ("ringbuf", "ringbuf_")):
                     with Probe(c):
@@ -221,9 +234,6 @@ def main():
                         total_ns += t1 - t0
                     kernel[c] = {"ns_per_run": per_prog,
                                  "ns_per_request": total_ns / max(1, res["requests"])}
-            finally:
-                with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-                    f.write(stats_before)
             # CPU per request at a lower load (4 connections)
             cpu = {}
             for c in ("baseline", "latprobe", "baseline", "latprobe"):

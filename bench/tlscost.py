@@ -35,7 +35,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, ".output", "bench")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from overhead import Nginx, sh, wrk  # noqa: E402
+from overhead import Nginx, bpf_stats, sh, wrk  # noqa: E402
 from lpharness import prog_ids_of, read_until, stop_process, wait_port  # noqa: E402
 
 
@@ -109,24 +109,20 @@ def main():
         name, _, binary = v.partition("=")
         configs.append(name)
         binaries[name] = binary
-    stats_before = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     random.seed(3)
     ngx = NginxTLS()
     runs = {c: [] for c in configs}
     try:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write("1")
-        for r in range(a.rounds):
-            order = list(configs)
-            random.shuffle(order)
-            for c in order:
-                m = measure(c, binaries[c], ngx.url, a.seconds)
-                runs[c].append(m)
-                print(f"  round {r + 1} {c:<6} {m['rps']:8.0f} req/s  uprobes {m['tls_ns']:6.0f} "
-                      f"ns/request  cgroup_skb {m['skb_ns']:6.0f} ns/request", flush=True)
+        with bpf_stats():
+            for r in range(a.rounds):
+                order = list(configs)
+                random.shuffle(order)
+                for c in order:
+                    m = measure(c, binaries[c], ngx.url, a.seconds)
+                    runs[c].append(m)
+                    print(f"  round {r + 1} {c:<6} {m['rps']:8.0f} req/s  uprobes {m['tls_ns']:6.0f} "
+                          f"ns/request  cgroup_skb {m['skb_ns']:6.0f} ns/request", flush=True)
     finally:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write(stats_before)
         ngx.stop()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
