@@ -144,7 +144,10 @@ class WholeResponse(unittest.TestCase):
             print(f"    20 MB at 50 MB/s: curl {truth * 1e3:.1f} ms (first byte "
                   f"{sum(firsts) / 3 * 1e3:.2f} ms), {side} {m * 1e3:.1f} ms (ttfb "
                   f"{t * 1e3:.2f} ms)")
-            self.assertGreater(truth, 0.25)
+            # the download must take time for the test to mean anything (20 MB at
+            # curl's 50 MB/s is 0.4 s in theory; its limiter lets a burst through
+            # first: 0.25-0.36 s seen) — far longer than the head (ttfb < 20 ms)
+            self.assertGreater(truth, 0.15)
             # the last byte leaves the server (arrives at the client socket) before
             # curl has read the socket buffers dry: at most the drain of a few MB
             self.assertLess(m, truth * (1 + BOUND) + OFFSET)
