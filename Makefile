@@ -24,9 +24,10 @@ DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus o
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # ...and one not in Debian: the OTLP test decodes what the agent sends with the OpenTelemetry project's
 # own generated protobuf types (npm: @opentelemetry/otlp-transformer, pinned in
-# tests/otlp/package-lock.json). Node.js and npm from Debian unless the machine
+# tests/otlp/package-lock.json), installed into $(OUTPUT)/otlp: third-party code
+# stays out of the source tree. Node.js and npm from Debian unless the machine
 # has them already (a nodesource Node.js carries its own npm).
-OTLP_DECODER := tests/otlp/node_modules/.package-lock.json
+OTLP_DECODER := $(OUTPUT)/otlp/node_modules/.package-lock.json
 
 WARN     := -Wall -Wextra -Werror
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuserspace
@@ -197,7 +198,8 @@ $(OTLP_DECODER): tests/otlp/package-lock.json tests/otlp/package.json
 	@if ! command -v npm >/dev/null; then \
 		$(MAKE) --no-print-directory deps-apt DEPS="nodejs npm" || exit 1; \
 	fi
-	$(Q)cd tests/otlp && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	$(Q)mkdir -p $(OUTPUT)/otlp && cp tests/otlp/package.json tests/otlp/package-lock.json $(OUTPUT)/otlp/
+	$(Q)cd $(OUTPUT)/otlp && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@touch $@
 
 test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o $(FUZZ_BINS) \

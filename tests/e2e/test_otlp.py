@@ -2,7 +2,7 @@
 """OTLP/HTTP metrics (otlp+http://). Debian packages no OTLP receiver, so a
 small receiver here keeps the request bodies and the OpenTelemetry project's
 own generated protobuf types (npm: @opentelemetry/otlp-transformer, installed
-by make deps into tests/otlp) decode them. What they decode to is compared
+by make deps into .output/otlp) decode them. What they decode to is compared
 with what the same agent serves to a scrape at the same time: counts, sums,
 buckets (the exponential histogram against a real Prometheus's native
 histogram of the scrape), scale, zero count, attributes and resources. Then a
@@ -23,7 +23,9 @@ from lpharness import HERE, Prometheus, PyServer, curl, free_port
 from test_push import AgentProc, wait_for
 
 DECODER = os.path.join(HERE, "..", "otlp", "decode.js")
-NODE_MODULES = os.path.join(HERE, "..", "otlp", "node_modules", "@opentelemetry",
+# make deps installs the OpenTelemetry packages here, outside the source tree
+NODE_PATH = os.path.join(HERE, "..", "..", ".output", "otlp", "node_modules")
+NODE_MODULES = os.path.join(NODE_PATH, "@opentelemetry",
                             "otlp-transformer")
 
 
@@ -81,7 +83,7 @@ def decode(*bodies):
     """The bodies as the OpenTelemetry JS types decode them (dicts)."""
     if not shutil.which("node") or not os.path.isdir(NODE_MODULES):
         raise AssertionError("the OTLP decoder is not installed: run make deps "
-                             "(Node.js and npm ci in tests/otlp)")
+                             "(Node.js, and npm ci into .output/otlp)")
     d = tempfile.mkdtemp(prefix="lp-otlp-")
     try:
         files = []
@@ -90,6 +92,7 @@ def decode(*bodies):
             with open(files[-1], "wb") as f:
                 f.write(b)
         out = subprocess.run(["node", DECODER, *files], capture_output=True, text=True,
+                             env={**os.environ, "NODE_PATH": os.path.abspath(NODE_PATH)},
                              timeout=60)
         if out.returncode:
             raise AssertionError(f"the OTLP decoder refused a body: {out.stderr[-1000:]}")
