@@ -214,6 +214,11 @@ struct {
 	__type(value, __u64);
 } excluded SEC(".maps");
 
+/* changed-only collection (include/latprobe.h): series with samples since user space's last look */
+__u64 lp_dirty[LP_DIRTY_WORDS];
+/* series the kernel created: user space reads the whole map when this moved */
+__u64 lp_new_series;
+
 /*
  * Tests only: treat one new series in spill_test_every as if it could not
  * be allocated, so the spill path runs on demand (0 in production: the
@@ -337,6 +342,8 @@ static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d
 		err = -ENOMEM;
 	} else if (init) {
 		err = bpf_map_update_elem(&series, key, init, BPF_NOEXIST);
+		if (!err)
+			__sync_fetch_and_add(&lp_new_series, 1);
 		if (!err && g)
 			__sync_fetch_and_add(&g->series, 1);
 		v = bpf_map_lookup_elem(&series, key);
@@ -352,6 +359,7 @@ static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d
 	if (err != -E2BIG && spill_sample(key, d, slot))
 		return NULL;
 	count(err == -E2BIG ? LP_CNT_OVERFLOW : LP_CNT_SERIES_ALLOC);
+	*key = overflow_key; /* the series that changes (its dirty bit) */
 	v = bpf_map_lookup_elem(&series, (void *)&overflow_key);
 	if (!v)
 		count(LP_CNT_LOST);
@@ -368,6 +376,7 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 	struct lp_value *v;
 	__u32 fine, classic;
 	struct lp_key k;
+	__u64 *word;
 
 	if (!key || slot >= LP_SLOTS)
 		return 0;
@@ -375,6 +384,15 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 	v = series_value(&k, d, slot);
 	if (!v)
 		return 0;
+	/*
+	 * Mark the series changed; the shared word is written only when its bit
+	 * is not set yet. Before the bucket searches, not after: the verifier
+	 * walks this once per path into them, not once per path out.
+	 */
+	fine = lp_dirty_bit(&k);
+	word = &lp_dirty[(fine >> 6) & (LP_DIRTY_WORDS - 1)];
+	if (!(*(volatile __u64 *)word & (1ULL << (fine & 63))))
+		__sync_fetch_and_or(word, 1ULL << (fine & 63));
 	fine = lp_fine_slot((const __u64 *)fine_bounds, nr_fine, fine_zero_ns, d);
 	if (fine > nr_fine + 1)
 		fine = nr_fine + 1;

@@ -181,6 +181,29 @@ struct lp_spill {
 };
 
 /*
+ * Changed-only collection. Each sample sets its series' bit in a bitmap
+ * (the kernel's global lp_dirty[], memory-mapped by user space); at each
+ * collection user space swaps the words that have bits set to zero and
+ * reads the values of only the series whose bit was set. Series share a bit
+ * when their keys hash to it: a shared bit costs an extra read, never a
+ * missed one. The kernel also counts the series it creates (lp_new_series):
+ * user space knows only the keys it has read, so a new one means a read of
+ * the whole map (as do spilled samples, and every 5 minutes a read of all as
+ * a safety net).
+ */
+#define LP_DIRTY_WORDS 1024 /* 65 536 bits, 8 KiB */
+
+static __always_inline __u32 lp_dirty_bit(const struct lp_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = w[0] * 0x9e3779b97f4a7c15ULL ^ w[1] * 0xc2b2ae3d27d4eb4fULL ^
+		  w[2] * 0x165667b19e3779f9ULL;
+
+	/* the product's high bits depend on all of the word's: take 16 of them */
+	return (__u32)(h >> 48) & (LP_DIRTY_WORDS * 64 - 1);
+}
+
+/*
  * HTTPS (the TLS library's uprobes). The uprobe on SSL_read, SSL_read_ex,
  * SSL_write, SSL_write_ex and SSL_shutdown carries which one it is as its
  * attach cookie; a TLS session's state is keyed by the library's SSL

@@ -73,7 +73,7 @@ static int setup(void **state)
 	if (lp_model_alloc_series(&model, 3))
 		return -1;
 
-	v = &model.series[0];
+	v = model.series[0];
 	v->key = (struct lp_key){ .cgroup_id = 42, .port = 8080, .status = 200,
 				  .side = LP_SIDE_SERVER, .method = LP_METHOD_GET, .family = 4,
 				  .route = LP_ROUTE_FIRST };
@@ -92,7 +92,7 @@ static int setup(void **state)
 		v->win[w].slo_total[0] = w ? 0 : 9;
 	}
 
-	v = &model.series[1];
+	v = model.series[1];
 	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
 				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
 				  .route = LP_ROUTE_UNROUTED, .flags = LP_KEY_TLS };
@@ -111,7 +111,7 @@ static int setup(void **state)
 		v->win[w].slo_total[1] = 2;
 	}
 
-	v = &model.series[2];
+	v = model.series[2];
 	v->key = (struct lp_key){ .flags = LP_KEY_OVERFLOW };
 	v->service = strdup("overflow");
 	v->cgroup = strdup("");
@@ -121,7 +121,7 @@ static int setup(void **state)
 			v->win[w].q[k] = NAN;
 	/* the figures the collector derives from the counts */
 	for (i = 0; i < model.nseries; i++) {
-		v = &model.series[i];
+		v = model.series[i];
 		for (k = 0; k < cfg.nslos; k++) {
 			double burn;
 
@@ -141,13 +141,9 @@ static int teardown(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < model.nseries; i++) {
-		free(model.series[i].service);
-		free(model.series[i].cgroup);
-		lp_snap_put(model.series[i].total);
-	}
+	for (i = 0; i < model.nseries; i++)
+		lp_view_put(model.series[i]);
 	free(model.series);
-	free(model.pool);
 	lp_fine_table_free(&ft);
 	return 0;
 }

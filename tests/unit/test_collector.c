@@ -29,6 +29,8 @@ struct fake {
 	__u64 counters[LP_CNT_MAX];
 	__u64 excluded[2 * LP_EXCLUDES_MAX];
 	bool gone[4]; /* deleted from the "kernel" (retired), until observed again */
+	bool changed_only; /* read only the series with samples since the last read (as lp_probe) */
+	bool dirty[4];
 };
 
 static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
@@ -39,8 +41,9 @@ static int fake_read(void *ctx, lp_series_cb cb, void *cbctx)
 	int n = 0;
 
 	for (i = 0; i < f->n; i++) {
-		if (f->gone[i])
+		if (f->gone[i] || (f->changed_only && !f->dirty[i]))
 			continue;
+		f->dirty[i] = false;
 		cb(cbctx, &f->keys[i], f->vals[i]);
 		n++;
 	}
@@ -93,6 +96,7 @@ static void observe(struct fake *f, int i, __u64 v, int times)
 	struct lp_value *val = f->vals[i];
 
 	f->gone[i] = false; /* a sample re-creates a retired series */
+	f->dirty[i] = true;
 	__u32 fine = lp_fine_slot(f->ft->bounds, f->ft->n, f->ft->zero_ns, v);
 	__u32 classic = lp_classic_slot(f->cfg->classic_ns, f->cfg->nclassic, v);
 
@@ -185,11 +189,11 @@ static void test_window_rate_and_slo_follow_the_traffic(void **state)
 	}
 	m = lp_collector__model(c);
 	assert_int_equal(m->nseries, 1);
-	assert_int_equal(m->series[0].total->count, 400);
-	assert_close(m->series[0].rate, 20.0, 1e-9);
-	assert_int_equal(m->series[0].win[0].count, 400); /* younger than the window: since start */
-	assert_int_equal(m->series[0].win[0].slo_good[0], 400);
-	assert_rel(m->series[0].win[0].q[0], 0.002, 0.044);
+	assert_int_equal(m->series[0]->total->count, 400);
+	assert_close(m->series[0]->rate, 20.0, 1e-9);
+	assert_int_equal(m->series[0]->win[0].count, 400); /* younger than the window: since start */
+	assert_int_equal(m->series[0]->win[0].slo_good[0], 400);
+	assert_rel(m->series[0]->win[0].q[0], 0.002, 0.044);
 	lp_model_put(m);
 
 	/* 20..40 s: every request takes 30 ms: the SLO window fills with misses */
@@ -198,17 +202,17 @@ static void test_window_rate_and_slo_follow_the_traffic(void **state)
 		assert_int_equal(lp_collector__tick(c, (__u64)t * 5 * S), 0);
 	}
 	m = lp_collector__model(c);
-	assert_int_equal(m->series[0].total->count, 600);
-	assert_close(m->series[0].rate, 10.0, 1e-9);
+	assert_int_equal(m->series[0]->total->count, 600);
+	assert_close(m->series[0]->rate, 10.0, 1e-9);
 	/* the 20 s window holds only the slow requests */
-	assert_int_equal(m->series[0].win[0].count, 200);
-	assert_close(m->series[0].win[0].span_s, 20.0, 1e-9);
-	assert_int_equal(m->series[0].win[0].slo_good[0], 0);
-	assert_int_equal(m->series[0].win[0].slo_total[0], 200);
-	assert_rel(m->series[0].win[0].q[2], 0.030, 0.044);
+	assert_int_equal(m->series[0]->win[0].count, 200);
+	assert_close(m->span_s[0], 20.0, 1e-9);
+	assert_int_equal(m->series[0]->win[0].slo_good[0], 0);
+	assert_int_equal(m->series[0]->win[0].slo_total[0], 200);
+	assert_rel(m->series[0]->win[0].q[2], 0.030, 0.044);
 	/* cumulative: 400 good of 600 */
-	assert_int_equal(m->series[0].slo_good[0], 400);
-	assert_true(m->series[0].slo_applies[0]);
+	assert_int_equal(m->series[0]->slo_good[0], 400);
+	assert_true(m->series[0]->slo_applies[0]);
 	lp_model_put(m);
 
 	fake_free(&f, c);
@@ -243,7 +247,7 @@ static void test_filters_and_slo_scope(void **state)
 	assert_int_equal(m->nseries_all, 3);
 	assert_int_equal(m->counters[LP_CNT_UNTIMED], 7);
 	for (a = 0; a < 2; a++) {
-		const struct lp_series_view *v = &m->series[a];
+		const struct lp_series_view *v = m->series[a];
 
 		if (v->key.method == LP_METHOD_GET) {
 			assert_true(v->slo_applies[0]);
@@ -302,7 +306,7 @@ static void test_routes_label_series_and_scope_slos(void **state)
 	assert_int_equal(m->excluded[0], 11);
 	assert_int_equal(m->excluded[1], 4);
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 
 		assert_non_null(v->route);
 		if (v->key.route == LP_ROUTE_FIRST) {
@@ -363,9 +367,9 @@ static void test_retired_series_keep_their_totals_and_go_on_when_they_return(voi
 	assert_int_equal(m->nseries_all, 1); /* in the kernel: b only */
 	assert_int_equal(m->nseries, 2);     /* a is still exported, with its totals */
 	for (size_t i = 0; i < m->nseries; i++)
-		if (m->series[i].key.status == 200) {
-			assert_int_equal(m->series[i].total->count, 4);
-			assert_int_equal(m->series[i].total->sum_ns, 53000000);
+		if (m->series[i]->key.status == 200) {
+			assert_int_equal(m->series[i]->total->count, 4);
+			assert_int_equal(m->series[i]->total->sum_ns, 53000000);
 		}
 	lp_model_put(m);
 	/* it comes back: the kernel counts from 0, the totals go on from 4 */
@@ -376,11 +380,11 @@ static void test_retired_series_keep_their_totals_and_go_on_when_they_return(voi
 	assert_int_equal(m->retired, 0);
 	assert_int_equal(m->returns, 1);
 	for (size_t i = 0; i < m->nseries; i++)
-		if (m->series[i].key.status == 200) {
-			assert_int_equal(m->series[i].total->count, 6);
-			assert_int_equal(m->series[i].total->sum_ns, 57000000);
+		if (m->series[i]->key.status == 200) {
+			assert_int_equal(m->series[i]->total->count, 6);
+			assert_int_equal(m->series[i]->total->sum_ns, 57000000);
 			/* the classic buckets go on too: 5 ms holds 3 + 2, 10 ms all but one */
-			assert_int_equal(m->series[i].total->classic[0], 5);
+			assert_int_equal(m->series[i]->total->classic[0], 5);
 		}
 	lp_model_put(m);
 	fake_free(&f, c);
@@ -466,14 +470,132 @@ static void test_unchanged_series_share_one_snapshot(void **state)
 	m1 = lp_collector__model(c);
 	lp_collector__tick(c, 10 * S);
 	m2 = lp_collector__model(c);
-	assert_ptr_equal(m1->series[0].total, m2->series[0].total);
-	assert_close(m2->series[0].rate, 0.0, 0);
+	assert_ptr_equal(m1->series[0]->total, m2->series[0]->total);
+	assert_close(m2->series[0]->rate, 0.0, 0);
 	/* a model outlives the collector's next ticks */
 	lp_collector__tick(c, 15 * S);
-	assert_int_equal(m1->series[0].total->count, 1);
+	assert_int_equal(m1->series[0]->total->count, 1);
 	lp_model_put(m1);
 	lp_model_put(m2);
 	fake_free(&f, c);
+}
+
+/* every figure of two models' views, SLO windows and spans the same */
+static void assert_same_model(const struct lp_config *cfg, const struct lp_model *x,
+			      const struct lp_model *y)
+{
+	size_t i, w, k, q;
+
+	assert_int_equal(x->nseries, y->nseries);
+	for (w = 0; w < cfg->nwindows; w++) {
+		assert_close(x->span_s[w], y->span_s[w], 0);
+		for (k = 0; k < cfg->nslos; k++) {
+			assert_int_equal(x->slo_win[k][w].good, y->slo_win[k][w].good);
+			assert_int_equal(x->slo_win[k][w].total, y->slo_win[k][w].total);
+			assert_int_equal(x->slo_win[k][w].sum_ns, y->slo_win[k][w].sum_ns);
+		}
+	}
+	for (i = 0; i < x->nseries; i++) {
+		const struct lp_series_view *a = x->series[i], *b = y->series[i];
+
+		assert_memory_equal(&a->key, &b->key, sizeof(a->key));
+		assert_int_equal(a->total->count, b->total->count);
+		assert_int_equal(a->total->sum_ns, b->total->sum_ns);
+		assert_close(a->rate, b->rate, 0);
+		for (q = 0; q < LP_NQUANTILES; q++)
+			assert_true(a->total_q[q] == b->total_q[q] ||
+				    (isnan(a->total_q[q]) && isnan(b->total_q[q])));
+		for (k = 0; k < cfg->nslos; k++)
+			assert_int_equal(a->slo_good[k], b->slo_good[k]);
+		for (w = 0; w < cfg->nwindows; w++) {
+			assert_int_equal(a->win[w].count, b->win[w].count);
+			assert_int_equal(a->win[w].sum_ns, b->win[w].sum_ns);
+			for (q = 0; q < LP_NQUANTILES; q++)
+				assert_true(a->win[w].q[q] == b->win[w].q[q] ||
+					    (isnan(a->win[w].q[q]) && isnan(b->win[w].q[q])));
+			for (k = 0; k < cfg->nslos; k++) {
+				assert_int_equal(a->win[w].slo_good[k], b->win[w].slo_good[k]);
+				assert_int_equal(a->win[w].slo_total[k], b->win[w].slo_total[k]);
+			}
+		}
+	}
+}
+
+/*
+ * Changed-only reads (the source gives only the series with samples since
+ * its last read, as lp_probe does) and idle collections that share the
+ * views of the one before show, tick by tick, what a collector given every
+ * series at every tick shows: also at the ticks where a window's start
+ * moves past the traffic and its counts fall to 0.
+ */
+static void test_idle_collections_share_views_and_stay_exact(void **state)
+{
+	const char *argv[] = { "latprobe", "-i", "5s", "-w", "10s", "-w", "30s" };
+	struct lp_fine_table ft[2];
+	struct lp_config cfg[2];
+	struct fake f[2] = { 0 };
+	struct lp_source src[2];
+	struct lp_collector *c[2];
+	struct lp_model *m[2], *prev[2] = { NULL, NULL };
+	int i, t, kept[2] = { 0, 0 }, built[2] = { 0, 0 };
+	size_t k;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fake_init(&f[i], &cfg[i], &ft[i], argv, 7);
+		add_series(&f[i], 8080, LP_METHOD_GET, 200);
+		add_series(&f[i], 9090, LP_METHOD_GET, 503);
+		c[i] = fake_collector(&f[i], &src[i]);
+	}
+	f[1].changed_only = true;
+	for (t = 1; t <= 16; t++) {
+		for (i = 0; i < 2; i++) {
+			/* traffic at 5 s (both series), at 20 s (one), then none */
+			if (t == 1) {
+				observe(&f[i], 0, 3000000, 40);
+				observe(&f[i], 1, 40000000, 2);
+			} else if (t == 4) {
+				observe(&f[i], 0, 20000000, 7);
+			}
+			assert_int_equal(lp_collector__tick(c[i], (__u64)t * 5 * S), 0);
+			m[i] = lp_collector__model(c[i]);
+			/* a view kept is the same object: nothing about it was computed again */
+			for (k = 0; prev[i] && k < m[i]->nseries; k++) {
+				kept[i] += m[i]->series[k] == prev[i]->series[k];
+				built[i] += m[i]->series[k] != prev[i]->series[k];
+			}
+		}
+		assert_same_model(&cfg[0], m[0], m[1]);
+		if (t == 2) /* the 10 s window still holds the first traffic */
+			assert_int_equal(m[1]->series[0]->win[0].count, 40);
+		if (t == 4)
+			assert_int_equal(m[1]->series[0]->win[0].count, 7);
+		if (t == 6) /* it moved past the 20 s traffic too */
+			assert_int_equal(m[1]->series[0]->win[0].count, 0);
+		if (t == 16) { /* and the 30 s window past all of it */
+			assert_int_equal(m[1]->series[0]->win[1].count, 0);
+			assert_int_equal(m[1]->series[0]->total->count, 47);
+			assert_int_equal(m[1]->series_read, 0);
+			assert_int_equal(m[1]->slo_win[0][1].total, 0);
+		}
+		for (i = 0; i < 2; i++) {
+			lp_model_put(prev[i]);
+			prev[i] = m[i];
+		}
+	}
+	/*
+	 * Views built anew after the first tick, per series: 8080 at 10 s (its
+	 * rate falls to 0), 20 s (traffic), 25 s (rate), 15 s and 30 s (the 10 s
+	 * window passes its traffic), 35 s and 50 s (the 30 s window); 9090 at
+	 * 10, 15 and 35 s. 15 ticks of 2 series: 30 views, 10 built, 20 kept.
+	 * A read of every series finds the same snapshots: the same in both.
+	 */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(built[i], 10);
+		assert_int_equal(kept[i], 20);
+		lp_model_put(prev[i]);
+		fake_free(&f[i], c[i]);
+	}
 }
 
 int main(void)
@@ -485,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_retired_series_keep_their_totals_and_go_on_when_they_return),
 		cmocka_unit_test(test_slo_windows_merge_the_series_they_cover),
 		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
+		cmocka_unit_test(test_idle_collections_share_views_and_stay_exact),
 	};
 
 	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);

@@ -181,7 +181,7 @@ static void test_protobuf_decodes_back_with_native_histogram(void **state)
 		assert_true(mf->n_metric > 0);
 		if (!strcmp(mf->name, "http_server_request_duration_seconds")) {
 			const Io__Prometheus__Client__Histogram *h = mf->metric[0]->histogram;
-			const struct lp_snap *sn = model.series[0].total;
+			const struct lp_snap *sn = model.series[0]->total;
 			size_t i, bk = 0;
 			int64_t cnt = 0;
 			int key = 0;
@@ -893,7 +893,7 @@ static void test_otlp_carries_the_model(void **state)
 		for (i = 0; i < cfg.nclassic; i++)
 			assert_close(h->explicit_bounds[i], (double)cfg.classic_ns[i] / 1e9, 1e-15);
 		for (i = 0; i <= cfg.nclassic; i++) {
-			assert_int_equal(h->bucket_counts[i], model.series[0].total->classic[i]);
+			assert_int_equal(h->bucket_counts[i], model.series[0]->total->classic[i]);
 			sum += h->bucket_counts[i];
 		}
 		assert_int_equal(h->count, sum);

@@ -12,7 +12,7 @@
 
 struct coll_series {
 	struct lp_key key;
-	struct lp_snap *cur;   /* latest read (with base added) */
+	struct lp_snap *cur; /* latest read (with base added) */
 	/*
 	 * Retirement (--retire-after): a series unchanged that long is deleted
 	 * from the kernel map; its totals stay here and keep being exported.
@@ -21,9 +21,35 @@ struct coll_series {
 	 */
 	struct lp_snap *base;
 	__u64 changed_ns; /* tick at which cur last changed */
-	bool retired;	  /* not in the kernel map now */
-	struct lp_snap **ring; /* cumulative snapshot at each tick of the ring (NULL: none yet) */
-	double created;	       /* unix time first seen */
+	/*
+	 * Its snapshot from each tick at which it changed (references, oldest
+	 * first), back to the one in force at the ring's oldest tick: a window
+	 * starts at the newest one at or before the window's first tick. An
+	 * idle series holds one.
+	 */
+	struct coll_hist {
+		__u64 tick; /* the tick's number (c->nticks then) */
+		struct lp_snap *snap;
+	} * hist;
+	unsigned nhist, caphist;
+	bool retired;	/* not in the kernel map now */
+	double created; /* unix time first seen */
+	/* its labels, as resolved at the labels' generation lab_gen (0: not yet) */
+	char *cgroup, *service;
+	__u64 lab_gen;
+	/*
+	 * What its view was computed from (references, so an address is never
+	 * reused while kept): while this stays the same, so does its view.
+	 */
+	struct lp_snap *vc_cur, *vc_base[LP_MAX_WINDOWS];
+	double vc_rate;
+	/*
+	 * At that build every window already started after its last change
+	 * (each base was cur) and its rate was 0: while cur stays, so does the
+	 * view, without a look at its history.
+	 */
+	bool settled;
+	struct lp_series_view *view; /* its view in the latest model (a reference); NULL: none */
 };
 
 struct lp_collector {
@@ -39,12 +65,22 @@ struct lp_collector {
 	size_t index_cap;
 
 	unsigned ring_len;
-	unsigned head; /* ring slot of the latest tick */
+	unsigned head;	 /* ring slot of the latest tick */
+	__u64 *tick_seq; /* [ring_len]: the number of the tick in each slot */
 	__u64 nticks;
 	__u64 *tick_ns;
 
 	struct lp_dist dist;
-	struct lp_dist slo_acc[LP_MAX_SLOS][LP_MAX_WINDOWS]; /* merged per SLO and window */
+	/*
+	 * Each SLO's totals over the series it covers, kept as their snapshots
+	 * change (add the new, take away the old: exact in integers), a snapshot
+	 * of them per tick in slo_ring: a window is the latest minus the one at
+	 * its start, as for one series, without visiting every series.
+	 */
+	struct lp_dist slo_tot[LP_MAX_SLOS];
+	bool slo_moved[LP_MAX_SLOS];
+	struct lp_snap *slo_cur[LP_MAX_SLOS];
+	struct lp_snap **slo_ring[LP_MAX_SLOS];
 	__u64 read_errors;
 	int read_error; /* of the current tick */
 	__u64 now;	/* of the current tick */
@@ -52,6 +88,8 @@ struct lp_collector {
 
 	pthread_mutex_t lock;
 	struct lp_model *latest;
+	size_t *order; /* series indices of the latest model's views, in their order */
+	size_t norder; /* views in it */
 };
 
 static __u64 hash_key(const struct lp_key *k)
@@ -113,14 +151,10 @@ static struct coll_series *series_find(struct lp_collector *c, const struct lp_k
 	s = &c->series[c->nseries];
 	memset(s, 0, sizeof(*s));
 	s->key = *k;
-	s->ring = calloc(c->ring_len, sizeof(*s->ring));
-	if (!s->ring)
-		return NULL;
 	c->nseries++;
 	if (2 * c->nseries > c->index_cap) {
 		if (index_rebuild(c, c->index_cap ? 2 * c->index_cap : 256)) {
 			c->nseries--;
-			free(s->ring);
 			return NULL;
 		}
 	} else {
@@ -139,7 +173,7 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 {
 	struct lp_collector *c = calloc(1, sizeof(*c));
 	__u64 maxw = 0;
-	unsigned i, w;
+	unsigned i;
 
 	if (!c)
 		return NULL;
@@ -154,13 +188,16 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 	/* enough ticks to reach back one whole window, with slack for late ticks */
 	c->ring_len = (unsigned)((maxw + cfg->interval_ns - 1) / cfg->interval_ns) + 2;
 	c->tick_ns = calloc(c->ring_len, sizeof(*c->tick_ns));
+	c->tick_seq = calloc(c->ring_len, sizeof(*c->tick_seq));
 	pthread_mutex_init(&c->lock, NULL);
-	if (!c->tick_ns || lp_dist_init(&c->dist, cfg->nclassic + 1, src->nfine))
+	if (!c->tick_ns || !c->tick_seq || lp_dist_init(&c->dist, cfg->nclassic + 1, src->nfine))
 		goto fail;
-	for (i = 0; i < cfg->nslos; i++)
-		for (w = 0; w < cfg->nwindows; w++)
-			if (lp_dist_init(&c->slo_acc[i][w], cfg->nclassic + 1, src->nfine))
-				goto fail;
+	for (i = 0; i < cfg->nslos; i++) {
+		c->slo_ring[i] = calloc(c->ring_len, sizeof(*c->slo_ring[i]));
+		if (!c->slo_ring[i] || lp_dist_init(&c->slo_tot[i], cfg->nclassic + 1, src->nfine))
+			goto fail;
+		c->slo_moved[i] = true;
+	}
 	return c;
 fail:
 	lp_collector__free(c);
@@ -171,18 +208,14 @@ static void model_free(struct lp_model *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->nseries; i++) {
-		free(m->series[i].cgroup);
-		free(m->series[i].service);
-		lp_snap_put(m->series[i].total);
-	}
+	for (i = 0; i < m->nseries; i++)
+		lp_view_put(m->series[i]);
 	for (i = 0; i < m->ncgs; i++) {
 		free(m->cgs[i].cgroup);
 		free(m->cgs[i].service);
 	}
 	free(m->cgs);
 	free(m->series);
-	free(m->pool);
 	free(m);
 }
 
@@ -238,76 +271,74 @@ static void cg_cb(void *ctx, __u64 id, const struct lp_cg *g)
 	r->m->ncgs++;
 }
 
-int lp_model_alloc_series(struct lp_model *m, size_t n)
+struct lp_series_view *lp_view_new(const struct lp_config *cfg)
 {
-	const struct lp_config *cfg = m->cfg;
-	size_t nw = cfg->nwindows, ns = cfg->nslos, i, w;
+	size_t nw = cfg->nwindows, ns = cfg->nslos, w;
 	/*
-	 * per view: windows, then u64s (cumulative good, and good + total per
-	 * window), doubles (cumulative ratio, and ratio + burn per window), bools
+	 * after the view: windows, then u64s (cumulative good, and good + total
+	 * per window), doubles (cumulative ratio, and ratio + burn per window), bools
 	 */
+	size_t vsz = (sizeof(struct lp_series_view) + 7) & ~(size_t)7;
 	size_t wsz = nw * sizeof(struct lp_window_view), usz = ns * (1 + 2 * nw) * sizeof(__u64);
 	size_t dsz = ns * (1 + 2 * nw) * sizeof(double);
-	size_t per = wsz + usz + dsz + ns * sizeof(bool);
-	char *p;
+	char *p = calloc(1, vsz + wsz + usz + dsz + ns * sizeof(bool));
+	struct lp_series_view *v = (struct lp_series_view *)p;
+	__u64 *u;
+	double *d;
 
-	per = (per + 7) & ~(size_t)7;
-	m->series = calloc(n ? n : 1, sizeof(*m->series));
-	m->pool = calloc(n ? n : 1, per);
-	if (!m->series || !m->pool) {
-		free(m->series);
-		free(m->pool);
-		m->series = m->pool = NULL;
-		return -ENOMEM;
+	if (!p)
+		return NULL;
+	p += vsz;
+	u = (__u64 *)(p + wsz);
+	d = (double *)(p + wsz + usz);
+	v->refs = 1;
+	v->win = (struct lp_window_view *)p;
+	v->slo_good = u;
+	v->slo_ratio = d;
+	for (w = 0; w < nw; w++) {
+		v->win[w].slo_good = u + ns * (1 + 2 * w);
+		v->win[w].slo_total = u + ns * (2 + 2 * w);
+		v->win[w].slo_ratio = d + ns * (1 + 2 * w);
+		v->win[w].slo_burn = d + ns * (2 + 2 * w);
 	}
-	for (i = 0, p = m->pool; i < n; i++, p += per) {
-		struct lp_series_view *v = &m->series[i];
-		__u64 *u = (__u64 *)(p + wsz);
-		double *d = (double *)(p + wsz + usz);
-
-		v->win = (struct lp_window_view *)p;
-		v->slo_good = u;
-		v->slo_ratio = d;
-		for (w = 0; w < nw; w++) {
-			v->win[w].slo_good = u + ns * (1 + 2 * w);
-			v->win[w].slo_total = u + ns * (2 + 2 * w);
-			v->win[w].slo_ratio = d + ns * (1 + 2 * w);
-			v->win[w].slo_burn = d + ns * (2 + 2 * w);
-		}
-		v->slo_applies = (bool *)(p + wsz + usz + dsz);
-	}
-	return 0;
+	v->slo_applies = (bool *)(p + wsz + usz + dsz);
+	return v;
 }
 
-void lp_view_clear(const struct lp_config *cfg, struct lp_series_view *v)
+void lp_view_put(struct lp_series_view *v)
 {
-	struct lp_window_view *win = v->win;
-	__u64 *good = v->slo_good;
-	double *ratio = v->slo_ratio;
-	bool *applies = v->slo_applies;
-	unsigned w;
+	if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	free(v->cgroup);
+	free(v->service);
+	lp_snap_put(v->total);
+	free(v);
+}
 
-	memset(v, 0, sizeof(*v));
-	v->win = win;
-	v->slo_good = good;
-	v->slo_ratio = ratio;
-	v->slo_applies = applies;
-	memset(applies, 0, cfg->nslos * sizeof(*applies));
-	memset(good, 0, cfg->nslos * sizeof(*good));
-	memset(ratio, 0, cfg->nslos * sizeof(*ratio));
-	for (w = 0; w < cfg->nwindows; w++) {
-		struct lp_window_view keep = win[w];
+static struct lp_series_view *view_get(struct lp_series_view *v)
+{
+	__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	return v;
+}
 
-		memset(&win[w], 0, sizeof(win[w]));
-		win[w].slo_good = keep.slo_good;
-		win[w].slo_total = keep.slo_total;
-		win[w].slo_ratio = keep.slo_ratio;
-		win[w].slo_burn = keep.slo_burn;
-		memset(keep.slo_good, 0, cfg->nslos * sizeof(*keep.slo_good));
-		memset(keep.slo_total, 0, cfg->nslos * sizeof(*keep.slo_total));
-		memset(keep.slo_ratio, 0, cfg->nslos * sizeof(*keep.slo_ratio));
-		memset(keep.slo_burn, 0, cfg->nslos * sizeof(*keep.slo_burn));
+int lp_model_alloc_series(struct lp_model *m, size_t n)
+{
+	size_t i;
+
+	m->series = calloc(n ? n : 1, sizeof(*m->series));
+	if (!m->series)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		m->series[i] = lp_view_new(m->cfg);
+		if (!m->series[i]) {
+			while (i)
+				lp_view_put(m->series[--i]);
+			free(m->series);
+			m->series = NULL;
+			return -ENOMEM;
+		}
 	}
+	return 0;
 }
 
 void lp_model_put(struct lp_model *m)
@@ -324,25 +355,57 @@ void lp_collector__free(struct lp_collector *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->nseries; i++) {
-		lp_snap_put(c->series[i].cur);
-		lp_snap_put(c->series[i].base);
-		for (r = 0; r < c->ring_len; r++)
-			lp_snap_put(c->series[i].ring[r]);
-		free(c->series[i].ring);
+		struct coll_series *s = &c->series[i];
+
+		lp_snap_put(s->cur);
+		lp_snap_put(s->base);
+		for (r = 0; r < s->nhist; r++)
+			lp_snap_put(s->hist[r].snap);
+		free(s->hist);
+		free(s->cgroup);
+		free(s->service);
+		lp_snap_put(s->vc_cur);
+		for (r = 0; r < LP_MAX_WINDOWS; r++)
+			lp_snap_put(s->vc_base[r]);
+		lp_view_put(s->view);
 	}
+	free(c->tick_seq);
 	free(c->series);
 	free(c->index);
-	free(c->tick_ns);
+	free(c->order);
 	lp_dist_free(&c->dist);
-	for (i = 0; i < LP_MAX_SLOS; i++)
-		for (r = 0; r < LP_MAX_WINDOWS; r++)
-			lp_dist_free(&c->slo_acc[i][r]);
+	for (i = 0; i < LP_MAX_SLOS; i++) {
+		lp_dist_free(&c->slo_tot[i]);
+		lp_snap_put(c->slo_cur[i]);
+		for (r = 0; c->slo_ring[i] && r < c->ring_len; r++)
+			lp_snap_put(c->slo_ring[i][r]);
+		free(c->slo_ring[i]);
+	}
+	free(c->tick_ns);
 	lp_model_put(c->latest);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
 static void take_value(struct lp_collector *c, struct coll_series *s, const struct lp_value *sum);
+
+/* the series' totals go from s->cur to now: so do those of each SLO that covers it */
+static void slo_totals(struct lp_collector *c, const struct coll_series *s,
+		       const struct lp_snap *now)
+{
+	unsigned k;
+
+	if (!lp_series_selected(c->cfg, &s->key))
+		return;
+	for (k = 0; k < c->cfg->nslos; k++) {
+		if (!lp_slo_applies(&c->cfg->slos[k], &s->key))
+			continue;
+		lp_dist_add_snap(&c->slo_tot[k], now, false);
+		if (s->cur)
+			lp_dist_add_snap(&c->slo_tot[k], s->cur, true);
+		c->slo_moved[k] = true;
+	}
+}
 
 static void on_series(void *ctx, const struct lp_key *key, const struct lp_value *sum)
 {
@@ -382,6 +445,7 @@ static void take_value(struct lp_collector *c, struct coll_series *s, const stru
 		lp_snap_put(snap);
 		return;
 	}
+	slo_totals(c, s, snap);
 	lp_snap_put(s->cur);
 	s->cur = snap;
 	s->changed_ns = c->now;
@@ -468,38 +532,212 @@ static void fill_quantiles(const struct lp_dist *d, const struct lp_fine_table *
 		q[i] = lp_dist_quantile(d, ft, lp_quantiles[i].q);
 }
 
-static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_series_view *v,
-		      __u64 now, int prev_slot)
+/* the series' snapshot at the tick in ring slot (NULL: it did not exist yet) */
+static struct lp_snap *snap_at(const struct lp_collector *c, const struct coll_series *s,
+			       unsigned slot)
 {
-	const struct lp_config *cfg = c->cfg;
-	struct lp_dist *d = &c->dist;
-	const char *cg = NULL, *svc = NULL;
+	__u64 t = c->tick_seq[slot];
+	unsigned i;
+
+	for (i = s->nhist; i > 0; i--)
+		if (s->hist[i - 1].tick <= t)
+			return s->hist[i - 1].snap;
+	return NULL;
+}
+
+/* requests per second over the last interval (since attach before the second tick) */
+static double series_rate(const struct lp_collector *c, const struct coll_series *s, __u64 now,
+			  int prev_slot)
+{
+	if (prev_slot >= 0 && now > c->tick_ns[prev_slot]) {
+		const struct lp_snap *p = snap_at(c, s, prev_slot);
+		__u64 before = p ? p->count : 0;
+
+		if (p == s->cur)
+			return 0; /* unchanged: exactly 0, so that an idle view compares equal */
+		return (double)(s->cur->count >= before ? s->cur->count - before : 0) /
+		       ((double)(now - c->tick_ns[prev_slot]) / 1e9);
+	}
+	if (now > c->start_ns)
+		return (double)s->cur->count / ((double)(now - c->start_ns) / 1e9);
+	return 0;
+}
+
+/* the series' labels, resolved again when the names' generation moved; true if they changed */
+static bool series_labels(struct lp_collector *c, struct coll_series *s, __u64 gen)
+{
+	char *cg, *svc = NULL;
+	bool changed;
+
+	if (s->cgroup && s->lab_gen == gen)
+		return false;
+	if (s->key.flags & LP_KEY_OVERFLOW) {
+		cg = strdup("");
+		svc = strdup("overflow");
+	} else if (c->labels) {
+		const char *p = lp_labels__cgroup(c->labels, s->key.cgroup_id);
+
+		cg = strdup(p ? p : ""); /* before the next call, which may free p */
+		if (cg)
+			svc = strdup(lp_labels__service(c->labels, &s->key));
+	} else {
+		cg = strdup("");
+		svc = strdup("unknown");
+	}
+	if (!cg || !svc) {
+		free(cg);
+		free(svc);
+		return true; /* resolved again next time */
+	}
+	changed = !s->cgroup || strcmp(s->cgroup, cg) || strcmp(s->service, svc);
+	free(s->cgroup);
+	free(s->service);
+	s->cgroup = cg;
+	s->service = svc;
+	s->lab_gen = gen;
+	return changed;
+}
+
+/* the ring slot each window starts at (-1: at attach): the same for every series */
+static void window_starts(struct lp_collector *c, __u64 now, int *wslot, double *span_s)
+{
+	unsigned w;
+
+	for (w = 0; w < c->cfg->nwindows; w++) {
+		__u64 ws = c->cfg->windows_ns[w], from;
+		/* a tick may run a little late: accept one up to half an interval short */
+		__u64 slack = c->cfg->interval_ns / 2;
+
+		wslot[w] = -1;
+		if (now > ws - slack)
+			wslot[w] = tick_at_or_before(c, now - ws + slack);
+		/* no tick that old: the window starts at attach, when every count was 0 */
+		from = wslot[w] >= 0 ? c->tick_ns[wslot[w]] : c->start_ns;
+		span_s[w] = now > from ? (double)(now - from) / 1e9 : 0;
+	}
+}
+
+static struct lp_snap *window_base(const struct lp_collector *c, const struct coll_series *s,
+				   int slot)
+{
+	return slot >= 0 ? snap_at(c, s, slot) : NULL;
+}
+
+/* would this series' view differ from the one in the latest built model? */
+/* would its figures differ (its totals or a window's start moved)? */
+static bool figures_changed(const struct lp_collector *c, const struct coll_series *s,
+			    const int *wslot)
+{
+	unsigned w;
+
+	if (s->cur != s->vc_cur)
+		return true;
+	for (w = 0; w < c->cfg->nwindows; w++)
+		if (window_base(c, s, wslot[w]) != s->vc_base[w])
+			return true;
+	return false;
+}
+
+static bool view_changed(const struct lp_collector *c, const struct coll_series *s,
+			 const int *wslot, double rate)
+{
+	return rate != s->vc_rate || figures_changed(c, s, wslot);
+}
+
+/* a copy of view o with another rate (its figures are those of the same snapshots) */
+static struct lp_series_view *view_rerated(const struct lp_config *cfg,
+					   const struct lp_series_view *o, double rate)
+{
+	struct lp_series_view *v = lp_view_new(cfg);
 	unsigned w, k;
 
-	lp_view_clear(cfg, v);
+	if (!v)
+		return NULL;
+	v->key = o->key;
+	v->route = o->route;
+	v->created = o->created;
+	v->rate = rate;
+	v->cgroup = strdup(o->cgroup);
+	v->service = strdup(o->service);
+	v->total = lp_snap_get(o->total);
+	if (!v->cgroup || !v->service) {
+		lp_view_put(v);
+		return NULL;
+	}
+	memcpy(v->total_q, o->total_q, sizeof(v->total_q));
+	for (k = 0; k < cfg->nslos; k++) {
+		v->slo_good[k] = o->slo_good[k];
+		v->slo_ratio[k] = o->slo_ratio[k];
+		v->slo_applies[k] = o->slo_applies[k];
+	}
+	for (w = 0; w < cfg->nwindows; w++) {
+		struct lp_window_view *a = &v->win[w];
+		const struct lp_window_view *b = &o->win[w];
+
+		a->window_ns = b->window_ns;
+		a->count = b->count;
+		a->sum_ns = b->sum_ns;
+		memcpy(a->q, b->q, sizeof(a->q));
+		for (k = 0; k < cfg->nslos; k++) {
+			a->slo_good[k] = b->slo_good[k];
+			a->slo_total[k] = b->slo_total[k];
+			a->slo_ratio[k] = b->slo_ratio[k];
+			a->slo_burn[k] = b->slo_burn[k];
+		}
+	}
+	return v;
+}
+
+/* remember what the series' view was built from */
+static void view_built(const struct lp_collector *c, struct coll_series *s, const int *wslot,
+		       double rate)
+{
+	unsigned w;
+
+	lp_snap_put(s->vc_cur);
+	s->vc_cur = s->cur ? lp_snap_get(s->cur) : NULL;
+	s->vc_rate = rate;
+	s->settled = s->cur && rate == 0;
+	for (w = 0; w < c->cfg->nwindows; w++) {
+		struct lp_snap *b = window_base(c, s, wslot[w]);
+
+		lp_snap_put(s->vc_base[w]);
+		s->vc_base[w] = b ? lp_snap_get(b) : NULL;
+		s->settled = s->settled && b == s->cur;
+	}
+}
+
+/*
+ * Settled and unchanged: its view stays. (Its cur has been the same
+ * snapshot since a window's start: every tick since holds it in the ring,
+ * so the rate is 0 and no window's start can move onto another snapshot.)
+ */
+static bool view_settled(const struct coll_series *s)
+{
+	return s->view && s->settled && s->cur == s->vc_cur;
+}
+
+/* a new view of the series, its figures computed from its snapshots; NULL: out of memory */
+static struct lp_series_view *build_view(struct lp_collector *c, struct coll_series *s, double rate,
+					 const int *wslot)
+{
+	const struct lp_config *cfg = c->cfg;
+	struct lp_series_view *v = lp_view_new(cfg);
+	struct lp_dist *d = &c->dist;
+	unsigned w, k;
+
+	if (!v)
+		return NULL;
 	v->key = s->key;
 	v->created = s->created;
 	v->route = lp_route_label(&cfg->routes, s->key.route);
-	if (c->labels && !(s->key.flags & LP_KEY_OVERFLOW)) {
-		cg = lp_labels__cgroup(c->labels, s->key.cgroup_id);
-		v->cgroup = strdup(cg ? cg : "");
-		svc = lp_labels__service(c->labels, &s->key);
-	} else {
-		v->cgroup = strdup("");
-	}
-	v->service = strdup(svc ? svc : (s->key.flags & LP_KEY_OVERFLOW) ? "overflow" : "unknown");
-	if (!v->cgroup || !v->service)
-		return -ENOMEM;
+	v->cgroup = strdup(s->cgroup ? s->cgroup : "");
+	v->service = strdup(s->service ? s->service : "unknown");
 	v->total = lp_snap_get(s->cur);
-
-	if (prev_slot >= 0 && now > c->tick_ns[prev_slot]) {
-		const struct lp_snap *p = s->ring[prev_slot];
-		__u64 before = p ? p->count : 0;
-
-		v->rate = (double)(s->cur->count >= before ? s->cur->count - before : 0) /
-			  ((double)(now - c->tick_ns[prev_slot]) / 1e9);
-	} else if (now > c->start_ns) {
-		v->rate = (double)s->cur->count / ((double)(now - c->start_ns) / 1e9);
+	v->rate = rate;
+	if (!v->cgroup || !v->service) {
+		lp_view_put(v);
+		return NULL;
 	}
 
 	for (k = 0; k < cfg->nslos; k++)
@@ -517,18 +755,9 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 
 	for (w = 0; w < cfg->nwindows; w++) {
 		struct lp_window_view *wv = &v->win[w];
-		__u64 ws = cfg->windows_ns[w], from;
-		/* a tick may run a little late: accept one up to half an interval short */
-		__u64 slack = cfg->interval_ns / 2;
-		int slot = -1;
 
-		wv->window_ns = ws;
-		if (now > ws - slack)
-			slot = tick_at_or_before(c, now - ws + slack);
-		/* no tick that old: the window starts at attach, when every count was 0 */
-		lp_dist_diff(d, s->cur, slot >= 0 ? s->ring[slot] : NULL);
-		from = slot >= 0 ? c->tick_ns[slot] : c->start_ns;
-		wv->span_s = now > from ? (double)(now - from) / 1e9 : 0;
+		wv->window_ns = cfg->windows_ns[w];
+		lp_dist_diff(d, s->cur, window_base(c, s, wslot[w]));
 		wv->count = d->count;
 		wv->sum_ns = d->sum_ns;
 		fill_quantiles(d, c->ft, wv->q);
@@ -537,11 +766,9 @@ static int build_view(struct lp_collector *c, struct coll_series *s, struct lp_s
 			wv->slo_total[k] = d->count;
 			lp_slo_figures(wv->slo_good[k], wv->slo_total[k], cfg->slos[k].objective,
 				       &wv->slo_ratio[k], &wv->slo_burn[k]);
-			if (v->slo_applies[k])
-				lp_dist_merge(&c->slo_acc[k][w], d);
 		}
 	}
-	return 0;
+	return v;
 }
 
 void lp_slo_figures(__u64 good, __u64 total, double objective, double *ratio, double *burn)
@@ -550,9 +777,8 @@ void lp_slo_figures(__u64 good, __u64 total, double objective, double *ratio, do
 	*burn = total && objective < 1 ? (1.0 - *ratio) / (1.0 - objective) : NAN;
 }
 
-static int cmp_view(const void *a, const void *b)
+static int cmp_view(const struct lp_series_view *x, const struct lp_series_view *y)
 {
-	const struct lp_series_view *x = a, *y = b;
 	int r = strcmp(x->service, y->service);
 
 	if (r)
@@ -574,16 +800,27 @@ static int cmp_view(const void *a, const void *b)
 	return x->key.cgroup_id < y->key.cgroup_id ? -1 : x->key.cgroup_id > y->key.cgroup_id;
 }
 
-/* each SLO per window, over the series it applies to (merged by build_view) */
-static void slo_windows(struct lp_collector *c, struct lp_model *m)
+/* each SLO per window: its totals now minus those at the window's start */
+static int slo_windows(struct lp_collector *c, struct lp_model *m, const int *wslot)
 {
+	struct lp_dist *d = &c->dist;
 	size_t i, k;
 
 	for (i = 0; i < c->cfg->nslos; i++) {
-		for (k = 0; k < c->cfg->nwindows; k++) {
-			const struct lp_dist *d = &c->slo_acc[i][k];
-			struct lp_slo_window *sw = &m->slo_win[i][k];
+		if (c->slo_moved[i] || !c->slo_cur[i]) {
+			struct lp_snap *t = lp_snap_from_dist(&c->slo_tot[i]);
 
+			if (!t)
+				return -ENOMEM;
+			lp_snap_put(c->slo_cur[i]);
+			c->slo_cur[i] = t;
+			c->slo_moved[i] = false;
+		}
+		for (k = 0; k < c->cfg->nwindows; k++) {
+			struct lp_slo_window *sw = &m->slo_win[i][k];
+			const struct lp_snap *b = wslot[k] >= 0 ? c->slo_ring[i][wslot[k]] : NULL;
+
+			lp_dist_diff(d, c->slo_cur[i], b);
 			sw->good = lp_dist_le(d, c->cfg->slos[i].classic_idx);
 			sw->total = d->count;
 			lp_slo_figures(sw->good, sw->total, c->cfg->slos[i].objective, &sw->ratio,
@@ -592,6 +829,7 @@ static void slo_windows(struct lp_collector *c, struct lp_model *m)
 			fill_quantiles(d, c->ft, sw->q);
 		}
 	}
+	return 0;
 }
 
 /* the tick enters the ring after the views used the previous ones */
@@ -599,24 +837,150 @@ static void advance_ring(struct lp_collector *c, unsigned slot, __u64 now)
 {
 	size_t i;
 
+	__u64 seq = c->nticks, oldest = seq + 1 > c->ring_len ? seq + 1 - c->ring_len : 0;
+
 	c->tick_ns[slot] = now;
+	c->tick_seq[slot] = seq;
 	for (i = 0; i < c->nseries; i++) {
 		struct coll_series *s = &c->series[i];
+		unsigned drop = 0;
 
-		lp_snap_put(s->ring[slot]);
-		s->ring[slot] = lp_snap_get(s->cur);
+		/* a change enters the history; an idle series' stays as it is */
+		if (s->cur && (!s->nhist || s->hist[s->nhist - 1].snap != s->cur)) {
+			if (s->nhist == s->caphist) {
+				unsigned cap = s->caphist ? 2 * s->caphist : 2;
+				struct coll_hist *h = realloc(s->hist, cap * sizeof(*h));
+
+				/* no room: the tick is missing from it, the one before stands in */
+				if (!h)
+					continue;
+				s->hist = h;
+				s->caphist = cap;
+			}
+			s->hist[s->nhist++] = (struct coll_hist){seq, lp_snap_get(s->cur)};
+		}
+		/* what the ring's oldest tick no longer needs: all before the one in force then */
+		while (drop + 1 < s->nhist && s->hist[drop + 1].tick <= oldest)
+			lp_snap_put(s->hist[drop++].snap);
+		if (drop) {
+			memmove(s->hist, s->hist + drop, (s->nhist - drop) * sizeof(*s->hist));
+			s->nhist -= drop;
+		}
+	}
+	for (i = 0; i < c->cfg->nslos; i++) {
+		lp_snap_put(c->slo_ring[i][slot]);
+		c->slo_ring[i][slot] = lp_snap_get(c->slo_cur[i]);
 	}
 	c->head = slot;
 	c->nticks++;
+}
+
+/* does a series have a view (is it exported)? */
+static bool series_shown(const struct lp_collector *c, const struct coll_series *s)
+{
+	if (!s->cur || !lp_series_selected(c->cfg, &s->key))
+		return false;
+	return !(s->key.flags & LP_KEY_OVERFLOW) || s->cur->count;
+}
+
+/*
+ * The series' view for this tick: the latest one again when nothing it
+ * shows changed (a reference), else a new one. NULL: out of memory.
+ */
+static struct lp_series_view *series_view(struct lp_collector *c, struct coll_series *s,
+					  double rate, const int *wslot, bool relabeled)
+{
+	struct lp_series_view *v;
+
+	if (!relabeled && (view_settled(s) || (s->view && !view_changed(c, s, wslot, rate))))
+		return view_get(s->view);
+	/* only the rate moved (the tick after its traffic stopped): no quantile again */
+	if (!relabeled && s->view && !figures_changed(c, s, wslot))
+		v = view_rerated(c->cfg, s->view, rate);
+	else
+		v = build_view(c, s, rate, wslot);
+	if (!v)
+		return NULL;
+	view_built(c, s, wslot, rate);
+	lp_view_put(s->view);
+	s->view = view_get(v);
+	return v;
+}
+
+static int cmp_order(const void *a, const void *b, void *ctx)
+{
+	const struct lp_collector *c = ctx;
+
+	return cmp_view(c->series[*(const size_t *)a].view, c->series[*(const size_t *)b].view);
+}
+
+/*
+ * The model's views: each series' own (the latest again where nothing it
+ * shows changed), in the latest order when the same series are shown under
+ * the same names, else sorted anew.
+ */
+static int build_views(struct lp_collector *c, struct lp_model *m, const double *rate,
+		       const int *wslot, const bool *relabeled)
+{
+	size_t i, n = 0;
+	bool same_set = true, resort;
+
+	for (i = 0; i < c->nseries; i++) {
+		struct coll_series *s = &c->series[i];
+		bool shown = series_shown(c, s);
+
+		if (shown != (s->view != NULL) || relabeled[i])
+			same_set = false;
+		if (!shown) {
+			lp_view_put(s->view);
+			s->view = NULL;
+			continue;
+		}
+		n++;
+	}
+	m->series = calloc(n ? n : 1, sizeof(*m->series));
+	if (!m->series)
+		return -ENOMEM;
+	resort = !same_set || n != c->norder;
+	if (resort) {
+		size_t *o = realloc(c->order, (n ? n : 1) * sizeof(*o)), k = 0;
+
+		if (!o)
+			return -ENOMEM;
+		c->order = o;
+		c->norder = 0;
+		for (i = 0; i < c->nseries; i++)
+			if (series_shown(c, &c->series[i]))
+				o[k++] = i;
+	}
+	for (i = 0; i < n; i++) {
+		size_t j = c->order[i];
+
+		m->series[i] = series_view(c, &c->series[j], rate[j], wslot, relabeled[j]);
+		if (!m->series[i])
+			return -ENOMEM; /* model_free puts the ones before */
+		m->nseries = i + 1;
+	}
+	if (resort) {
+		/* new series or names: sort the order by the views (cmp_view) */
+		qsort_r(c->order, n, sizeof(*c->order), cmp_order, c);
+		for (i = 0; i < n; i++)
+			m->series[i] = c->series[c->order[i]].view;
+		c->norder = n;
+	}
+	return 0;
 }
 
 int lp_collector__tick(struct lp_collector *c, __u64 now)
 {
 	struct timespec t0, t1, wall;
 	struct lp_model *m, *old;
+	int prev_slot = -1, n, e = 0, wslot[LP_MAX_WINDOWS];
+	__u64 gen = 0;
+	double *rate;
+	bool *relabeled;
 	unsigned slot;
-	int prev_slot = -1, n, e = 0;
-	size_t i, k;
+	size_t i;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -643,19 +1007,22 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	slot = c->nticks ? (c->head + 1) % c->ring_len : 0;
 
 	m = calloc(1, sizeof(*m));
-	if (!m)
+	rate = calloc(c->nseries ? c->nseries : 1, sizeof(*rate));
+	relabeled = calloc(c->nseries ? c->nseries : 1, sizeof(*relabeled));
+	if (!m || !rate || !relabeled) {
+		free(m);
+		free(rate);
+		free(relabeled);
 		return -ENOMEM;
+	}
 	m->refs = 1;
 	m->cfg = c->cfg;
 	m->ft = c->ft;
 	m->retirements = c->retirements;
 	m->returns = c->returns;
+	m->series_read = n > 0 ? (__u64)n : 0;
 	for (i = 0; i < c->nseries; i++)
 		m->retired += c->series[i].retired;
-	if (lp_model_alloc_series(m, c->nseries)) {
-		free(m);
-		return -ENOMEM;
-	}
 	if (c->src.counters && c->src.counters(c->src.ctx, m->counters)) {
 		c->read_errors++;
 		e = e ? e : -EIO;
@@ -673,29 +1040,28 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 		c->read_errors++;
 		e = e ? e : -EIO;
 	}
-	for (i = 0; i < c->cfg->nslos; i++)
-		for (k = 0; k < c->cfg->nwindows; k++)
-			lp_dist_clear(&c->slo_acc[i][k]);
-	for (i = 0, k = 0; i < c->nseries; i++) {
+
+	window_starts(c, now, wslot, m->span_s);
+	if (c->labels)
+		gen = lp_labels__gen(c->labels);
+	for (i = 0; i < c->nseries; i++) {
 		struct coll_series *s = &c->series[i];
 
-		if (!s->cur)
-			continue;
-		if (!lp_series_selected(c->cfg, &s->key))
-			continue;
-		if ((s->key.flags & LP_KEY_OVERFLOW) && !s->cur->count)
-			continue;
-		if (build_view(c, s, &m->series[k], now, prev_slot)) {
-			m->nseries = k + 1;
-			model_free(m);
-			return -ENOMEM;
-		}
-		k++;
+		relabeled[i] = series_labels(c, s, gen);
+		if (s->cur && !view_settled(s))
+			rate[i] = series_rate(c, s, now, prev_slot);
 	}
-	m->nseries = k;
+	if (build_views(c, m, rate, wslot, relabeled) || slo_windows(c, m, wslot)) {
+		/* what was built stays the series' own: the next tick goes on from it */
+		free(rate);
+		free(relabeled);
+		c->norder = 0;
+		model_free(m);
+		return -ENOMEM;
+	}
+	free(rate);
+	free(relabeled);
 	m->nseries_all = c->nseries - m->retired; /* in the kernel map */
-	slo_windows(c, m);
-	qsort(m->series, m->nseries, sizeof(*m->series), cmp_view);
 	advance_ring(c, slot, now);
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -713,14 +1079,19 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	return e;
 }
 
+struct lp_model *lp_model_get(struct lp_model *m)
+{
+	if (m)
+		__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	return m;
+}
+
 struct lp_model *lp_collector__model(struct lp_collector *c)
 {
 	struct lp_model *m;
 
 	pthread_mutex_lock(&c->lock);
-	m = c->latest;
-	if (m)
-		__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	m = lp_model_get(c->latest);
 	pthread_mutex_unlock(&c->lock);
 	return m;
 }

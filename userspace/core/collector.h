@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The collector: every interval, read all series (summed over CPUs), keep
- * cumulative snapshots in a ring, and publish an immutable model: totals,
- * rates, window quantiles and SLO state per series. Every reporter and
- * exporter reads a model; none of them touches the kernel.
+ * The collector: every interval, read the series that changed (summed over
+ * CPUs; all of them now and then), keep each one's cumulative snapshots as
+ * far back as a window reaches, and publish an immutable model: totals,
+ * rates, window quantiles and SLO state per series. A series whose figures
+ * did not change keeps its view from one model to the next. Every reporter
+ * and exporter reads a model; none of them touches the kernel.
  *
  * Layer core/ (README, "Layout"): the data path from the kernel's maps to
  * the model — probe, hist, collector, labels, privs. It includes base/ and
@@ -36,7 +38,6 @@ struct lp_source {
 
 struct lp_window_view {
 	__u64 window_ns; /* configured */
-	double span_s;	 /* covered: shorter while the agent is younger than the window */
 	__u64 count;
 	__u64 sum_ns;
 	double q[LP_NQUANTILES]; /* seconds; NaN without observations */
@@ -46,7 +47,14 @@ struct lp_window_view {
 	double *slo_burn;	 /* [cfg->nslos]: (1 - ratio) / (1 - objective); NaN likewise */
 };
 
+/*
+ * One series as a model shows it. Immutable once published and reference
+ * counted: a series whose view would not change (no samples, no window's
+ * start moved past its traffic, the same names) keeps the same view from one
+ * model to the next, so an idle node's collection builds almost nothing.
+ */
 struct lp_series_view {
+	int refs;
 	struct lp_key key;
 	char *cgroup;	       /* "/system.slice/x.service"; "" if unknown */
 	char *service;	       /* readable service name */
@@ -56,9 +64,9 @@ struct lp_series_view {
 	double created;	       /* unix time the series was first seen (OpenMetrics _created) */
 	double total_q[LP_NQUANTILES];
 	/*
-	 * Sized to the configuration, in pools the model owns (a view is ~300
-	 * bytes with two windows and one SLO instead of ~900 with every array at
-	 * its maximum: 6 MB less per model at 10 000 series).
+	 * Sized to the configuration, in the view's own allocation (a view is
+	 * ~300 bytes with two windows and one SLO instead of ~900 with every
+	 * array at its maximum).
 	 */
 	__u64 *slo_good;	    /* [cfg->nslos], cumulative */
 	double *slo_ratio;	    /* [cfg->nslos], cumulative good / total->count; NaN: none */
@@ -100,9 +108,11 @@ struct lp_model {
 	size_t ncgs;
 	size_t nseries;	    /* after the configured filters */
 	size_t nseries_all; /* in the kernel map */
-	struct lp_series_view *series;
+	struct lp_series_view **series; /* references, in exposition order */
 	struct lp_slo_window slo_win[LP_MAX_SLOS][LP_MAX_WINDOWS]; /* [slo][window] */
-	void *pool; /* the views' windows and SLO arrays */
+	/* seconds each window covers: shorter while the agent is younger than the window */
+	double span_s[LP_MAX_WINDOWS];
+	__u64 series_read; /* series values read from the kernel in this collection */
 };
 
 struct lp_collector;
@@ -118,13 +128,14 @@ int lp_collector__tick(struct lp_collector *c, __u64 now_ns);
 /* The latest model (a reference; NULL before the first tick). Thread-safe. */
 struct lp_model *lp_collector__model(struct lp_collector *c);
 void lp_model_put(struct lp_model *m);
-/*
- * m->series = n zeroed views whose arrays are wired to m->pool, sized to
- * m->cfg (the collector's, and the unit tests' hand-made models). -ENOMEM.
- */
+/* another reference to m (NULL: NULL) */
+struct lp_model *lp_model_get(struct lp_model *m);
+/* a zeroed view (one reference) with its arrays sized to cfg; NULL: out of memory */
+struct lp_series_view *lp_view_new(const struct lp_config *cfg);
+/* drop a reference; the last frees the view, its names and its snapshot */
+void lp_view_put(struct lp_series_view *v);
+/* m->series = n new zeroed views (the unit tests' hand-made models). -ENOMEM. */
 int lp_model_alloc_series(struct lp_model *m, size_t n);
-/* a view back to zero, its arrays kept */
-void lp_view_clear(const struct lp_config *cfg, struct lp_series_view *v);
 
 /* does the series pass the configured filters? */
 bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key);

@@ -218,6 +218,61 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 		d->fine[i] = sub_mono(newer->fine[i - newer->fine_lo], snap_fine(older, i));
 }
 
+void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus)
+{
+	/* times -1 is the two's complement: a sum of additions and removals stays exact */
+	__u64 sign = minus ? ~0ULL : 1, lo, hi;
+	__u32 i;
+
+	d->count += sign * s->count;
+	d->sum_ns += sign * s->sum_ns;
+	for (i = 0; i < d->nclassic; i++)
+		d->classic[i] += sign * s->classic[i];
+	lo = s->fine_lo;
+	hi = (__u64)s->fine_lo + s->fine_n < d->nfine ? (__u64)s->fine_lo + s->fine_n : d->nfine;
+	if (lo >= hi)
+		return;
+	for (i = (__u32)lo; i < hi; i++)
+		d->fine[i] += sign * s->fine[i - s->fine_lo];
+	if (d->hi <= d->lo) {
+		d->lo = (__u32)lo;
+		d->hi = (__u32)hi;
+	} else {
+		d->lo = lo < d->lo ? (__u32)lo : d->lo;
+		d->hi = hi > d->hi ? (__u32)hi : d->hi;
+	}
+}
+
+struct lp_snap *lp_snap_from_dist(const struct lp_dist *d)
+{
+	__u32 i, lo = 0, hi = 0;
+	struct lp_snap *s;
+	bool any = false;
+
+	for (i = d->lo; i < d->hi; i++) {
+		if (!d->fine[i])
+			continue;
+		if (!any)
+			lo = i;
+		hi = i;
+		any = true;
+	}
+	s = calloc(1, sizeof(*s) + (any ? hi - lo + 1 : 0) * sizeof(__u64));
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->count = d->count;
+	s->sum_ns = d->sum_ns;
+	for (i = 0; i < d->nclassic; i++)
+		s->classic[i] = d->classic[i];
+	if (any) {
+		s->fine_lo = lo;
+		s->fine_n = hi - lo + 1;
+		memcpy(s->fine, &d->fine[lo], s->fine_n * sizeof(__u64));
+	}
+	return s;
+}
+
 void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *classic_bounds,
 		 __u32 nclassic_bounds, __u64 v_ns)
 {

@@ -50,6 +50,7 @@ struct lp_labels {
 	size_t nports, capports;
 	bool diag_warned; /* sock_diag failed and the fallback was said once */
 	__u64 last_ports; /* the last refresh of ports[] */
+	__u64 gen;	  /* bumped whenever a name known before may read differently */
 	char buf[512];
 };
 
@@ -64,6 +65,7 @@ struct lp_labels *lp_labels__new(const char *mount)
 		free(l);
 		return NULL;
 	}
+	l->gen = 1;
 	return l;
 }
 
@@ -154,9 +156,22 @@ static void cg_scan(struct lp_labels *l)
 		return;
 	fd = open(l->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
-		cg_clear(l);
+		struct cg_entry *old = l->cg;
+		size_t nold = l->ncg, i;
+
+		l->cg = NULL;
+		l->ncg = l->capcg = 0;
 		rel[0] = '\0';
 		cg_walk(l, fd, rel, 0, 0);
+		/* the same tree walks in the same order: any difference is a change */
+		for (i = 0; i < nold && nold == l->ncg; i++)
+			if (old[i].id != l->cg[i].id || strcmp(old[i].path, l->cg[i].path))
+				break;
+		if (i != nold || nold != l->ncg)
+			l->gen++;
+		for (i = 0; i < nold; i++)
+			free(old[i].path);
+		free(old);
 	}
 	free(rel);
 }
@@ -524,8 +539,11 @@ static void ports_refresh(struct lp_labels *l)
 			}
 			e = &l->ports[l->nports++];
 			e->port = ls[i].port;
+		} else if (!memcmp(e->name, ls[i].name, sizeof(e->name))) {
+			continue;
 		}
 		memcpy(e->name, ls[i].name, sizeof(e->name));
+		l->gen++;
 	}
 	free(ls);
 }
@@ -541,6 +559,14 @@ static const char *listener_name(struct lp_labels *l, __u16 port)
 		e = port_find(l, port);
 	}
 	return e && e->name[0] ? e->name : NULL;
+}
+
+__u64 lp_labels__gen(struct lp_labels *l)
+{
+	/* listener names are looked up again after PORT_TTL_NS: a process may have changed */
+	if (lp_mono_ns() - l->last_ports >= PORT_TTL_NS)
+		ports_refresh(l);
+	return l->gen;
 }
 
 void lp_labels__prime(struct lp_labels *l)

@@ -28,6 +28,12 @@ void lp_labels__prime(struct lp_labels *l);
 const char *lp_labels__cgroup(struct lp_labels *l, __u64 cgroup_id);
 /* a readable service name for the series; never NULL */
 const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key);
+/*
+ * The generation of the names: what lp_labels__cgroup and lp_labels__service
+ * answered for a key stays their answer while it does not change (a caller
+ * may keep its copies). Refreshes the listener names when they are old.
+ */
+__u64 lp_labels__gen(struct lp_labels *l);
 
 /*
  * Pure: a service name from a cgroup path: the systemd unit ("nginx.service"),

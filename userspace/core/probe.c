@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -64,7 +65,22 @@ struct lp_probe {
 	const __u64 *classic_ns;
 	__u32 nclassic;
 	const struct lp_fine_table *ft;
+	/*
+	 * Changed-only reads (include/latprobe.h, lp_dirty_bit): the series the
+	 * kernel marked since the last read, looked up among the keys of the
+	 * last read of the whole map. The whole map is read again when the
+	 * kernel created a series, when samples were spilled, and once every
+	 * LP_FULL_READ_NS, as a safety net.
+	 */
+	bool dirty_ok;	/* lp_dirty is the kernel's own (its map is memory-mapped) */
+	__u64 seen_new; /* lp_new_series before the last whole read */
+	__u64 full_ns;	/* CLOCK_MONOTONIC of the last whole read; 0: none yet */
+	struct lp_key *known;
+	size_t nknown, known_cap;
+	__u64 *bits; /* [LP_DIRTY_WORDS]: the words swapped out at this read */
 };
+
+#define LP_FULL_READ_NS 300000000000ULL /* 5 min */
 
 static const char *perm_hint(int e)
 {
@@ -258,6 +274,8 @@ again:
 	e = fill_routes(p, cfg, err, errlen);
 	if (e)
 		goto fail;
+	/* without a shared mapping (a kernel before 5.5) every read is a whole one */
+	p->dirty_ok = p->skel->bss && (bpf_map__map_flags(p->skel->maps.bss) & BPF_F_MMAPABLE);
 	/* the overflow series exists from the start, so a full map can still fold into it */
 	zeros = calloc(p->ncpus, p->value_size);
 	if (!zeros) {
@@ -280,7 +298,9 @@ again:
 	p->tails = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->tails));
 	p->heads = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->heads));
 	p->spill_buf = calloc(p->ncpus, sizeof(struct lp_spill));
-	if (!p->keys || !p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf) {
+	p->bits = calloc(LP_DIRTY_WORDS, sizeof(*p->bits));
+	if (!p->keys || !p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf ||
+	    !p->bits) {
 		e = -ENOMEM;
 		goto fail;
 	}
@@ -400,11 +420,12 @@ static int carry_add(struct lp_probe *p, const struct lp_key *key, __u64 ns)
  * Move what the kernel spilled since the last read into the carry: the
  * heads first, then the rings (entries below a head read earlier are
  * whole), then the tails, which free the entries for the kernel again.
+ * Returns the samples moved, or -errno.
  */
 static int drain_spill(struct lp_probe *p)
 {
 	int hfd = bpf_map__fd(p->skel->maps.spill_head), sfd = bpf_map__fd(p->skel->maps.spill),
-	    tfd = bpf_map__fd(p->skel->maps.spill_tail), cpu, e;
+	    tfd = bpf_map__fd(p->skel->maps.spill_tail), cpu, e, n = 0;
 	__u64 *head = p->heads; /* [slot * ncpus + cpu] */
 	__u32 slot;
 
@@ -436,13 +457,14 @@ static int drain_spill(struct lp_probe *p)
 				e = carry_add(p, &en->key, en->ns);
 				if (e)
 					return e; /* the tail stays: read again next time */
+				n++;
 			}
 			if (bpf_map_update_elem(tfd, &ti, &h, BPF_ANY))
 				return -errno;
 			p->tails[ti] = h;
 		}
 	}
-	return 0;
+	return n;
 }
 
 static void add_value(const struct lp_probe *p, struct lp_value *dst, const struct lp_value *src)
@@ -496,6 +518,41 @@ static void carry_unsee(struct lp_probe *p)
 		p->carry[i].seen = false;
 }
 
+/* remember a key of a whole read: the changed-only reads look among these */
+static int known_add(struct lp_probe *p, const struct lp_key *key)
+{
+	if (p->nknown == p->known_cap) {
+		size_t cap = p->known_cap ? 2 * p->known_cap : 256;
+		struct lp_key *n = realloc(p->known, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->known = n;
+		p->known_cap = cap;
+	}
+	p->known[p->nknown++] = *key;
+	return 0;
+}
+
+/* the kernel's marks into p->bits, each word zeroed where it had any; true if any */
+static bool swap_dirty(struct lp_probe *p)
+{
+	__u64 *d = p->skel->bss->lp_dirty;
+	bool any = false;
+	unsigned i;
+
+	for (i = 0; i < LP_DIRTY_WORDS; i++) {
+		__u64 w = __atomic_load_n(&d[i], __ATOMIC_RELAXED);
+
+		/* a mark set after the exchange is seen at the next read */
+		if (w)
+			w = __atomic_exchange_n(&d[i], 0, __ATOMIC_ACQ_REL);
+		p->bits[i] = w;
+		any |= w != 0;
+	}
+	return any;
+}
+
 /* one key at a time, for kernels without batch lookups */
 static int read_slow(struct lp_probe *p, lp_series_cb cb, void *ctx)
 {
@@ -507,6 +564,8 @@ static int read_slow(struct lp_probe *p, lp_series_cb cb, void *ctx)
 		if (bpf_map_lookup_elem(fd, &next, p->values) == 0) {
 			sum_cpus(p, p->values, p->sum);
 			emit(p, &next, p->sum, cb, ctx);
+			if (known_add(p, &next))
+				p->full_ns = 0; /* no list to look in: read all next time */
 			n++;
 		}
 		key = next;
@@ -515,17 +574,14 @@ static int read_slow(struct lp_probe *p, lp_series_cb cb, void *ctx)
 	return n + emit_unseen(p, cb, ctx);
 }
 
-int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
+/* every series in the map, and the keys to look among until the next whole read */
+static int read_all(struct lp_probe *p, lp_series_cb cb, void *ctx)
 {
 	int fd = bpf_map__fd(p->skel->maps.series), n = 0, e;
 	__u32 token = 0, count, i;
 	bool first = true;
 
-	/* spilled samples first: their series are read right after, with them */
-	e = drain_spill(p);
-	if (e)
-		return e;
-
+	p->nknown = 0;
 	for (;;) {
 		count = p->batch;
 		e = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, p->keys, p->values,
@@ -550,6 +606,7 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 				/* callbacks are idempotent per key: reading again is harmless */
 				first = true;
 				n = 0;
+				p->nknown = 0;
 				carry_unsee(p);
 				continue;
 			}
@@ -558,6 +615,8 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 		for (i = 0; i < count; i++) {
 			sum_cpus(p, p->values + (size_t)i * p->ncpus * p->value_size, p->sum);
 			emit(p, &p->keys[i], p->sum, cb, ctx);
+			if (known_add(p, &p->keys[i]))
+				p->full_ns = 0;
 			n++;
 		}
 		if (e == -ENOENT)
@@ -565,6 +624,66 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 		first = false;
 	}
 	return n + emit_unseen(p, cb, ctx);
+}
+
+/* the series whose bit the kernel set, among the keys of the last whole read */
+static int read_changed(struct lp_probe *p, lp_series_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(p->skel->maps.series), n = 0;
+	size_t i;
+
+	if (!swap_dirty(p))
+		return 0;
+	for (i = 0; i < p->nknown; i++) {
+		const struct lp_key *k = &p->known[i];
+		__u32 b = lp_dirty_bit(k);
+
+		if (!(p->bits[b >> 6] & (1ULL << (b & 63))))
+			continue;
+		if (bpf_map_lookup_elem(fd, k, p->values)) {
+			if (errno == ENOENT)
+				continue; /* retired: it comes back as a new series */
+			return -errno;
+		}
+		sum_cpus(p, p->values, p->sum);
+		emit(p, k, p->sum, cb, ctx);
+		n++;
+	}
+	return n;
+}
+
+int lp_probe__read_all(struct lp_probe *p, lp_series_cb cb, void *ctx)
+{
+	int spilled = drain_spill(p);
+
+	return spilled < 0 ? spilled : read_all(p, cb, ctx);
+}
+
+int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
+{
+	struct timespec ts;
+	__u64 now, created;
+	int spilled, n;
+
+	/* spilled samples first: their series are read right after, with them */
+	spilled = drain_spill(p);
+	if (spilled < 0)
+		return spilled;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	if (!p->dirty_ok)
+		return read_all(p, cb, ctx);
+	created = __atomic_load_n(&p->skel->bss->lp_new_series, __ATOMIC_ACQUIRE);
+	if (!spilled && p->full_ns && created == p->seen_new && now - p->full_ns < LP_FULL_READ_NS)
+		return read_changed(p, cb, ctx);
+	/* the count and the marks before the read: what changes during it is read again */
+	p->seen_new = created;
+	swap_dirty(p);
+	p->full_ns = now;
+	n = read_all(p, cb, ctx);
+	if (n < 0)
+		p->full_ns = 0;
+	return n;
 }
 
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX])
@@ -814,6 +933,8 @@ void lp_probe__destroy(struct lp_probe *p)
 	free(p->keys);
 	free(p->values);
 	free(p->sum);
+	free(p->known);
+	free(p->bits);
 	for (i = 0; i < (int)p->ncarry; i++)
 		free(p->carry[i].v);
 	free(p->carry);

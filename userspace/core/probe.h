@@ -22,8 +22,14 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t errlen);
 
 typedef void (*lp_series_cb)(void *ctx, const struct lp_key *key, const struct lp_value *sum);
-/* Call cb once per series with its value summed over CPUs; returns series read or -errno. */
+/*
+ * Call cb once per series with samples since the last read, with its value
+ * summed over CPUs (every series at the first read, after the kernel created
+ * one, and every 5 minutes); returns series read or -errno.
+ */
 int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx);
+/* The same for every series in the map, whatever changed. */
+int lp_probe__read_all(struct lp_probe *p, lp_series_cb cb, void *ctx);
 /* Sum the counter array over CPUs. */
 int lp_probe__counters(struct lp_probe *p, __u64 out[LP_CNT_MAX]);
 /* Delete a series from the map, cb with its last value (summed over CPUs); -errno. */

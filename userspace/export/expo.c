@@ -107,7 +107,7 @@ static void emit_histograms(struct writer *s, const struct lp_model *m, const st
 
 	begin(s, f);
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 		struct series_labels sl;
 		struct hist h = {m->cfg, m->ft, v->total, v->created};
 
@@ -148,7 +148,7 @@ static void emit_quantiles(struct writer *s, const struct lp_model *m)
 	window_labels(cfg, win);
 	begin(s, &f_quantile);
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 		struct series_labels sl;
 
 		if (v->key.flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
@@ -209,7 +209,7 @@ static void emit_slo_family(struct writer *s, const struct lp_model *m, const st
 	window_labels(cfg, win);
 	begin(s, f);
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 		struct series_labels sl;
 
 		if (v->key.flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))

@@ -107,7 +107,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	if (!m->nseries)
 		fprintf(f, "(no HTTP requests seen yet)\n");
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 		const struct lp_window_view *w = &v->win[0];
 		char p50[16], p99[16], port[16];
 
@@ -345,7 +345,7 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 		struct json_object *e = jobj();
 
 		jset(e, "window_seconds", jdouble((double)w->window_ns / 1e9));
-		jset(e, "span_seconds", jdouble(w->span_s));
+		jset(e, "span_seconds", jdouble(m->span_s[i]));
 		jset(e, "count", ju64(w->count));
 		jset(e, "sum_seconds", jdouble((double)w->sum_ns / 1e9));
 		jset(e, "quantiles_seconds", jquantiles(w->q));
@@ -556,7 +556,7 @@ char *lp_report_json_string(const struct lp_model *m)
 
 	a = jarr();
 	for (s = 0; s < m->nseries; s++)
-		jpush(a, jseries(m, &m->series[s]));
+		jpush(a, jseries(m, m->series[s]));
 	jset(root, "series", a);
 	return jfinish(root);
 }

@@ -144,6 +144,12 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			{{"latprobe_collection_duration_seconds",
 			  "Time the last collection of the kernel maps took.", F_GAUGE, "seconds"},
 			 m ? m->collect_s : 0},
+			{{"latprobe_collection_series_read",
+			  "Series whose values the last collection read from the kernel: those "
+			  "with samples since the one before, or all of them (new series, and "
+			  "every 5 minutes).",
+			  F_GAUGE, NULL},
+			 m ? (double)m->series_read : 0},
 			{{"latprobe_last_collection_timestamp_seconds",
 			  "When the last collection ran, unix seconds.", F_GAUGE, "seconds"},
 			 m ? m->wall : 0},

@@ -424,6 +424,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		k->next = s->conns;
 		if (s->conns)
 			s->conns->prev = k;
+		else
+			pthread_cond_signal(&s->guard_wake); /* it sleeps while there are none */
 		s->conns = k;
 		l->live++;
 		pthread_mutex_unlock(&s->guard_lock);
@@ -509,6 +511,11 @@ static void *guard_main(void *arg)
 			if (s->listeners[l].live > EVICT_AT)
 				while (s->listeners[l].live > EVICT_TO && (k = slowest(s, l, now)))
 					conn_close(s, k);
+		/* no connection: nothing to sweep until one comes (an idle agent stays asleep) */
+		if (!s->conns) {
+			pthread_cond_wait(&s->guard_wake, &s->guard_lock);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += (long)SWEEP_NS;
 		if (ts.tv_nsec >= (long)NS) {

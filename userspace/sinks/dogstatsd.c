@@ -98,11 +98,11 @@ int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp
 		if (!old)
 			return -ENOMEM;
 		for (i = 0; i < nold; i++)
-			old[i] = &prev->series[i];
+			old[i] = prev->series[i];
 		qsort(old, nold, sizeof(*old), cmp_key);
 	}
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i], *key = v, **hit;
+		const struct lp_series_view *v = m->series[i], *key = v, **hit;
 		const struct lp_series_view *o;
 		unsigned k;
 

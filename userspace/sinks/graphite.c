@@ -110,7 +110,7 @@ int lp_enc_graphite(struct lp_buf *b, const struct lp_model *m, const struct lp_
 	size_t i;
 
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 		const char *side = lp_side_name(v->key.side);
 		struct gtags t;
 		char name[64];

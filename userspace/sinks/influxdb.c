@@ -86,7 +86,7 @@ int lp_enc_influx(struct lp_buf *b, const struct lp_model *m)
 	size_t i;
 
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = &m->series[i];
+		const struct lp_series_view *v = m->series[i];
 		bool first = true;
 		unsigned k;
 

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Collections read only the series that changed (issue 17, item 2).
+
+The kernel marks a series at each sample; a collection reads the values of
+the marked series only, and all of them when the kernel created a series.
+Checked through the agent's own gauge latprobe_collection_series_read,
+collection by collection: an idle node reads nothing, a request reads its
+two series (server and client side), a new series makes a whole read; and
+every count stays exact throughout. The servers and the client run in a
+cgroup of the test's own and the agent watches only it, so the test's
+scrapes of the agent are not traffic it sees."""
+import time
+import unittest
+
+from lpharness import PyServer, TestCgroup, curl
+from test_push import AgentProc
+
+COUNT = "http_server_request_duration_seconds_count"
+CLIENT = "http_client_request_duration_seconds_count"
+
+
+def own(agent, name):
+    v = agent.value(name)
+    if v is None:
+        raise AssertionError(f"{name} missing from the scrape")
+    return v
+
+
+def collections_after(agent, n_after, timeout=15):
+    """latprobe_collection_series_read of each collection from the next one
+    on, until n_after collections have run: [(collection, series read)]."""
+    seen = []
+    last = own(agent, "latprobe_collections_total")
+    deadline = time.monotonic() + timeout
+    while len(seen) < n_after and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = agent.metrics()[1]
+        vals = {}
+        for line in text.splitlines():
+            for name in ("latprobe_collections_total", "latprobe_collection_series_read"):
+                if line.startswith(name + " "):
+                    vals[name] = float(line.split()[1])
+        cur = vals["latprobe_collections_total"]
+        if cur == last + 1:
+            seen.append((cur, vals["latprobe_collection_series_read"]))
+        elif cur > last + 1:
+            # a collection went by between two scrapes: its figure is unknown, say so
+            seen.append((cur, None))
+        last = cur
+    if len(seen) < n_after:
+        raise AssertionError(f"only {len(seen)} collections in {timeout} s")
+    return seen
+
+
+class ChangedReads(unittest.TestCase):
+    def test_collections_read_what_changed_and_counts_stay_exact(self):
+        with TestCgroup("changed") as cg, PyServer(prefix=cg.prefix) as s1, \
+                PyServer(prefix=cg.prefix) as s2, PyServer(prefix=cg.prefix) as s3:
+            agent = AgentProc("--cgroup", "/" + cg.name)
+            try:
+                for s in (s1, s2, s3):
+                    self.assertEqual(curl(*[s.url("/?ms=1")] * 5, prefix=cg.prefix), [200] * 5)
+                # the next collections: the new series make a whole read, then idle
+                reads = collections_after(agent, 4)
+                total = own(agent, "latprobe_series")  # the overflow series included
+                self.assertEqual(total, 7)
+                idle = [r for _, r in reads[1:] if r is not None]
+                self.assertTrue(idle, f"no idle collection seen whole: {reads}")
+                self.assertEqual(idle, [0] * len(idle), f"idle collections read: {reads}")
+                for s in (s1, s2, s3):
+                    self.assertEqual(agent.value(COUNT, server_port=s.port), 5)
+                    self.assertEqual(agent.value(CLIENT, server_port=s.port), 5)
+
+                # one request more to one server: its two series are read, nothing else
+                self.assertEqual(curl(s1.url("/?ms=1"), prefix=cg.prefix), [200])
+                reads = collections_after(agent, 3)
+                got = [r for _, r in reads if r]
+                # a series shares its mark with another only by a hash collision: 2 or 3
+                self.assertEqual(len(got), 1, f"collections after one request: {reads}")
+                self.assertIn(got[0], (2, 3), f"collections after one request: {reads}")
+                self.assertEqual(agent.value(COUNT, server_port=s1.port), 6)
+                self.assertEqual(agent.value(CLIENT, server_port=s1.port), 6)
+                for s in (s2, s3):
+                    self.assertEqual(agent.value(COUNT, server_port=s.port), 5)
+
+                # a new series (a status not seen before): the whole map is read
+                self.assertEqual(curl(s2.url("/?ms=1&status=404"), prefix=cg.prefix), [404])
+                reads = collections_after(agent, 3)
+                got = [r for _, r in reads if r]
+                self.assertEqual(got, [9], f"collections after a new series: {reads}")
+                self.assertEqual(agent.value(COUNT, server_port=s2.port,
+                                             http_response_status_code=404), 1)
+                self.assertEqual(agent.value(COUNT, server_port=s2.port,
+                                             http_response_status_code=200), 5)
+            finally:
+                agent.proc.terminate()
+                agent.proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    unittest.main()
