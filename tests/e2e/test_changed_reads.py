@@ -6,7 +6,8 @@ the marked series only, and all of them when the kernel created a series.
 Checked through the agent's own gauge latprobe_collection_series_read,
 collection by collection: an idle node reads nothing, a request reads its
 two series (server and client side), a new series makes a whole read; and
-every count stays exact throughout. The servers and the client run in a
+every count stays exact throughout. An idle collection keeps the views, so
+a gzip scrape after it reuses the series part built before it. The servers and the client run in a
 cgroup of the test's own and the agent watches only it, so the test's
 scrapes of the agent are not traffic it sees."""
 import time
@@ -14,9 +15,16 @@ import unittest
 
 from lpharness import PyServer, TestCgroup, curl
 from test_push import AgentProc
+from test_scrape_cache import get
 
 COUNT = "http_server_request_duration_seconds_count"
 CLIENT = "http_client_request_duration_seconds_count"
+
+
+def before_own(body):
+    """The series part of a scrape: everything before the agent's own metrics
+    (which start with latprobe_build_info and change at every scrape)."""
+    return body.split(b"# HELP latprobe_build_info")[0]
 
 
 def own(agent, name):
@@ -70,6 +78,17 @@ class ChangedReads(unittest.TestCase):
                 for s in (s1, s2, s3):
                     self.assertEqual(agent.value(COUNT, server_port=s.port), 5)
                     self.assertEqual(agent.value(CLIENT, server_port=s.port), 5)
+
+                # idle collections keep the views: a gzip scrape after the next one
+                # reuses the series part built before it (and it is still right)
+                a = get(agent.mport)
+                hits = own(agent, "latprobe_scrape_cache_hits_total")
+                collections_after(agent, 1)
+                b = get(agent.mport)
+                self.assertEqual(own(agent, "latprobe_scrape_cache_hits_total"), hits + 1)
+                self.assertGreater(len(before_own(b)), 1000)
+                self.assertEqual(before_own(b), before_own(a))
+                self.assertEqual(before_own(b), before_own(get(agent.mport, gz=False)))
 
                 # one request more to one server: its two series are read, nothing else
                 self.assertEqual(curl(s1.url("/?ms=1"), prefix=cg.prefix), [200])

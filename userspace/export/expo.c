@@ -436,6 +436,30 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 	return expo_write(b, f, m, self, opts, LP_EXPO_PART_SERIES | LP_EXPO_PART_SELF);
 }
 
+bool lp_expo_series_part_same(const struct lp_model *a, const struct lp_model *b)
+{
+	size_t i;
+
+	if (a == b)
+		return true;
+	/* the views are immutable and shared while unchanged: the same pointers, the same lines */
+	if (!a || !b || a->cfg != b->cfg || a->nseries != b->nseries || a->ncgs != b->ncgs ||
+	    memcmp(a->series, b->series, a->nseries * sizeof(*a->series)) ||
+	    memcmp(a->counters, b->counters, sizeof(a->counters)) ||
+	    memcmp(a->excluded, b->excluded, sizeof(a->excluded)) ||
+	    memcmp(a->slo_win, b->slo_win, sizeof(a->slo_win)))
+		return false;
+	for (i = 0; i < a->ncgs; i++)
+		if (a->cgs[i].cgroup_id != b->cgs[i].cgroup_id ||
+		    a->cgs[i].series != b->cgs[i].series ||
+		    a->cgs[i].folded_class != b->cgs[i].folded_class ||
+		    a->cgs[i].folded_over != b->cgs[i].folded_over ||
+		    strcmp(a->cgs[i].cgroup, b->cgs[i].cgroup) ||
+		    strcmp(a->cgs[i].service, b->cgs[i].service))
+			return false;
+	return true;
+}
+
 int lp_expo_write_part(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
 		       const struct lp_self *self, unsigned opts, unsigned part)
 {

@@ -47,6 +47,11 @@ int lp_expo_write(struct lp_buf *b, enum lp_format f, const struct lp_model *m,
  * (LP_EXPO_PART_SELF: new at every scrape). The two, in that order, are
  * byte for byte what lp_expo_write gives.
  */
+/*
+ * Would a and b give the same series part? (The same views, in the same
+ * order, and the same counters: an idle node's collections do.)
+ */
+bool lp_expo_series_part_same(const struct lp_model *a, const struct lp_model *b);
 #define LP_EXPO_PART_SERIES 0x1u
 #define LP_EXPO_PART_SELF   0x2u
 int lp_expo_write_part(struct lp_buf *b, enum lp_format f, const struct lp_model *m,

@@ -157,7 +157,8 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			 (double)self->scrapes},
 			{{"latprobe_scrape_cache_hits",
 			  "Scrapes of /metrics (gzip) that reused the body of an earlier scrape of "
-			  "the same collection (only the agent's own metrics were built anew).",
+			  "the same collection, or of one after which nothing it shows changed "
+			  "(only the agent's own metrics were built anew).",
 			  F_COUNTER, NULL},
 			 (double)self->scrape_cache_hits},
 			{{"latprobe_scrape_failures",

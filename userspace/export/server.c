@@ -98,12 +98,15 @@ struct lp_server {
 	/*
 	 * The series part of recent gzip scrapes (struct zpart), per collection
 	 * and variant: scrapes of one collection (HA Prometheus pairs, several
-	 * scrapers) build and compress it once. cache_lock is held while one is
-	 * built, so concurrent scrapes wait for it instead of building it again.
+	 * scrapers) build and compress it once, and so do the collections after
+	 * it that would give the same part (lp_expo_series_part_same: an idle
+	 * node). cache_lock is held while one is built, so concurrent scrapes
+	 * wait for it instead of building it again.
 	 */
 	pthread_mutex_t cache_lock;
 	struct zpart {
-		__u64 seq;	  /* the model's collection; 0: empty slot */
+		__u64 seq;		 /* the model's collection; 0: empty slot */
+		struct lp_model *model; /* that model (a reference: its views stay whole) */
 		unsigned variant; /* format and options */
 		struct lp_buf z;  /* gzip header and deflate blocks, flushed to a byte */
 		uLong crc;	  /* CRC-32 of the uncompressed part */
@@ -256,13 +259,16 @@ static int gzip_scrape(struct lp_server *s, enum lp_format fmt, const struct lp_
 
 	pthread_mutex_lock(&s->cache_lock);
 	for (i = 0; i < sizeof(s->cache) / sizeof(s->cache[0]); i++)
-		if (s->cache[i].seq == m->seq && s->cache[i].variant == variant)
+		if (s->cache[i].seq && s->cache[i].variant == variant &&
+		    (s->cache[i].seq == m->seq || lp_expo_series_part_same(s->cache[i].model, m)))
 			zp = &s->cache[i];
 	if (zp) {
 		s->cache_hits++;
 	} else {
 		zp = &s->cache[s->cache_next++ % (sizeof(s->cache) / sizeof(s->cache[0]))];
 		zp->seq = 0;
+		lp_model_put(zp->model);
+		zp->model = NULL;
 		e = lp_expo_write_part(&part, fmt, m, NULL, opts, LP_EXPO_PART_SERIES);
 		if (!e)
 			e = gzip_head(&part, zp);
@@ -270,6 +276,7 @@ static int gzip_scrape(struct lp_server *s, enum lp_format fmt, const struct lp_
 		lp_buf_free(&part);
 		if (!e) {
 			zp->seq = m->seq;
+			zp->model = lp_model_get((struct lp_model *)m);
 			zp->variant = variant;
 		}
 	}
@@ -845,7 +852,9 @@ void lp_server__stop(struct lp_server *s)
 	pthread_mutex_destroy(&s->guard_lock);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->cache_lock);
-	for (i = 0; i < sizeof(s->cache) / sizeof(s->cache[0]); i++)
+	for (i = 0; i < sizeof(s->cache) / sizeof(s->cache[0]); i++) {
 		lp_buf_free(&s->cache[i].z);
+		lp_model_put(s->cache[i].model);
+	}
 	free(s);
 }
