@@ -56,14 +56,16 @@ int lp_fine_native_key(const struct lp_fine_table *t, __u32 slot)
 	return (int)slot + LP_FINE_LOW_EXP * (int)(1u << t->schema);
 }
 
-struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slots, __u32 nfine)
+/* a snapshot of classic[0..nclassic) and fine[from..to), the fine slots trimmed to the non-zero */
+static struct lp_snap *snap_build(__u64 sum_ns, const __u64 *classic, __u32 nclassic,
+				  const __u64 *fine, __u32 from, __u32 to)
 {
 	struct lp_snap *s;
 	__u32 i, lo = 0, hi = 0;
 	bool any = false;
 
-	for (i = 0; i < nfine; i++) {
-		if (!v->fine[i])
+	for (i = from; i < to; i++) {
+		if (!fine[i])
 			continue;
 		if (!any)
 			lo = i;
@@ -74,17 +76,22 @@ struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slot
 	if (!s)
 		return NULL;
 	s->refs = 1;
-	s->sum_ns = v->sum_ns;
-	for (i = 0; i < nclassic_slots && i < LP_CLASSIC_MAX; i++) {
-		s->classic[i] = v->classic[i];
-		s->count += v->classic[i];
+	s->sum_ns = sum_ns;
+	for (i = 0; i < nclassic && i < LP_CLASSIC_MAX; i++) {
+		s->classic[i] = classic[i];
+		s->count += classic[i];
 	}
 	if (any) {
 		s->fine_lo = lo;
 		s->fine_n = hi - lo + 1;
-		memcpy(s->fine, &v->fine[lo], s->fine_n * sizeof(__u64));
+		memcpy(s->fine, &fine[lo], s->fine_n * sizeof(__u64));
 	}
 	return s;
+}
+
+struct lp_snap *lp_snap_from_value(const struct lp_value *v, __u32 nclassic_slots, __u32 nfine)
+{
+	return snap_build(v->sum_ns, v->classic, nclassic_slots, v->fine, 0, nfine);
 }
 
 struct lp_snap *lp_snap_plus(const struct lp_snap *a, const struct lp_snap *b)
@@ -245,32 +252,8 @@ void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus)
 
 struct lp_snap *lp_snap_from_dist(const struct lp_dist *d)
 {
-	__u32 i, lo = 0, hi = 0;
-	struct lp_snap *s;
-	bool any = false;
-
-	for (i = d->lo; i < d->hi; i++) {
-		if (!d->fine[i])
-			continue;
-		if (!any)
-			lo = i;
-		hi = i;
-		any = true;
-	}
-	s = calloc(1, sizeof(*s) + (any ? hi - lo + 1 : 0) * sizeof(__u64));
-	if (!s)
-		return NULL;
-	s->refs = 1;
-	s->count = d->count;
-	s->sum_ns = d->sum_ns;
-	for (i = 0; i < d->nclassic; i++)
-		s->classic[i] = d->classic[i];
-	if (any) {
-		s->fine_lo = lo;
-		s->fine_n = hi - lo + 1;
-		memcpy(s->fine, &d->fine[lo], s->fine_n * sizeof(__u64));
-	}
-	return s;
+	/* its count is that of its classic slots, as a kernel value's */
+	return snap_build(d->sum_ns, d->classic, d->nclassic, d->fine, d->lo, d->hi);
 }
 
 void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *classic_bounds,
