@@ -43,10 +43,13 @@ struct lp_probe {
 	__u32 value_size;
 	__u32 nfine;
 	__u32 nclassic_slots;
-	/* batch read buffers */
+	/*
+	 * Entries per batch lookup of a whole read (grown when a hash bucket
+	 * holds more); its buffers (4 MB at 256 entries of 8 KB per CPU) are
+	 * allocated for that read only, not kept between reads.
+	 */
 	__u32 batch;
-	struct lp_key *keys;
-	__u8 *values;
+	__u8 *values; /* one series' value, per CPU */
 	struct lp_value *sum;
 	/*
 	 * Samples drained from the spill ring, per series, cumulative: added to
@@ -292,14 +295,13 @@ again:
 	zeros = NULL;
 
 	p->batch = 256;
-	p->keys = calloc(p->batch, sizeof(*p->keys));
-	p->values = calloc((size_t)p->batch * p->ncpus, p->value_size);
+	p->values = calloc(p->ncpus, p->value_size);
 	p->sum = calloc(1, p->value_size);
 	p->tails = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->tails));
 	p->heads = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->heads));
 	p->spill_buf = calloc(p->ncpus, sizeof(struct lp_spill));
 	p->bits = calloc(LP_DIRTY_WORDS, sizeof(*p->bits));
-	if (!p->keys || !p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf ||
+	if (!p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf ||
 	    !p->bits) {
 		e = -ENOMEM;
 		goto fail;
@@ -578,30 +580,40 @@ static int read_slow(struct lp_probe *p, lp_series_cb cb, void *ctx)
 static int read_all(struct lp_probe *p, lp_series_cb cb, void *ctx)
 {
 	int fd = bpf_map__fd(p->skel->maps.series), n = 0, e;
+	size_t per = (size_t)p->ncpus * p->value_size;
+	struct lp_key *keys = calloc(p->batch, sizeof(*keys));
+	__u8 *vals = calloc(p->batch, per);
 	__u32 token = 0, count, i;
 	bool first = true;
 
 	p->nknown = 0;
+	if (!keys || !vals) {
+		e = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		count = p->batch;
-		e = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, p->keys, p->values,
-					 &count, NULL);
+		e = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+					 NULL);
 		e = e ? -errno : 0;
 		if (e && e != -ENOENT) {
-			if (first && (e == -EINVAL || e == -ENOTSUP || e == -EOPNOTSUPP))
+			if (first && (e == -EINVAL || e == -ENOTSUP || e == -EOPNOTSUPP)) {
+				free(keys);
+				free(vals);
 				return read_slow(p, cb, ctx);
+			}
 			if (e == -ENOSPC && p->batch < 65536) {
 				/* a hash bucket held more than a batch: grow and start over */
-				void *k = realloc(p->keys, 2 * p->batch * sizeof(*p->keys));
-				void *v = k ? realloc(p->values, (size_t)2 * p->batch * p->ncpus *
-									 p->value_size)
-					    : NULL;
+				void *k = realloc(keys, 2 * p->batch * sizeof(*keys));
+				void *v = k ? realloc(vals, 2 * p->batch * per) : NULL;
 
 				if (k)
-					p->keys = k;
-				if (!v)
-					return -ENOMEM;
-				p->values = v;
+					keys = k;
+				if (!v) {
+					e = -ENOMEM;
+					goto out;
+				}
+				vals = v;
 				p->batch *= 2;
 				/* callbacks are idempotent per key: reading again is harmless */
 				first = true;
@@ -610,12 +622,12 @@ static int read_all(struct lp_probe *p, lp_series_cb cb, void *ctx)
 				carry_unsee(p);
 				continue;
 			}
-			return e;
+			goto out;
 		}
 		for (i = 0; i < count; i++) {
-			sum_cpus(p, p->values + (size_t)i * p->ncpus * p->value_size, p->sum);
-			emit(p, &p->keys[i], p->sum, cb, ctx);
-			if (known_add(p, &p->keys[i]))
+			sum_cpus(p, vals + (size_t)i * per, p->sum);
+			emit(p, &keys[i], p->sum, cb, ctx);
+			if (known_add(p, &keys[i]))
 				p->full_ns = 0;
 			n++;
 		}
@@ -623,7 +635,11 @@ static int read_all(struct lp_probe *p, lp_series_cb cb, void *ctx)
 			break;
 		first = false;
 	}
-	return n + emit_unseen(p, cb, ctx);
+	e = n + emit_unseen(p, cb, ctx);
+out:
+	free(keys);
+	free(vals);
+	return e;
 }
 
 /* the series whose bit the kernel set, among the keys of the last whole read */
@@ -930,7 +946,6 @@ void lp_probe__destroy(struct lp_probe *p)
 	for (i = 0; i < 2; i++)
 		bpf_link__destroy(p->links[i]);
 	latprobe_bpf__destroy(p->skel);
-	free(p->keys);
 	free(p->values);
 	free(p->sum);
 	free(p->known);
