@@ -83,10 +83,13 @@ class Retirement(unittest.TestCase):
     def test_a_retired_series_stays_monotone_for_prometheus_across_its_return(self):
         port = free_port()
         job = [("latprobe", f"127.0.0.1:{port}", None, None)]
-        with PyServer() as srv, Prometheus(job, native_histograms=False) as prom, \
+        # server and client in a cgroup of their own, the agent scoped to it: the
+        # node's other traffic (and Prometheus's scrapes) make no series to retire
+        with TestCgroup("retire") as cg, PyServer(prefix=cg.prefix) as srv, \
+                Prometheus(job, native_histograms=False) as prom, \
                 Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "--retire-after", "2s",
-                      "-p", str(srv.port)) as agent:
-            self.assertEqual(curl(*[srv.url("/?ms=1")] * 10), [200] * 10)
+                      "--cgroup", "/" + cg.name, "-p", str(srv.port)) as agent:
+            self.assertEqual(curl(*[srv.url("/?ms=1")] * 10, prefix=cg.prefix), [200] * 10)
             text = wait_metric(port, "latprobe_series_retirements_total", 2)
             # retired from the kernel (server and client series), still exported whole
             self.assertIn(f'http_server_request_duration_seconds_count{{'
@@ -96,7 +99,7 @@ class Retirement(unittest.TestCase):
             self.assertEqual(server_count(text, srv.port), 10)
             prom.wait_scrapes(2)
             # it comes back: the kernel counts from 0, the exported total goes on
-            self.assertEqual(curl(*[srv.url("/?ms=1")] * 5), [200] * 5)
+            self.assertEqual(curl(*[srv.url("/?ms=1")] * 5, prefix=cg.prefix), [200] * 5)
             text = wait_metric(port, "latprobe_series_returns_total", 2)
             self.assertEqual(server_count(text, srv.port), 15)
             prom.wait_scrapes(3)

@@ -10,6 +10,7 @@ every count stays exact throughout. An idle collection keeps the views, so
 a gzip scrape after it reuses the series part built before it. The servers and the client run in a
 cgroup of the test's own and the agent watches only it, so the test's
 scrapes of the agent are not traffic it sees."""
+import socket
 import time
 import unittest
 
@@ -25,6 +26,13 @@ def before_own(body):
     """The series part of a scrape: everything before the agent's own metrics
     (which start with latprobe_build_info and change at every scrape)."""
     return body.split(b"# HELP latprobe_build_info")[0]
+
+
+def hits_in(body):
+    for line in body.split(b"\n"):
+        if line.startswith(b"latprobe_scrape_cache_hits_total "):
+            return float(line.split()[1])
+    raise AssertionError("no latprobe_scrape_cache_hits_total in the scrape")
 
 
 def own(agent, name):
@@ -112,6 +120,63 @@ class ChangedReads(unittest.TestCase):
                 self.assertEqual(agent.value(COUNT, server_port=s2.port,
                                              http_response_status_code=200), 5)
             finally:
+                agent.proc.terminate()
+                agent.proc.wait(timeout=10)
+
+
+    def test_concurrent_plain_scrapes_share_one_series_part(self):
+        """An uncompressed scrape that comes while another is still being sent
+        shares its series part (a cache hit) and gives the same bytes; once
+        both are sent, the part is not kept."""
+        with TestCgroup("sharedraw") as cg, PyServer(prefix=cg.prefix) as s1, \
+                PyServer(prefix=cg.prefix) as s2:
+            agent = AgentProc("--cgroup", "/" + cg.name, "--max-series-per-cgroup", "0",
+                              "--window-metrics")
+            held = None
+            try:
+                # 2 ports x 300 statuses x both sides: 1 200 series, a text body of some
+                # 7 MB: more than loopback's send buffer takes (tcp_wmem's 4 MB at most),
+                # so the held response stays in flight
+                for s in (s1, s2):
+                    urls = [s.url(f"/?ms=0&status={200 + i}") for i in range(300)]
+                    self.assertEqual(curl(*urls, prefix=cg.prefix), list(range(200, 500)))
+                collections_after(agent, 2)
+                # a scrape reports the hits before its own; a second apart, nothing
+                # is in flight, so sequential scrapes never share
+                time.sleep(0.5)
+                hits = hits_in(get(agent.mport, gz=False))
+                time.sleep(0.5)
+                # a scraper that reads a little and stops: its response stays in flight
+                held = socket.socket()
+                held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                held.connect(("127.0.0.1", agent.mport))
+                held.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                first = held.recv(1024)
+                self.assertIn(b"200 OK", first)
+                time.sleep(0.3)
+                other = get(agent.mport, gz=False)
+                # the held one, read to its end: the same series part
+                held.settimeout(10)
+                while True:
+                    d = held.recv(1 << 16)
+                    if not d:
+                        break
+                    first += d
+                held.close()
+                held = None
+                body = first.split(b"\r\n\r\n", 1)[1]
+                self.assertGreater(len(before_own(body)), 5000000)
+                self.assertEqual(before_own(body), before_own(other))
+                # one hit: the scrape that came while the held one was sent
+                time.sleep(0.5)
+                after = hits_in(get(agent.mport, gz=False))
+                self.assertEqual(after, hits + 1)
+                # and nothing kept: the next one, alone, builds it anew
+                time.sleep(0.5)
+                self.assertEqual(hits_in(get(agent.mport, gz=False)), after)
+            finally:
+                if held:
+                    held.close()
                 agent.proc.terminate()
                 agent.proc.wait(timeout=10)
 

@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lpharness import (PYTHON, HERE, Agent, LossyNetns, Nginx, count, free_port,  # noqa: E402
+from lpharness import (PYTHON, HERE, Agent, LossyNetns, Nginx, TestCgroup, count, free_port,  # noqa: E402
                        series, stop_process, wait_port)
 
 # schema 3: a quantile or a single sample is within 4.4 % of the truth; the
@@ -23,13 +23,14 @@ OFFSET = 0.005
 
 
 class TrickleServer:
-    def __init__(self, port=None, netns=None):
+    def __init__(self, port=None, netns=None, prefix=()):
         self.port = port or free_port()
         self.netns = netns
+        self.prefix = list(prefix)
         self.proc = None
 
     def __enter__(self):
-        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else self.prefix
         self.proc = subprocess.Popen([*prefix, PYTHON, os.path.join(HERE, "trickle_server.py"),
                                       str(self.port)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
@@ -196,7 +197,11 @@ class WholeResponse(unittest.TestCase):
         self.assertEqual(doc["counters"]["unanswered"], 0)
 
     def test_pipelined_requests_in_separate_segments_each_timed(self):
-        with TrickleServer() as srv, Agent("--port", str(srv.port), "--side", "server") as ag:
+        # the server in a cgroup of its own, the agent scoped to it: its counters
+        # (node-wide otherwise) are this test's alone
+        with TestCgroup("pipelined") as cg, TrickleServer(prefix=cg.prefix) as srv, \
+                Agent("--cgroup", "/" + cg.name, "--port", str(srv.port),
+                      "--side", "server") as ag:
             sock = socket.create_connection(("127.0.0.1", srv.port))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for i in range(3):

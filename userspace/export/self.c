@@ -156,9 +156,10 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			{{"latprobe_scrapes", "Scrapes of /metrics served.", F_COUNTER, NULL},
 			 (double)self->scrapes},
 			{{"latprobe_scrape_cache_hits",
-			  "Scrapes of /metrics (gzip) that reused the body of an earlier scrape of "
-			  "the same collection, or of one after which nothing it shows changed "
-			  "(only the agent's own metrics were built anew).",
+			  "Scrapes of /metrics that reused the series part of another scrape: "
+			  "gzip, of the same collection or of one after which nothing it shows "
+			  "changed; uncompressed, of a scrape still being sent (only the agent's "
+			  "own metrics were built anew).",
 			  F_COUNTER, NULL},
 			 (double)self->scrape_cache_hits},
 			{{"latprobe_scrape_failures",

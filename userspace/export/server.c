@@ -105,14 +105,31 @@ struct lp_server {
 	 */
 	pthread_mutex_t cache_lock;
 	struct zpart {
-		__u64 seq;		 /* the model's collection; 0: empty slot */
+		__u64 seq;		/* the model's collection; 0: empty slot */
 		struct lp_model *model; /* that model (a reference: its views stay whole) */
-		unsigned variant; /* format and options */
-		struct lp_buf z;  /* gzip header and deflate blocks, flushed to a byte */
-		uLong crc;	  /* CRC-32 of the uncompressed part */
-		size_t len;	  /* its uncompressed length */
+		unsigned variant;	/* format and options */
+		struct lp_buf z;	/* gzip header and deflate blocks, flushed to a byte */
+		uLong crc;		/* CRC-32 of the uncompressed part */
+		size_t len;		/* its uncompressed length */
 	} cache[4];
 	unsigned cache_next;
+	/*
+	 * The uncompressed series part of the scrapes being sent now, per
+	 * collection and variant: a scrape that comes while another of the same
+	 * collection is still being sent shares its part instead of building it
+	 * again. Held only while sent (a 39 MB text body at 10 000 series is not
+	 * kept for the next scrape: that is what the gzip cache is for).
+	 */
+	struct rawpart {
+		int refs; /* the responses sending it; the slot holds no reference */
+		__u64 seq;
+		struct lp_model *model; /* a reference, as in struct zpart */
+		unsigned variant;
+		unsigned slot;
+		struct lp_server *s;
+		struct lp_buf b;
+	} * raw[4];
+	unsigned raw_next;
 	unsigned long long cache_hits;
 };
 
@@ -300,6 +317,110 @@ static int gzip_scrape(struct lp_server *s, enum lp_format fmt, const struct lp_
 	return e;
 }
 
+/* one response's body: a shared uncompressed series part and its own part after it */
+struct rawbody {
+	struct rawpart *part;
+	struct lp_buf own;
+};
+
+static void rawpart_put(struct rawpart *p)
+{
+	struct lp_server *s = p->s;
+	bool last;
+
+	pthread_mutex_lock(&s->cache_lock);
+	last = --p->refs == 0;
+	if (last && s->raw[p->slot] == p)
+		s->raw[p->slot] = NULL;
+	pthread_mutex_unlock(&s->cache_lock);
+	if (!last)
+		return;
+	lp_model_put(p->model);
+	lp_buf_free(&p->b);
+	free(p);
+}
+
+static void rawbody_free(void *cls)
+{
+	struct rawbody *rb = cls;
+
+	rawpart_put(rb->part);
+	lp_buf_free(&rb->own);
+	free(rb);
+}
+
+/*
+ * The series part of an uncompressed scrape: the one a scrape of the same
+ * collection is sending now (counted a cache hit), or built (and shared
+ * while sent). NULL: out of memory.
+ */
+static struct rawpart *raw_part(struct lp_server *s, enum lp_format fmt, const struct lp_model *m,
+				unsigned opts)
+{
+	unsigned variant = (unsigned)fmt << 8 | opts, i, n = sizeof(s->raw) / sizeof(s->raw[0]);
+	struct rawpart *p = NULL;
+
+	pthread_mutex_lock(&s->cache_lock);
+	for (i = 0; i < n && !p; i++)
+		if (s->raw[i] && s->raw[i]->variant == variant &&
+		    (s->raw[i]->seq == m->seq || lp_expo_series_part_same(s->raw[i]->model, m)))
+			p = s->raw[i];
+	if (p) {
+		p->refs++;
+		s->cache_hits++;
+		pthread_mutex_unlock(&s->cache_lock);
+		return p;
+	}
+	/* built under the lock: a scrape of the same collection waits and shares it */
+	p = calloc(1, sizeof(*p));
+	if (p && lp_expo_write_part(&p->b, fmt, m, NULL, opts, LP_EXPO_PART_SERIES)) {
+		lp_buf_free(&p->b);
+		free(p);
+		p = NULL;
+	}
+	if (p) {
+		p->refs = 1;
+		p->seq = m->seq;
+		p->model = lp_model_get((struct lp_model *)m);
+		p->variant = variant;
+		p->s = s;
+		p->slot = s->raw_next++ % n;
+		/* a slot still in use by a scrape of an older collection is simply taken */
+		s->raw[p->slot] = p;
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+	return p;
+}
+
+/* an uncompressed scrape: the shared series part, then the agent's own part */
+static struct MHD_Response *raw_scrape(struct lp_server *s, enum lp_format fmt,
+				       const struct lp_model *m, const struct lp_self *self,
+				       unsigned opts, size_t *raw_len)
+{
+	struct rawbody *rb = calloc(1, sizeof(*rb));
+	struct MHD_IoVec iov[2];
+	struct MHD_Response *r;
+
+	if (!rb)
+		return NULL;
+	rb->part = raw_part(s, fmt, m, opts);
+	if (!rb->part) {
+		free(rb);
+		return NULL;
+	}
+	if (lp_expo_write_part(&rb->own, fmt, m, self, opts, LP_EXPO_PART_SELF)) {
+		rawbody_free(rb);
+		return NULL;
+	}
+	iov[0] = (struct MHD_IoVec){rb->part->b.data ? rb->part->b.data : "", rb->part->b.len};
+	iov[1] = (struct MHD_IoVec){rb->own.data ? rb->own.data : "", rb->own.len};
+	*raw_len = rb->part->b.len + rb->own.len;
+	r = MHD_create_response_from_iovec(iov, 2, rawbody_free, rb);
+	if (!r)
+		rawbody_free(rb);
+	return r;
+}
+
 static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 {
 	const char *accept =
@@ -347,8 +468,12 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	opts = (hist && !strcmp(hist, "classic") ? 0 : LP_EXPO_NATIVE) |
 	       (s->cfg->window_metrics ? LP_EXPO_WINDOWS : 0);
 	raw_len = 0;
+	r = NULL;
 	if (gzip && m) {
 		e = gzip_scrape(s, fmt, m, &self, opts, &body, &raw_len);
+	} else if (m) {
+		r = raw_scrape(s, fmt, m, &self, opts, &raw_len);
+		e = r ? 0 : -ENOMEM;
 	} else {
 		e = lp_expo_write(&body, fmt, m, &self, opts);
 		raw_len = body.len;
@@ -373,12 +498,14 @@ static enum MHD_Result metrics(struct lp_server *s, struct MHD_Connection *c)
 	 */
 	if (raw_len > TRIM_AFTER)
 		malloc_trim(0);
-	r = MHD_create_response_from_buffer(body.len, body.data ? body.data : (char *)"",
-					    body.data ? MHD_RESPMEM_MUST_FREE
-						      : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
-		lp_buf_free(&body);
-		return MHD_NO;
+		r = MHD_create_response_from_buffer(body.len, body.data ? body.data : (char *)"",
+						    body.data ? MHD_RESPMEM_MUST_FREE
+							      : MHD_RESPMEM_PERSISTENT);
+		if (!r) {
+			lp_buf_free(&body);
+			return MHD_NO;
+		}
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, lp_format_content_type(fmt));
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
