@@ -374,7 +374,7 @@ static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d
 __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 {
 	struct lp_value *v;
-	__u32 fine, classic;
+	__u32 fine, classic, bit;
 	struct lp_key k;
 	__u64 *word;
 
@@ -389,10 +389,10 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 	 * is not set yet. Before the bucket searches, not after: the verifier
 	 * walks this once per path into them, not once per path out.
 	 */
-	fine = lp_dirty_bit(&k);
-	word = &lp_dirty[(fine >> 6) & (LP_DIRTY_WORDS - 1)];
-	if (!(*(volatile __u64 *)word & (1ULL << (fine & 63))))
-		__sync_fetch_and_or(word, 1ULL << (fine & 63));
+	bit = lp_dirty_bit(&k);
+	word = &lp_dirty[(bit >> 6) & (LP_DIRTY_WORDS - 1)];
+	if (!(*(volatile __u64 *)word & (1ULL << (bit & 63))))
+		__sync_fetch_and_or(word, 1ULL << (bit & 63));
 	fine = lp_fine_slot((const __u64 *)fine_bounds, nr_fine, fine_zero_ns, d);
 	if (fine > nr_fine + 1)
 		fine = nr_fine + 1;

@@ -7,9 +7,11 @@ Checked through the agent's own gauge latprobe_collection_series_read,
 collection by collection: an idle node reads nothing, a request reads its
 two series (server and client side), a new series makes a whole read; and
 every count stays exact throughout. An idle collection keeps the views, so
-a gzip scrape after it reuses the series part built before it. The servers and the client run in a
-cgroup of the test's own and the agent watches only it, so the test's
-scrapes of the agent are not traffic it sees."""
+a gzip scrape after it reuses the series part built before it; a plain
+scrape that comes while another is being sent shares its series part. The
+servers and the client run in a cgroup of the test's own and the agent
+watches only it, so the test's scrapes of the agent are not traffic it
+sees."""
 import socket
 import time
 import unittest

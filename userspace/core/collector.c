@@ -623,7 +623,6 @@ static struct lp_snap *window_base(const struct lp_collector *c, const struct co
 	return slot >= 0 ? snap_at(c, s, slot) : NULL;
 }
 
-/* would this series' view differ from the one in the latest built model? */
 /* would its figures differ (its totals or a window's start moved)? */
 static bool figures_changed(const struct lp_collector *c, const struct coll_series *s,
 			    const int *wslot)
@@ -638,6 +637,7 @@ static bool figures_changed(const struct lp_collector *c, const struct coll_seri
 	return false;
 }
 
+/* would this series' view differ from the one it has? */
 static bool view_changed(const struct lp_collector *c, const struct coll_series *s,
 			 const int *wslot, double rate)
 {
@@ -709,8 +709,9 @@ static void view_built(const struct lp_collector *c, struct coll_series *s, cons
 
 /*
  * Settled and unchanged: its view stays. (Its cur has been the same
- * snapshot since a window's start: every tick since holds it in the ring,
- * so the rate is 0 and no window's start can move onto another snapshot.)
+ * snapshot since every window's start: it is the newest in its history at
+ * each tick since, so the rate is 0 and no window's start can move onto
+ * another snapshot.)
  */
 static bool view_settled(const struct coll_series *s)
 {
@@ -836,7 +837,6 @@ static int slo_windows(struct lp_collector *c, struct lp_model *m, const int *ws
 static void advance_ring(struct lp_collector *c, unsigned slot, __u64 now)
 {
 	size_t i;
-
 	__u64 seq = c->nticks, oldest = seq + 1 > c->ring_len ? seq + 1 - c->ring_len : 0;
 
 	c->tick_ns[slot] = now;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -301,8 +300,7 @@ again:
 	p->heads = calloc((size_t)p->ncpus * LP_SLOTS, sizeof(*p->heads));
 	p->spill_buf = calloc(p->ncpus, sizeof(struct lp_spill));
 	p->bits = calloc(LP_DIRTY_WORDS, sizeof(*p->bits));
-	if (!p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf ||
-	    !p->bits) {
+	if (!p->values || !p->sum || !p->tails || !p->heads || !p->spill_buf || !p->bits) {
 		e = -ENOMEM;
 		goto fail;
 	}
@@ -659,6 +657,8 @@ static int read_changed(struct lp_probe *p, lp_series_cb cb, void *ctx)
 		if (bpf_map_lookup_elem(fd, k, p->values)) {
 			if (errno == ENOENT)
 				continue; /* retired: it comes back as a new series */
+			/* the marks swapped out are lost: read all next time */
+			p->full_ns = 0;
 			return -errno;
 		}
 		sum_cpus(p, p->values, p->sum);
@@ -677,7 +677,6 @@ int lp_probe__read_all(struct lp_probe *p, lp_series_cb cb, void *ctx)
 
 int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 {
-	struct timespec ts;
 	__u64 now, created;
 	int spilled, n;
 
@@ -685,8 +684,7 @@ int lp_probe__read(struct lp_probe *p, lp_series_cb cb, void *ctx)
 	spilled = drain_spill(p);
 	if (spilled < 0)
 		return spilled;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	now = lp_mono_ns();
 	if (!p->dirty_ok)
 		return read_all(p, cb, ctx);
 	created = __atomic_load_n(&p->skel->bss->lp_new_series, __ATOMIC_ACQUIRE);

@@ -262,6 +262,16 @@ static int gzip_tail(const struct lp_buf *in, const struct zpart *zp, struct lp_
 }
 
 /*
+ * Does a series part built for collection seq (its model pm) in variant pv
+ * serve a scrape of m in variant v? (seq 0: an empty slot.)
+ */
+static bool part_fits(__u64 seq, const struct lp_model *pm, unsigned pv, const struct lp_model *m,
+		      unsigned v)
+{
+	return seq && pv == v && (seq == m->seq || lp_expo_series_part_same(pm, m));
+}
+
+/*
  * The gzip body of a scrape: the series part from the cache, or built and
  * compressed (and kept), then the agent's own part. 0 or -errno.
  */
@@ -276,8 +286,7 @@ static int gzip_scrape(struct lp_server *s, enum lp_format fmt, const struct lp_
 
 	pthread_mutex_lock(&s->cache_lock);
 	for (i = 0; i < sizeof(s->cache) / sizeof(s->cache[0]); i++)
-		if (s->cache[i].seq && s->cache[i].variant == variant &&
-		    (s->cache[i].seq == m->seq || lp_expo_series_part_same(s->cache[i].model, m)))
+		if (part_fits(s->cache[i].seq, s->cache[i].model, s->cache[i].variant, m, variant))
 			zp = &s->cache[i];
 	if (zp) {
 		s->cache_hits++;
@@ -362,8 +371,8 @@ static struct rawpart *raw_part(struct lp_server *s, enum lp_format fmt, const s
 
 	pthread_mutex_lock(&s->cache_lock);
 	for (i = 0; i < n && !p; i++)
-		if (s->raw[i] && s->raw[i]->variant == variant &&
-		    (s->raw[i]->seq == m->seq || lp_expo_series_part_same(s->raw[i]->model, m)))
+		if (s->raw[i] &&
+		    part_fits(s->raw[i]->seq, s->raw[i]->model, s->raw[i]->variant, m, variant))
 			p = s->raw[i];
 	if (p) {
 		p->refs++;
