@@ -20,8 +20,15 @@ Modes: keep-alive (wrk -c32) and churn (Connection: close, a connection per
 request). Programs are told apart by owner: the agent's by its pid
 (bpftool's pids), the floor's by its pin path.
 
+Placement (--placement): where nginx and wrk run decides most of the cost,
+so each run fixes it. "split" (default): nginx on one CPU, wrk on another:
+each socket's state is written by two CPUs in turn (the request's arrival is
+handled on the sender's CPU), as on a node whose clients and servers run
+apart. "same": both on one CPU, no line of state moves between caches.
+"free": the scheduler decides (rounds then differ by ~1.5x as it moves them).
+
 usage: sudo bench/kcost.py [--seconds 4] [--rounds 3] [--modes keepalive,close]
-                           [--json OUT] [--binary ./latprobe]
+                           [--placement split,same,free] [--json OUT] [--binary ./latprobe]
 """
 import argparse
 import json
@@ -95,13 +102,16 @@ def stats(ids):
             for p in prog_table() if p["id"] in ids}
 
 
-def measure(cfg, url, seconds, close):
+PLACEMENTS = {"split": ("1", "0"), "same": ("0", "0"), "free": (None, None)}
+
+
+def measure(cfg, url, seconds, close, cpus=None):
     with cfg:
         ids = cfg.ids()
         if len(ids) < 2:
             raise RuntimeError(f"{cfg.name}: found {len(ids)} programs of its own")
         s0 = stats(ids)
-        res = wrk(url, seconds, 32, close)
+        res = wrk(url, seconds, 32, close, cpus)
         s1 = stats(ids)
     ns = sum(s1[i][0] - s0[i][0] for i in ids)
     runs = sum(s1[i][1] - s0[i][1] for i in ids)
@@ -137,8 +147,15 @@ def main():
                     help="comma-separated configurations to run (default: all)")
     ap.add_argument("--routes", default="10,256",
                     help="route counts to measure (configurations routesN); '' for none")
+    ap.add_argument("--placement", default="split",
+                    help="comma-separated CPU placements of nginx and wrk: split, same, free")
     ap.add_argument("--json", default=os.path.join(OUT, "kcost.json"))
     a = ap.parse_args()
+    for p in a.placement.split(","):
+        if p not in PLACEMENTS:
+            sys.exit(f"bench/kcost.py: --placement {p}: not one of {', '.join(PLACEMENTS)}")
+    if os.cpu_count() < 2 and "split" in a.placement.split(","):
+        sys.exit("bench/kcost.py: --placement split needs two CPUs")
     if os.geteuid() != 0:
         sys.exit("bench/kcost.py: needs root (sudo)")
     if not os.path.exists(os.path.join(OUT, "floor.bpf.o")):
@@ -162,26 +179,31 @@ def main():
         keep = set(a.only.split(",")) | {"floor"} | micros | set(binaries)
         configs = {k: v for k, v in configs.items() if k in keep}
     random.seed(2)
-    ngx = Nginx()
     result = {"seconds": a.seconds, "rounds": a.rounds, "configs": configs, "modes": {}}
-    try:
-        with bpf_stats():
-            for mode in a.modes.split(","):
-                close = mode == "close"
-                runs = {c: [] for c in configs}
-                for r in range(a.rounds):
-                    order = list(configs)
-                    random.shuffle(order)
-                    for c in order:
-                        m = measure(Config(c, binaries.get(c, a.binary), configs[c],
-                                           c if c in micros else None), ngx.url, a.seconds, close)
-                        runs[c].append(m)
-                        print(f"  {mode} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} ns/request "
-                              f"{m['runs_per_request']:4.1f} runs/request {m['ns_per_run']:5.0f} ns/run "
-                              f"{m['rps']:8.0f} req/s", flush=True)
-                result["modes"][mode] = runs
-    finally:
-        ngx.stop()
+    with bpf_stats():
+        for place in a.placement.split(","):
+            server_cpu, client_cpu = PLACEMENTS[place]
+            ngx = Nginx(cpus=server_cpu)
+            try:
+                for mode in a.modes.split(","):
+                    close = mode == "close"
+                    runs = {c: [] for c in configs}
+                    name = mode if place == "split" else f"{mode}, {place}"
+                    for r in range(a.rounds):
+                        order = list(configs)
+                        random.shuffle(order)
+                        for c in order:
+                            m = measure(Config(c, binaries.get(c, a.binary), configs[c],
+                                               c if c in micros else None), ngx.url, a.seconds,
+                                        close, client_cpu)
+                            runs[c].append(m)
+                            print(f"  {name} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} "
+                                  f"ns/request {m['runs_per_request']:4.1f} runs/request "
+                                  f"{m['ns_per_run']:5.0f} ns/run {m['rps']:8.0f} req/s",
+                                  flush=True)
+                    result["modes"][name] = runs
+            finally:
+                ngx.stop()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
         json.dump(result, f, indent=1)

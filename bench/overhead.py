@@ -79,7 +79,7 @@ def sh(*args, **kw):
 class Nginx:
     """nginx serving a 4 KB file on loopback; tls=(cert, key): over HTTPS."""
 
-    def __init__(self, tls=None):
+    def __init__(self, tls=None, cpus=None):
         self.dir = tempfile.mkdtemp(prefix="lp-bench-nginx-")
         with open(os.path.join(self.dir, "4k.bin"), "wb") as f:
             f.write(os.urandom(4096))
@@ -98,7 +98,8 @@ http {{ access_log off; sendfile off; keepalive_requests 10000000; keepalive_tim
   uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
   server {{ listen 127.0.0.1:{self.port}{ssl}; root {self.dir}; }} }}
 """)
-        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir])
+        pin = ["taskset", "-c", cpus] if cpus else []
+        self.proc = subprocess.Popen(pin + ["nginx", "-c", conf, "-p", self.dir])
         time.sleep(0.5)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/4k.bin"
 
@@ -161,10 +162,12 @@ class Probe:
             shutil.rmtree(self.pins, ignore_errors=True)
 
 
-def wrk(url, seconds, conns, close):
+def wrk(url, seconds, conns, close, cpus=None):
     args = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", url]
     if close:
         args[1:1] = ["-H", "Connection: close"]
+    if cpus:
+        args[0:0] = ["taskset", "-c", cpus]
     out = sh(*args)
     n = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -34,14 +34,25 @@
  */
 static __always_inline __u64 lp_win_word(const __u8 *p, __u32 at, __u32 n)
 {
-	__u64 x;
+	/* one (unaligned) load: a memcpy would be eight byte loads */
+	__u64 x = *(const __u64 *)(p + (at & 1023));
 
-	__builtin_memcpy(&x, p + (at & 1023), 8);
 	if (at + 8 > n)
 		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
 	return x;
 }
 #define LP_ROUTE_WORD(p, at, n) lp_win_word(p, at, n)
+
+/* the same at an 8-byte aligned offset (the window is aligned): for the head scan */
+static __always_inline __u64 lp_win_aligned_word(const __u8 *p, __u32 at, __u32 n)
+{
+	__u64 x = *(const __u64 *)(p + (at & 1016));
+
+	if (at + 8 > n)
+		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
+	return x;
+}
+#define LP_HEAD_WORD(p, at, n) lp_win_aligned_word(p, at, n)
 struct lp_win;
 int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
 #define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
@@ -804,7 +815,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 			return SK_PASS;
 		}
 		lp_conn_init(c, &pk.seg);
-	} else if (c->role != LP_ROLE_SERVER && c->role != LP_ROLE_CLIENT) {
+		/* the socket's for its life (a task moving does not move it): read once */
+		c->rsp.cgroup_id = bpf_skb_cgroup_id(skb);
+	} else if (c->q.role != LP_ROLE_SERVER && c->q.role != LP_ROLE_CLIENT) {
 		return SK_PASS; /* upgraded or closed: not HTTP/1.x any more */
 	}
 	if (LP_STAGE == 2)
@@ -814,7 +827,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		return SK_PASS;
 	sl->seg = pk.seg;
 	sl->poff = pk.poff;
-	__builtin_memset(&sl->v, 0, sizeof(sl->v));
+	/* the samples are written before they are read: only the head is cleared */
+	__builtin_memset(&sl->v, 0, __builtin_offsetof(struct lp_verdict, s));
 	if (LP_STAGE == 6)
 		goto out;
 	segment(skb, c, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
@@ -823,7 +837,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		goto out;
 	if (vd->n) {
 		struct lp_key key = {
-			.cgroup_id = bpf_skb_cgroup_id(skb),
+			.cgroup_id = c->rsp.cgroup_id,
 			.port = pk.sport,
 			.side = vd->side,
 			.family = pk.family,
@@ -832,8 +846,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		samples(vd, &key, slot);
 	}
 	/* the slot is this program's alone while busy: no atomics needed */
-	for (i = 0; i < LP_CNT_MAX; i++)
+	for (i = 0; i < LP_CNT_MAX; i++) {
+		if (i >= vd->hi)
+			break;
 		sl->counters[i] += vd->cnt[i];
+	}
 out:
 	sl->busy = 0;
 	return SK_PASS;
@@ -892,7 +909,7 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 	struct lp_slot *sl;
 	__u32 slot, i;
 
-	if (!s || s->c.role == LP_ROLE_NONE) {
+	if (!s || s->c.q.role == LP_ROLE_NONE) {
 		/* as on the wire: only a request start creates state */
 		__u8 b[LP_CLASSIFY_BYTES] = {};
 		__u32 n = len < LP_CLASSIFY_BYTES ? len : LP_CLASSIFY_BYTES;
@@ -911,7 +928,7 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 		seg.seq = s->seq[ingress & 1];
 		seg.ack = s->seq[!ingress];
 		lp_conn_init(&s->c, &seg);
-	} else if (s->c.role != LP_ROLE_SERVER && s->c.role != LP_ROLE_CLIENT) {
+	} else if (s->c.q.role != LP_ROLE_SERVER && s->c.q.role != LP_ROLE_CLIENT) {
 		return; /* upgraded: not HTTP/1.x any more */
 	}
 	if (!s->family && call && call->family) {
@@ -925,7 +942,8 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 	if (!sl)
 		return;
 	sl->seg = seg;
-	__builtin_memset(&sl->v, 0, sizeof(sl->v));
+	/* the samples are written before they are read: only the head is cleared */
+	__builtin_memset(&sl->v, 0, __builtin_offsetof(struct lp_verdict, s));
 	tls_segment(&s->c, sl, buf, lp_conn_needs_time(&s->c, &seg) ? bpf_ktime_get_ns() : 0);
 	if (sl->v.n) {
 		struct lp_key key = {

@@ -272,11 +272,10 @@ enum lp_fstate {
  */
 struct lp_dir {
 	/*
-	 * next and max change together, by one compare-and-swap of the pair
-	 * (lp_seq_take): two CPUs can take segments of one direction at once
-	 * (loopback: a sender in process context on one, its ACK-clocked
-	 * transmissions in softirq on the other), and a lost update of max lost
-	 * a response's end.
+	 * next and max change together, as one word (lp_seq_take): two CPUs can
+	 * take received segments of one direction at once (loopback: a sender
+	 * in process context on one, its ACK-clocked transmissions in softirq
+	 * on the other), and a lost update of max lost a response's end.
 	 */
 	union {
 		struct {
@@ -288,8 +287,7 @@ struct lp_dir {
 	__u32 end;    /* LENGTH: end of the body; CHUNKED in LP_CH_DATA: end of the data */
 	__u8 fstate;  /* enum lp_fstate */
 	__u8 chunk;   /* enum lp_chunk */
-	__u8 count;   /* messages begun: requests, or final responses (wraps) */
-	__u8 pad;
+	__u8 pad[2];
 	__u64 acc;    /* the chunk size being read */
 };
 
@@ -297,30 +295,28 @@ struct lp_dir {
 
 #define LP_PF_UNTIMED 0x1 /* this request cannot be timed (its start was split) */
 
-struct lp_pending {
-	__u64 start_ns; /* arrival (server) or departure (client) of its first byte */
-	__u8 seq;	/* lp_dir.count when it began: pairs it with its response */
-	__u8 method;
-	__u8 flags;	/* LP_PF_* */
+/*
+ * The part of a connection's state both of its sides write: its role, and
+ * the requests waiting for their responses (what passes from the request
+ * side to the response side). Request i (counted in begun, wrapping) is
+ * entry i % LP_PIPE when seq[] says i; answered counts the final responses
+ * begun.
+ */
+struct lp_queue {
+	__u64 start_ns[LP_PIPE]; /* arrival (server) or departure (client) of its first byte */
+	__u16 route[LP_PIPE];	 /* LP_ROUTE_* id (include/lp_route.h) */
+	__u8 method[LP_PIPE];
+	__u8 seq[LP_PIPE];   /* begun when it began: pairs it with its response */
+	__u8 flags[LP_PIPE]; /* LP_PF_* */
+	__u8 begun;	     /* requests begun */
+	__u8 answered;	     /* final responses begun */
+	__u8 role;	     /* enum lp_role, fixed by the first request */
 	__u8 pad;
-	__u16 route;	/* LP_ROUTE_* id (include/lp_route.h) */
-	__u16 pad2;
 };
 
 /* LP_MF_*: the response in flight */
 #define LP_MF_TIMED   0x1 /* paired with a timed request: record at its end */
 #define LP_MF_NOBODY  0x2 /* no body whatever the head says (HEAD, 1xx, 204, 304) */
-
-/*
- * The two halves are written by different programs, often on two CPUs at
- * once (server: ingress writes the request half, egress the response half;
- * client: the other way round). Each only reads the other's, and they sit
- * in different cache lines, so neither invalidates the line the other writes.
- */
-struct lp_conn_req {
-	struct lp_dir d;
-	struct lp_pending q[LP_PIPE]; /* q[count % LP_PIPE] is the latest request */
-};
 
 struct lp_conn_rsp {
 	struct lp_dir d;
@@ -328,18 +324,34 @@ struct lp_conn_rsp {
 	__u64 last_ns;	/* the last body byte seen (for an unframed end) */
 	__u16 status;
 	__u8 method;
-	__u8 mflags;	/* LP_MF_* */
-	__u16 route;	/* of the request being answered */
+	__u8 mflags; /* LP_MF_* */
+	__u16 route; /* of the request being answered */
 	__u8 pad[2];
+	__u64 cgroup_id; /* the socket's cgroup (a socket never changes it), for its samples */
 };
 
+/*
+ * Per-socket state in three cache lines. Each segment costs the cache
+ * lines it touches, and on a busy node a connection's lines are cold by its
+ * next segment (~45 ns each here, bench/RESULTS.md), so a segment touches
+ * two of its own: the line it shares with the kernel's pointer to the map
+ * (which bpf_sk_storage_get reads anyway: the queue and the role live
+ * there), and its direction's. The two directions are handled by different
+ * programs, often on two CPUs (server: ingress the requests, on the
+ * sender's CPU; egress the responses), so neither writes the other's line.
+ *
+ * The kernel keeps a socket's storage 8 bytes into a cache line (after the
+ * map's pointer, struct bpf_local_storage_data): offsets 56 and 120 start
+ * the next lines there. Elsewhere only the speed depends on it.
+ */
+#define LP_CONN_LINE0 56
+#define LP_CONN_LINE  64
+
 struct lp_conn {
-	/* read on every segment, written only at the start and the end: a line of its own */
-	__u8 role; /* enum lp_role, fixed by the first request */
-	__u8 gap0[63];
-	struct lp_conn_req req; /* 88 bytes */
-	__u8 gap[72];		/* keeps the halves a cache line apart */
-	struct lp_conn_rsp rsp;
+	struct lp_queue q; /* the line both sides write */
+	struct lp_dir req; /* the request direction's framing: its side's alone */
+	__u8 gap1[LP_CONN_LINE - sizeof(struct lp_dir)];
+	struct lp_conn_rsp rsp; /* the response direction: its side's alone */
 };
 
 #endif /* LATPROBE_H */

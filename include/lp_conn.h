@@ -87,7 +87,8 @@ struct lp_verdict {
 	__u8 cnt[LP_CNT_VERDICT]; /* by enum lp_counter: how much to add to each counter */
 	__u8 side;		   /* enum lp_side of the samples */
 	__u8 n;			   /* samples in s[] */
-	__u8 pad[6];
+	__u8 hi;		   /* cnt[] is zero from here on */
+	__u8 pad[5];
 	struct lp_sample s[LP_VERDICT_SAMPLES];
 };
 
@@ -130,18 +131,47 @@ static __always_inline int lp_seq_after(__u32 a, __u32 b)
 
 #define LP_SEQ_TRIES 128
 
+/* next and max after seq..end was seen, from the pair cur (as lp_dir lays it out) */
+static __always_inline __u64 lp_seq_want(__u64 cur_next_max, __u32 seq, __u32 end)
+{
+	struct lp_dir cur, want;
+
+	cur.next_max = cur_next_max;
+	want.max = lp_seq_after(end, cur.max) ? end : cur.max;
+	want.next = cur.next;
+	if (!lp_seq_after(seq, cur.next) && lp_seq_after(end, cur.next))
+		want.next = lp_seq_after(want.max, end) ? want.max : end;
+	return want.next_max;
+}
+
 /*
  * Account for seq..seq+len in one direction and return the previous next.
  * Data that reaches next advances it; if it reaches data seen out of order
  * before, the hole is filled and next resumes after that data.
+ *
+ * shared: other CPUs may take segments of this direction at the same time.
+ * Received segments, yes: the cgroup ingress hook runs before TCP takes
+ * the socket's lock, and on loopback a sender in process context on one CPU
+ * and its ACK-clocked transmissions in softirq on the other deliver at once
+ * (a lost update of max once lost a response's end). Sent segments, no: TCP
+ * transmits only under the socket's lock, so a plain update is exact.
  */
-static __always_inline __u32 lp_seq_take(struct lp_dir *d, __u32 seq, __u32 len, int *gaveup)
+static __always_inline __u32 lp_seq_take(struct lp_dir *d, __u32 seq, __u32 len, int shared,
+					 int *gaveup)
 {
-	__u32 end = seq + len, old = 0;
-	struct lp_dir cur, want; /* only next/max used: the pair as the union lays it out */
-	__u64 seen;
+	__u32 end = seq + len;
+	struct lp_dir cur; /* only next/max used */
+	__u64 want, seen;
 	int i;
 
+	*gaveup = 0;
+	if (!shared) {
+		cur.next_max = d->next_max;
+		want = lp_seq_want(cur.next_max, seq, end);
+		if (want != cur.next_max)
+			d->next_max = want;
+		return cur.next;
+	}
 	/*
 	 * next and max as one word: another CPU's update is never lost, only
 	 * retried on. A retry needs the other CPU to have changed the pair in
@@ -152,32 +182,31 @@ static __always_inline __u32 lp_seq_take(struct lp_dir *d, __u32 seq, __u32 len,
 	 */
 	cur.next_max = *(volatile __u64 *)&d->next_max;
 	for (i = 0; i < LP_SEQ_TRIES; i++) {
-		old = cur.next;
-		want.max = lp_seq_after(end, cur.max) ? end : cur.max;
-		want.next = old;
-		if (!lp_seq_after(seq, old) && lp_seq_after(end, old))
-			want.next = lp_seq_after(want.max, end) ? want.max : end;
-		if (want.next_max == cur.next_max)
+		want = lp_seq_want(cur.next_max, seq, end);
+		if (want == cur.next_max)
 			break;
-		seen = __sync_val_compare_and_swap(&d->next_max, cur.next_max, want.next_max);
+		seen = __sync_val_compare_and_swap(&d->next_max, cur.next_max, want);
 		if (seen == cur.next_max)
 			break;
 		cur.next_max = seen;
 	}
 	/* every try lost a race: this segment is not accounted (the caller counts it) */
 	*gaveup = i == LP_SEQ_TRIES;
-	return old;
+	return cur.next;
 }
 
 static __always_inline struct lp_dir *lp_run_dir(struct lp_conn *c, const struct lp_run *r)
 {
-	return r->rsp ? &c->rsp.d : &c->req.d;
+	return r->rsp ? &c->rsp.d : &c->req;
 }
 
 static __always_inline void lp_count(struct lp_verdict *v, __u32 counter)
 {
-	if (counter < LP_CNT_MAX && v->cnt[counter] < 255)
+	if (counter < LP_CNT_MAX && v->cnt[counter] < 255) {
 		v->cnt[counter]++;
+		if (v->hi <= counter)
+			v->hi = counter + 1;
+	}
 }
 
 static __always_inline void lp_sample_put(struct lp_sample *s, __u64 d, __u16 status, __u8 method,
@@ -230,7 +259,7 @@ static __always_inline void lp_msg_end(struct lp_conn *c, struct lp_run *r, stru
 	if (r->rsp)
 		lp_rsp_end(c, v, r->now, 0);
 	else
-		c->req.d.fstate = LP_F_IDLE;
+		c->req.fstate = LP_F_IDLE;
 }
 
 /* Framing cannot be followed: the message goes on, unframed. */
@@ -288,25 +317,30 @@ static __always_inline int lp_frame_body(struct lp_dir *d, __u32 body, const str
 static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __u8 method,
 					 __u16 route, int timed, struct lp_verdict *v)
 {
-	__u8 i = c->req.d.count;
+	struct lp_queue *q = &c->q;
+	__u8 i = q->begun, e = i & (LP_PIPE - 1);
 
 	if (!r->now)
 		timed = 0; /* no time was taken for this segment: never a guess */
-	if ((__u8)(i - c->rsp.d.count) < LP_PIPE) {
-		struct lp_pending *e = &c->req.q[i & (LP_PIPE - 1)];
-
-		e->start_ns = r->now;
-		e->seq = i;
-		e->method = method;
-		e->route = route;
-		e->flags = timed ? 0 : LP_PF_UNTIMED;
+	if ((__u8)(i - q->answered) < LP_PIPE) {
+		q->start_ns[e] = r->now;
+		q->seq[e] = i;
+		q->method[e] = method;
+		q->route[e] = route;
+		q->flags[e] = timed ? 0 : LP_PF_UNTIMED;
 		lp_count(v, timed ? LP_CNT_REQUESTS : LP_CNT_UNTIMED);
 	} else {
-		/* queue full: the slot keeps an older request's seq, so its response
+		/* queue full: the entry keeps an older request's seq, so its response
 		 * will not pair with this one */
 		lp_count(v, LP_CNT_UNTIMED);
 	}
-	c->req.d.count = i + 1;
+	q->begun = i + 1;
+}
+
+/* requests begun and not yet answered */
+static __always_inline __u8 lp_pending(const struct lp_conn *c)
+{
+	return c->q.begun - c->q.answered;
 }
 
 /*
@@ -316,8 +350,7 @@ static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __
 static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u16 status,
 					const struct lp_head *head, struct lp_verdict *v)
 {
-	__u8 i = c->rsp.d.count, nobody;
-	struct lp_pending *e;
+	__u8 i = c->q.answered, e = i & (LP_PIPE - 1), nobody;
 
 	if (lp_status_is_interim(status)) {
 		lp_count(v, LP_CNT_INTERIM);
@@ -331,19 +364,18 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 	c->rsp.mflags = 0;
 	c->rsp.method = LP_METHOD_NONE;
 	c->rsp.status = status;
-	if ((__u8)(c->req.d.count - i) != 0) {
-		e = &c->req.q[i & (LP_PIPE - 1)];
-		c->rsp.d.count = i + 1;
-		c->rsp.method = e->method;
-		c->rsp.route = e->route;
-		c->rsp.start_ns = e->start_ns;
+	if (lp_pending(c)) {
+		c->q.answered = i + 1;
+		c->rsp.method = c->q.method[e];
+		c->rsp.route = c->q.route[e];
+		c->rsp.start_ns = c->q.start_ns[e];
 		c->rsp.mflags = LP_MF_TIMED;
-		if (e->seq != i || (e->flags & LP_PF_UNTIMED)) {
+		if (c->q.seq[e] != i || (c->q.flags[e] & LP_PF_UNTIMED)) {
 			c->rsp.mflags = 0;
 			c->rsp.method = LP_METHOD_NONE;
 		} else {
-			lp_sample(v, e->start_ns, r->now, status, e->method, LP_SAMPLE_TTFB,
-				  e->route);
+			lp_sample(v, c->rsp.start_ns, r->now, status, c->rsp.method, LP_SAMPLE_TTFB,
+				  c->rsp.route);
 		}
 	} else {
 		lp_count(v, LP_CNT_ORPHAN_RESPONSES);
@@ -351,7 +383,7 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 	if (status == 101 || (c->rsp.method == LP_METHOD_CONNECT && status < 300)) {
 		/* the connection is no longer HTTP/1.x: the response ends with its head */
 		lp_rsp_end(c, v, r->now, 0);
-		c->role = LP_ROLE_DONE;
+		c->q.role = LP_ROLE_DONE;
 		lp_count(v, LP_CNT_UPGRADED);
 		return 1;
 	}
@@ -386,8 +418,8 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 		if (r->rsp ? (cls & LP_CLASS_PARTIAL_RSP) : (cls & LP_CLASS_PARTIAL_REQ)) {
 			/* the start line is cut short by the segment's end: untimed, unframed */
 			if (r->rsp) {
-				if ((__u8)(c->req.d.count - c->rsp.d.count) != 0)
-					c->rsp.d.count++;
+				if (lp_pending(c))
+					c->q.answered++;
 				c->rsp.mflags = 0;
 				lp_count(v, LP_CNT_UNTIMED);
 			} else {
@@ -422,8 +454,8 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 		return 0;
 	}
 	r->pos += h.len;
-	if (lp_frame_body(&c->req.d, r->pos, &h, 0, 0))
-		c->req.d.fstate = LP_F_IDLE;
+	if (lp_frame_body(&c->req, r->pos, &h, 0, 0))
+		c->req.fstate = LP_F_IDLE;
 	return 0;
 }
 
@@ -463,7 +495,7 @@ static __always_inline int lp_feed_resync(struct lp_conn *c, struct lp_run *r, c
 					  __u32 n, struct lp_verdict *v, struct lp_read *rd)
 {
 	__u32 cn = n < LP_CLASSIFY_BYTES ? n : LP_CLASSIFY_BYTES;
-	__u8 pending = c->req.d.count - c->rsp.d.count, method = 0;
+	__u8 pending = lp_pending(c), method = 0;
 	__u16 status = 0;
 	int cls = lp_classify(buf, cn, &method, &status);
 
@@ -473,7 +505,7 @@ static __always_inline int lp_feed_resync(struct lp_conn *c, struct lp_run *r, c
 		return lp_feed_head(c, r, buf, n, v, rd);
 	}
 	if (!r->rsp && cls == LP_CLASS_REQUEST && pending == 0) {
-		c->req.d.fstate = LP_F_IDLE;
+		c->req.fstate = LP_F_IDLE;
 		return lp_feed_head(c, r, buf, n, v, rd);
 	}
 	if (r->rsp)
@@ -572,19 +604,19 @@ static __always_inline int lp_conn_begin(struct lp_conn *c, const struct lp_seg 
 	struct lp_dir *d;
 	__u32 old;
 
-	if (c->role != LP_ROLE_SERVER && c->role != LP_ROLE_CLIENT)
+	if (c->q.role != LP_ROLE_SERVER && c->q.role != LP_ROLE_CLIENT)
 		return 0;
 	r->now = now;
-	r->rsp = (c->role == LP_ROLE_SERVER) != (s->ingress != 0);
+	r->rsp = (c->q.role == LP_ROLE_SERVER) != (s->ingress != 0);
 	r->seq = s->seq;
 	r->pos = r->send = s->seq;
 	r->stop = 0;
-	v->side = c->role;
+	v->side = c->q.role;
 	d = lp_run_dir(c, r);
 	if (s->plen) {
 		int gaveup = 0;
 
-		old = lp_seq_take(d, s->seq, s->plen, &gaveup);
+		old = lp_seq_take(d, s->seq, s->plen, s->ingress, &gaveup);
 		if (gaveup)
 			lp_count(v, LP_CNT_BUSY);
 		if (s->seq == old || lp_seq_before(s->seq, old)) {
@@ -629,12 +661,12 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 	}
 	if (!(s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST)))
 		return;
-	pending = c->req.d.count - c->rsp.d.count;
+	pending = lp_pending(c);
 	if (s->tcp_flags & LP_TCP_RST) {
 		if (pending || (c->rsp.mflags & LP_MF_TIMED))
 			lp_count(v, LP_CNT_UNANSWERED);
 		c->rsp.mflags = 0;
-		c->role = LP_ROLE_DONE;
+		c->q.role = LP_ROLE_DONE;
 		return;
 	}
 	if (!r->rsp)
@@ -646,7 +678,7 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 	else if (pending || (c->rsp.mflags & LP_MF_TIMED))
 		lp_count(v, LP_CNT_UNANSWERED);
 	c->rsp.mflags = 0;
-	c->role = LP_ROLE_DONE;
+	c->q.role = LP_ROLE_DONE;
 }
 
 /*
@@ -697,12 +729,12 @@ static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const str
 	__u32 end = s->seq + s->plen;
 	int rsp;
 
-	if (c->role != LP_ROLE_SERVER && c->role != LP_ROLE_CLIENT)
+	if (c->q.role != LP_ROLE_SERVER && c->q.role != LP_ROLE_CLIENT)
 		return 0;
 	if (s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST))
 		return 1;
-	rsp = (c->role == LP_ROLE_SERVER) != (s->ingress != 0);
-	d = rsp ? &c->rsp.d : &c->req.d;
+	rsp = (c->q.role == LP_ROLE_SERVER) != (s->ingress != 0);
+	d = rsp ? &c->rsp.d : &c->req;
 	if (!s->plen || !lp_seq_after(end, d->next))
 		return 0; /* nothing new */
 	if (s->seq != d->next || lp_seq_after(d->max, end))
@@ -728,9 +760,9 @@ static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
  */
 static __always_inline void lp_conn_init(struct lp_conn *c, const struct lp_seg *s)
 {
-	c->role = s->ingress ? LP_ROLE_SERVER : LP_ROLE_CLIENT;
-	c->req.d.next = s->seq;
-	c->req.d.max = s->seq;
+	c->q.role = s->ingress ? LP_ROLE_SERVER : LP_ROLE_CLIENT;
+	c->req.next = s->seq;
+	c->req.max = s->seq;
 	/* what the requester acknowledged is old data in the response direction */
 	c->rsp.d.next = s->ack;
 	c->rsp.d.max = s->ack;

@@ -190,6 +190,16 @@ static __always_inline __u64 lp_load_word(const __u8 *p, __u32 at, __u32 n)
 	return x;
 }
 
+/*
+ * LP_HEAD_WORD(p, at, n): lp_load_word at an 8-byte aligned at. The kernel
+ * side defines it to one aligned load from its window (which has room for
+ * the whole word) and a mask: the compiler cannot know the alignment and
+ * would read a word as eight single bytes.
+ */
+#ifndef LP_HEAD_WORD
+#define LP_HEAD_WORD(p, at, n) lp_load_word(p, at, n)
+#endif
+
 /* Progress of a head scan. */
 struct lp_scan {
 	__u32 ls;    /* start of the current line */
@@ -213,7 +223,7 @@ static __always_inline int lp_head_step(const __u8 *p, struct lp_scan *st, struc
 
 	if (n > LP_WIN || base >= n)
 		return -1;
-	m = lp_zero_bytes(lp_load_word(p, base, n) ^ lf);
+	m = lp_zero_bytes(LP_HEAD_WORD(p, base, n) ^ lf);
 	if (base + 8 > n)
 		m &= (1ULL << (8 * (n - base))) - 1; /* the zero fill is no LF */
 	m &= ~0ULL << (8 * (ls - base));	     /* bytes before the line */
@@ -223,7 +233,7 @@ static __always_inline int lp_head_step(const __u8 *p, struct lp_scan *st, struc
 		base += 8;
 		if (base >= n)
 			return -1;
-		m = lp_zero_bytes(lp_load_word(p, base, n) ^ lf);
+		m = lp_zero_bytes(LP_HEAD_WORD(p, base, n) ^ lf);
 		if (base + 8 > n)
 			m &= (1ULL << (8 * (n - base))) - 1;
 	}

@@ -657,11 +657,11 @@ static void *race_taker(void *arg)
 		int j = k == i + 2 ? i : -1;
 
 		segment_work();
-		lp_seq_take(r->d, r->base + (__u32)k * RACE_LEN, RACE_LEN, &gaveup);
+		lp_seq_take(r->d, r->base + (__u32)k * RACE_LEN, RACE_LEN, 1, &gaveup);
 		r->gaveup += gaveup;
 		if (j >= 0) {
 			segment_work();
-			lp_seq_take(r->d, r->base + (__u32)j * RACE_LEN, RACE_LEN, &gaveup);
+			lp_seq_take(r->d, r->base + (__u32)j * RACE_LEN, RACE_LEN, 1, &gaveup);
 			r->gaveup += gaveup;
 			i += 2; /* both taken */
 		}
@@ -699,6 +699,42 @@ static void test_two_cpus_taking_one_direction_lose_nothing(void **state)
 	}
 }
 
+/*
+ * A sent direction is taken with plain stores (TCP transmits only under the
+ * socket's lock): segment by segment, in order, ahead, retransmitted and
+ * across the wrap, the plain take leaves the same next and max and returns
+ * the same previous next as the compare-and-swap one.
+ */
+static void test_plain_take_of_a_sent_direction_matches_the_shared_one(void **state)
+{
+	/* offsets (in 100-byte units from base) and lengths of the segments, in arrival order */
+	static const struct {
+		__u32 at, len;
+	} segs[] = { { 0, 1 }, { 1, 3 }, { 6, 2 }, { 4, 1 }, { 1, 2 }, { 5, 1 }, { 8, 4 },
+		     { 7, 1 }, { 12, 1 }, { 10, 5 }, { 20, 1 }, { 15, 5 } };
+	__u32 base = 0xffffff00u; /* the wrap falls inside the stream */
+	struct lp_dir a = { 0 }, b = { 0 };
+	unsigned i;
+
+	(void)state;
+	a.next = a.max = b.next = b.max = base;
+	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		__u32 seq = base + segs[i].at * 100, len = segs[i].len * 100;
+		int ga = 1, gb = 1;
+		__u32 pa = lp_seq_take(&a, seq, len, 1, &ga);
+		__u32 pb = lp_seq_take(&b, seq, len, 0, &gb);
+
+		assert_int_equal(pa, pb);
+		assert_int_equal(a.next, b.next);
+		assert_int_equal(a.max, b.max);
+		assert_int_equal(ga, 0);
+		assert_int_equal(gb, 0);
+	}
+	/* every byte up to 2100 arrived: next caught up with max, across the wrap */
+	assert_int_equal(b.next, base + 2100);
+	assert_int_equal(b.max, base + 2100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_connect_tunnel_ends_tracking),
 		cmocka_unit_test(test_impossible_samples_are_discarded_and_counted),
 		cmocka_unit_test(test_two_cpus_taking_one_direction_lose_nothing),
+		cmocka_unit_test(test_plain_take_of_a_sent_direction_matches_the_shared_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,9 +26,11 @@
 /* the contract, checked where it is read (include/latprobe.h) */
 _Static_assert(sizeof(struct lp_key) == 24, "lp_key layout");
 _Static_assert(sizeof(struct lp_value) == 8 + 8 * LP_CLASSIC_MAX, "lp_value layout");
-_Static_assert(sizeof(struct lp_conn) == 272, "lp_conn layout");
-_Static_assert(offsetof(struct lp_conn, rsp) - sizeof(struct lp_conn_req) >= 64,
-	       "the halves of lp_conn a cache line apart");
+_Static_assert(sizeof(struct lp_queue) == LP_CONN_LINE0 &&
+		       offsetof(struct lp_conn, req) == LP_CONN_LINE0 &&
+		       offsetof(struct lp_conn, rsp) == LP_CONN_LINE0 + LP_CONN_LINE &&
+		       sizeof(struct lp_conn_rsp) <= LP_CONN_LINE,
+	       "lp_conn's parts a cache line each");
 _Static_assert((LP_FINE_BOUNDS_MAX & (LP_FINE_BOUNDS_MAX - 1)) == 0, "bounds table power of two");
 _Static_assert((LP_CLASSIC_MAX & (LP_CLASSIC_MAX - 1)) == 0, "classic table power of two");
 _Static_assert(LP_CNT_MAX <= 32, "counter bits fit lp_verdict.counters");
