@@ -52,7 +52,8 @@ static __always_inline __u64 lp_win_aligned_word(const __u8 *p, __u32 at, __u32 
 		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
 	return x;
 }
-#define LP_HEAD_WORD(p, at, n) lp_win_aligned_word(p, at, n)
+#define LP_HEAD_WORD(p, at, n)	lp_win_aligned_word(p, at, n)
+#define LP_HEAD_UWORD(p, at, n) lp_win_word(p, at, n)
 struct lp_win;
 int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
 #define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)

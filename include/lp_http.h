@@ -67,14 +67,64 @@ static __always_inline __u8 lp_lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-/* p[at..at+len) equals the lowercase token tok, letters compared without case */
-static __always_inline int lp_match_ci(const __u8 *p, __u32 at, const char *tok, __u32 len)
+/* bytes p[at..at+8), the part below n only (the rest zero): never reads past n */
+static __always_inline __u64 lp_load_word(const __u8 *p, __u32 at, __u32 n)
 {
+	__u64 x = 0;
 	__u32 i;
 
-	for (i = 0; i < len && i < 24; i++)
-		if (lp_lower(p[(at + i) & (LP_WIN - 1)]) != (__u8)tok[i])
+	if (at + 8 <= n) {
+		__builtin_memcpy(&x, p + (at & (LP_WIN - 1)), 8);
+		return x;
+	}
+	for (i = 0; i < 8; i++)
+		if (at + i < n)
+			x |= (__u64)p[(at + i) & (LP_WIN - 1)] << (8 * i);
+	return x;
+}
+
+/*
+ * LP_HEAD_UWORD(p, at, n): lp_load_word at any offset. The kernel side
+ * defines it to one unaligned load from its window and a mask.
+ */
+#ifndef LP_HEAD_UWORD
+#define LP_HEAD_UWORD(p, at, n) lp_load_word(p, at, n)
+#endif
+
+/*
+ * Bytes k..k+8 of the token tok (len bytes) as a little-endian word: its
+ * bytes (fold 0), or 0x20 where they are lowercase letters (fold 1). With
+ * constant arguments the compiler folds this to a constant.
+ */
+static __always_inline __u64 lp_tok_word(const char *tok, __u32 len, __u32 k, int fold)
+{
+	__u64 x = 0;
+	__u32 i;
+
+	for (i = 0; i < 8 && k + i < len; i++) {
+		__u8 c = (__u8)tok[k + i];
+
+		x |= (__u64)(fold ? (c >= 'a' && c <= 'z' ? 0x20 : 0) : c) << (8 * i);
+	}
+	return x;
+}
+
+/*
+ * p[at..at+len) (at + len <= n) equals the lowercase token tok, letters
+ * compared without case: eight bytes at a time, a letter's 0x20 bit set
+ * before comparing (which maps only 'A'..'Z' onto 'a'..'z' there).
+ */
+static __always_inline int lp_match_ci(const __u8 *p, __u32 at, __u32 n, const char *tok, __u32 len)
+{
+	__u32 k;
+
+	for (k = 0; k < len && k < 24; k += 8) {
+		__u64 mask = len - k >= 8 ? ~0ULL : (1ULL << (8 * (len - k))) - 1;
+
+		if (((LP_HEAD_UWORD(p, at + k, n) | lp_tok_word(tok, len, k, 1)) & mask) !=
+		    lp_tok_word(tok, len, k, 0))
 			return 0;
+	}
 	return 1;
 }
 
@@ -145,7 +195,7 @@ static __always_inline void lp_head_te(const __u8 *p, __u32 at, __u32 end, struc
 			break;
 		e--;
 	}
-	if (e < at + 7 || !lp_match_ci(p, e - 7, "chunked", 7))
+	if (e < at + 7 || !lp_match_ci(p, e - 7, end, "chunked", 7))
 		return;
 	if (e - 7 > at) {
 		__u8 c = p[(e - 8) & (LP_WIN - 1)];
@@ -167,27 +217,11 @@ static __always_inline int lp_head_line(const __u8 *p, __u32 ls, __u32 nl, struc
 	if (nl == ls || (nl == ls + 1 && p[ls & (LP_WIN - 1)] == '\r'))
 		return 1;
 	c = lp_lower(p[ls & (LP_WIN - 1)]);
-	if (c == 'c' && nl - ls >= 15 && lp_match_ci(p, ls, "content-length:", 15))
+	if (c == 'c' && nl - ls >= 15 && lp_match_ci(p, ls, nl, "content-length:", 15))
 		lp_head_length(p, ls + 15, nl, h);
-	else if (c == 't' && nl - ls >= 18 && lp_match_ci(p, ls, "transfer-encoding:", 18))
+	else if (c == 't' && nl - ls >= 18 && lp_match_ci(p, ls, nl, "transfer-encoding:", 18))
 		lp_head_te(p, ls + 18, nl, h);
 	return 0;
-}
-
-/* bytes p[at..at+8), the part below n only (the rest zero): never reads past n */
-static __always_inline __u64 lp_load_word(const __u8 *p, __u32 at, __u32 n)
-{
-	__u64 x = 0;
-	__u32 i;
-
-	if (at + 8 <= n) {
-		__builtin_memcpy(&x, p + (at & (LP_WIN - 1)), 8);
-		return x;
-	}
-	for (i = 0; i < 8; i++)
-		if (at + i < n)
-			x |= (__u64)p[(at + i) & (LP_WIN - 1)] << (8 * i);
-	return x;
 }
 
 /*

@@ -476,6 +476,16 @@ static void test_more_pipelined_requests_than_the_queue_are_untimed_never_misass
 	assert_int_equal(cv.samples, LP_PIPE);
 	for (i = 0; i < LP_PIPE; i++)
 		assert_int_equal(cv.all[i], 1000 + i - 10 * (i + 1));
+	/* answered, the queue has room again: a full queue of requests, each timed */
+	for (i = 6; i < 6 + LP_PIPE; i++)
+		seg(&cv, IN, 1 + i * RL, 1, REQ, 0, 2000 + i);
+	for (i = 6; i < 6 + LP_PIPE; i++)
+		seg(&cv, OUT, 1 + i * SL, 0, RSP, 0, 3000 + 2 * i);
+	assert_int_equal(cv.counters[LP_CNT_REQUESTS], 2 * LP_PIPE);
+	assert_int_equal(cv.counters[LP_CNT_UNTIMED], 6 - LP_PIPE);
+	assert_int_equal(cv.samples, 2 * LP_PIPE);
+	for (i = 6; i < 6 + LP_PIPE; i++)
+		assert_int_equal(cv.all[LP_PIPE + i - 6], 1000 + i);
 }
 
 static void test_responder_fin_or_any_rst_with_a_response_unfinished_is_unanswered(void **state)
