@@ -98,7 +98,7 @@ int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
  * LP_STAGE=N the programs stop after stage N (1 parse, 5 fullsock, 2 storage
  * lookup and classification of new connections, 6 working slot, 7 framing
  * with every read failing, 3 framing without head scans, 4 framing and
- * state machine, before records). The
+ * state machine, before records, 8 all but record()). The
  * agent is always built with 0: the checks compile away.
  */
 #ifndef LP_STAGE
@@ -390,7 +390,7 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 	struct lp_key k;
 	__u64 *word;
 
-	if (!key || slot >= LP_SLOTS)
+	if (!key || slot >= LP_SLOTS || LP_STAGE == 8)
 		return 0;
 	k = *key; /* a new series of a cgroup over its share may be folded: the caller's stays */
 	v = series_value(&k, d, slot);

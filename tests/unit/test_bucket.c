@@ -171,6 +171,42 @@ static void test_classic_slot_with_31_boundaries(void **state)
 	}
 }
 
+/*
+ * The search against a linear scan: every table size up to 64, bounds
+ * across the whole u64 range (above 2^63 too), each boundary, its
+ * neighbours and the extremes.
+ */
+static void test_search_matches_a_linear_scan_at_every_size(void **state)
+{
+	__u64 b[64], x = 0x9e3779b97f4a7c15ULL, v;
+	__u32 n, i, k, want;
+
+	(void)state;
+	for (n = 0; n <= 64; n++) {
+		__u64 at = 0;
+
+		for (i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			at += (x >> (i % 3 == 0 ? 1 : 8)) %
+			      (UINT64_MAX / 65); /* ascending, some near the top */
+			b[i] = at;
+		}
+		for (k = 0; k < 3 * n + 3; k++) {
+			v = k < 3 * n	     ? b[k / 3] + (k % 3) - 1
+			    : k == 3 * n     ? 0
+			    : k == 3 * n + 1 ? UINT64_MAX
+					     : (1ULL << 63);
+			for (want = 0; want < n && v > b[want]; want++)
+				;
+			if (lp_search(b, n, v, 63, 7) != want) {
+				print_error("n %u v %llu: %u, want %u\n", n, (unsigned long long)v,
+					    lp_search(b, n, v, 63, 7), want);
+				fail();
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_schema_0_is_plain_log2_of_seconds),
 		cmocka_unit_test(test_classic_slot_is_le_inclusive),
 		cmocka_unit_test(test_classic_slot_with_31_boundaries),
+		cmocka_unit_test(test_search_matches_a_linear_scan_at_every_size),
 	};
 
 	return cmocka_run_group_tests_name("bucket", tests, NULL, NULL);
