@@ -274,10 +274,11 @@ BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/micro.bpf.o $(OUTPUT)/
 
 # make bench: overhead side by side with the floor and the peers, accuracy
 # against a server's own truth, cost at 100 / 10k / 100k series; then one table
-# of every target (bench/RESULTS.md). About 10.5 minutes; BENCH_SECONDS,
-# BENCH_ROUNDS, BENCH_ACC_SECONDS and BENCH_SCALE_SIZES shorten it.
+# of every target (bench/RESULTS.md). About 16 minutes; BENCH_SECONDS,
+# BENCH_ROUNDS, BENCH_ACC_SECONDS, BENCH_SCALE_SIZES and BENCH_PLACEMENT
+# (kcost's CPU placements: split,same) shorten it.
 bench: deps-bench all $(BENCH_BINS)
-	$(Q)$(PYTHON) bench/kcost.py --seconds $(or $(BENCH_SECONDS),4)
+	$(Q)$(PYTHON) bench/kcost.py --seconds $(or $(BENCH_SECONDS),4) --placement $(or $(BENCH_PLACEMENT),split,same)
 	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)
 	$(Q)$(PYTHON) bench/accuracy.py
 	$(Q)$(PYTHON) bench/scale.py
