@@ -2,8 +2,8 @@
 /*
  * latprobe kernel side: time HTTP/1.x requests at the socket layer.
  *
- * cgroup_skb/ingress and cgroup_skb/egress see every IPv4/IPv6 TCP segment
- * of every socket under the cgroup they are attached to. A request start
+ * latprobe_skb, attached to both cgroup_skb hooks (ingress and egress), sees
+ * every IPv4/IPv6 TCP segment of every socket under the cgroup. A request start
  * creates per-socket state (sk_storage); from then on both directions are
  * framed as HTTP/1.x messages (include/lp_http.h, lp_conn.h), and the
  * response's last byte closes the timing and adds one sample to a per-CPU
@@ -1072,16 +1072,18 @@ int BPF_KPROBE(lp_tls_free, void *ssl)
 	return 0;
 }
 
-SEC("cgroup_skb/ingress")
-int latprobe_ingress(struct __sk_buff *skb)
+/*
+ * One program for both hooks (user space attaches it to ingress and egress):
+ * one image in the instruction cache instead of two (on a CPU that runs
+ * both, as each does on a node whose clients and servers talk, two images
+ * cost ~9 % more: bench/RESULTS.md). The direction: a received packet
+ * carries the index of the device it came in on (never 0), one the socket
+ * sends carries none yet.
+ */
+SEC("cgroup/skb")
+int latprobe_skb(struct __sk_buff *skb)
 {
-	return handle(skb, 1);
-}
-
-SEC("cgroup_skb/egress")
-int latprobe_egress(struct __sk_buff *skb)
-{
-	return handle(skb, 0);
+	return handle(skb, skb->ingress_ifindex != 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

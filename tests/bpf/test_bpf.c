@@ -180,12 +180,14 @@ static int real_series(void)
 static void run(const struct pkt *p, int ingress, __u32 repeat, __u64 delta[LP_CNT_MAX])
 {
 	__u64 before[LP_CNT_MAX], after[LP_CNT_MAX];
+	/* the program tells a received packet by the device it came in on */
+	struct __sk_buff ctx = {.ingress_ifindex = ingress ? 1 : 0};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf, .data_size_in = p->len,
-		    .repeat = repeat);
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
 	int i, e;
 
 	counters(before);
-	e = bpf_prog_test_run_opts(lp_probe__prog_fd(probe, ingress), &opts);
+	e = bpf_prog_test_run_opts(lp_probe__prog_fd(probe), &opts);
 	if (e) {
 		print_error("BPF_PROG_TEST_RUN of %u bytes failed: %s\n", p->len, strerror(errno));
 		fail();

@@ -37,7 +37,8 @@ _Static_assert(LP_CNT_MAX <= 32, "counter bits fit lp_verdict.counters");
 
 struct lp_probe {
 	struct latprobe_bpf *skel;
-	struct bpf_link *links[2];
+	struct bpf_link *link; /* the program on the cgroup's ingress */
+	int egress_link; /* ... and on its egress (an fd: libbpf attaches one type per program) */
 	bool tls; /* the TLS programs are loaded */
 	int ncpus;
 	unsigned nexcluded; /* --exclude-path prefixes: 2 counters each (server, client) */
@@ -199,6 +200,7 @@ int lp_probe__load(struct lp_probe **out, const struct lp_config *cfg,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->egress_link = -1;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		lp_errf(-EINVAL, err, errlen, "failed to count possible CPUs: %s",
@@ -316,10 +318,9 @@ fail:
 
 int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t errlen)
 {
-	struct bpf_program *progs[2] = {p->skel->progs.latprobe_ingress,
-					p->skel->progs.latprobe_egress};
-	static const char *const names[2] = {"cgroup_skb/ingress", "cgroup_skb/egress"};
-	int fd, i, e;
+	struct bpf_program *prog = p->skel->progs.latprobe_skb;
+	const char *what = "cgroup_skb/ingress";
+	int fd, e;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -327,15 +328,21 @@ int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t err
 		lp_errf(-EINVAL, err, errlen, "failed to open cgroup %s: %s", path, strerror(-e));
 		return e;
 	}
-	for (i = 0; i < 2; i++) {
-		p->links[i] = bpf_program__attach_cgroup(progs[i], fd);
-		if (!p->links[i]) {
-			e = -errno;
-			lp_errf(-EINVAL, err, errlen, "failed to attach %s to %s: %s%s", names[i],
-				path, strerror(-e), perm_hint(-e));
-			close(fd);
-			return e;
-		}
+	/* one program, both hooks: it tells the directions apart itself */
+	p->link = bpf_program__attach_cgroup(prog, fd);
+	if (p->link) {
+		what = "cgroup_skb/egress";
+		p->egress_link =
+			bpf_link_create(bpf_program__fd(prog), fd, BPF_CGROUP_INET_EGRESS, NULL);
+	}
+	if (!p->link || p->egress_link < 0) {
+		e = -errno;
+		lp_errf(-EINVAL, err, errlen, "failed to attach %s to %s: %s%s", what, path,
+			strerror(-e), perm_hint(-e));
+		bpf_link__destroy(p->link);
+		p->link = NULL;
+		close(fd);
+		return e;
 	}
 	close(fd);
 	return 0;
@@ -931,10 +938,9 @@ int lp_probe__routes_fd(const struct lp_probe *p)
 	return bpf_map__fd(p->skel->maps.routes);
 }
 
-int lp_probe__prog_fd(const struct lp_probe *p, int ingress)
+int lp_probe__prog_fd(const struct lp_probe *p)
 {
-	return bpf_program__fd(ingress ? p->skel->progs.latprobe_ingress
-				       : p->skel->progs.latprobe_egress);
+	return bpf_program__fd(p->skel->progs.latprobe_skb);
 }
 
 void lp_probe__destroy(struct lp_probe *p)
@@ -943,8 +949,9 @@ void lp_probe__destroy(struct lp_probe *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < 2; i++)
-		bpf_link__destroy(p->links[i]);
+	if (p->egress_link >= 0)
+		close(p->egress_link);
+	bpf_link__destroy(p->link);
 	latprobe_bpf__destroy(p->skel);
 	free(p->values);
 	free(p->sum);

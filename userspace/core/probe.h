@@ -40,8 +40,8 @@ int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx);
 /* Requests of each --exclude-path, summed over CPUs: out[2 * i + (client side)], n entries. */
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n);
 __u32 lp_probe__nfine(const struct lp_probe *p);
-/* program fds, for tests that drive them with BPF_PROG_TEST_RUN */
-int lp_probe__prog_fd(const struct lp_probe *p, int ingress);
+/* the cgroup_skb program's fd (both directions), for tests that drive it with BPF_PROG_TEST_RUN */
+int lp_probe__prog_fd(const struct lp_probe *p);
 /* the routes trie's fd, for tests that compare its answers with include/lp_route.h's */
 int lp_probe__routes_fd(const struct lp_probe *p);
 /* Add n to a counter the programs never touch (the TLS scanner's): 0 or -errno. */
