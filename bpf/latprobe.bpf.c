@@ -29,31 +29,22 @@
 #include "lp_classify.h"
 
 /*
- * Eight bytes of a window at any offset below 1024 (struct lp_win has 8
- * bytes of room past its end), the bytes at or past n cleared.
+ * Eight bytes of a window at offset at & mask (struct lp_win has 8 bytes of
+ * room past its 1024), the bytes at or past n cleared. One load (unaligned
+ * with mask 1023; aligned with 1016, for the head scan's words): a memcpy
+ * would be eight byte loads.
  */
-static __always_inline __u64 lp_win_word(const __u8 *p, __u32 at, __u32 n)
+static __always_inline __u64 lp_win_word(const __u8 *p, __u32 at, __u32 n, __u32 mask)
 {
-	/* one (unaligned) load: a memcpy would be eight byte loads */
-	__u64 x = *(const __u64 *)(p + (at & 1023));
+	__u64 x = *(const __u64 *)(p + (at & mask));
 
 	if (at + 8 > n)
 		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
 	return x;
 }
-#define LP_ROUTE_WORD(p, at, n) lp_win_word(p, at, n)
-
-/* the same at an 8-byte aligned offset (the window is aligned): for the head scan */
-static __always_inline __u64 lp_win_aligned_word(const __u8 *p, __u32 at, __u32 n)
-{
-	__u64 x = *(const __u64 *)(p + (at & 1016));
-
-	if (at + 8 > n)
-		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
-	return x;
-}
-#define LP_HEAD_WORD(p, at, n)	lp_win_aligned_word(p, at, n)
-#define LP_HEAD_UWORD(p, at, n) lp_win_word(p, at, n)
+#define LP_ROUTE_WORD(p, at, n) lp_win_word(p, at, n, 1023)
+#define LP_HEAD_WORD(p, at, n)	lp_win_word(p, at, n, 1016)
+#define LP_HEAD_UWORD(p, at, n) lp_win_word(p, at, n, 1023)
 struct lp_win;
 int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
 #define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
