@@ -81,9 +81,12 @@ SO_TIMESTAMPNS = 35  # asm-generic/socket.h (SO_TIMESTAMPNS_OLD); also the cmsg 
 
 def fetch_rx(sock, path):
     """fetch() of a Content-Length response, its end taken from the kernel's
-    receive time of the data that completed the body (SO_TIMESTAMPNS), not
-    from when this process got to read it: a descheduled client (a loaded
-    host) must not look like a late response. Returns (seconds, status)."""
+    receive times (SO_TIMESTAMPNS), not from when this process got to read
+    it: a descheduled client (a loaded host) must not look like a late
+    response. The response is complete when the last of its segments has
+    arrived, whatever their order: a read returns the time of the last
+    segment it copied from, so reads smaller than a segment see each one's,
+    and the latest is the end. Returns (seconds, status)."""
     sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     req = f"GET {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode()
     t0 = time.time()
@@ -92,14 +95,14 @@ def fetch_rx(sock, path):
 
     def more():
         nonlocal buf, arrived
-        d, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16))
+        d, anc, _, _ = sock.recvmsg(512, socket.CMSG_SPACE(16))
         if not d:
             raise RuntimeError("closed before the response's end")
         buf += d
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                 sec, nsec = struct.unpack("qq", data[:16])
-                arrived = sec + nsec / 1e9
+                arrived = max(arrived or 0, sec + nsec / 1e9)
 
     while b"\r\n\r\n" not in buf:
         more()
