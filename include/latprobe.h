@@ -336,9 +336,10 @@ struct lp_conn_rsp {
  * next segment (~45 ns each here, bench/RESULTS.md), so a segment touches
  * two of its own: the line it shares with the kernel's pointer to the map
  * (which bpf_sk_storage_get reads anyway: the queue and the role live
- * there), and its direction's. The two directions are handled by different
- * programs, often on two CPUs (server: ingress the requests, on the
- * sender's CPU; egress the responses), so neither writes the other's line.
+ * there, written by both sides), and its direction's. The two directions
+ * are handled at different hooks, often on two CPUs (server: ingress the
+ * requests, on the sender's CPU; egress the responses), so neither side
+ * writes the other's direction line.
  *
  * The kernel keeps a socket's storage 8 bytes into a cache line (after the
  * map's pointer, struct bpf_local_storage_data): offsets 56 and 120 start
