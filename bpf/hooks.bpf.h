@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The hooks the pure headers in include/ take, in one place, before them.
+ *
+ * Each pure header (lp_route.h, lp_http.h, lp_conn.h) works over plain
+ * buffers so the host tests, the fuzzers and this object compile the same
+ * code. What differs in the kernel is supplied here, by #define before the
+ * header is included:
+ *  - LP_ROUTE_WORD, LP_HEAD_WORD, LP_HEAD_UWORD: eight bytes of the read
+ *    window in one load (the headers' default is a byte loop);
+ *  - LP_ROUTE_KEY_PATH, LP_HEAD_STEP, LP_CONN_FEED, LP_CONN_NEXT: calls into
+ *    global functions (defined in latprobe.bpf.c), which the verifier checks
+ *    once each instead of at every place the inlined step would stand;
+ *  - LP_ROUTE: the route trie's lookup, or LP_ROUTE_NONE without --route.
+ * Then the window (struct lp_win) the reads land in, and the benchmark cuts.
+ */
+#ifndef LP_HOOKS_BPF_H
+#define LP_HOOKS_BPF_H
+
+#include "latprobe.h"
+#include "lp_bucket.h"
+#include "lp_classify.h"
+
+
+/*
+ * Eight bytes of a window at offset at & mask (struct lp_win has 8 bytes of
+ * room past its 1024), the bytes at or past n cleared. One load (unaligned
+ * with mask 1023; aligned with 1016, for the head scan's words): a memcpy
+ * would be eight byte loads.
+ */
+static __always_inline __u64 lp_win_word(const __u8 *p, __u32 at, __u32 n, __u32 mask)
+{
+	__u64 x = *(const __u64 *)(p + (at & mask));
+
+	if (at + 8 > n)
+		x &= at < n ? ~0ULL >> (64 - 8 * (n - at)) : 0;
+	return x;
+}
+#define LP_ROUTE_WORD(p, at, n) lp_win_word(p, at, n, 1023)
+#define LP_HEAD_WORD(p, at, n)	lp_win_word(p, at, n, 1016)
+#define LP_HEAD_UWORD(p, at, n) lp_win_word(p, at, n, 1023)
+
+struct lp_win;
+struct lp_head;
+struct lp_scan;
+struct lp_conn;
+struct lp_run;
+struct lp_verdict;
+int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
+int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h);
+__u16 lp_route_g(struct lp_win *w, __u32 n, __u32 method);
+int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, __u32 n,
+		   struct lp_verdict *v);
+int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
+
+/* --route/--exclude-path entries in the "routes" trie; 0: no routes, no lookups */
+const volatile __u32 nr_routes = 0;
+/* bytes of the longest trie entry: a path read shorter than this and cut is unrouted */
+const volatile __u32 route_max_len = 0;
+
+#define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
+#define LP_HEAD_STEP(p, st, h)		  lp_head_step_g((struct lp_win *)(p), st, h)
+#define LP_ROUTE(buf, n, method)                                                                   \
+	(nr_routes ? lp_route_g((struct lp_win *)(buf), (n), (method)) : LP_ROUTE_NONE)
+#define LP_CONN_FEED lp_conn_feed_g
+#define LP_CONN_NEXT lp_conn_next_g
+
+#include "lp_route.h"
+#include "lp_http.h"
+#include "lp_conn.h"
+
+/* The window segment bytes are read into (a head, a chunk-size line). */
+struct lp_win {
+	__u8 b[1024];
+	__u8 pad[8]; /* a word read at a masked offset stays inside */
+	struct lp_route_key rk; /* the route lookup's key (a stack key cannot be indexed) */
+};
+_Static_assert(__builtin_offsetof(struct lp_win, rk) == LP_WIN + 8, "lp_win is one window");
+
+/*
+ * Benchmark cuts (bench/build_stage.sh, bench/kcost.py --variant): built
+ * with -DLP_STAGE=N, the cgroup_skb program stops after stage N, in
+ * pipeline order: 1 parse, 2 full socket, 3 storage lookup and the
+ * classification of new connections, 4 working slot, 5 framing with every
+ * read failing, 6 framing without head scans, 7 framing and the state
+ * machine (no sample recorded), 8 all but record(). -DLP_TLS_STAGE=N does
+ * the same for the TLS uprobes (bench/tlscost.py --variant): 1 the return
+ * programs stop at once, 2 the entry programs too (the traps' own cost).
+ * The agent is built with 0: every cut compiles away.
+ */
+#ifndef LP_STAGE
+#define LP_STAGE 0
+#endif
+#ifndef LP_TLS_STAGE
+#define LP_TLS_STAGE 0
+#endif
+#define LP_CUT(n)     (LP_STAGE == (n))
+#define LP_TLS_CUT(n) (LP_TLS_STAGE == (n))
+
+#endif /* LP_HOOKS_BPF_H */
