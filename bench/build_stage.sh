@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build an agent whose programs stop after stage N (bpf/latprobe.bpf.c,
-# LP_STAGE) as .output/bench/latprobe-stageN, for bench/kcost.py --variant.
+# Build an agent whose programs stop after stage N (bpf/hooks.bpf.h,
+# LP_STAGE / LP_CUT: stages in pipeline order) as .output/bench/latprobe-stageN, for bench/kcost.py --variant.
 # usage: bench/build_stage.sh N...
 set -e
 cd "$(dirname "$0")/.."
