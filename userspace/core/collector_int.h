@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The collector's insides, shared by its files only: collector.c (reading
+ * the kernel's series each tick, retirement, the snapshot ring), views.c
+ * (each series' view and the SLO windows of a tick's model) and model.c
+ * (views and models: allocation and references). Nothing else includes it.
+ */
+#ifndef LP_COLLECTOR_INT_H
+#define LP_COLLECTOR_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "core/collector.h"
+#include "core/labels.h"
+
+struct coll_series {
+	struct lp_key key;
+	struct lp_snap *cur; /* latest read (with base added) */
+	/*
+	 * Retirement (--retire-after): a series unchanged that long is deleted
+	 * from the kernel map; its totals stay here and keep being exported.
+	 * If it comes back, the kernel counts from zero again and base (its
+	 * totals when it left) is added to every read: totals never go down.
+	 */
+	struct lp_snap *base;
+	__u64 changed_ns; /* tick at which cur last changed */
+	/*
+	 * Its snapshot from each tick at which it changed (references, oldest
+	 * first), back to the one in force at the ring's oldest tick: a window
+	 * starts at the newest one at or before the window's first tick. An
+	 * idle series holds one.
+	 */
+	struct coll_hist {
+		__u64 tick; /* the tick's number (c->nticks then) */
+		struct lp_snap *snap;
+	} * hist;
+	unsigned nhist, caphist;
+	bool retired;	/* not in the kernel map now */
+	double created; /* unix time first seen */
+	/* its labels, as resolved at the labels' generation lab_gen (0: not yet) */
+	char *cgroup, *service;
+	__u64 lab_gen;
+	/*
+	 * What its view was computed from (references, so an address is never
+	 * reused while kept): while this stays the same, so does its view.
+	 */
+	struct lp_snap *vc_cur, *vc_base[LP_MAX_WINDOWS];
+	double vc_rate;
+	/*
+	 * At that build every window already started after its last change
+	 * (each base was cur) and its rate was 0: while cur stays, so does the
+	 * view, without a look at its history.
+	 */
+	bool settled;
+	struct lp_series_view *view; /* its view in the latest model (a reference); NULL: none */
+};
+
+struct lp_collector {
+	const struct lp_config *cfg;
+	const struct lp_fine_table *ft;
+	struct lp_source src;
+	struct lp_labels *labels;
+	__u64 start_ns;
+
+	struct coll_series *series;
+	size_t nseries, cap;
+	size_t *index; /* open addressing: series index + 1, 0 empty */
+	size_t index_cap;
+
+	unsigned ring_len;
+	unsigned head;	 /* ring slot of the latest tick */
+	__u64 *tick_seq; /* [ring_len]: the number of the tick in each slot */
+	__u64 nticks;
+	__u64 *tick_ns;
+
+	struct lp_dist dist;
+	/*
+	 * Each SLO's totals over the series it covers, kept as their snapshots
+	 * change (add the new, take away the old: exact in integers), a snapshot
+	 * of them per tick in slo_ring: a window is the latest minus the one at
+	 * its start, as for one series, without visiting every series.
+	 */
+	struct lp_dist slo_tot[LP_MAX_SLOS];
+	bool slo_moved[LP_MAX_SLOS];
+	struct lp_snap *slo_cur[LP_MAX_SLOS];
+	struct lp_snap **slo_ring[LP_MAX_SLOS];
+	__u64 read_errors;
+	int read_error; /* of the current tick */
+	__u64 now;	/* of the current tick */
+	__u64 retirements, returns;
+
+	pthread_mutex_t lock;
+	struct lp_model *latest;
+	size_t *order; /* series indices of the latest model's views, in their order */
+	size_t norder; /* views in it */
+};
+
+/* views.c: a tick's views and SLO windows */
+void lp_coll_window_starts(struct lp_collector *c, __u64 now, int *wslot, double *span_s);
+bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 gen);
+double lp_coll_series_rate(const struct lp_collector *c, const struct coll_series *s, __u64 now,
+			   int prev_slot);
+bool lp_coll_view_settled(const struct coll_series *s);
+int lp_coll_build_views(struct lp_collector *c, struct lp_model *m, const double *rate,
+			const int *wslot, const bool *relabeled);
+int lp_coll_slo_windows(struct lp_collector *c, struct lp_model *m, const int *wslot);
+
+/* model.c */
+void lp_model_free(struct lp_model *m);
+struct lp_series_view *lp_view_get(struct lp_series_view *v);
+
+#endif /* LP_COLLECTOR_INT_H */
