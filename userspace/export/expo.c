@@ -15,13 +15,13 @@
 #include "core/hist.h"
 
 /* the labels of a series; bufs holds the formatted numbers */
-struct series_labels {
+struct label_set {
 	struct label l[MAX_LABELS];
 	int n;
 	char port[8], status[8], cg[40];
 };
 
-static void series_labels(struct series_labels *sl, const struct lp_series_view *v, bool with_side)
+static void label_set_fill(struct label_set *sl, const struct lp_series_view *v, bool with_side)
 {
 	int n = 0;
 
@@ -108,7 +108,7 @@ static void emit_histograms(struct writer *s, const struct lp_model *m, const st
 	begin(s, f);
 	for (i = 0; i < m->nseries; i++) {
 		const struct lp_series_view *v = m->series[i];
-		struct series_labels sl;
+		struct label_set sl;
 		struct hist h = {m->cfg, m->ft, v->total, v->created};
 
 		if (!(v->key.flags & LP_KEY_TTFB) != !ttfb)
@@ -120,7 +120,7 @@ static void emit_histograms(struct writer *s, const struct lp_model *m, const st
 			continue;
 		}
 		if (side)
-			series_labels(&sl, v, false);
+			label_set_fill(&sl, v, false);
 		else
 			sl.n = 0;
 		s->ops->histogram(s, sl.l, sl.n, &h);
@@ -149,11 +149,11 @@ static void emit_quantiles(struct writer *s, const struct lp_model *m)
 	begin(s, &f_quantile);
 	for (i = 0; i < m->nseries; i++) {
 		const struct lp_series_view *v = m->series[i];
-		struct series_labels sl;
+		struct label_set sl;
 
 		if (v->key.flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 			continue;
-		series_labels(&sl, v, true);
+		label_set_fill(&sl, v, true);
 		for (w = 0; w < cfg->nwindows; w++) {
 			struct summ sm = {lp_quantiles,
 					  v->win[w].q,
@@ -210,11 +210,11 @@ static void emit_slo_family(struct writer *s, const struct lp_model *m, const st
 	begin(s, f);
 	for (i = 0; i < m->nseries; i++) {
 		const struct lp_series_view *v = m->series[i];
-		struct series_labels sl;
+		struct label_set sl;
 
 		if (v->key.flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 			continue;
-		series_labels(&sl, v, true);
+		label_set_fill(&sl, v, true);
 		for (k = 0; k < cfg->nslos; k++) {
 			if (!v->slo_applies[k])
 				continue;
