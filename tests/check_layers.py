@@ -15,6 +15,13 @@ LAYERS = ["base", "core", "export", "sinks", "app"]
 INC = re.compile(r'^#include "([^"]+)"', re.M)
 
 
+def module(path):
+    """a module: its .c files and its .h; X_int.h, the insides that X's
+    files share (collector_int.h), belongs to X, as do the files it ties"""
+    base = path.rsplit(".", 1)[0]
+    return base[:-4] if base.endswith("_int") else base
+
+
 def main():
     bad, graph = [], {}
     for layer in LAYERS:
@@ -24,9 +31,9 @@ def main():
             me = f"{layer}/{f}"
             with open(os.path.join(ROOT, layer, f)) as fh:
                 incs = INC.findall(fh.read())
-            mod = me.rsplit(".", 1)[0]  # a module: its .c and its .h
+            mod = module(me)
             graph.setdefault(mod, set()).update(
-                i.rsplit(".", 1)[0] for i in incs if "/" in i and i.rsplit(".", 1)[0] != mod)
+                module(i) for i in incs if "/" in i and module(i) != mod)
             for i in incs:
                 if "/" not in i:
                     continue  # include/ (the kernel contract) and generated headers

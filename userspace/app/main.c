@@ -34,6 +34,7 @@
 #include "core/hist.h"
 #include "core/labels.h"
 #include "core/probe.h"
+#include "core/cgroup.h"
 #include "core/tls.h"
 #include "sinks/push.h"
 #include "core/privs.h"

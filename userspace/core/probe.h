@@ -61,13 +61,4 @@ int lp_probe__tls_sessions_fd(const struct lp_probe *p);
 int lp_probe__tls_calls_fd(const struct lp_probe *p);
 void lp_probe__destroy(struct lp_probe *p);
 
-/* The cgroup v2 mount point, from /proc/self/mountinfo; -ENOENT if there is none. */
-int lp_cgroup2_mount(char *buf, size_t len);
-/*
- * Resolve a --cgroup argument: an existing cgroup v2 directory given as an
- * absolute path, or a path relative to the cgroup2 mount ("/system.slice/x").
- */
-int lp_cgroup_resolve(const char *arg, const char *mount, char *buf, size_t len, char *err,
-		      size_t errlen);
-
 #endif /* LP_PROBE_H */
