@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The command line: usage text, options into struct lp_config, their checks. */
 #include <errno.h>
 #include <math.h>
 #include <getopt.h>
@@ -16,206 +17,6 @@
 #include "version.h"
 #include "core/hist.h"
 #include "sinks/sink.h"
-
-int lp_parse_port(const char *s, __u16 *port)
-{
-	__u32 v;
-
-	if (lp_parse_u32(s, 1, 65535, &v))
-		return -EINVAL;
-	*port = (__u16)v;
-	return 0;
-}
-
-/* "99", "99%", "99.9%" (percent) or "0.99" (fraction): strictly between 0 and 1 */
-static int parse_objective(const char *s, double *obj)
-{
-	char *end;
-	double v;
-
-	if (!*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end == '%') {
-		end++;
-		v /= 100.0;
-	} else if (v >= 1.0) {
-		v /= 100.0; /* "99" means 99 % */
-	}
-	if (*end || !(v > 0.0 && v < 1.0))
-		return -EINVAL;
-	/* "99.9%" is 0.999, not 99.9 / 100 = 0.9990000000000001 */
-	*obj = round(v * 1e12) / 1e12;
-	return 0;
-}
-
-/*
- * name=NAME,method=GET,side=server,port=8080,threshold=10ms,objective=99%
- * threshold and objective are required; name defaults to method_threshold.
- */
-int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen)
-{
-	char buf[512], *save = NULL, *tok;
-	bool have_thr = false, have_obj = false;
-
-	memset(slo, 0, sizeof(*slo));
-	if (strlen(spec) >= sizeof(buf)) {
-		lp_errf(-EINVAL, err, errlen, "too long");
-		return -EINVAL;
-	}
-	strcpy(buf, spec);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(tok, '=');
-
-		if (!val) {
-			lp_errf(-EINVAL, err, errlen, "'%s' is not key=value", tok);
-			return -EINVAL;
-		}
-		*val++ = '\0';
-		if (!strcmp(tok, "name")) {
-			size_t i, len = strlen(val);
-
-			if (!len || len >= sizeof(slo->name)) {
-				lp_errf(-EINVAL, err, errlen, "name must have 1 to %zu characters",
-					sizeof(slo->name) - 1);
-				return -EINVAL;
-			}
-			for (i = 0; i < len; i++) {
-				char c = val[i];
-
-				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) {
-					lp_errf(-EINVAL, err, errlen,
-						"name '%s' may only hold letters, digits, _ - .",
-						val);
-					return -EINVAL;
-				}
-			}
-			strcpy(slo->name, val);
-		} else if (!strcmp(tok, "method")) {
-			if (strcmp(val, "any") && lp_parse_method(val, &slo->method)) {
-				lp_errf(-EINVAL, err, errlen, "unknown method '%s'", val);
-				return -EINVAL;
-			}
-		} else if (!strcmp(tok, "side")) {
-			if (strcmp(val, "any") && lp_parse_side(val, &slo->side)) {
-				lp_errf(-EINVAL, err, errlen,
-					"side '%s' is not server, client or any", val);
-				return -EINVAL;
-			}
-		} else if (!strcmp(tok, "route")) {
-			if (!*val || strlen(val) >= sizeof(slo->route_label)) {
-				lp_errf(-EINVAL, err, errlen, "route '%s' is not a route label", val);
-				return -EINVAL;
-			}
-			strcpy(slo->route_label, val);
-		} else if (!strcmp(tok, "port")) {
-			if (lp_parse_port(val, &slo->port)) {
-				lp_errf(-EINVAL, err, errlen, "port '%s' is not 1..65535", val);
-				return -EINVAL;
-			}
-		} else if (!strcmp(tok, "threshold")) {
-			if (lp_parse_duration_ns(val, &slo->threshold_ns) || !slo->threshold_ns ||
-			    slo->threshold_ns > 3600000000000ULL) {
-				lp_errf(-EINVAL, err, errlen,
-					"threshold '%s' is not a duration like 10ms, up to 1h",
-					val);
-				return -EINVAL;
-			}
-			have_thr = true;
-		} else if (!strcmp(tok, "objective")) {
-			if (parse_objective(val, &slo->objective)) {
-				lp_errf(-EINVAL, err, errlen,
-					"objective '%s' is not a ratio like 99%% or 0.99", val);
-				return -EINVAL;
-			}
-			have_obj = true;
-		} else {
-			lp_errf(-EINVAL, err, errlen, "unknown key '%s'", tok);
-			return -EINVAL;
-		}
-	}
-	if (!have_thr || !have_obj) {
-		lp_errf(-EINVAL, err, errlen, "threshold= and objective= are required");
-		return -EINVAL;
-	}
-	if (!slo->name[0]) {
-		char secs[32], route[40] = "";
-		size_t i, k = 0;
-
-		/* "GET_api_users_0.01s": the route's letters and digits, '_' between */
-		for (i = 0; slo->route_label[i] && k + 2 < sizeof(route); i++) {
-			char c = slo->route_label[i];
-			bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				    (c >= '0' && c <= '9') || c == '-' || c == '.';
-
-			if (keep)
-				route[k++] = c;
-			else if (k && route[k - 1] != '_')
-				route[k++] = '_';
-		}
-		while (k && route[k - 1] == '_')
-			k--;
-		route[k] = '\0';
-		lp_format_seconds(secs, sizeof(secs), slo->threshold_ns);
-		snprintf(slo->name, sizeof(slo->name), "%s%s%s_%ss",
-			 slo->method ? lp_method_name(slo->method) : "any", k ? "_" : "", route,
-			 secs);
-	}
-	return 0;
-}
-
-int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	char host[64];
-	const char *colon, *port_s;
-	__u16 port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s + 1, (size_t)(end - s - 1));
-		host[end - s - 1] = '\0';
-		port_s = end + 2;
-		if (lp_parse_port(port_s, &port) || inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-			return -EINVAL;
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	colon = strrchr(s, ':');
-	if (!colon || (size_t)(colon - s) >= sizeof(host) || strchr(s, ':') != colon)
-		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	if (lp_parse_port(colon + 1, &port))
-		return -EINVAL;
-	if (!host[0]) {
-		/* all addresses, IPv6 and IPv4 (dual stack) */
-		in6->sin6_family = AF_INET6;
-		in6->sin6_addr = in6addr_any;
-		in6->sin6_port = htons(port);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	if (!strcmp(host, "localhost"))
-		strcpy(host, "127.0.0.1");
-	if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
-		return -EINVAL;
-	in4->sin_family = AF_INET;
-	in4->sin_port = htons(port);
-	*len = sizeof(*in4);
-	return 0;
-}
 
 const char *lp_cli_usage(void)
 {
@@ -499,6 +300,7 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 }
 
 /* How it is measured and judged: histograms, SLOs, windows, timing */
+/* options of what is kept: histograms, series, their caps and retirement, SLOs */
 static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, const char *arg,
 			  char *err, size_t errlen)
 {
@@ -547,6 +349,17 @@ static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, 
 	case OPT_NO_DEFAULT_SLO:
 		ps->default_slo = false;
 		return 0;
+	}
+	return -ENOENT;
+}
+
+/* options of time: the interval, windows, duration, what is timed (--ttfb, TLS) */
+static int timing_option(struct lp_config *cfg, struct parse_state *ps, int c, const char *arg,
+			 char *err, size_t errlen)
+{
+	__u32 u;
+
+	switch (c) {
 	case 'i':
 		if (lp_parse_duration_ns(arg, &cfg->interval_ns) ||
 		    cfg->interval_ns < 100000000ULL || cfg->interval_ns > 3600000000000ULL)
@@ -766,6 +579,8 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 		r = scope_option(cfg, c, optarg, err, errlen);
 		if (r == -ENOENT)
 			r = measure_option(cfg, &ps, c, optarg, err, errlen);
+		if (r == -ENOENT)
+			r = timing_option(cfg, &ps, c, optarg, err, errlen);
 		if (r == -ENOENT)
 			r = output_option(cfg, &ps, c, optarg, err, errlen);
 		if (r == -ENOENT) {
