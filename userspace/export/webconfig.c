@@ -279,16 +279,118 @@ static int check_tls(struct lp_webconfig *wc, char *err, size_t errlen)
  * events that share the reader's state (depth, section, pending key); what
  * a key means is apart (tls_key, user_key, check_tls).
  */
+/* the parse of a web config: where in the document the next event stands */
+struct wparse {
+	struct lp_webconfig *wc;
+	enum { TOP, SECTION_KEY, SECTION_VAL, SUITES } st;
+	enum { NONE, TLS, AUTH } section;
+	char *key; /* the section key whose value comes next */
+	int depth;
+	char *err;
+	size_t errlen;
+};
+
+/* a scalar: a section's name, a key, a value, or a cipher suite */
+static int on_scalar(struct wparse *w, const char *v)
+{
+	struct lp_webconfig *wc = w->wc;
+	int e = 0;
+
+	if (w->st == SUITES) {
+		if (wc->nsuites >= LP_WEB_MAX_SUITES)
+			return lp_errf(-EINVAL, w->err, w->errlen,
+				       "tls_server_config: more than %d cipher_suites",
+				       LP_WEB_MAX_SUITES);
+		return (wc->suites[wc->nsuites++] = strdup(v)) ? 0 : -ENOMEM;
+	}
+	if (w->depth == 1 && w->st == TOP && w->section == NONE) {
+		if (!strcmp(v, "tls_server_config"))
+			w->section = TLS;
+		else if (!strcmp(v, "basic_auth_users"))
+			w->section = AUTH;
+		else
+			return lp_errf(-EINVAL, w->err, w->errlen,
+				       "unknown key '%s' (expected tls_server_config, "
+				       "basic_auth_users)",
+				       v);
+	} else if (w->depth == 1 && w->section != NONE) {
+		/* "section:" with an empty value */
+		w->section = NONE;
+		if (!strcmp(v, "tls_server_config") || !strcmp(v, "basic_auth_users"))
+			w->section = !strcmp(v, "tls_server_config") ? TLS : AUTH;
+		else if (v[0])
+			return lp_errf(-EINVAL, w->err, w->errlen, "'%s' must be a mapping", v);
+	} else if (w->depth == 2 && w->st == SECTION_KEY) {
+		w->key = strdup(v);
+		w->st = SECTION_VAL;
+		return w->key ? 0 : -ENOMEM;
+	} else if (w->depth == 2 && w->st == SECTION_VAL) {
+		w->st = SECTION_KEY;
+		e = w->section == TLS ? tls_key(wc, w->key, v, w->err, w->errlen)
+				      : user_key(wc, w->key, v, w->err, w->errlen);
+		free(w->key);
+		w->key = NULL;
+	} else if (w->depth == 0 && v[0]) {
+		return lp_errf(-EINVAL, w->err, w->errlen, "the file is not a mapping");
+	}
+	return e;
+}
+
+/* one event of the document; *done at its end */
+static int on_event(struct wparse *w, const yaml_event_t *ev, bool *done)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		*done = true;
+		return 0;
+	case YAML_MAPPING_START_EVENT:
+		w->depth++;
+		if (w->depth == 2 && w->st == TOP && w->section != NONE)
+			w->st = SECTION_KEY;
+		else if (w->depth > 1)
+			return lp_errf(-EINVAL, w->err, w->errlen, "unexpected mapping at line %zu",
+				       ev->start_mark.line + 1);
+		return 0;
+	case YAML_MAPPING_END_EVENT:
+		w->depth--;
+		if (w->depth == 1) {
+			w->st = TOP;
+			w->section = NONE;
+		}
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+		if (w->st == SECTION_VAL && w->section == TLS && !strcmp(w->key, "cipher_suites") &&
+		    !w->wc->nsuites) {
+			w->st = SUITES;
+			return 0;
+		}
+		/* fall through */
+	case YAML_ALIAS_EVENT:
+		return lp_errf(-EINVAL, w->err, w->errlen, "unexpected %s at line %zu",
+			       ev->type == YAML_ALIAS_EVENT ? "alias" : "list",
+			       ev->start_mark.line + 1);
+	case YAML_SEQUENCE_END_EVENT:
+		if (w->st == SUITES) {
+			w->st = SECTION_KEY;
+			free(w->key);
+			w->key = NULL;
+		}
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return on_scalar(w, (const char *)ev->data.scalar.value);
+	default:
+		return 0;
+	}
+}
+
 int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, char *err,
 		       size_t errlen)
 {
-	enum { TOP, SECTION_KEY, SECTION_VAL, SUITES } st = TOP;
-	enum { NONE, TLS, AUTH } section = NONE;
+	struct wparse w = {.wc = wc, .st = TOP, .section = NONE, .err = err, .errlen = errlen};
 	yaml_parser_t p;
 	yaml_event_t ev;
-	char *key = NULL;
-	int depth = 0, e = 0;
 	bool done = false;
+	int e = 0;
 
 	memset(wc, 0, sizeof(*wc));
 	wc->min_version = 0x0303;
@@ -297,108 +399,16 @@ int lp_webconfig_parse(const char *text, size_t len, struct lp_webconfig *wc, ch
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (!done) {
+	while (!done && !e) {
 		if (!yaml_parser_parse(&p, &ev)) {
-			lp_errf(-EINVAL, err, errlen, "YAML error at line %zu: %s", p.problem_mark.line + 1,
-			     p.problem ? p.problem : "unknown");
-			e = -EINVAL;
+			e = lp_errf(-EINVAL, err, errlen, "YAML error at line %zu: %s",
+				    p.problem_mark.line + 1, p.problem ? p.problem : "unknown");
 			break;
 		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			depth++;
-			if (depth == 2 && st == TOP && section != NONE) {
-				st = SECTION_KEY;
-			} else if (depth > 1) {
-				lp_errf(-EINVAL, err, errlen, "unexpected mapping at line %zu",
-				     ev.start_mark.line + 1);
-				e = -EINVAL;
-			}
-			break;
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			if (depth == 1) {
-				st = TOP;
-				section = NONE;
-			}
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			if (st == SECTION_VAL && section == TLS && !strcmp(key, "cipher_suites") &&
-			    !wc->nsuites) {
-				st = SUITES;
-				break;
-			}
-			/* fall through */
-		case YAML_ALIAS_EVENT:
-			lp_errf(-EINVAL, err, errlen, "unexpected %s at line %zu",
-			     ev.type == YAML_ALIAS_EVENT ? "alias" : "list", ev.start_mark.line + 1);
-			e = -EINVAL;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-			if (st == SUITES) {
-				st = SECTION_KEY;
-				free(key);
-				key = NULL;
-			}
-			break;
-		case YAML_SCALAR_EVENT: {
-			const char *v = (const char *)ev.data.scalar.value;
-
-			if (st == SUITES) {
-				if (wc->nsuites >= LP_WEB_MAX_SUITES) {
-					lp_errf(-EINVAL, err, errlen, "tls_server_config: more than %d cipher_suites",
-					     LP_WEB_MAX_SUITES);
-					e = -EINVAL;
-				} else if (!(wc->suites[wc->nsuites++] = strdup(v))) {
-					e = -ENOMEM;
-				}
-			} else if (depth == 1 && st == TOP && section == NONE) {
-				if (!strcmp(v, "tls_server_config")) {
-					section = TLS;
-				} else if (!strcmp(v, "basic_auth_users")) {
-					section = AUTH;
-				} else {
-					lp_errf(-EINVAL, err, errlen, "unknown key '%s' (expected tls_server_config, "
-						     "basic_auth_users)", v);
-					e = -EINVAL;
-				}
-			} else if (depth == 1 && section != NONE) {
-				/* "section:" with an empty value */
-				section = NONE;
-				if (!strcmp(v, "tls_server_config") || !strcmp(v, "basic_auth_users"))
-					section = !strcmp(v, "tls_server_config") ? TLS : AUTH;
-				else if (v[0]) {
-					lp_errf(-EINVAL, err, errlen, "'%s' must be a mapping", v);
-					e = -EINVAL;
-				}
-			} else if (depth == 2 && st == SECTION_KEY) {
-				key = strdup(v);
-				if (!key)
-					e = -ENOMEM;
-				st = SECTION_VAL;
-			} else if (depth == 2 && st == SECTION_VAL) {
-				st = SECTION_KEY;
-				e = section == TLS ? tls_key(wc, key, v, err, errlen) :
-						     user_key(wc, key, v, err, errlen);
-				free(key);
-				key = NULL;
-			} else if (depth == 0 && v[0]) {
-				lp_errf(-EINVAL, err, errlen, "the file is not a mapping");
-				e = -EINVAL;
-			}
-			break;
-		}
-		default:
-			break;
-		}
+		e = on_event(&w, &ev, &done);
 		yaml_event_delete(&ev);
-		if (e)
-			break;
 	}
-	free(key);
+	free(w.key);
 	yaml_parser_delete(&p);
 	if (!e)
 		e = check_tls(wc, err, errlen);
