@@ -89,77 +89,60 @@ static int list_names(struct json_object *slos, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Find the SLO and window the options ask for in doc. On failure returns
- * -EINVAL with the reason in why. Long for a reason: it checks every field it
- * reads, each with its own message, since the document comes over the
- * network and a monitoring system shows the reason as it is.
- */
-static int find_slo(struct json_object *root, const struct lp_check_opts *o, struct slo_window *sw,
-		    char *why, size_t len)
+/* the SLO the options name (or the only one) in the answer's "slos" */
+static struct json_object *pick_slo(struct json_object *root, const struct lp_check_opts *o,
+				    char *why, size_t len)
 {
-	struct json_object *slos, *slo = NULL, *x, *wins, *win = NULL, *q;
-	char names[512], have[128];
-	size_t i, n, off = 0;
-	double best = -1;
+	struct json_object *slos, *x;
+	char names[512];
+	size_t i, n;
 
 	if (!root || !json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "slos", &slos) ||
 	    !json_object_is_type(slos, json_type_array)) {
 		snprintf(why, len, "the answer is not latprobe's JSON (no \"slos\" array)");
-		return -EINVAL;
+		return NULL;
 	}
 	n = json_object_array_length(slos);
 	list_names(slos, names, sizeof(names));
 	if (!o->slo[0]) {
-		if (n != 1) {
-			snprintf(why, len, "the agent has %zu SLOs, name one with --slo (%s)", n,
-				 n ? names : "none");
-			return -EINVAL;
-		}
-		slo = json_object_array_get_idx(slos, 0);
+		if (n == 1)
+			return json_object_array_get_idx(slos, 0);
+		snprintf(why, len, "the agent has %zu SLOs, name one with --slo (%s)", n,
+			 n ? names : "none");
+		return NULL;
 	}
-	for (i = 0; !slo && i < n; i++) {
+	for (i = 0; i < n; i++) {
 		struct json_object *s = json_object_array_get_idx(slos, i);
 
 		if (json_object_object_get_ex(s, "name", &x) &&
 		    json_object_is_type(x, json_type_string) &&
 		    !strcmp(json_object_get_string(x), o->slo))
-			slo = s;
+			return s;
 	}
-	if (!slo) {
-		snprintf(why, len, "the agent has no SLO named '%s' (it has: %s)", o->slo,
-			 n ? names : "none");
-		return -EINVAL;
-	}
-	if (!json_object_is_type(slo, json_type_object) ||
-	    !json_object_object_get_ex(slo, "name", &x) ||
-	    !json_object_is_type(x, json_type_string) ||
-	    !get_num(slo, "objective", &sw->objective) ||
-	    !(sw->objective > 0 && sw->objective < 1) ||
-	    !get_num(slo, "threshold_seconds", &sw->threshold_s) || !(sw->threshold_s > 0) ||
-	    !json_object_object_get_ex(slo, "windows", &wins) ||
-	    !json_object_is_type(wins, json_type_array) || !json_object_array_length(wins)) {
-		snprintf(why, len,
-			 "the answer is not latprobe's JSON (SLO without objective, "
-			 "threshold or windows; an agent older than this check?)");
-		return -EINVAL;
-	}
-	sw->name = json_object_get_string(x);
-	sw->scope[0] = '\0';
-	if (json_object_object_get_ex(slo, "route", &x) && json_object_is_type(x, json_type_string))
-		snprintf(sw->scope, sizeof(sw->scope), " (route %s)", json_object_get_string(x));
+	snprintf(why, len, "the agent has no SLO named '%s' (it has: %s)", o->slo,
+		 n ? names : "none");
+	return NULL;
+}
+
+/* the window the options ask for (or the longest) among the SLO's windows */
+static struct json_object *pick_window(struct json_object *wins, const struct lp_check_opts *o,
+				       char *why, size_t len)
+{
+	struct json_object *win = NULL;
+	char have[128], f[24];
+	double best = -1;
+	size_t i, off = 0;
 
 	have[0] = '\0';
 	for (i = 0; i < json_object_array_length(wins); i++) {
 		struct json_object *w = json_object_array_get_idx(wins, i);
 		double ws;
-		char f[24];
 
 		if (!json_object_is_type(w, json_type_object) ||
 		    !get_num(w, "window_seconds", &ws) || !(ws > 0)) {
 			snprintf(why, len, "the answer is not latprobe's JSON (bad window)");
-			return -EINVAL;
+			return NULL;
 		}
 		fmt_window(f, sizeof(f), ws);
 		if (off < sizeof(have))
@@ -171,12 +154,18 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		}
 	}
 	if (!win) {
-		char f[24];
-
 		fmt_window(f, sizeof(f), (double)o->window_ns / 1e9);
 		snprintf(why, len, "the agent has no %s window (it has: %s)", f, have);
-		return -EINVAL;
 	}
+	return win;
+}
+
+/* the window's figures into sw, each checked */
+static int window_fields(struct json_object *win, struct slo_window *sw, char *why, size_t len)
+{
+	struct json_object *q;
+	size_t i;
+
 	if (!get_num(win, "window_seconds", &sw->window_s) || !get_count(win, "good", &sw->good) ||
 	    !get_count(win, "total", &sw->total) || sw->good > sw->total ||
 	    !get_num(win, "ratio", &sw->ratio) || !get_num(win, "burn_rate", &sw->burn) ||
@@ -199,6 +188,42 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Find the SLO and window the options ask for in doc. On failure returns
+ * -EINVAL with the reason in why: every field read is checked, each with its
+ * own message, since the document comes over the network and a monitoring
+ * system shows the reason as it is.
+ */
+static int find_slo(struct json_object *root, const struct lp_check_opts *o, struct slo_window *sw,
+		    char *why, size_t len)
+{
+	struct json_object *slo = pick_slo(root, o, why, len), *x, *wins, *win;
+
+	if (!slo)
+		return -EINVAL;
+	if (!json_object_is_type(slo, json_type_object) ||
+	    !json_object_object_get_ex(slo, "name", &x) ||
+	    !json_object_is_type(x, json_type_string) ||
+	    !get_num(slo, "objective", &sw->objective) ||
+	    !(sw->objective > 0 && sw->objective < 1) ||
+	    !get_num(slo, "threshold_seconds", &sw->threshold_s) || !(sw->threshold_s > 0) ||
+	    !json_object_object_get_ex(slo, "windows", &wins) ||
+	    !json_object_is_type(wins, json_type_array) || !json_object_array_length(wins)) {
+		snprintf(why, len,
+			 "the answer is not latprobe's JSON (SLO without objective, "
+			 "threshold or windows; an agent older than this check?)");
+		return -EINVAL;
+	}
+	sw->name = json_object_get_string(x);
+	sw->scope[0] = '\0';
+	if (json_object_object_get_ex(slo, "route", &x) && json_object_is_type(x, json_type_string))
+		snprintf(sw->scope, sizeof(sw->scope), " (route %s)", json_object_get_string(x));
+	win = pick_window(wins, o, why, len);
+	if (!win)
+		return -EINVAL;
+	return window_fields(win, sw, why, len);
 }
 
 static struct json_object *parse_doc(const char *doc)
@@ -224,16 +249,43 @@ static int perf_val(char *buf, size_t len, double v, const char *uom)
 	return isnan(v) ? snprintf(buf, len, "U") : snprintf(buf, len, "%.6g%s", v, uom);
 }
 
+/* perfdata: 'label'=value[UOM];warn;crit;min;max, thresholds on the judged metric */
+static void perfdata(char *perf, size_t size, const struct slo_window *sw,
+		     const struct lp_check_opts *o, const struct lp_range *warn,
+		     const struct lp_range *crit)
+{
+	size_t off = 0;
+	unsigned i;
+	char v[32];
+
+	perf_val(v, sizeof(v), sw->ratio, "");
+	off += (size_t)snprintf(perf + off, size - off, "'good_ratio'=%s;%s;%s;0;1", v,
+				o->metric == LP_METRIC_RATIO ? warn->text : "",
+				o->metric == LP_METRIC_RATIO ? crit->text : "");
+	perf_val(v, sizeof(v), sw->burn, "");
+	off += (size_t)snprintf(perf + off, size - off, " 'burn_rate'=%s;%s;%s;0;", v,
+				o->metric == LP_METRIC_BURN ? warn->text : "",
+				o->metric == LP_METRIC_BURN ? crit->text : "");
+	off += (size_t)snprintf(perf + off, size - off, " 'requests'=%llu;;;0; 'good'=%llu;;;0;",
+				(unsigned long long)sw->total, (unsigned long long)sw->good);
+	for (i = 0; i < LP_NQUANTILES && off < size; i++) {
+		bool judged = o->metric == LP_METRIC_P50 + i;
+
+		perf_val(v, sizeof(v), sw->q[i], "s");
+		off += (size_t)snprintf(perf + off, size - off, " '%s'=%s;%s;%s;0;",
+					lp_quantiles[i].word, v, judged ? warn->text : "",
+					judged ? crit->text : "");
+	}
+}
+
 enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char *out, size_t len)
 {
 	struct json_object *root = parse_doc(doc);
 	struct lp_range warn = {}, crit = {};
 	struct slo_window sw = {};
 	enum lp_state st = LP_STATE_OK;
-	char why[768], win[24], thr[32], perf[512], v[32], head[512];
+	char why[768], win[24], thr[32], perf[512], head[512];
 	double val;
-	size_t off = 0;
-	unsigned i;
 
 	if (find_slo(root, o, &sw, why, sizeof(why))) {
 		snprintf(out, len, "LATPROBE UNKNOWN - %s", why);
@@ -283,26 +335,7 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 				 sw.objective * 100, sw.burn);
 	}
 
-	/* perfdata: 'label'=value[UOM];warn;crit;min;max, thresholds on the judged metric */
-	perf_val(v, sizeof(v), sw.ratio, "");
-	off += (size_t)snprintf(perf + off, sizeof(perf) - off, "'good_ratio'=%s;%s;%s;0;1", v,
-				o->metric == LP_METRIC_RATIO ? warn.text : "",
-				o->metric == LP_METRIC_RATIO ? crit.text : "");
-	perf_val(v, sizeof(v), sw.burn, "");
-	off += (size_t)snprintf(perf + off, sizeof(perf) - off, " 'burn_rate'=%s;%s;%s;0;", v,
-				o->metric == LP_METRIC_BURN ? warn.text : "",
-				o->metric == LP_METRIC_BURN ? crit.text : "");
-	off += (size_t)snprintf(perf + off, sizeof(perf) - off,
-				" 'requests'=%llu;;;0; 'good'=%llu;;;0;",
-				(unsigned long long)sw.total, (unsigned long long)sw.good);
-	for (i = 0; i < LP_NQUANTILES && off < sizeof(perf); i++) {
-		bool judged = o->metric == LP_METRIC_P50 + i;
-
-		perf_val(v, sizeof(v), sw.q[i], "s");
-		off += (size_t)snprintf(perf + off, sizeof(perf) - off, " '%s'=%s;%s;%s;0;",
-					lp_quantiles[i].word, v, judged ? warn.text : "",
-					judged ? crit.text : "");
-	}
+	perfdata(perf, sizeof(perf), &sw, o, &warn, &crit);
 	snprintf(out, len, "LATPROBE %s - %s | %s", state_names[st], head, perf);
 	json_object_put(root);
 	return st;
