@@ -77,6 +77,46 @@ static void print_hist(FILE *f, const struct lp_model *m, const struct lp_series
 	}
 }
 
+/* one series' row of the table: its names, count, rate, quantiles, SLO cells */
+static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_view *v,
+		      bool routes)
+{
+	const struct lp_config *cfg = m->cfg;
+	const struct lp_window_view *w = &v->win[0];
+	char p50[16], p99[16], port[16], st[16];
+	unsigned k;
+
+	lp_fmt_latency(p50, sizeof(p50), w->q[0]);
+	lp_fmt_latency(p99, sizeof(p99), w->q[2]);
+	fmt_family(port, sizeof(port), &v->key);
+	if (v->key.flags & LP_KEY_OVERFLOW)
+		fprintf(f, "%-24s %-6s %-7s %-7s ", "(overflow: map full)", "-", "-", "-");
+	else
+		fprintf(f, "%-24.24s %-6s %-7s %-7s ", v->service, lp_side_name(v->key.side),
+			lp_method_name(v->key.method), port);
+	if (routes)
+		fprintf(f, "%-20.20s ", v->route ? v->route : "-");
+	if (v->key.flags & LP_KEY_OVERFLOW)
+		fprintf(f, "%6s", "-");
+	else
+		fprintf(f, "%6s", lp_status_label(&v->key, st, sizeof(st)));
+	fprintf(f, " %10llu %9.2f %9s %9s", (unsigned long long)v->total->count, v->rate, p50, p99);
+	for (k = 0; k < cfg->nslos; k++) {
+		char cell[32];
+
+		if (!v->slo_applies[k] || !w->slo_total[k]) {
+			snprintf(cell, sizeof(cell), "-");
+		} else {
+			double r = w->slo_ratio[k];
+
+			snprintf(cell, sizeof(cell), "%s %.2f%%",
+				 r >= cfg->slos[k].objective ? "met" : "MISSED", r * 100);
+		}
+		fprintf(f, "  %-18s", cell);
+	}
+	fputc('\n', f);
+}
+
 void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 {
 	const struct lp_config *cfg = m->cfg;
@@ -107,47 +147,12 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	if (!m->nseries)
 		fprintf(f, "(no HTTP requests seen yet)\n");
 	for (i = 0; i < m->nseries; i++) {
-		const struct lp_series_view *v = m->series[i];
-		const struct lp_window_view *w = &v->win[0];
-		char p50[16], p99[16], port[16];
-
-		lp_fmt_latency(p50, sizeof(p50), w->q[0]);
-		lp_fmt_latency(p99, sizeof(p99), w->q[2]);
-		fmt_family(port, sizeof(port), &v->key);
-		if (v->key.flags & LP_KEY_TTFB)
-			continue; /* the table shows durations; --ttfb is in /metrics and JSON */
-		if (v->key.flags & LP_KEY_OVERFLOW)
-			fprintf(f, "%-24s %-6s %-7s %-7s ", "(overflow: map full)", "-", "-", "-");
-		else
-			fprintf(f, "%-24.24s %-6s %-7s %-7s ", v->service, lp_side_name(v->key.side),
-				lp_method_name(v->key.method), port);
-		if (routes)
-			fprintf(f, "%-20.20s ", v->route ? v->route : "-");
-		if (v->key.flags & LP_KEY_OVERFLOW) {
-			fprintf(f, "%6s", "-");
-		} else {
-			char st[16];
-
-			fprintf(f, "%6s", lp_status_label(&v->key, st, sizeof(st)));
-		}
-		fprintf(f, " %10llu %9.2f %9s %9s", (unsigned long long)v->total->count, v->rate, p50,
-			p99);
-		for (k = 0; k < cfg->nslos; k++) {
-			char cell[32];
-
-			if (!v->slo_applies[k] || !w->slo_total[k]) {
-				snprintf(cell, sizeof(cell), "-");
-			} else {
-				double r = w->slo_ratio[k];
-
-				snprintf(cell, sizeof(cell), "%s %.2f%%",
-					 r >= cfg->slos[k].objective ? "met" : "MISSED", r * 100);
-			}
-			fprintf(f, "  %-18s", cell);
-		}
-		fputc('\n', f);
+		/* the table shows durations; --ttfb is in /metrics and JSON */
+		if (m->series[i]->key.flags & LP_KEY_TTFB)
+			continue;
+		table_row(f, m, m->series[i], routes);
 		if (hist)
-			print_hist(f, m, v);
+			print_hist(f, m, m->series[i]);
 	}
 	for (i = 0; i < m->ncgs; i++)
 		fprintf(f, "cgroup %s over its share: %llu series, %llu samples in status classes, "

@@ -215,6 +215,29 @@ static int host_port(struct lp_push_cfg *c, const struct lp_sink_url *su)
 	return 0;
 }
 
+/* the sink's name, address and own checks, once the URL's parts are known */
+static int finish_sink(struct lp_push_cfg *c, char *scheme, char *host, char *port, char *path,
+		       const char *spec, char *err, size_t errlen)
+{
+	size_t sl = strlen(scheme);
+	struct lp_sink_url su = {scheme,
+				 sl > 6 && !strcmp(scheme + sl - 6, "+https") ? "https" : "http",
+				 host, port, path};
+	int r = 0;
+
+	default_name(c, &su);
+	if (c->ops->transport != LP_TRANSPORT_HTTP && host_port(c, &su))
+		return fail(err, errlen, spec, "host name too long");
+	if (c->ops->finish) {
+		char why[400] = "";
+
+		r = c->ops->finish(c, &su, why, sizeof(why));
+		if (r)
+			r = fail(err, errlen, spec, why);
+	}
+	return r;
+}
+
 int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c, char *err,
 		  size_t errlen)
 {
@@ -222,8 +245,6 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 	char auth_file[512] = "", token_file[512] = "", list[400];
 	CURLU *u = curl_url();
 	bool timeout_set = false;
-	struct lp_sink_url su;
-	size_t sl;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -271,22 +292,7 @@ int lp_push_parse(const char *spec, const char *hostname, struct lp_push_cfg *c,
 		r = read_secrets(c, auth_file, token_file, spec, err, errlen);
 	if (r)
 		goto out;
-	sl = strlen(scheme);
-	su = (struct lp_sink_url){scheme,
-				  sl > 6 && !strcmp(scheme + sl - 6, "+https") ? "https" : "http",
-				  host, port, path};
-	default_name(c, &su);
-	if (c->ops->transport != LP_TRANSPORT_HTTP && host_port(c, &su)) {
-		r = fail(err, errlen, spec, "host name too long");
-		goto out;
-	}
-	if (c->ops->finish) {
-		char why[400] = "";
-
-		r = c->ops->finish(c, &su, why, sizeof(why));
-		if (r)
-			r = fail(err, errlen, spec, why);
-	}
+	r = finish_sink(c, scheme, host, port, path, spec, err, errlen);
 out:
 	curl_free(scheme);
 	curl_free(host);
