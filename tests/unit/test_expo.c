@@ -22,6 +22,7 @@
 #include "export/negotiate.h"
 #include "export/report.h"
 #include "sinks/sink.h"
+#include "sinks/push.h"
 #include "lp_bucket.h"
 #include "lp_test.h"
 #include "prometheus.pb-c.h"

@@ -142,37 +142,6 @@ int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp
 	return lp_buf_ok(b) ? 0 : -ENOMEM;
 }
 
-size_t lp_pack_datagrams(const char *text, size_t n, size_t max, size_t *off, size_t *len,
-			 size_t cap, size_t *skipped)
-{
-	size_t pos = 0, count = 0;
-
-	*skipped = 0;
-	while (pos < n) {
-		const char *nl = memchr(text + pos, '\n', n - pos);
-		size_t l = nl ? (size_t)(nl - (text + pos)) : n - pos;
-
-		if (l == 0) {
-			pos++;
-			continue;
-		}
-		if (l > max) {
-			(*skipped)++;
-		} else if (count && off[count - 1] + len[count - 1] + 1 == pos &&
-			   len[count - 1] + 1 + l <= max) {
-			len[count - 1] += 1 + l; /* joins the datagram before, newline included */
-		} else if (count < cap) {
-			off[count] = pos;
-			len[count] = l;
-			count++;
-		} else {
-			(*skipped)++;
-		}
-		pos += l + 1;
-	}
-	return count;
-}
-
 static int encode(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
 		  const struct lp_push_cfg *c)
 {

@@ -29,4 +29,14 @@ void lp_pushers__stop(struct lp_pushers *p);
 /* A copy of each sink's figures; returns the number of sinks. Thread-safe. */
 unsigned lp_pushers__stats(struct lp_pushers *p, struct lp_push_stat *out, unsigned max);
 
+/* ---- the datagram transport ---- */
+
+/*
+ * Cut '\n'-separated lines into datagrams of at most max bytes, whole lines
+ * only: fills off[]/len[] (up to cap) and returns the number of datagrams; a
+ * single line longer than max is skipped and counted in *skipped.
+ */
+size_t lp_pack_datagrams(const char *text, size_t n, size_t max, size_t *off, size_t *len,
+			 size_t cap, size_t *skipped);
+
 #endif /* LP_PUSH_H */

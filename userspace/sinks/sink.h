@@ -114,12 +114,5 @@ int lp_enc_influx(struct lp_buf *b, const struct lp_model *m);
 int lp_enc_remote_write(struct lp_buf *b, const struct lp_model *m, const struct lp_push_cfg *c);
 int lp_enc_dogstatsd(struct lp_buf *b, const struct lp_model *m, const struct lp_model *prev,
 		     const struct lp_push_cfg *cfg);
-/*
- * Cut '\n'-separated lines into datagrams of at most max bytes, whole lines
- * only: fills off[]/len[] (up to cap) and returns the number of datagrams; a
- * single line longer than max is skipped and counted in *skipped.
- */
-size_t lp_pack_datagrams(const char *text, size_t n, size_t max, size_t *off, size_t *len,
-			 size_t cap, size_t *skipped);
 
 #endif
