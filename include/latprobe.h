@@ -256,6 +256,16 @@ enum lp_role {
 	LP_ROLE_DONE, /* after 101 or a CONNECT tunnel: not HTTP/1.x any more */
 };
 
+/*
+ * A connection's protocol (lp_queue.proto): which pure header frames its
+ * bytes (include/lp_conn.h dispatches). HTTP/1.x is 0, so fresh state is
+ * HTTP/1.x until something says otherwise.
+ */
+enum lp_proto {
+	LP_PROTO_HTTP1 = 0, /* include/lp_h1.h */
+	LP_PROTO_COUNT,
+};
+
 /* How the message in flight in one direction ends (include/lp_http.h). */
 enum lp_fstate {
 	LP_F_IDLE = 0, /* between messages: the next in-order byte starts one */
@@ -311,7 +321,7 @@ struct lp_queue {
 	__u8 begun;	     /* requests begun */
 	__u8 answered;	     /* final responses begun */
 	__u8 role;	     /* enum lp_role, fixed by the first request */
-	__u8 pad;
+	__u8 proto;	     /* enum lp_proto, fixed when the protocol is known */
 };
 
 /* LP_MF_*: the response in flight */
