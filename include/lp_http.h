@@ -358,6 +358,97 @@ static __always_inline int lp_hexval(__u8 c)
 	return -1;
 }
 
+/* the end of a chunk-size line: its data follows, or the last chunk's trailers */
+static __always_inline int lp_chunk_size_done(__u8 *st, __u64 acc)
+{
+	if (acc == 0) {
+		*st = LP_CH_TBOL;
+		return LP_CHR_MORE;
+	}
+	*st = LP_CH_DATA;
+	return LP_CHR_DATA;
+}
+
+/* a chunk-size line's byte c (LP_CH_SIZE0, LP_CH_SIZE, LP_CH_EXT, LP_CH_LF) */
+static __always_inline int lp_chunk_size_step(__u8 *st, __u64 *acc, __u8 c)
+{
+	int v;
+
+	switch (*st) {
+	case LP_CH_SIZE0:
+	case LP_CH_SIZE:
+		v = lp_hexval(c);
+		if (v >= 0) {
+			if (*st == LP_CH_SIZE0)
+				*acc = 0;
+			if (*acc >= LP_CHUNK_MAX >> 4)
+				return LP_CHR_BAD;
+			*acc = (*acc << 4) | (__u64)v;
+			*st = LP_CH_SIZE;
+		} else if (*st == LP_CH_SIZE0) {
+			return LP_CHR_BAD;
+		} else if (c == ';' || lp_is_ows(c)) {
+			*st = LP_CH_EXT;
+		} else if (c == '\r') {
+			*st = LP_CH_LF;
+		} else if (c == '\n') {
+			return lp_chunk_size_done(st, *acc);
+		} else {
+			return LP_CHR_BAD;
+		}
+		return LP_CHR_MORE;
+	case LP_CH_EXT:
+		return c == '\n' ? lp_chunk_size_done(st, *acc) : LP_CHR_MORE;
+	default: /* LP_CH_LF */
+		return c == '\n' ? lp_chunk_size_done(st, *acc) : LP_CHR_BAD;
+	}
+}
+
+/*
+ * One byte c of a chunked body's framing at state *st: LP_CHR_MORE to go
+ * on, else the result, this byte included (LP_CHR_DATA: the chunk's data
+ * follows it; LP_CHR_END: it ended the body).
+ */
+static __always_inline int lp_chunk_step(__u8 *st, __u64 *acc, __u8 c)
+{
+	switch (*st) {
+	case LP_CH_SIZE0:
+	case LP_CH_SIZE:
+	case LP_CH_EXT:
+	case LP_CH_LF:
+		return lp_chunk_size_step(st, acc, c);
+	case LP_CH_DCR:
+		if (c == '\r')
+			*st = LP_CH_DLF;
+		else if (c == '\n')
+			*st = LP_CH_SIZE0;
+		else
+			return LP_CHR_BAD;
+		return LP_CHR_MORE;
+	case LP_CH_DLF:
+		if (c != '\n')
+			return LP_CHR_BAD;
+		*st = LP_CH_SIZE0;
+		return LP_CHR_MORE;
+	case LP_CH_TBOL:
+		if (c == '\r')
+			*st = LP_CH_TLF;
+		else if (c == '\n')
+			return LP_CHR_END;
+		else
+			*st = LP_CH_TLINE;
+		return LP_CHR_MORE;
+	case LP_CH_TLINE:
+		if (c == '\n')
+			*st = LP_CH_TBOL;
+		return LP_CHR_MORE;
+	case LP_CH_TLF:
+		return c == '\n' ? LP_CHR_END : LP_CHR_BAD;
+	default: /* LP_CH_DATA: the caller skips data */
+		return LP_CHR_BAD;
+	}
+}
+
 /*
  * Feed p[0..n) (n <= LP_CHUNK_READ) to the chunk parser in state *st, with
  * the size read so far in *acc. Sets *used to the bytes consumed.
@@ -366,86 +457,17 @@ static __always_inline int lp_chunk_feed(__u8 *st, __u64 *acc, const __u8 *p, __
 					 __u32 *used)
 {
 	__u32 i;
+	int res;
 
 	for (i = 0; i < LP_CHUNK_READ; i++) {
-		__u8 c;
-		int v;
-
 		if (i >= n)
 			break;
-		c = p[i];
-		switch (*st) {
-		case LP_CH_SIZE0:
-		case LP_CH_SIZE:
-			v = lp_hexval(c);
-			if (v >= 0) {
-				if (*st == LP_CH_SIZE0)
-					*acc = 0;
-				if (*acc >= LP_CHUNK_MAX >> 4)
-					return LP_CHR_BAD;
-				*acc = (*acc << 4) | (__u64)v;
-				*st = LP_CH_SIZE;
-			} else if (*st == LP_CH_SIZE0) {
-				return LP_CHR_BAD;
-			} else if (c == ';' || lp_is_ows(c)) {
-				*st = LP_CH_EXT;
-			} else if (c == '\r') {
-				*st = LP_CH_LF;
-			} else if (c == '\n') {
-				goto size_done;
-			} else {
-				return LP_CHR_BAD;
-			}
-			break;
-		case LP_CH_EXT:
-			if (c == '\n')
-				goto size_done;
-			break;
-		case LP_CH_LF:
-			if (c != '\n')
-				return LP_CHR_BAD;
-size_done:
-			if (*acc == 0) {
-				*st = LP_CH_TBOL;
-				break;
-			}
-			*st = LP_CH_DATA;
+		res = lp_chunk_step(st, acc, p[i]);
+		if (res == LP_CHR_BAD)
+			return res;
+		if (res != LP_CHR_MORE) {
 			*used = i + 1;
-			return LP_CHR_DATA;
-		case LP_CH_DCR:
-			if (c == '\r')
-				*st = LP_CH_DLF;
-			else if (c == '\n')
-				*st = LP_CH_SIZE0;
-			else
-				return LP_CHR_BAD;
-			break;
-		case LP_CH_DLF:
-			if (c != '\n')
-				return LP_CHR_BAD;
-			*st = LP_CH_SIZE0;
-			break;
-		case LP_CH_TBOL:
-			if (c == '\r') {
-				*st = LP_CH_TLF;
-			} else if (c == '\n') {
-				*used = i + 1;
-				return LP_CHR_END;
-			} else {
-				*st = LP_CH_TLINE;
-			}
-			break;
-		case LP_CH_TLINE:
-			if (c == '\n')
-				*st = LP_CH_TBOL;
-			break;
-		case LP_CH_TLF:
-			if (c != '\n')
-				return LP_CHR_BAD;
-			*used = i + 1;
-			return LP_CHR_END;
-		default: /* LP_CH_DATA: the caller skips data */
-			return LP_CHR_BAD;
+			return res;
 		}
 	}
 	*used = i;
