@@ -205,6 +205,7 @@ $(OTLP_DECODER): tests/otlp/package-lock.json tests/otlp/package.json
 test: deps all $(UNIT_BINS) $(OUTPUT)/tests/bpf_test_run $(OUTPUT)/tests/other.bpf.o $(FUZZ_BINS) \
 	$(OTLP_DECODER)
 	$(Q)$(PYTHON) tests/check_layers.py
+	$(Q)$(PYTHON) tests/check_tree.py
 	$(Q)$(PYTHON) tests/run_tests.py --unit "$(UNIT_BINS)" --bpf $(OUTPUT)/tests/bpf_test_run \
 		--fuzz "$(FUZZ_BINS)" --e2e tests/e2e --binary ./latprobe $(TESTARGS)
 

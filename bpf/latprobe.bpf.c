@@ -287,7 +287,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
  * One program for both hooks (user space attaches it to ingress and egress):
  * one image in the instruction cache instead of two (on a CPU that runs
  * both, as each does on a node whose clients and servers talk, two images
- * cost ~9 % more: bench/RESULTS.md). The direction: a received packet
+ * cost more: bench/RESULTS.md, "Cache lines"). The direction: a received packet
  * carries the index of the device it came in on (never 0), one the socket
  * sends carries none yet.
  */

@@ -7,7 +7,7 @@
 #ifndef LP_MAPS_BPF_H
 #define LP_MAPS_BPF_H
 
-/* Set by user space before load (userspace/probe.c). */
+/* Set by user space before load (userspace/core/probe.c). */
 const volatile __u32 nr_fine = LP_FINE_OCTAVES << LP_SCHEMA_DEFAULT;
 const volatile __u64 fine_zero_ns = 0;
 const volatile __u64 fine_bounds[LP_FINE_BOUNDS_MAX] = {};

@@ -35,7 +35,7 @@ const volatile __u64 tls_scope_cg = 0;
  * Offsets of the kernel's fields SSL_set_fd's probe reads, found by user
  * space in the running kernel's BTF (include/latprobe.h, enum lp_koff): no
  * CO-RE in this object, so a kernel without BTF loads it the same. All 0:
- * unknown (no BTF), and the socket is found by the egress program instead.
+ * unknown (no BTF), and the socket is found by the cgroup_skb program on egress instead.
  */
 const volatile __u32 koff[LP_KOFF_MAX] = {};
 
@@ -64,7 +64,7 @@ struct lp_tls_call {
 	__u64 nptr; /* _ex: where the library writes the byte count */
 	__u32 num;  /* bytes asked for */
 	__u32 kind; /* enum lp_tls_call_kind */
-	/* a write's socket, seen by the egress program (tls_sock) */
+	/* a write's socket, seen by the cgroup_skb program on egress (tls_sock) */
 	__u16 lport, rport;
 	__u8 family;
 	__u8 pad[3];
@@ -104,7 +104,7 @@ struct {
 
 /*
  * A write of a TLS session whose socket is unknown (the library was given a
- * BIO, not a file descriptor): the egress program, running in the writing
+ * BIO, not a file descriptor): the cgroup_skb program on egress, running in the writing
  * thread for a segment it sends, names the socket when the segment starts
  * with an application-data record of the size that write makes (the
  * plaintext plus 16 to 80 bytes of the cipher's overhead).
@@ -174,7 +174,7 @@ __noinline int tls_segment(struct lp_conn *c, struct lp_slot *sl, __u64 buf, __u
 
 /*
  * len bytes at buf moved through session k (or, with fin, its close), in or
- * out; call: the call that moved them (its socket, if the egress program
+ * out; call: the call that moved them (its socket, if the cgroup_skb program on egress
  * named it), or NULL.
  */
 static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_call *call,

@@ -3,9 +3,9 @@
  * The kernel/user contract of latprobe.
  *
  * Used by: bpf/latprobe.bpf.c (writes these structs into its maps) and
- * userspace/probe.c, userspace/collector.c (read them back), plus the tests.
+ * userspace/core/probe.c, userspace/core/collector.c (read them back), plus the tests.
  * Fixed-width types only and explicit padding, so both sides agree byte for
- * byte; userspace/probe.c holds the _Static_asserts on the sizes.
+ * byte; userspace/core/probe.c holds the _Static_asserts on the sizes.
  */
 #ifndef LATPROBE_H
 #define LATPROBE_H
@@ -169,7 +169,7 @@ enum lp_counter {
  * tails. Only a full ring folds into the overflow series (counted in
  * LP_CNT_SERIES_ALLOC as before).
  */
-#define LP_SPILL 1024 /* 24 KiB per CPU and slot; 32 folded 543 of 10 000 new series */
+#define LP_SPILL 1024 /* 24 KiB per CPU and slot (bench/RESULTS.md: why not fewer) */
 
 struct lp_spill_entry {
 	struct lp_key key;
@@ -343,7 +343,7 @@ struct lp_conn_rsp {
 /*
  * Per-socket state in three cache lines. Each segment costs the cache
  * lines it touches, and on a busy node a connection's lines are cold by its
- * next segment (~45 ns each here, bench/RESULTS.md), so a segment touches
+ * next segment (bench/RESULTS.md, "Cache lines", has the cost), so a segment touches
  * two of its own: the line it shares with the kernel's pointer to the map
  * (which bpf_sk_storage_get reads anyway: the queue and the role live
  * there, written by both sides), and its direction's. The two directions

@@ -3,7 +3,7 @@
  * Histogram slot of a latency, for the fine (native) and classic buckets.
  *
  * Used by: bpf/latprobe.bpf.c (on every sample, against the boundary tables
- * user space wrote into its rodata) and by userspace/hist.c and the unit
+ * user space wrote into its rodata) and by userspace/core/hist.c and the unit
  * tests, which check it against the Prometheus boundary formula. Boundaries
  * are integers in ns with "le" semantics: a latency v lands in the first
  * bucket whose boundary b satisfies v <= b. For the fine buckets b is

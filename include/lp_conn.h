@@ -158,8 +158,8 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
 /*
  * Does a segment on a connection with state need the time: can it begin or
  * end a message? The kernel side reads the clock only when this says so (a
- * clock read costs about as much as the empty program: bench/RESULTS.md,
- * "Cache lines"); a time not taken is 0, which never makes a sample.
+ * clock read is one of the dearest steps: bench/RESULTS.md, "Cache lines");
+ * a time not taken is 0, which never makes a sample.
  */
 static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const struct lp_seg *s)
 {

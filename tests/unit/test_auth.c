@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The basic-auth checker (userspace/auth.c): cache, failure limit, hashing thread. */
+/* The basic-auth checker (userspace/export/auth.c): cache, failure limit, hashing thread. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * `latprobe check` (userspace/check.c): threshold ranges, the status line and
+ * `latprobe check` (userspace/app/check.c): threshold ranges, the status line and
  * perfdata, exit states, Zabbix values and discovery, and every way the
  * agent's answer can be wrong. Table-driven over JSON documents shaped like
  * the agent's /api/v1/series.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Flags, values and SLO specs (userspace/cli.c). */
+/* Flags, values and SLO specs (userspace/app/cli.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

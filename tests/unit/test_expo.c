@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Exposition writers (userspace/expo.c) over a fixed model: text 0.0.4 and
+ * Exposition writers (userspace/export/expo.c) over a fixed model: text 0.0.4 and
  * OpenMetrics against golden files (tests/unit/golden/, regenerate with
  * UPDATE_GOLDEN=1 and review the diff), protobuf decoded back with
  * protobuf-c. Also the Accept / Accept-Encoding negotiation and --listen.

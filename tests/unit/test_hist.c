@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Quantiles, snapshots and window differences (userspace/hist.c). */
+/* Quantiles, snapshots and window differences (userspace/core/hist.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

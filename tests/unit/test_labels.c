@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Service identity from cgroup paths and listening sockets (userspace/labels.c). */
+/* Service identity from cgroup paths and listening sockets (userspace/core/labels.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* --web-config parsing and bcrypt checks (userspace/webconfig.c). */
+/* --web-config parsing and bcrypt checks (userspace/export/webconfig.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

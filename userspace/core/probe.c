@@ -151,7 +151,7 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
 	__u32 i;
 
 	ro->tls_loaded = p->tls;
-	/* no BTF: SSL_set_fd's probe does nothing; the egress program names the sockets */
+	/* no BTF: SSL_set_fd's probe does nothing; the cgroup_skb program on egress names the sockets */
 	if (p->tls && !kernel_offsets(ro->koff) && cfg->verbose)
 		fprintf(stderr, "latprobe: no kernel BTF: TLS sockets found from their writes\n");
 	ro->tls_scope_level = cfg->scope_level;
