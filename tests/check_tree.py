@@ -8,6 +8,7 @@
 - no source file under bpf/, include/ or userspace/ is over 700 lines;
 - no function there is over 80 lines, tables and usage text aside (LONG).
 
+It first checks itself on a small tree with one offence of each kind.
 Exit 1 naming each offence."""
 import os
 import re
@@ -91,10 +92,45 @@ def sizes(bad):
                 bad.append(f"{rel}:{at}: {name} is {n} lines (at most {MAX_FUNC})")
 
 
-def main():
-    bad = []
+def check(root):
+    global ROOT
+    ROOT, bad = root, []
     named_paths(bad)
     sizes(bad)
+    return bad
+
+
+def self_test():
+    """the checks fail where they must: a tree with one of each offence"""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="lp-tree-") as t:
+        for d in ("include", "userspace/core", "tests"):
+            os.makedirs(os.path.join(t, d))
+        body = "\n".join(f"\tx += {i};" for i in range(81))
+        files = {
+            "include/ok.h": "/* see userspace/core/a.c */\n",
+            "userspace/core/a.c": f"/* was userspace/gone.c */\nint f(void)\n{{\n{body}\n}}\n",
+            "userspace/core/big.c": "int x;\n" * 701,
+            "tests/t.py": "# tests include/ok.h and include/missing.h\n",
+        }
+        for name, text in files.items():
+            with open(os.path.join(t, name), "w") as fh:
+                fh.write(text)
+        bad = check(t)
+    want = ["userspace/core/a.c: names userspace/gone.c, which does not exist",
+            "tests/t.py: names include/missing.h, which does not exist",
+            "userspace/core/big.c: 701 lines (at most 700: one concern per file)",
+            "userspace/core/a.c:2: f is 84 lines (at most 80)"]
+    if sorted(bad) != sorted(want):
+        print("check_tree self-test: expected", want, "got", bad)
+        return 1
+    return 0
+
+
+def main():
+    if self_test():
+        return 1
+    bad = check(ROOT)
     for b in bad:
         print(b)
     if bad:
