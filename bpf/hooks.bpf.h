@@ -8,7 +8,8 @@
  * header is included:
  *  - LP_ROUTE_WORD, LP_HEAD_WORD, LP_HEAD_UWORD: eight bytes of the read
  *    window in one load (the headers' default is a byte loop);
- *  - LP_ROUTE_KEY_PATH, LP_HEAD_STEP, LP_CONN_FEED, LP_CONN_NEXT: calls into
+ *  - LP_ROUTE_KEY_PATH, LP_HEAD_STEP, LP_CONN_FEED, LP_CONN_NEXT, LP_HP_FIELD,
+ *    LP_HUFF_STEP, LP_H2_HEADERS, LP_H2_DROP: calls into
  *    global functions (defined in latprobe.bpf.c), which the verifier checks
  *    once each instead of at every place the inlined step would stand;
  *  - LP_ROUTE: the route trie's lookup, or LP_ROUTE_NONE without --route.
@@ -46,12 +47,22 @@ struct lp_scan;
 struct lp_conn;
 struct lp_run;
 struct lp_verdict;
+struct lp_h2;
+struct lp_hp_table;
+struct lp_hp_field;
+struct lp_huff_out;
 int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
 int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h);
 __u16 lp_route_g(struct lp_win *w, __u32 n, __u32 method);
-int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, __u32 n,
-		   struct lp_verdict *v);
-int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v);
+int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
+int lp_conn_next_g(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r, struct lp_verdict *v);
+int lp_hp_field_g(struct lp_win *w, __u32 n, __u32 at, struct lp_hp_table *t,
+		  struct lp_hp_field *f);
+int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o);
+int lp_h2_feed_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
+int lp_h2_block_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
+int lp_h2_headers_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
+int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswered);
 
 /* --route/--exclude-path entries in the "routes" trie; 0: no routes, no lookups */
 const volatile __u32 nr_routes = 0;
@@ -62,8 +73,19 @@ const volatile __u32 route_max_len = 0;
 #define LP_HEAD_STEP(p, st, h)		  lp_head_step_g((struct lp_win *)(p), st, h)
 #define LP_ROUTE(buf, n, method)                                                                   \
 	(nr_routes ? lp_route_g((struct lp_win *)(buf), (n), (method)) : LP_ROUTE_NONE)
-#define LP_CONN_FEED lp_conn_feed_g
+/*
+ * Five arguments at most: the bytes read are r->rd.len, which n always is.
+ * HTTP/2 straight to its own function: one frame less on the BPF stack.
+ */
+#define LP_CONN_FEED(c, h, r, buf, n, v)                                                           \
+	((c)->q.proto != LP_PROTO_HTTP2	    ? lp_conn_feed_g(c, r, buf, v)                          \
+	 : (r)->want == LP_WANT_H2_BLOCK ? lp_h2_block_g(h, r, buf, v)                             \
+					 : lp_h2_feed_g(h, r, buf, v))
 #define LP_CONN_NEXT lp_conn_next_g
+#define LP_HP_FIELD(p, n, at, t, f) lp_hp_field_g((struct lp_win *)(p), n, at, t, f)
+#define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers_g(h, r, (struct lp_win *)(buf), v)
+#define LP_H2_DROP(h, v, unanswered) lp_h2_drop_g(h, v, unanswered)
+#define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)
 
 #include "lp_route.h"
 #include "lp_http.h"

@@ -115,12 +115,74 @@ static __always_inline int load(struct __sk_buff *skb, struct lp_slot *sl, __u32
  * each once, on its own, instead of at every step of the loop in
  * LP_CONN_SEGMENT (inlined, the head scanner alone would exceed its limit).
  */
-__noinline int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, __u32 n,
+__noinline int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w,
 			      struct lp_verdict *v)
 {
-	if (!c || !r || !w || !v || n == 0 || n > LP_WIN)
+	__u32 n;
+
+	if (!c || !r || !w || !v)
 		return 0;
-	return lp_conn_feed(c, r, w->b, n, v, &r->rd);
+	n = r->rd.len;
+	if (n == 0 || n > LP_WIN)
+		return 0;
+	return lp_h1_feed(c, r, w->b, n, v, &r->rd); /* HTTP/2 has its own (LP_CONN_FEED) */
+}
+
+/* one HPACK field of a header block in the window (lp_hp_field) */
+__noinline int lp_hp_field_g(struct lp_win *w, __u32 n, __u32 at, struct lp_hp_table *t,
+			     struct lp_hp_field *f)
+{
+	if (!w || !t || !f || n > LP_WIN)
+		return LP_HP_BAD;
+	return lp_hp_field(w->b, n, at, t, f);
+}
+
+/* HTTP/2 frames in the window (lp_h2_feed) */
+__noinline int lp_h2_feed_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v)
+{
+	__u32 n;
+
+	if (!r || !w || !v)
+		return 0;
+	n = r->rd.len;
+	if (n == 0 || n > LP_WIN)
+		return 0;
+	return lp_h2_feed_at_frames(h, r, w->b, n, v, &r->rd);
+}
+
+/* an HTTP/2 header block in the window, and the frames after it (lp_h2_feed_block) */
+__noinline int lp_h2_block_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w,
+			     struct lp_verdict *v)
+{
+	if (!r || !w || !v || r->rd.len > LP_WIN)
+		return 0;
+	return lp_h2_feed_block(h, r, w->b, v);
+}
+
+/* the header block of an HTTP/2 frame in the window (lp_h2_headers) */
+__noinline int lp_h2_headers_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w,
+			       struct lp_verdict *v)
+{
+	if (!h || !r || !w || !v || r->rd.len > LP_WIN)
+		return -1;
+	return lp_h2_headers(h, r, w->b, v);
+}
+
+/* an HTTP/2 connection's waiting streams, counted (lp_h2_drop) */
+__noinline int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswered)
+{
+	if (!h || !v)
+		return 0;
+	lp_h2_drop(h, v, unanswered);
+	return 0;
+}
+
+/* a step of a Huffman decoding in the window (lp_huff_chunk): verified once */
+__noinline int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o)
+{
+	if (!w || !o || len > LP_HUFF_CHUNK)
+		return LP_HP_BAD;
+	return lp_huff_chunk(w->b, at, len, o);
 }
 
 __noinline int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h)
@@ -167,11 +229,12 @@ __noinline __u16 lp_route_g(struct lp_win *w, __u32 n, __u32 method)
 	return rv ? rv->id : LP_ROUTE_UNROUTED;
 }
 
-__noinline int lp_conn_next_g(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v)
+__noinline int lp_conn_next_g(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r,
+			      struct lp_verdict *v)
 {
 	if (!c || !r || !v)
 		return 0;
-	return lp_conn_next(c, r, v, &r->rd);
+	return lp_conn_next(c, h, r, v, &r->rd);
 }
 
 /* a CLOCK_MONOTONIC time below this (31 years of uptime); CLOCK_REALTIME is far above */
@@ -202,11 +265,12 @@ static __always_inline __u64 seg_time(struct __sk_buff *skb, __u8 ingress, int n
 #define LOAD_SLOT(off, len) load(skb, sl, (off), (len))
 
 /* One segment of a connection with state through the state machine, into sl->v. */
-__noinline int segment(struct __sk_buff *skb, struct lp_conn *c, struct lp_slot *sl, __u64 now)
+__noinline int segment(struct __sk_buff *skb, struct lp_conn *c, struct lp_h2 *h,
+		       struct lp_slot *sl, __u64 now)
 {
 	if (!skb || !c || !sl)
 		return 0;
-	LP_CONN_SEGMENT(c, &sl->seg, now, &sl->v, &sl->w, LOAD_SLOT);
+	LP_CONN_SEGMENT(c, h, &sl->seg, now, &sl->v, &sl->w, LOAD_SLOT);
 	return 0;
 }
 
@@ -240,6 +304,16 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 			count(LP_CNT_ORPHAN_RESPONSES);
 		return NULL;
 	}
+	if (lp_conn_is_h2(&pk->seg)) {
+		/* its streams and tables first: without them it is not followed at all */
+		struct lp_h2 *h = bpf_sk_storage_get(&h2conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+		if (!h) {
+			count(LP_CNT_STORAGE_FAILED);
+			return NULL;
+		}
+		lp_h2_init(h, pk->seg.seq, pk->seg.ack);
+	}
 	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {
 		count(LP_CNT_STORAGE_FAILED);
@@ -253,6 +327,7 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 {
+	struct lp_h2 *h = NULL;
 	struct lp_slot *sl;
 	struct pkt pk = {};
 	struct bpf_sock *sk;
@@ -273,13 +348,19 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	c = conn_state(skb, sk, &pk, ingress);
 	if (!c || LP_CUT(3))
 		return SK_PASS;
+	if (c->q.proto == LP_PROTO_HTTP2) {
+		h = bpf_sk_storage_get(&h2conns, sk, 0, 0);
+		if (!h)
+			return SK_PASS;
+	}
 	sl = lp_slot_begin(&slot, &pk.seg);
 	if (!sl)
 		return SK_PASS;
 	sl->poff = pk.poff;
 	if (!LP_CUT(4))
-		segment(skb, c, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
-	lp_slot_finish(sl, slot, c->rsp.cgroup_id, pk.sport, pk.family, 0);
+		segment(skb, c, h, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
+	lp_slot_finish(sl, slot, c->rsp.cgroup_id, pk.sport, pk.family,
+		       c->q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0);
 	return SK_PASS;
 }
 

@@ -47,6 +47,14 @@ struct {
 	__type(value, struct lp_conn);
 } conns SEC(".maps");
 
+/* an HTTP/2 connection's streams and HPACK tables (include/lp_h2.h), beside its conns entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lp_h2);
+} h2conns SEC(".maps");
+
 /* series -> struct lp_value per CPU; value_size and max_entries set at load */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

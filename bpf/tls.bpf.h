@@ -94,6 +94,24 @@ struct {
 	__type(value, struct lp_tls_sess);
 } tls_sessions SEC(".maps");
 
+/* an HTTP/2 session's streams and tables (include/lp_h2.h); sized as tls_sessions at load */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LP_TLS_SESSIONS_DEFAULT);
+	__type(key, struct lp_tls_key);
+	__type(value, struct lp_h2);
+} tls_h2 SEC(".maps");
+
+/* one all-zero struct lp_h2: a new entry's first value (too large for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_h2);
+} h2_zero SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_RDONLY_PROG);
@@ -164,12 +182,31 @@ static __always_inline int load_user(struct lp_slot *sl, __u64 buf, __u32 off, _
 #define LOAD_USER(off, len) load_user(sl, buf, (off), (len))
 
 /* One call's plaintext (buf) through the state machine, into sl->v. */
-__noinline int tls_segment(struct lp_conn *c, struct lp_slot *sl, __u64 buf, __u64 now)
+__noinline int tls_segment(struct lp_conn *c, struct lp_h2 *h, struct lp_slot *sl, __u64 buf,
+			   __u64 now)
 {
 	if (!c || !sl)
 		return 0;
-	LP_CONN_SEGMENT(c, &sl->seg, now, &sl->v, &sl->w, LOAD_USER);
+	LP_CONN_SEGMENT(c, h, &sl->seg, now, &sl->v, &sl->w, LOAD_USER);
 	return 0;
+}
+
+/* a session's HTTP/2 state, fresh (seq, ack: where its two directions begin); NULL if the map is full */
+static __always_inline struct lp_h2 *tls_h2_new(struct lp_tls_key *k, __u32 seq, __u32 ack)
+{
+	__u32 zero = 0;
+	void *init = bpf_map_lookup_elem(&h2_zero, &zero);
+	struct lp_h2 *h;
+
+	if (init)
+		bpf_map_update_elem(&tls_h2, k, init, BPF_ANY);
+	h = bpf_map_lookup_elem(&tls_h2, k);
+	if (!h) {
+		count(LP_CNT_TLS_FULL);
+		return NULL;
+	}
+	lp_h2_init(h, seq, ack);
+	return h;
 }
 
 /*
@@ -182,6 +219,7 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 {
 	struct lp_tls_sess *s = bpf_map_lookup_elem(&tls_sessions, k);
 	struct lp_seg seg = { .plen = len, .ingress = ingress, .tcp_flags = fin ? LP_TCP_FIN : 0 };
+	struct lp_h2 *h = NULL;
 	struct lp_slot *sl;
 	__u32 slot;
 
@@ -203,6 +241,8 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 			return;
 		seg.seq = s->seq[ingress & 1];
 		seg.ack = s->seq[!ingress];
+		if (lp_conn_is_h2(&seg) && !tls_h2_new(k, seg.seq, seg.ack))
+			return;
 		lp_conn_init(&s->c, &seg);
 	} else if (s->c.q.role != LP_ROLE_SERVER && s->c.q.role != LP_ROLE_CLIENT) {
 		return; /* upgraded: not HTTP/1.x any more */
@@ -212,16 +252,21 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 		s->rport = call->rport;
 		s->family = call->family;
 	}
+	if (s->c.q.proto == LP_PROTO_HTTP2) {
+		h = bpf_map_lookup_elem(&tls_h2, k);
+		if (!h)
+			return;
+	}
 	seg.seq = __sync_fetch_and_add(&s->seq[ingress & 1], len);
 	seg.ack = s->seq[!ingress];
 	sl = lp_slot_begin(&slot, &seg);
 	if (!sl)
 		return;
-	tls_segment(&s->c, sl, buf, lp_conn_needs_time(&s->c, &seg) ? bpf_ktime_get_ns() : 0);
+	tls_segment(&s->c, h, sl, buf, lp_conn_needs_time(&s->c, &seg) ? bpf_ktime_get_ns() : 0);
 	if (!s->family)
 		sl->counters[LP_CNT_TLS_NO_SOCKET] += sl->v.n;
 	lp_slot_finish(sl, slot, 0, sl->v.side == LP_SIDE_SERVER ? s->lport : s->rport, s->family,
-		       LP_KEY_TLS);
+		       LP_KEY_TLS | (s->c.q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0));
 }
 
 /* the entry of SSL_read/_ex, SSL_write/_ex, SSL_shutdown (the cookie says which) */
@@ -330,6 +375,7 @@ int BPF_KPROBE(lp_tls_free, void *ssl)
 
 	(void)ctx;
 	bpf_map_delete_elem(&tls_sessions, &k);
+	bpf_map_delete_elem(&tls_h2, &k);
 	return 0;
 }
 

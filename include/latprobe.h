@@ -64,6 +64,8 @@ enum lp_method {
 #define LP_KEY_CG_OVERFLOW 0x8
 /* HTTP inside TLS, read through the TLS library's uprobes: the url_scheme label is https */
 #define LP_KEY_TLS 0x10
+/* HTTP/2 (include/lp_h2.h): the network_protocol_version label is 2, else 1.1 */
+#define LP_KEY_H2 0x20
 
 /*
  * Per-cgroup accounting of series (the "cgroups" map): how many a cgroup
@@ -139,6 +141,11 @@ enum lp_counter {
 	LP_CNT_TLS_FULL,	/* a TLS session's setup or request start found the session map full */
 	LP_CNT_TLS_NO_SOCKET,	/* HTTPS samples of a session whose socket is unknown
 				 * (the library was given no fd): server_port 0 */
+	LP_CNT_H2_RESET,	/* HTTP/2 streams ended by RST_STREAM: not sampled */
+	LP_CNT_H2_UNKNOWN,	/* HTTP/2 streams untimed: their :method or :status referred to
+				 * a table entry from before the agent (or forgotten) */
+	LP_CNT_H2_LOST,		/* HTTP/2 connections no longer followed (a segment with more
+				 * frames than the steps, a cut header block, a protocol error) */
 	/* counted by user space (the TLS scanner), never by the programs: */
 	LP_CNT_TLS_LIBS_PROBED, /* libssl files the TLS programs were attached to */
 	LP_CNT_TLS_LIBS_FAILED, /* libssl files that could not be probed (no symbols, ...) */
@@ -263,6 +270,7 @@ enum lp_role {
  */
 enum lp_proto {
 	LP_PROTO_HTTP1 = 0, /* include/lp_h1.h */
+	LP_PROTO_HTTP2,	    /* include/lp_h2.h */
 	LP_PROTO_COUNT,
 };
 

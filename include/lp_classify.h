@@ -24,6 +24,8 @@ enum lp_class {
 	LP_CLASS_RESPONSE = 2,	    /* "HTTP/1.0 " or "HTTP/1.1 ", status 100..599, SP or CR */
 	LP_CLASS_PARTIAL_REQ = 4, /* a proper prefix of a request start ("GE", "GET ") */
 	LP_CLASS_PARTIAL_RSP = 8, /* a proper prefix of a response start ("HTTP/1.1 20") */
+	LP_CLASS_H2 = 16,	  /* the HTTP/2 client preface ("PRI * HTTP/2.0\r\n") */
+	LP_CLASS_PARTIAL_H2 = 32, /* a proper prefix of it, two bytes or more ("PR") */
 };
 
 enum lp_match {
@@ -152,6 +154,9 @@ static __always_inline int lp_classify(const __u8 *p, __u32 n, __u8 *method, __u
 				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
 		LP_CLASSIFY_TRY(lp_match_method(p, n, "PATCH", 5, LP_METHOD_PATCH, method),
 				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		if (n >= 2)
+			LP_CLASSIFY_TRY(lp_match_token(p, n, "PRI * HTTP/2.0\r\n", 16), LP_CLASS_H2,
+					LP_CLASS_PARTIAL_H2);
 		break;
 	case 'D':
 		LP_CLASSIFY_TRY(lp_match_method(p, n, "DELETE", 6, LP_METHOD_DELETE, method),

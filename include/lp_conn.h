@@ -7,8 +7,10 @@
  * protocol's verdict (include/lp_verdict.h) says which samples came out.
  *
  * A connection's protocol is fixed in its state (lp_queue.proto); each
- * protocol is a pure header of its own: HTTP/1.x is include/lp_h1.h. A new
- * protocol is a new header and one case in each dispatch below.
+ * protocol is a pure header of its own: HTTP/1.x is include/lp_h1.h,
+ * HTTP/2 include/lp_h2.h (whose larger state lives beside struct lp_conn,
+ * passed in as h). A new protocol is a new header and one case in each
+ * dispatch below.
  *
  * Used by: bpf/latprobe.bpf.c and bpf/tls.bpf.h, which run LP_CONN_SEGMENT
  * on each payload or FIN/RST segment of a connection with state (or each
@@ -25,17 +27,23 @@
 #include "lp_tcpseq.h"
 #include "lp_verdict.h"
 #include "lp_h1.h"
+#include "lp_h2.h"
+
+_Static_assert(LP_HP_WIN == LP_WIN, "header blocks are read into the read window");
 
 /*
  * Advance through the segment where no bytes are needed; return 1 with *rd
- * set for the next read, 0 when the segment is done.
+ * set for the next read, 0 when the segment is done. h: the connection's
+ * HTTP/2 state (NULL unless it is HTTP/2).
  */
-static __always_inline int lp_conn_next(struct lp_conn *c, struct lp_run *r, struct lp_verdict *v,
-					struct lp_read *rd)
+static __always_inline int lp_conn_next(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r,
+					struct lp_verdict *v, struct lp_read *rd)
 {
 	switch (c->q.proto) {
 	case LP_PROTO_HTTP1:
 		return lp_h1_next(c, r, v, rd);
+	case LP_PROTO_HTTP2:
+		return lp_h2_next(h, r, v, rd);
 	default:
 		r->pos = r->send;
 		return 0;
@@ -43,12 +51,15 @@ static __always_inline int lp_conn_next(struct lp_conn *c, struct lp_run *r, str
 }
 
 /* Bytes the last read returned: buf holds n >= 1 bytes at r->pos. */
-static __always_inline int lp_conn_feed(struct lp_conn *c, struct lp_run *r, const __u8 *buf,
-					__u32 n, struct lp_verdict *v, struct lp_read *rd)
+static __always_inline int lp_conn_feed(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r,
+					const __u8 *buf, __u32 n, struct lp_verdict *v,
+					struct lp_read *rd)
 {
 	switch (c->q.proto) {
 	case LP_PROTO_HTTP1:
 		return lp_h1_feed(c, r, buf, n, v, rd);
+	case LP_PROTO_HTTP2:
+		return lp_h2_feed(h, r, buf, n, v, rd);
 	default:
 		r->pos = r->send;
 		return 0;
@@ -56,15 +67,25 @@ static __always_inline int lp_conn_feed(struct lp_conn *c, struct lp_run *r, con
 }
 
 /* A read failed or the steps ran out: the rest of the segment cannot be followed. */
-static __always_inline void lp_conn_giveup(struct lp_conn *c, struct lp_run *r)
+static __always_inline void lp_conn_giveup(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r,
+					   struct lp_verdict *v)
 {
 	switch (c->q.proto) {
 	case LP_PROTO_HTTP1:
 		lp_h1_giveup(c, r);
 		break;
+	case LP_PROTO_HTTP2:
+		lp_h2_giveup(h, r, v);
+		break;
 	default:
 		break;
 	}
+}
+
+/* reads a segment may take: HTTP/2 packs many frames into one segment */
+static __always_inline __u32 lp_conn_steps(const struct lp_conn *c)
+{
+	return c->q.proto == LP_PROTO_HTTP2 ? LP_H2_STEPS : LP_H1_STEPS;
 }
 
 /*
@@ -106,14 +127,16 @@ static __always_inline int lp_conn_begin(struct lp_conn *c, const struct lp_seg 
 	return 1;
 }
 
-
 /* After the segment's bytes: data seen out of order before, then FIN and RST. */
-static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *s, struct lp_run *r,
-					struct lp_verdict *v)
+static __always_inline void lp_conn_end(struct lp_conn *c, struct lp_h2 *h, const struct lp_seg *s,
+					struct lp_run *r, struct lp_verdict *v)
 {
 	switch (c->q.proto) {
 	case LP_PROTO_HTTP1:
 		lp_h1_end(c, s, r, v);
+		break;
+	case LP_PROTO_HTTP2:
+		lp_h2_end(c, h, s, r, v);
 		break;
 	default:
 		break;
@@ -126,33 +149,37 @@ static __always_inline void lp_conn_end(struct lp_conn *c, const struct lp_seg *
  * (non-zero). buf: LP_WIN bytes, 8-byte aligned. The kernel and the tests
  * run this same loop.
  */
-#define LP_CONN_STEPS 8
+#define LP_CONN_STEPS LP_H2_STEPS /* the most any protocol takes (lp_conn_steps) */
 
 /*
  * The kernel side defines LP_CONN_FEED to a BPF global function around
  * lp_conn_feed (verified once, on its own, however often the loop calls it).
  */
 #ifndef LP_CONN_FEED
-#define LP_CONN_FEED(c, r, buf, n, v) lp_conn_feed(c, r, buf, n, v, &(r)->rd)
-#define LP_CONN_NEXT(c, r, v)	      lp_conn_next(c, r, v, &(r)->rd)
+#define LP_CONN_FEED(c, h, r, buf, n, v) lp_conn_feed(c, h, r, buf, n, v, &(r)->rd)
+#define LP_CONN_NEXT(c, h, r, v)	 lp_conn_next(c, h, r, v, &(r)->rd)
 #endif
 
-#define LP_CONN_SEGMENT(c, s, now, v, buf, LOAD)                                                   \
+/* h: the connection's HTTP/2 state, or NULL */
+#define LP_CONN_SEGMENT(c, h, s, now, v, buf, LOAD)                                                \
 	do {                                                                                       \
 		struct lp_run __r = {};                                                            \
-		__u32 __i, __more = 0;                                                             \
+		__u32 __i, __more = 0, __steps = lp_conn_steps(c);                                 \
 		if (!lp_conn_begin((c), (s), (now), &__r, (v)))                                    \
 			break;                                                                     \
 		for (__i = 0; __i < LP_CONN_STEPS; __i++) {                                        \
-			if (!__more && !LP_CONN_NEXT((c), &__r, (v)))                              \
+			if (__i >= __steps)                                                        \
+				break;                                                             \
+			if (!__more && !LP_CONN_NEXT((c), (h), &__r, (v)))                         \
 				break;                                                             \
 			if (__r.rd.len == 0 || __r.rd.len > LP_WIN ||                              \
-			    LOAD(__r.rd.off, __r.rd.len))                                          \
+			    (!__r.inwin && LOAD(__r.rd.off, __r.rd.len)))                          \
 				break;                                                             \
-			__more = LP_CONN_FEED((c), &__r, (buf), __r.rd.len, (v));                  \
+			__r.inwin = 0;                                                             \
+			__more = LP_CONN_FEED((c), (h), &__r, (buf), __r.rd.len, (v));             \
 		}                                                                                  \
-		lp_conn_giveup((c), &__r);                                                         \
-		lp_conn_end((c), (s), &__r, (v));                                                  \
+		lp_conn_giveup((c), (h), &__r, (v));                                               \
+		lp_conn_end((c), (h), (s), &__r, (v));                                             \
 	} while (0)
 
 /*
@@ -168,6 +195,8 @@ static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const str
 	switch (c->q.proto) {
 	case LP_PROTO_HTTP1:
 		return lp_h1_needs_time(c, s);
+	case LP_PROTO_HTTP2:
+		return (s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST)) || s->plen;
 	default:
 		return 0;
 	}
@@ -176,7 +205,16 @@ static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const str
 /* Does a segment on a connection without state need state? */
 static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
 {
-	return s->plen && (s->cls == LP_CLASS_REQUEST || (s->cls & LP_CLASS_PARTIAL_REQ));
+	return s->plen && (s->cls == LP_CLASS_REQUEST || s->cls == LP_CLASS_H2 ||
+			   (s->cls & (LP_CLASS_PARTIAL_REQ | LP_CLASS_PARTIAL_H2)));
+}
+
+/* ... and is it HTTP/2's (the caller creates its HTTP/2 state too, lp_h2_init)? */
+static __always_inline int lp_conn_is_h2(const struct lp_seg *s)
+{
+	/* "P" alone could be either: HTTP/1.x, as before HTTP/2 was followed */
+	return s->cls == LP_CLASS_H2 ||
+	       ((s->cls & LP_CLASS_PARTIAL_H2) && !(s->cls & LP_CLASS_PARTIAL_REQ));
 }
 
 /*
@@ -186,12 +224,12 @@ static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
 static __always_inline void lp_conn_init(struct lp_conn *c, const struct lp_seg *s)
 {
 	c->q.role = s->ingress ? LP_ROLE_SERVER : LP_ROLE_CLIENT;
+	c->q.proto = lp_conn_is_h2(s) ? LP_PROTO_HTTP2 : LP_PROTO_HTTP1;
 	c->req.next = s->seq;
 	c->req.max = s->seq;
 	/* what the requester acknowledged is old data in the response direction */
 	c->rsp.d.next = s->ack;
 	c->rsp.d.max = s->ack;
 }
-
 
 #endif /* LP_CONN_H */

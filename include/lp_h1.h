@@ -53,6 +53,8 @@
 #endif
 
 
+#define LP_H1_STEPS 8 /* reads per segment (LP_CONN_SEGMENT) */
+
 static __always_inline struct lp_dir *lp_run_dir(struct lp_conn *c, const struct lp_run *r)
 {
 	return r->rsp ? &c->rsp.d : &c->req;

@@ -43,7 +43,7 @@ struct lp_sample {
 	__u16 pad;
 };
 
-#define LP_VERDICT_SAMPLES 8 /* samples one segment can end; more are counted lost (a power of two) */
+#define LP_VERDICT_SAMPLES 32 /* samples one segment can end; more are counted lost (a power of two) */
 
 /* What to do about a segment. */
 struct lp_verdict {
@@ -65,6 +65,8 @@ enum lp_want {
 	LP_WANT_HEAD = 1, /* a message starts at the read */
 	LP_WANT_CHUNK,	  /* chunk-size line, CRLF or trailers */
 	LP_WANT_RESYNC,	  /* unframed: does a new message start here? */
+	LP_WANT_H2,	  /* HTTP/2: frame headers start at the read */
+	LP_WANT_H2_BLOCK, /* HTTP/2: the payload of a header frame, whole */
 };
 
 /* Progress through one segment. */
@@ -77,8 +79,10 @@ struct lp_run {
 	__u8 rsp;   /* 1: the segment is in the response direction */
 	__u8 want;  /* enum lp_want of the read asked for */
 	__u8 stop;
-	__u8 pad;
+	__u8 inwin;	   /* the next read is the window as it is: no load */
 	struct lp_read rd; /* the read asked for */
+	__u32 blk_at;	   /* HTTP/2: a header block fragment at this offset of the read */
+	__u32 blk_len;	   /* ... of this length */
 };
 
 

@@ -73,6 +73,7 @@ static int fuzz_load(__u32 off, __u32 len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lp_conn c;
+	struct lp_h2 h2;
 	int has = 0;
 	__u64 now = 1000;
 	size_t off = 0;
@@ -109,10 +110,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (lp_conn_wants_state(&s)) {
 				has = 1;
 				lp_conn_init(&c, &s);
+				if (c.q.proto == LP_PROTO_HTTP2)
+					lp_h2_init(&h2, s.seq, s.ack);
 			}
 		}
 		if (has && (plen || s.tcp_flags)) {
-			LP_CONN_SEGMENT(&c, &s, now, &v, win, fuzz_load);
+			LP_CONN_SEGMENT(&c, c.q.proto == LP_PROTO_HTTP2 ? &h2 : NULL, &s, now, &v, win,
+					fuzz_load);
 			/* a sample never exceeds the time that passed since the first request */
 			for (i = 0; i < v.n; i++)
 				if (v.s[i].ns > now - 1000 || v.s[i].status < 100 ||

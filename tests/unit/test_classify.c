@@ -172,8 +172,13 @@ static void test_http2_and_other_versions_are_not_responses(void **state)
 	assert_int_equal(classify("HTTP/1.1 099 OK\r", 16, &m, &st), LP_CLASS_NONE);
 	assert_int_equal(classify("HTTP/1.1 2000 OK", 16, &m, &st), LP_CLASS_NONE);
 	assert_int_equal(classify("HTTP/1.1  200 OK", 16, &m, &st), LP_CLASS_NONE);
-	/* the HTTP/2 connection preface */
-	assert_int_equal(classify("PRI * HTTP/2.0\r\n", 16, &m, &st), LP_CLASS_NONE);
+	/* the HTTP/2 connection preface is HTTP/2's, not an HTTP/1.x request or response */
+	assert_int_equal(classify("PRI * HTTP/2.0\r\n", 16, &m, &st), LP_CLASS_H2);
+	assert_int_equal(classify("PRI * HTTP/2.0\r", 15, &m, &st), LP_CLASS_PARTIAL_H2);
+	assert_int_equal(classify("PR", 2, &m, &st), LP_CLASS_PARTIAL_H2);
+	/* "P" alone could start POST, PUT, PATCH too */
+	assert_int_equal(classify("P", 1, &m, &st), LP_CLASS_PARTIAL_REQ);
+	assert_int_equal(classify("PRI * HTTP/1.1\r\n", 16, &m, &st), LP_CLASS_NONE);
 }
 
 static void test_other_protocols_and_garbage_are_nothing(void **state)

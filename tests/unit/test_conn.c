@@ -43,6 +43,7 @@ static __u16 test_route(const __u8 *buf, __u32 n, __u8 method)
 
 struct conv {
 	struct lp_conn c;
+	struct lp_h2 h2;
 	int has_state;
 	__u64 counters[LP_CNT_MAX];
 	int samples, ttfbs;
@@ -84,9 +85,12 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 		memset(&cv->c, 0, sizeof(cv->c));
 		cv->has_state = 1;
 		lp_conn_init(&cv->c, &s);
+		if (cv->c.q.proto == LP_PROTO_HTTP2)
+			lp_h2_init(&cv->h2, s.seq, s.ack);
 	}
 	/* as the kernel: the time only where a message can begin or end */
-	LP_CONN_SEGMENT(&cv->c, &s, lp_conn_needs_time(&cv->c, &s) ? now : 0, &v, win, TLOAD);
+	LP_CONN_SEGMENT(&cv->c, cv->c.q.proto == LP_PROTO_HTTP2 ? &cv->h2 : NULL, &s,
+			lp_conn_needs_time(&cv->c, &s) ? now : 0, &v, win, TLOAD);
 	for (i = 0; i < LP_CNT_MAX; i++)
 		cv->counters[i] += v.cnt[i];
 	for (i = 0; i < v.n; i++) {
@@ -577,7 +581,7 @@ static void test_non_http_traffic_creates_no_state(void **state)
 	(void)state;
 	seg(&cv, IN, 1, 1, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 0, 10);
 	seg(&cv, OUT, 1, 1, "SSH-2.0-OpenSSH_9.2\r\n", 0, 20);
-	seg(&cv, IN, 50, 1, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 30);
+	seg(&cv, IN, 50, 1, "PRI * HTTP/1.1\r\n\r\nSM\r\n\r\n", 0, 30);
 	assert_false(cv.has_state);
 	assert_int_equal(cv.samples, 0);
 }

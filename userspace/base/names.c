@@ -63,6 +63,18 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		{"tls_no_socket", "latprobe_tls_samples_without_socket",
 		 "HTTPS samples of sessions whose socket is unknown (the TLS library was given "
 		 "a BIO, not a file descriptor): recorded with server_port 0 and no network_type."},
+	[LP_CNT_H2_RESET] = {"h2_streams_reset", "latprobe_h2_streams_reset",
+			     "HTTP/2 streams ended by RST_STREAM before their response ended: "
+			     "counted, not sampled."},
+	[LP_CNT_H2_UNKNOWN] =
+		{"h2_streams_unresolved", "latprobe_h2_streams_unresolved",
+		 "HTTP/2 streams not timed because their :method or :status referred to an "
+		 "HPACK table entry the agent cannot know (made before it saw the connection, "
+		 "or forgotten): never given a guessed label."},
+	[LP_CNT_H2_LOST] = {"h2_connections_lost", "latprobe_h2_connections_unfollowed",
+			    "HTTP/2 connections whose frames could no longer be followed (more "
+			    "frames in a segment than the agent reads, a protocol error); their "
+			    "waiting streams are counted untimed."},
 	[LP_CNT_TLS_LIBS_PROBED] = {"tls_libraries_probed", "latprobe_tls_libraries_probed",
 				    "OpenSSL libraries (libssl files) the TLS uprobes were "
 				    "attached to."},

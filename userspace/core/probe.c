@@ -198,7 +198,8 @@ again:
 	    (e = bpf_map__set_value_size(p->skel->maps.zero_value, p->value_size)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.series, cfg->max_series)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail, (__u32)p->ncpus * LP_SLOTS)) ||
-	    (e = bpf_map__set_max_entries(p->skel->maps.tls_sessions, cfg->tls_sessions))) {
+	    (e = bpf_map__set_max_entries(p->skel->maps.tls_sessions, cfg->tls_sessions)) ||
+	    (e = bpf_map__set_max_entries(p->skel->maps.tls_h2, cfg->tls_sessions))) {
 		lp_errf(-EINVAL, err, errlen, "failed to size maps: %s", strerror(-e));
 		return e;
 	}

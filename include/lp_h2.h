@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP/2 on a connection (RFC 9113): given the new in-order bytes of one
+ * segment, which streams begin and end, and which samples come out?
+ *
+ *  - a connection is HTTP/2 from its client preface ("PRI * HTTP/2.0 ...":
+ *    h2c with prior knowledge, or the plaintext of TLS after ALPN h2); the
+ *    side that sent it is the client, as a request fixes the role in HTTP/1;
+ *  - each direction is a sequence of frames followed by their lengths; only
+ *    frame headers and header blocks are read, DATA is skipped by length;
+ *    a frame header split across segments is completed from the next;
+ *  - a stream is timed from the first byte of its request HEADERS to the
+ *    last byte of the response frame that carries END_STREAM (DATA or
+ *    trailers), and to the first byte of its final response HEADERS for the
+ *    time to first byte; 1xx HEADERS are interim. Up to LP_H2_STREAMS are
+ *    timed at once (a slot per stream, by its id); more are counted untimed;
+ *  - :method and :status come from HPACK (include/lp_hpack.h), each
+ *    direction's dynamic table followed; a stream whose method or status
+ *    cannot be resolved is counted untimed, never given a guessed label;
+ *  - RST_STREAM ends a stream, counted as reset, not sampled; a close or
+ *    reset of the connection counts the streams still waiting unanswered;
+ *  - the work per segment is bounded (LP_H2_STEPS reads, LP_H2_FRAMES frames
+ *    a read, LP_HP_FIELDS fields a header block): where a segment holds more,
+ *    or a header block is cut, the connection is no longer followed and its
+ *    waiting streams are counted untimed: never a wrong sample.
+ *
+ * Used through include/lp_conn.h. Pure: no helpers, no maps.
+ */
+#ifndef LP_H2_H
+#define LP_H2_H
+
+#include <linux/types.h>
+#include "latprobe.h"
+#include "lp_classify.h"
+#include "lp_tcpseq.h"
+#include "lp_verdict.h"
+#include "lp_hpack.h"
+
+#define LP_H2_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
+#define LP_H2_STREAMS	  32 /* streams timed at once per connection (a power of two) */
+#define LP_H2_STEPS	  64 /* reads per segment */
+#define LP_H2_FRAMES	  16 /* frames handled per read */
+#define LP_H2_HDR	  9  /* a frame header */
+
+enum lp_h2_type {
+	LP_H2_DATA = 0,
+	LP_H2_HEADERS = 1,
+	LP_H2_PRIORITY = 2,
+	LP_H2_RST_STREAM = 3,
+	LP_H2_SETTINGS = 4,
+	LP_H2_PUSH_PROMISE = 5,
+	LP_H2_PING = 6,
+	LP_H2_GOAWAY = 7,
+	LP_H2_WINDOW_UPDATE = 8,
+	LP_H2_CONTINUATION = 9,
+};
+
+#define LP_H2F_END_STREAM  0x01
+#define LP_H2F_END_HEADERS 0x04
+#define LP_H2F_PADDED	   0x08
+#define LP_H2F_PRIORITY	   0x20
+
+/* lp_h2_stream.flags */
+#define LP_H2S_OPEN	0x01 /* a request began on it and is timed */
+#define LP_H2S_ANSWERED 0x02 /* its final response HEADERS came */
+
+struct lp_h2_stream {
+	__u64 start_ns; /* its request HEADERS' first byte */
+	__u32 id;	/* 0: a free slot */
+	__u16 status;
+	__u8 method;
+	__u8 flags; /* LP_H2S_* */
+};
+
+/* One direction's frames. */
+struct lp_h2_dir {
+	__u32 next_hdr; /* sequence number of the next frame header */
+	__u32 cur_id;	/* the frame in progress: its stream, type and flags */
+	__u8 cur_type;
+	__u8 cur_flags;
+	__u8 cont;	   /* a header block goes on in CONTINUATION frames */
+	__u8 cont_end;	   /* ... and its HEADERS carried END_STREAM */
+	__u8 part[16]; /* a frame header cut by a segment's end: its first bytes (room to mask) */
+	__u8 npart;
+	__u8 pad[1];
+	__u64 part_ns; /* the time of the segment that held its first byte */
+	struct lp_hp_table t;
+};
+
+/* A connection's HTTP/2 state: beside its struct lp_conn, in a storage of its own. */
+struct lp_h2 {
+	struct lp_h2_dir d[2]; /* [0] the request direction, [1] the response direction */
+	struct lp_h2_stream s[LP_H2_STREAMS];
+	__u8 lost; /* frames are no longer followed */
+	__u8 pad[7];
+};
+
+/* The client preface's first 16 bytes: enough to tell it from anything HTTP/1 */
+static __always_inline int lp_h2_preface(const __u8 *p, __u32 n)
+{
+	static const char pre[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	__u32 i;
+
+	for (i = 0; i < LP_CLASSIFY_BYTES; i++) {
+		if (i >= n)
+			return LP_MATCH_PARTIAL;
+		if (p[i] != (__u8)pre[i])
+			return LP_MATCH_NO;
+	}
+	return LP_MATCH_YES;
+}
+
+/*
+ * Fresh state for a connection whose client preface begins at seq (the
+ * request direction) and whose other direction begins at ack.
+ */
+static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack)
+{
+	__u32 i;
+
+	h->d[0].next_hdr = seq + LP_H2_PREFACE_LEN;
+	h->d[1].next_hdr = ack;
+	for (i = 0; i < 2; i++) {
+		h->d[i].cont = 0;
+		h->d[i].cont_end = 0;
+		h->d[i].npart = 0;
+		h->d[i].cur_type = LP_H2_PRIORITY; /* no frame in progress: nothing at its end */
+		lp_hp_table_init(&h->d[i].t, 1);
+	}
+	h->lost = 0;
+}
+
+static __always_inline struct lp_h2_stream *lp_h2_slot(struct lp_h2 *h, __u32 id)
+{
+	return &h->s[(id >> 1) & (LP_H2_STREAMS - 1)];
+}
+
+/* the streams waiting for their responses, counted as unanswered (or, not so, untimed) */
+static __always_inline void lp_h2_drop(struct lp_h2 *h, struct lp_verdict *v, int unanswered)
+{
+	__u32 i;
+
+	for (i = 0; i < LP_H2_STREAMS; i++) {
+		if (h->s[i].flags & LP_H2S_OPEN)
+			lp_count(v, unanswered ? LP_CNT_UNANSWERED : LP_CNT_UNTIMED);
+		h->s[i].flags = 0;
+		h->s[i].id = 0;
+	}
+}
+
+/* the kernel side makes these global functions (each verified once) */
+#ifndef LP_H2_DROP
+#define LP_H2_DROP(h, v, unanswered) lp_h2_drop(h, v, unanswered)
+#define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers(h, r, buf, v)
+#endif
+
+/* the connection is no longer followed: its waiting streams untimed */
+static __always_inline void lp_h2_lose(struct lp_h2 *h, struct lp_run *r, struct lp_verdict *v)
+{
+	if (!h->lost) {
+		LP_H2_DROP(h, v, 0);
+		lp_count(v, LP_CNT_H2_LOST);
+	}
+	h->lost = 1;
+	r->pos = r->send;
+}
+
+/* A request's HEADERS began stream id at time at (0: not taken): what its block said in f. */
+static __always_inline void lp_h2_request(struct lp_h2 *h, __u32 id, __u64 at,
+					  const struct lp_hp_field *m, int method_seen,
+					  struct lp_verdict *v)
+{
+	struct lp_h2_stream *s = lp_h2_slot(h, id);
+
+	if (!(id & 1) || s->id == id)
+		return; /* a server's id, or trailers of a request already begun */
+	if (s->flags & LP_H2S_OPEN) {
+		lp_count(v, LP_CNT_UNTIMED); /* its slot holds a stream still waiting */
+		return;
+	}
+	if (!at || !method_seen || m->kind != LP_HK_METHOD) {
+		lp_count(v, method_seen && m->kind == LP_HK_UNKNOWN ? LP_CNT_H2_UNKNOWN
+								     : LP_CNT_UNTIMED);
+		return;
+	}
+	s->id = id;
+	s->start_ns = at;
+	s->method = (__u8)m->value;
+	s->status = 0;
+	s->flags = LP_H2S_OPEN;
+	lp_count(v, LP_CNT_REQUESTS);
+}
+
+/* A response's HEADERS on stream id at time at: f its :status. */
+static __always_inline void lp_h2_response(struct lp_h2 *h, __u32 id, __u64 at,
+					   const struct lp_hp_field *st, int status_seen,
+					   struct lp_verdict *v)
+{
+	struct lp_h2_stream *s = lp_h2_slot(h, id);
+
+	if (s->id != id || !(s->flags & LP_H2S_OPEN) || (s->flags & LP_H2S_ANSWERED))
+		return; /* not timed, or its trailers */
+	if (!status_seen || st->kind != LP_HK_STATUS || st->value < 100) {
+		lp_count(v, status_seen && st->kind == LP_HK_UNKNOWN ? LP_CNT_H2_UNKNOWN
+								     : LP_CNT_UNTIMED);
+		s->flags = 0;
+		s->id = 0;
+		return;
+	}
+	if (st->value < 200) {
+		lp_count(v, LP_CNT_INTERIM);
+		return;
+	}
+	s->status = st->value;
+	s->flags |= LP_H2S_ANSWERED;
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, LP_ROUTE_NONE);
+}
+
+/* Stream id's response ended with a frame that ended at time at. */
+static __always_inline void lp_h2_end_stream(struct lp_h2 *h, __u32 id, __u64 at,
+					     struct lp_verdict *v)
+{
+	struct lp_h2_stream *s = lp_h2_slot(h, id);
+
+	if (s->id != id || !(s->flags & LP_H2S_ANSWERED))
+		return;
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, LP_ROUTE_NONE);
+	s->flags = 0;
+	s->id = 0;
+}
+
+static __always_inline void lp_h2_reset(struct lp_h2 *h, __u32 id, struct lp_verdict *v)
+{
+	struct lp_h2_stream *s = lp_h2_slot(h, id);
+
+	if (s->id != id || !(s->flags & LP_H2S_OPEN))
+		return;
+	lp_count(v, LP_CNT_H2_RESET);
+	s->flags = 0;
+	s->id = 0;
+}
+
+/* The frame in progress in the run's direction ended with the byte before r->pos. */
+static __always_inline void lp_h2_frame_end(struct lp_h2 *h, struct lp_run *r,
+					    struct lp_verdict *v)
+{
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+	int end = 0;
+
+	if (d->cur_type == LP_H2_DATA)
+		end = d->cur_flags & LP_H2F_END_STREAM;
+	else if (d->cur_type == LP_H2_HEADERS || d->cur_type == LP_H2_CONTINUATION)
+		end = !d->cont && d->cont_end;
+	if (d->cur_type == LP_H2_HEADERS || d->cur_type == LP_H2_CONTINUATION)
+		if (!d->cont)
+			d->cont_end = 0;
+	if (end && r->rsp)
+		lp_h2_end_stream(h, d->cur_id, r->now, v);
+	d->cur_type = LP_H2_PRIORITY; /* nothing more to do at its end */
+}
+
+#ifndef LP_HP_FIELD
+#define LP_HP_FIELD(p, n, at, t, f) lp_hp_field(p, n, at, t, f)
+#endif
+
+/*
+ * The header block fragment p[at, at + len) of a HEADERS, CONTINUATION or
+ * PUSH_PROMISE frame, of which p[0, n) was read: walked field by field
+ * through the direction's table. *m: the block's field of kind want, or an
+ * unresolvable one (which might have been it) if none. Returns 1 when it
+ * was walked whole, 0 when it was not (cut short, or too many fields), -1
+ * when it is not HPACK.
+ */
+static __always_inline int lp_h2_block(const __u8 *p, __u32 n, __u32 at, __u32 len,
+				       struct lp_hp_table *t, __u8 want, struct lp_hp_field *m)
+{
+	struct lp_hp_field f;
+	__u32 end = at + len, lim = end < n ? end : n, i;
+	int next;
+
+	for (i = 0; i < LP_HP_FIELDS; i++) {
+		if (at >= lim)
+			return at == end;
+		next = LP_HP_FIELD(p, lim, at, t, &f);
+		if (next == LP_HP_BAD)
+			return -1;
+		if (next < 0)
+			return 0;
+		if (m->kind != want && (f.kind == want || f.kind == LP_HK_UNKNOWN))
+			*m = f;
+		at = (__u32)next;
+	}
+	return 0;
+}
+
+/*
+ * The payload of the header frame in progress (d->cur_*), whose first
+ * payload byte is p[r->blk_at], r->blk_len bytes long (p[0, r->rd.len)
+ * read), its frame having begun at time
+ * d->part_ns: the header block walked, the stream begun or answered.
+ * Returns 0, or -1 when the frames can no longer be followed.
+ */
+static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, const __u8 *p,
+					 struct lp_verdict *v)
+{
+	__u32 n = r->rd.len, at = r->blk_at, len = r->blk_len;
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+	struct lp_hp_field m = {.kind = LP_HK_OTHER};
+	__u32 skip = 0, pad = 0, whole;
+	__u8 fl = d->cur_flags, want = r->rsp ? LP_HK_STATUS : LP_HK_METHOD;
+	int res;
+
+	if (d->cur_type != LP_H2_CONTINUATION && (fl & LP_H2F_PADDED)) {
+		if (at >= n || len < 1)
+			return -1;
+		pad = p[at & LP_HP_MASK];
+		skip = 1;
+	}
+	if (d->cur_type == LP_H2_HEADERS && (fl & LP_H2F_PRIORITY))
+		skip += 5;
+	if (d->cur_type == LP_H2_PUSH_PROMISE)
+		skip += 4;
+	if (skip + pad > len)
+		return -1; /* PROTOCOL_ERROR: the peer closes the connection */
+	whole = len - skip - pad;
+	res = lp_h2_block(p, n, at + skip, whole, &d->t, want, &m);
+	if (res < 0)
+		return -1;
+	if (!res)
+		d->t.lost = 1; /* what the rest inserted is unknown: later references are too */
+	if (d->cur_type == LP_H2_HEADERS) {
+		d->cont = !(fl & LP_H2F_END_HEADERS);
+		d->cont_end = fl & LP_H2F_END_STREAM;
+		if (r->rsp)
+			lp_h2_response(h, d->cur_id, d->part_ns, &m, m.kind != LP_HK_OTHER, v);
+		else
+			lp_h2_request(h, d->cur_id, d->part_ns, &m, m.kind != LP_HK_OTHER, v);
+	} else if (d->cur_type == LP_H2_CONTINUATION) {
+		d->cont = !(fl & LP_H2F_END_HEADERS);
+	} else {
+		d->cont = !(fl & LP_H2F_END_HEADERS); /* a PUSH_PROMISE's block: the table only */
+		d->cont_end = 0;
+	}
+	return 0;
+}
+
+/* Does a frame of this type carry a header block? */
+static __always_inline int lp_h2_has_block(__u8 type)
+{
+	return type == LP_H2_HEADERS || type == LP_H2_CONTINUATION || type == LP_H2_PUSH_PROMISE;
+}
+
+/*
+ * The frame header hb just read (its first byte at time at): the frame in
+ * progress. Returns -1 when the frames can no longer be followed.
+ */
+static __always_inline int lp_h2_frame(struct lp_h2 *h, struct lp_run *r, const __u8 *hb,
+				       __u64 at, struct lp_verdict *v)
+{
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+	__u32 len = (__u32)hb[0] << 16 | (__u32)hb[1] << 8 | hb[2];
+
+	d->cur_type = hb[3];
+	d->cur_flags = hb[4];
+	d->cur_id = ((__u32)hb[5] << 24 | (__u32)hb[6] << 16 | (__u32)hb[7] << 8 | hb[8]) &
+		    0x7fffffff;
+	d->part_ns = at;
+	d->next_hdr = r->pos + len;
+	/* a header block goes on in CONTINUATION frames of its stream, and nothing else */
+	if (d->cont != (d->cur_type == LP_H2_CONTINUATION))
+		return -1;
+	if (d->cur_type == LP_H2_RST_STREAM)
+		lp_h2_reset(h, d->cur_id, v);
+	return 0;
+}
+
+/* The frames at r->pos: buf holds n bytes from sequence number base. */
+static __always_inline int lp_h2_feed_frames(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
+					     __u32 n, __u32 base, struct lp_verdict *v,
+					     struct lp_read *rd)
+{
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+	__u8 hb[LP_H2_HDR];
+	__u32 i, k, off, have, need, len;
+	__u64 at;
+
+	for (i = 0; i < LP_H2_FRAMES; i++) {
+		if (r->stop || !lp_seq_before(r->pos, r->send) || r->pos != d->next_hdr + d->npart)
+			return 0;
+		off = r->pos - base;
+		have = off < n ? n - off : 0;
+		need = LP_H2_HDR - d->npart;
+		if (have < need) {
+			if (r->pos + have != r->send) {
+				rd->off = r->pos - r->seq; /* the window ends first: read again here */
+				rd->len = r->send - r->pos < LP_HP_WIN ? r->send - r->pos : LP_HP_WIN;
+				return 1;
+			}
+			/* the segment ends inside the frame header: keep its first bytes */
+			if (!d->npart)
+				d->part_ns = r->now;
+			for (k = 0; k < LP_H2_HDR; k++)
+				if (k < have && d->npart + k < LP_H2_HDR)
+					d->part[(d->npart + k) & 15] = buf[(off + k) & LP_HP_MASK];
+			d->npart += (__u8)have;
+			r->pos = r->send;
+			return 0;
+		}
+		for (k = 0; k < LP_H2_HDR; k++)
+			hb[k] = k < d->npart ? d->part[k & 15] : buf[(off + k - d->npart) & LP_HP_MASK];
+		at = d->npart ? d->part_ns : r->now;
+		d->npart = 0;
+		r->pos += need;
+		if (lp_h2_frame(h, r, hb, at, v))
+			return -1;
+		len = d->next_hdr - r->pos;
+		if (lp_h2_has_block(d->cur_type)) {
+			/* the block at the next step (a step of its own: the BPF stack is short) */
+			off += need;
+			r->want = LP_WANT_H2_BLOCK;
+			r->blk_len = len;
+			if (len > LP_HP_WIN || lp_seq_after(d->next_hdr, r->send) || off + len <= n) {
+				/* in the window: whole, or (too long, or cut by the segment) as far as read */
+				r->blk_at = off;
+				r->inwin = 1;
+			} else {
+				rd->off = r->pos - r->seq; /* the whole block from a read of its own */
+				rd->len = len;
+				r->blk_at = 0;
+			}
+			return 1;
+		}
+		if (lp_seq_after(d->next_hdr, r->send)) {
+			r->pos = r->send;
+			return 0;
+		}
+		r->pos = d->next_hdr;
+		lp_h2_frame_end(h, r, v);
+	}
+	return 0;
+}
+
+/*
+ * Advance where no bytes are needed (the preface, frame payloads); return 1
+ * with *rd set for the next read, 0 when the segment is done.
+ */
+static __always_inline int lp_h2_next(struct lp_h2 *h, struct lp_run *r, struct lp_verdict *v,
+				      struct lp_read *rd)
+{
+	struct lp_h2_dir *d;
+	__u32 i, left;
+
+	if (!h || h->lost) {
+		r->pos = r->send;
+		return 0;
+	}
+	d = &h->d[r->rsp & 1];
+	for (i = 0; i < 2; i++) {
+		if (r->stop || !lp_seq_before(r->pos, r->send))
+			return 0;
+		left = r->send - r->pos;
+		if (r->pos == d->next_hdr + d->npart) {
+			rd->off = r->pos - r->seq;
+			rd->len = left < LP_HP_WIN ? left : LP_HP_WIN;
+			r->want = LP_WANT_H2;
+			return 1;
+		}
+		if (!lp_seq_before(r->pos, d->next_hdr) || d->npart) {
+			lp_h2_lose(h, r, v); /* not where the frames said: lost */
+			return 0;
+		}
+		/* inside a frame's payload (or the preface): skipped by length */
+		if (lp_seq_after(d->next_hdr, r->send)) {
+			r->pos = r->send;
+			return 0;
+		}
+		r->pos = d->next_hdr;
+		lp_h2_frame_end(h, r, v);
+	}
+	return 0;
+}
+
+/*
+ * The header block of the frame in progress, at buf[r->blk_at] (r->blk_len
+ * bytes): walked, then on to the frames after it. Returns 1 when they are
+ * in the window as read (the next step reads no more), 0 when a new read is
+ * needed (or the segment is done), -1 when the frames are lost.
+ */
+static __always_inline int lp_h2_block_step(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
+					    struct lp_verdict *v)
+{
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+	__u32 base = r->seq + r->rd.off;
+
+	if (LP_H2_HEADERS(h, r, buf, v))
+		return -1;
+	if (lp_seq_after(d->next_hdr, r->send)) {
+		r->pos = r->send;
+		return 0;
+	}
+	r->pos = d->next_hdr;
+	lp_h2_frame_end(h, r, v);
+	if (r->blk_at == 0)
+		return 0; /* a read of the block alone: the frames after it need one of their own */
+	/* the frames after it, in the same window when they are there */
+	if (lp_seq_before(r->pos, r->send) && r->pos - base < r->rd.len) {
+		r->want = LP_WANT_H2;
+		r->inwin = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A read at frame headers: buf holds n >= 1 bytes at r->pos. */
+static __always_inline int lp_h2_feed_at_frames(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
+						__u32 n, struct lp_verdict *v, struct lp_read *rd)
+{
+	int res;
+
+	if (!h || h->lost) {
+		r->pos = r->send;
+		return 0;
+	}
+	res = lp_h2_feed_frames(h, r, buf, n, r->seq + rd->off, v, rd);
+	if (res < 0)
+		lp_h2_lose(h, r, v);
+	return res > 0;
+}
+
+/* A read of (or a window holding) a header block: buf[r->blk_at], r->blk_len bytes. */
+static __always_inline int lp_h2_feed_block(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
+					    struct lp_verdict *v)
+{
+	int res;
+
+	if (!h || h->lost) {
+		r->pos = r->send;
+		return 0;
+	}
+	res = lp_h2_block_step(h, r, buf, v);
+	if (res < 0)
+		lp_h2_lose(h, r, v);
+	return res > 0;
+}
+
+/* Bytes the last read returned: buf holds n >= 1 bytes at r->pos. */
+static __always_inline int lp_h2_feed(struct lp_h2 *h, struct lp_run *r, const __u8 *buf, __u32 n,
+				      struct lp_verdict *v, struct lp_read *rd)
+{
+	if (r->want == LP_WANT_H2_BLOCK)
+		return lp_h2_feed_block(h, r, buf, v);
+	return lp_h2_feed_at_frames(h, r, buf, n, v, rd);
+}
+
+/* The reads ran out with bytes left: the frames can no longer be followed. */
+static __always_inline void lp_h2_giveup(struct lp_h2 *h, struct lp_run *r, struct lp_verdict *v)
+{
+	if (h && !r->stop && lp_seq_before(r->pos, r->send))
+		lp_h2_lose(h, r, v);
+}
+
+/* After the segment's bytes: data seen out of order before, then FIN and RST. */
+static __always_inline void lp_h2_end(struct lp_conn *c, struct lp_h2 *h, const struct lp_seg *s,
+				      struct lp_run *r, struct lp_verdict *v)
+{
+	if (!h)
+		return;
+	/* a hole filled: bytes that arrived out of order were not read: lost unless inside DATA */
+	if (!h->lost && lp_seq_after(r->jump, r->send) && lp_seq_before(r->pos, r->jump)) {
+		struct lp_h2_dir *d = &h->d[r->rsp & 1];
+
+		if (d->cur_type != LP_H2_DATA || lp_seq_before(d->next_hdr, r->jump) || d->npart)
+			lp_h2_lose(h, r, v);
+	}
+	if (!(s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST)))
+		return;
+	if ((s->tcp_flags & LP_TCP_RST) || r->rsp) {
+		LP_H2_DROP(h, v, 1);
+		c->q.role = LP_ROLE_DONE;
+	}
+}
+
+#endif /* LP_H2_H */

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HPACK (RFC 7541), as far as latprobe's labels need it: the fields of a
+ * header block one at a time; :method and :status recognised whether
+ * indexed (static or dynamic table), literal or Huffman-coded; and each
+ * direction's dynamic table followed exactly enough to resolve references
+ * to them: every entry's insertion and size (for the evictions), and what
+ * it is for the entries a label needs. What cannot be resolved (a reference
+ * to an entry made before the agent saw the connection, or one it had to
+ * forget) is unknown, never a guess.
+ *
+ * Pure: used by include/lp_h2.h and tests/unit/test_hpack.c. Header block
+ * bytes are read into the read window (LP_WIN bytes): offsets into it are
+ * masked, so the BPF verifier sees every read in bounds.
+ */
+#ifndef LP_HPACK_H
+#define LP_HPACK_H
+
+#include <linux/types.h>
+#include "latprobe.h"
+#include "lp_huff.h"
+
+#define LP_HP_WIN	    1024 /* the read window (LP_WIN): header bytes are read at most this far */
+#define LP_HP_MASK	    (LP_HP_WIN - 1)
+#define LP_HP_RING	    64	 /* dynamic entries remembered per direction (a power of two) */
+#define LP_HP_TABLE_DEFAULT 4096 /* SETTINGS_HEADER_TABLE_SIZE's initial value */
+#define LP_HP_STATIC	    61	 /* entries of the static table (Appendix A) */
+#define LP_HP_FIELDS	    64	 /* fields walked per header block; more: the block is not walked whole */
+
+/* What a field (or a dynamic entry) is to latprobe. */
+enum lp_hp_kind {
+	LP_HK_OTHER = 0, /* a field no label needs */
+	LP_HK_METHOD,	 /* :method; value enum lp_method */
+	LP_HK_STATUS,	 /* :status; value the code, 0 if not three digits */
+	LP_HK_PATH,	 /* :path (routes on HTTP/2 paths come later) */
+	LP_HK_UNKNOWN,	 /* a reference that cannot be resolved */
+};
+
+/* A dynamic entry, by insertion: where it starts in the bytes ever inserted, and what it is. */
+struct lp_hp_entry {
+	__u32 cum_before; /* the table's bytes inserted before it (RFC 7541 4.1 sizes, wrapping) */
+	__u16 name_len;	  /* its name's length (a later literal may take it by reference) */
+	__u8 kind;	  /* enum lp_hp_kind */
+	__u8 pad;
+	__u16 value; /* with kind */
+	__u16 pad2;
+};
+
+/* a Huffman decoding in progress, and the first symbols it gave: enough for a method or a status */
+struct lp_huff_out {
+	__u32 st;   /* the automaton's state */
+	__u32 e;    /* its last step */
+	__u32 k;    /* symbols so far */
+	__u32 fail; /* EOS was read */
+	__u64 last; /* the last eight symbols, the newest in the low byte */
+	__u8 s[8];  /* after lp_huff_decode: the first eight, in order */
+};
+
+/*
+ * One direction's dynamic table. Entries are numbered by insertion (the
+ * newest is n, dynamic index 62); entry k is still present while the bytes
+ * inserted since it began fit the table (cum - cum_before <= max) and no
+ * size update evicted it (cum_before at or after floor): the table holds the
+ * newest entries that fit, and a size update evicts from the oldest. The
+ * last LP_HP_RING entries are remembered.
+ */
+struct lp_hp_table {
+	__u32 n;     /* entries inserted since it was followed */
+	__u32 cum;   /* bytes inserted since then */
+	__u32 max;   /* the maximum size now */
+	__u32 floor; /* entries that began before this were evicted by a size update */
+	__u8 from_start; /* followed from the connection's first header block: every entry is known */
+	__u8 lost;	 /* a block was not walked whole: from then on dynamic references are unknown */
+	__u8 pad[6];
+	struct lp_huff_out scratch; /* a decoding's working memory (not on the BPF stack) */
+	struct lp_hp_entry e[LP_HP_RING];
+};
+
+/* A field as walked. */
+struct lp_hp_field {
+	__u8 kind; /* enum lp_hp_kind */
+	__u8 pad;
+	__u16 value;
+};
+
+enum lp_hp_err {
+	LP_HP_CUT = -1, /* the field does not end within the bytes read */
+	LP_HP_BAD = -2, /* not HPACK: an invalid index, an integer too large, bad Huffman */
+};
+
+/* the static table's name lengths, index 1..61 (index 0 unused) */
+static const __u8 lp_hp_static_name_len[LP_HP_STATIC + 1] = {
+	0,  10, 7,  7,	5,  5,	7,  7,	7,  7,	7,  7,	7,  7,	7,  14, 15, 15, 13, 6,	27,
+	3,  5,	13, 13, 19, 16, 16, 14, 16, 13, 12, 6,	4,  4,	6,  7,	4,  4,	8,  17, 13,
+	8,  19, 13, 4,	8,  12, 18, 19, 5,  7,	7,  11, 6,  10, 25, 17, 10, 4,	3,  16,
+};
+
+static __always_inline void lp_hp_table_init(struct lp_hp_table *t, int from_start)
+{
+	t->n = 0;
+	t->cum = 0;
+	t->max = LP_HP_TABLE_DEFAULT;
+	t->floor = 0;
+	t->from_start = from_start ? 1 : 0;
+	t->lost = 0;
+}
+
+/* What static index i (1..61) is: :method GET/POST, :path, :status 200 ... 500, or other. */
+static __always_inline void lp_hp_static(__u32 i, struct lp_hp_field *f)
+{
+	static const __u16 status[7] = {200, 204, 206, 304, 400, 404, 500};
+
+	f->kind = LP_HK_OTHER;
+	f->value = 0;
+	if (i == 2 || i == 3) {
+		f->kind = LP_HK_METHOD;
+		f->value = i == 2 ? LP_METHOD_GET : LP_METHOD_POST;
+	} else if (i == 4 || i == 5) {
+		f->kind = LP_HK_PATH;
+	} else if (i >= 8 && i <= 14) {
+		f->kind = LP_HK_STATUS;
+		f->value = status[(i - 8) & 7];
+	}
+}
+
+/* the kind a static name (index 1..61) gives a literal's value */
+static __always_inline __u8 lp_hp_static_kind(__u32 i)
+{
+	if (i == 2 || i == 3)
+		return LP_HK_METHOD;
+	if (i == 4 || i == 5)
+		return LP_HK_PATH;
+	if (i >= 8 && i <= 14)
+		return LP_HK_STATUS;
+	return LP_HK_OTHER;
+}
+
+/*
+ * An integer with a prefix of bits bits at p[*at] (RFC 7541 5.1): 0 with
+ * *out and *at past it; LP_HP_CUT; LP_HP_BAD past 2^28 (no label needs more).
+ */
+static __always_inline int lp_hp_int(const __u8 *p, __u32 n, __u32 *at, __u32 bits, __u32 *out)
+{
+	__u32 mask = (1u << bits) - 1, v, i = *at, k;
+	__u8 b;
+
+	if (i >= n)
+		return LP_HP_CUT;
+	v = p[i & LP_HP_MASK] & mask;
+	i++;
+	if (v < mask) {
+		*out = v;
+		*at = i;
+		return 0;
+	}
+	for (k = 0; k < 4; k++) {
+		if (i >= n)
+			return LP_HP_CUT;
+		b = p[i & LP_HP_MASK];
+		i++;
+		v += (__u32)(b & 0x7f) << (7 * k);
+		if (!(b & 0x80)) {
+			*out = v;
+			*at = i;
+			return 0;
+		}
+	}
+	return LP_HP_BAD;
+}
+
+/* A string literal at *at: its bytes p[*sat, *sat + *slen), *huff its H bit; *at past it. */
+static __always_inline int lp_hp_str(const __u8 *p, __u32 n, __u32 *at, __u32 *sat, __u32 *slen,
+				     __u8 *huff)
+{
+	__u32 len;
+	int r;
+
+	if (*at >= n)
+		return LP_HP_CUT;
+	*huff = p[*at & LP_HP_MASK] >> 7;
+	r = lp_hp_int(p, n, at, 7, &len);
+	if (r)
+		return r;
+	if (len > n - *at)
+		return LP_HP_CUT;
+	*sat = *at;
+	*slen = len;
+	*at += len;
+	return 0;
+}
+
+#define LP_HUFF_CHUNK 64 /* bytes a step of the decoding (a BPF global function each) */
+
+/* Decode p[at, at + len), len <= LP_HUFF_CHUNK, going on from o; LP_HP_BAD on EOS. */
+static __always_inline int lp_huff_chunk(const __u8 *p, __u32 at, __u32 len, struct lp_huff_out *o)
+{
+	__u32 st = o->st, e = o->e, k = o->k, fail = o->fail, i, h, sym;
+	__u64 last = o->last, keep;
+	__u8 b;
+
+	/* no branch but the loop's: the verifier walks one path, whatever the bytes */
+	for (i = 0; i < LP_HUFF_CHUNK; i++) {
+		if (i >= len)
+			break;
+		b = p[(at + i) & LP_HP_MASK];
+		for (h = 0; h < 2; h++) {
+			e = lp_huff_fsm[((st << 4) | (h ? b & 15u : (__u32)b >> 4)) & 4095];
+			fail |= e & LP_HUFF_FAIL;
+			sym = (e >> 16) & 1;
+			keep = 0 - (__u64)sym;
+			last = (last & ~keep) | (((last << 8) | ((e >> 8) & 0xff)) & keep);
+			k += sym;
+			st = e & 0xff;
+		}
+	}
+	o->st = st;
+	o->e = e;
+	o->k = k;
+	o->fail = fail;
+	o->last = last;
+	return fail ? LP_HP_BAD : 0;
+}
+
+/* the kernel side makes a step a global function (verified once) */
+#ifndef LP_HUFF_STEP
+#define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk(p, at, len, o)
+#endif
+
+/*
+ * Decode the Huffman-coded p[at, at + len) (len <= LP_HP_WIN) into o: its
+ * length in symbols (the first of them in o->s), or LP_HP_BAD (EOS, or
+ * padding that is not up to seven one-bits).
+ */
+static __always_inline int lp_huff_decode(const __u8 *p, __u32 at, __u32 len, struct lp_huff_out *o)
+{
+	__u32 c, off;
+
+	o->st = 0;
+	o->e = LP_HUFF_END;
+	o->k = 0;
+	o->fail = 0;
+	o->last = 0;
+	for (c = 0; c < LP_HP_WIN / LP_HUFF_CHUNK; c++) {
+		off = c * LP_HUFF_CHUNK;
+		if (off >= len)
+			break;
+		if (LP_HUFF_STEP(p, at + off, len - off < LP_HUFF_CHUNK ? len - off : LP_HUFF_CHUNK, o))
+			return LP_HP_BAD;
+	}
+	if (!(o->e & LP_HUFF_END))
+		return LP_HP_BAD;
+	/* the first eight symbols in order (all of them when there are no more) */
+	for (c = 0; c < 8; c++)
+		o->s[c] = c < o->k && o->k <= 8 ? (__u8)(o->last >> (8 * ((o->k - 1 - c) & 7))) : 0;
+	return (int)o->k;
+}
+
+/* a method token, as enum lp_method (LP_METHOD_NONE: another token) */
+static __always_inline __u8 lp_hp_method(const __u8 *s, __u32 n)
+{
+	__u64 w = 0;
+	__u32 i;
+
+	if (n == 0 || n > 7)
+		return LP_METHOD_NONE;
+	for (i = 0; i < 7; i++)
+		if (i < n)
+			w |= (__u64)s[i & 7] << (8 * i);
+	switch (w) {
+	case 0x544547: /* "GET", little end first */
+		return LP_METHOD_GET;
+	case 0x44414548:
+		return LP_METHOD_HEAD;
+	case 0x54534f50:
+		return LP_METHOD_POST;
+	case 0x545550:
+		return LP_METHOD_PUT;
+	case 0x4554454c4544:
+		return LP_METHOD_DELETE;
+	case 0x5443454e4e4f43:
+		return LP_METHOD_CONNECT;
+	case 0x534e4f4954504f:
+		return LP_METHOD_OPTIONS;
+	case 0x4543415254:
+		return LP_METHOD_TRACE;
+	case 0x4843544150:
+		return LP_METHOD_PATCH;
+	}
+	return LP_METHOD_NONE;
+}
+
+/* a status code from its three digits, 0 if it is not 100..599 */
+static __always_inline __u16 lp_hp_status(const __u8 *s, __u32 n)
+{
+	if (n != 3 || s[0] < '1' || s[0] > '5' || s[1] < '0' || s[1] > '9' || s[2] < '0' ||
+	    s[2] > '9')
+		return 0;
+	return (__u16)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
+}
+
+/*
+ * The value of a literal of kind f->kind at p[vat, vat + vlen) (Huffman if
+ * huff): f->value from it; *len its length decoded. LP_HP_BAD if the
+ * Huffman code is not valid.
+ */
+static __always_inline int lp_hp_value(const __u8 *p, __u32 vat, __u32 vlen, __u8 huff,
+				       struct lp_hp_field *f, __u32 *len, int need_len,
+				       struct lp_huff_out *o)
+{
+	__u8 *s = o->s;
+	__u32 i, k = vlen;
+	int r;
+
+	if (huff && (need_len || f->kind == LP_HK_METHOD || f->kind == LP_HK_STATUS)) {
+		r = lp_huff_decode(p, vat, vlen, o);
+		if (r < 0)
+			return LP_HP_BAD;
+		k = (__u32)r;
+	} else if (!huff) {
+		for (i = 0; i < sizeof(o->s); i++)
+			s[i] = i < vlen ? p[(vat + i) & LP_HP_MASK] : 0;
+	}
+	*len = k;
+	if (f->kind == LP_HK_METHOD)
+		f->value = lp_hp_method(s, k);
+	else if (f->kind == LP_HK_STATUS)
+		f->value = lp_hp_status(s, k);
+	return 0;
+}
+
+/* a literal name p[at, at + len): its kind (":method", ":path", ":status") and decoded length */
+static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 huff, __u8 *kind,
+				      __u32 *name_len, struct lp_huff_out *o)
+{
+	__u8 *s = o->s;
+	__u64 w = 0;
+	__u32 i, k = len;
+	int r;
+
+	if (huff) {
+		r = lp_huff_decode(p, at, len, o);
+		if (r < 0)
+			return LP_HP_BAD;
+		k = (__u32)r;
+	} else {
+		for (i = 0; i < sizeof(o->s); i++)
+			s[i] = i < len ? p[(at + i) & LP_HP_MASK] : 0;
+	}
+	*name_len = k;
+	*kind = LP_HK_OTHER;
+	for (i = 0; i < 7; i++)
+		if (i < k)
+			w |= (__u64)s[i] << (8 * i);
+	if (k == 7 && w == 0x646f6874656d3a) /* ":method" */
+		*kind = LP_HK_METHOD;
+	else if (k == 7 && w == 0x7375746174733a) /* ":status" */
+		*kind = LP_HK_STATUS;
+	else if (k == 5 && w == 0x687461703a) /* ":path" */
+		*kind = LP_HK_PATH;
+	return 0;
+}
+
+/*
+ * The slot of dynamic index i (62 ...) in t->e, or -1 when it cannot be
+ * resolved (from before the table was followed, forgotten, or the table
+ * lost), or LP_HP_BAD when there is no such entry (evicted, or beyond a
+ * table followed from the start).
+ */
+static __always_inline int lp_hp_slot(const struct lp_hp_table *t, __u32 i)
+{
+	const struct lp_hp_entry *e;
+	__u32 back = i - (LP_HP_STATIC + 1), k, d;
+
+	if (t->lost)
+		return -1;
+	if (back >= t->n)
+		return t->from_start ? LP_HP_BAD : -1;
+	if (back >= LP_HP_RING)
+		return -1;
+	k = t->n - back;
+	e = &t->e[k & (LP_HP_RING - 1)];
+	d = t->cum - e->cum_before;
+	if (d > t->max || d > t->cum - t->floor)
+		return LP_HP_BAD;
+	return (int)(k & (LP_HP_RING - 1));
+}
+
+/* the field (or name) of index i: what it is, and its name's length; 0 or LP_HP_BAD */
+static __always_inline int lp_hp_index(const struct lp_hp_table *t, __u32 i, struct lp_hp_field *f,
+				       __u32 *name_len)
+{
+	int s;
+
+	if (i == 0)
+		return LP_HP_BAD;
+	if (i <= LP_HP_STATIC) {
+		lp_hp_static(i, f);
+		*name_len = lp_hp_static_name_len[i & 63];
+		return 0;
+	}
+	s = lp_hp_slot(t, i);
+	if (s == LP_HP_BAD)
+		return LP_HP_BAD;
+	if (s < 0) {
+		f->kind = LP_HK_UNKNOWN;
+		f->value = 0;
+		*name_len = 0;
+		return 0;
+	}
+	f->kind = t->e[s & (LP_HP_RING - 1)].kind;
+	f->value = t->e[s & (LP_HP_RING - 1)].value;
+	*name_len = t->e[s & (LP_HP_RING - 1)].name_len;
+	return 0;
+}
+
+/* a new entry (name_len + value_len + 32 bytes), the newest */
+static __always_inline void lp_hp_insert(struct lp_hp_table *t, __u32 name_len, __u32 value_len,
+					 const struct lp_hp_field *f)
+{
+	struct lp_hp_entry *e = &t->e[(t->n + 1) & (LP_HP_RING - 1)];
+
+	e->cum_before = t->cum;
+	e->name_len = name_len > 0xffff ? 0xffff : (__u16)name_len;
+	e->kind = f->kind;
+	e->value = f->value;
+	t->cum += name_len + value_len + 32;
+	t->n++;
+	/* keep floor within reach of the wrapping comparison: older entries are gone anyway */
+	if (t->cum - t->floor > (1u << 30))
+		t->floor = t->cum - (1u << 29);
+}
+
+/* a dynamic table size update (RFC 7541 6.3): evict down to the smaller of the two sizes */
+static __always_inline void lp_hp_resize(struct lp_hp_table *t, __u32 size)
+{
+	__u32 keep = size < t->max ? size : t->max, fl = t->cum - keep;
+
+	if (t->cum - fl < t->cum - t->floor)
+		t->floor = fl;
+	t->max = size;
+}
+
+/*
+ * A literal field at p[at] whose first byte b says how (with incremental
+ * indexing: prefix 6; without or never indexed: prefix 4). Returns the
+ * offset after it, or an lp_hp_err.
+ */
+static __always_inline int lp_hp_literal(const __u8 *p, __u32 n, __u32 at, struct lp_hp_table *t,
+					 struct lp_hp_field *f)
+{
+	__u32 idx, name_len = 0, nat, nlen, vat, vlen, value_len = 0;
+	int indexed = (p[at & LP_HP_MASK] & 0x40) != 0, r;
+	__u8 huff;
+
+	r = lp_hp_int(p, n, &at, indexed ? 6 : 4, &idx);
+	if (r)
+		return r;
+	if (idx) {
+		r = lp_hp_index(t, idx, f, &name_len);
+		if (r)
+			return r;
+	} else {
+		r = lp_hp_str(p, n, &at, &nat, &nlen, &huff);
+		if (r)
+			return r;
+		r = lp_hp_name(p, nat, nlen, huff, &f->kind, &name_len, &t->scratch);
+		if (r)
+			return r;
+	}
+	r = lp_hp_str(p, n, &at, &vat, &vlen, &huff);
+	if (r)
+		return r;
+	if (f->kind == LP_HK_UNKNOWN) {
+		/* a name we cannot resolve: what the field is, and its size, are unknown */
+		if (indexed)
+			t->lost = 1;
+		return (int)at;
+	}
+	f->value = 0;
+	r = lp_hp_value(p, vat, vlen, huff, f, &value_len, indexed && !t->lost, &t->scratch);
+	if (r)
+		return r;
+	if (indexed)
+		lp_hp_insert(t, name_len, value_len, f);
+	return (int)at;
+}
+
+/*
+ * One field of a header block at p[at] (bytes read: p[0, n)): *f what it
+ * is, and the dynamic table t updated by it. Returns the offset after it,
+ * or an lp_hp_err. A size update is a field of kind other.
+ */
+static __always_inline int lp_hp_field(const __u8 *p, __u32 n, __u32 at, struct lp_hp_table *t,
+				       struct lp_hp_field *f)
+{
+	__u32 v, name_len;
+	__u8 b;
+	int r;
+
+	f->kind = LP_HK_OTHER;
+	f->value = 0;
+	if (at >= n)
+		return LP_HP_CUT;
+	b = p[at & LP_HP_MASK];
+	if (b & 0x80) { /* indexed */
+		r = lp_hp_int(p, n, &at, 7, &v);
+		if (!r)
+			r = lp_hp_index(t, v, f, &name_len);
+		return r ? r : (int)at;
+	}
+	if ((b & 0xe0) == 0x20) { /* dynamic table size update */
+		r = lp_hp_int(p, n, &at, 5, &v);
+		if (r)
+			return r;
+		lp_hp_resize(t, v);
+		return (int)at;
+	}
+	return lp_hp_literal(p, n, at, t, f);
+}
+
+#endif /* LP_HPACK_H */
