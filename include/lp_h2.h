@@ -38,8 +38,8 @@
 
 #define LP_H2_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define LP_H2_STREAMS	  32 /* streams timed at once per connection (a power of two) */
-#define LP_H2_STEPS	  64 /* reads per segment */
-#define LP_H2_FRAMES	  16 /* frames handled per read */
+#define LP_H2_STEPS	  256 /* reads (and header blocks) per segment */
+#define LP_H2_FRAMES	  32  /* frames handled per read */
 #define LP_H2_HDR	  9  /* a frame header */
 
 enum lp_h2_type {
@@ -311,9 +311,10 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 	int res;
 
 	if (d->cur_type != LP_H2_CONTINUATION && (fl & LP_H2F_PADDED)) {
-		if (at >= n || len < 1)
+		if (len < 1)
 			return -1;
-		pad = p[at & LP_HP_MASK];
+		/* the pad length not read (the segment ended): nothing of the block is */
+		pad = at < n ? p[at & LP_HP_MASK] : 0;
 		skip = 1;
 	}
 	if (d->cur_type == LP_H2_HEADERS && (fl & LP_H2F_PRIORITY))
@@ -323,7 +324,11 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 	if (skip + pad > len)
 		return -1; /* PROTOCOL_ERROR: the peer closes the connection */
 	whole = len - skip - pad;
-	res = lp_h2_block(p, n, at + skip, whole, &d->t, want, &m);
+	/*
+	 * A block cut by the segment's end is walked as far as it was read: the
+	 * fields before the cut count, the table is followed no further.
+	 */
+	res = at + skip <= n ? lp_h2_block(p, n, at + skip, whole, &d->t, want, &m) : 0;
 	if (res < 0)
 		return -1;
 	if (!res)
