@@ -95,7 +95,7 @@ static int setup(void **state)
 	v = model.series[1];
 	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
 				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
-				  .route = LP_ROUTE_UNROUTED, .flags = LP_KEY_TLS };
+				  .route = LP_ROUTE_UNROUTED, .flags = LP_KEY_TLS | LP_KEY_H2 };
 	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */

@@ -389,9 +389,11 @@ static void test_push_graphite_matches_golden(void **state)
 	/* every label in the path, cgroup and family too: series that differ only
 	 * there would otherwise share one path, and Carbon keep the last value */
 	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
-				       "8080.GET.checkout.200.count 9 "));
+				       "h1.8080.GET.checkout.200.count 9 "));
 	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
-				       "8080.GET.checkout.200.get_10ms.good 7 "));
+				       "h1.8080.GET.checkout.200.get_10ms.good 7 "));
+	/* the HTTP/2 series (the fixture's second) has a path of its own */
+	assert_non_null(strstr(b.data, ".ipv6.h2.443.POST."));
 	assert_null(strchr(b.data, ';'));
 	lp_buf_free(&b);
 }
@@ -953,11 +955,58 @@ static void test_every_output_carries_the_route(void **state)
 	free(tab);
 }
 
+/* The HTTP version (the fixture's second series is HTTP/2) in every output built from a model. */
+static void test_every_output_carries_the_protocol_version(void **state)
+{
+	struct lp_push_cfg c;
+	struct lp_buf b = { 0 };
+	char *doc, *tab = NULL;
+	size_t tlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(lp_expo_write(&b, LP_FMT_TEXT, &model, &self, 0), 0);
+	lp_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.data, "network_protocol_version=\"1.1\""));
+	assert_non_null(strstr(b.data, "network_protocol_version=\"2\""));
+	lp_buf_free(&b);
+	assert_int_equal(lp_expo_write(&b, LP_FMT_PROTOBUF, &model, &self, LP_EXPO_NATIVE), 0);
+	assert_non_null(memmem(b.data, b.len, "\x0a\x18" "network_protocol_version" "\x12\x01" "2",
+			       29));
+	lp_buf_free(&b);
+	doc = lp_report_json_string(&model);
+	assert_non_null(doc);
+	assert_non_null(strstr(doc, "\"protocol_version\":\"2\""));
+	assert_non_null(strstr(doc, "\"protocol_version\":\"1.1\""));
+	free(doc);
+	assert_int_equal(lp_enc_influx(&b, &model), 0);
+	lp_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.data, ",protocol_version=2,"));
+	lp_buf_free(&b);
+	c = push_cfg("dogstatsd://d:8125");
+	assert_int_equal(lp_enc_dogstatsd(&b, &model, NULL, &c), 0);
+	lp_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.data, ",protocol_version:2,"));
+	lp_buf_free(&b);
+	c = push_cfg("graphite://g:2003?tags=1");
+	assert_int_equal(lp_enc_graphite(&b, &model, &c), 0);
+	lp_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.data, ";protocol_version=2"));
+	lp_buf_free(&b);
+	f = open_memstream(&tab, &tlen);
+	assert_non_null(f);
+	lp_report_table(f, &model, false);
+	fclose(f);
+	assert_non_null(strstr(tab, " 443/6/h2 "));
+	free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_exposition_matches_golden),
 		cmocka_unit_test(test_every_output_carries_the_route),
+		cmocka_unit_test(test_every_output_carries_the_protocol_version),
 		cmocka_unit_test(test_remote_write_carries_what_a_scrape_carries),
 		cmocka_unit_test(test_openmetrics_exposition_matches_golden),
 		cmocka_unit_test(test_protobuf_decodes_back_with_native_histogram),

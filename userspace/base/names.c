@@ -93,6 +93,11 @@ static const char *const method_names[LP_METHOD_COUNT] = {
 	[LP_METHOD_TRACE] = "TRACE",	 [LP_METHOD_PATCH] = "PATCH",
 };
 
+const char *lp_protocol_version(const struct lp_key *key)
+{
+	return key->flags & LP_KEY_H2 ? "2" : "1.1";
+}
+
 const char *lp_method_name(__u8 method)
 {
 	return method < LP_METHOD_COUNT ? method_names[method] : "_OTHER";

@@ -16,6 +16,8 @@ const char *lp_method_name(__u8 method);
 int lp_parse_method(const char *s, __u8 *method);
 /* "server", "client"; "any" for 0 (a filter or SLO that takes both sides) */
 const char *lp_side_name(__u8 side);
+/* the HTTP version of a series (OpenTelemetry's network.protocol.version): "1.1" or "2" */
+const char *lp_protocol_version(const struct lp_key *key);
 /*
  * The status label of a series: "404"; "4xx" for a status class (a cgroup
  * over its share of series, LP_KEY_STATUS_CLASS); "other" for a cgroup's own

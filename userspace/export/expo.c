@@ -38,6 +38,8 @@ static void label_set_fill(struct label_set *sl, const struct lp_series_view *v,
 	sl->l[n++] = (struct label){"network_type", v->key.family == 6 ? "ipv6" : "ipv4"};
 	/* HTTP inside TLS (the TLS library's uprobes), as OpenTelemetry's url.scheme */
 	sl->l[n++] = (struct label){"url_scheme", v->key.flags & LP_KEY_TLS ? "https" : "http"};
+	/* HTTP/1.x or HTTP/2, as OpenTelemetry's network.protocol.version */
+	sl->l[n++] = (struct label){"network_protocol_version", lp_protocol_version(&v->key)};
 	sl->l[n++] = (struct label){"service_name", v->service};
 	/* an unresolvable (deleted) cgroup keeps its id, so series stay distinct */
 	if (v->cgroup[0]) {

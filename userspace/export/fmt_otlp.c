@@ -75,6 +75,7 @@ static const struct {
 	{"server_port", "server.port", true},
 	{"network_type", "network.type", false},
 	{"url_scheme", "url.scheme", false},
+	{"network_protocol_version", "network.protocol.version", false},
 };
 
 static const struct {

@@ -28,6 +28,8 @@ static void fmt_family(char *buf, size_t len, const struct lp_key *k)
 	snprintf(buf, len, "%u", k->port);
 	if (k->family == 6)
 		strncat(buf, "/6", len - strlen(buf) - 1);
+	if (k->flags & LP_KEY_H2)
+		strncat(buf, "/h2", len - strlen(buf) - 1);
 }
 
 static void print_hist(FILE *f, const struct lp_model *m, const struct lp_series_view *v)
@@ -90,9 +92,9 @@ static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_
 	lp_fmt_latency(p99, sizeof(p99), w->q[2]);
 	fmt_family(port, sizeof(port), &v->key);
 	if (v->key.flags & LP_KEY_OVERFLOW)
-		fprintf(f, "%-24s %-6s %-7s %-7s ", "(overflow: map full)", "-", "-", "-");
+		fprintf(f, "%-24s %-6s %-7s %-10s ", "(overflow: map full)", "-", "-", "-");
 	else
-		fprintf(f, "%-24.24s %-6s %-7s %-7s ", v->service, lp_side_name(v->key.side),
+		fprintf(f, "%-24.24s %-6s %-7s %-10s ", v->service, lp_side_name(v->key.side),
 			lp_method_name(v->key.method), port);
 	if (routes)
 		fprintf(f, "%-20.20s ", v->route ? v->route : "-");
@@ -137,7 +139,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		(unsigned long long)m->counters[LP_CNT_UNANSWERED],
 		(unsigned long long)m->counters[LP_CNT_ORPHAN_RESPONSES],
 		(unsigned long long)m->counters[LP_CNT_OVERFLOW]);
-	fprintf(f, "%-24s %-6s %-7s %-7s ", "SERVICE", "SIDE", "METHOD", "PORT");
+	fprintf(f, "%-24s %-6s %-7s %-10s ", "SERVICE", "SIDE", "METHOD", "PORT");
 	if (routes)
 		fprintf(f, "%-20s ", "ROUTE");
 	fprintf(f, "%6s %10s %9s %9s %9s", "STATUS", "COUNT", "RATE/s", "P50", "P99");
@@ -317,6 +319,7 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	jset(o, "family", jstr(v->key.family == 6 ? "ipv6" :
 									     "ipv4"));
 	jset(o, "scheme", jstr(v->key.flags & LP_KEY_TLS ? "https" : "http"));
+	jset(o, "protocol_version", jstr(lp_protocol_version(&v->key)));
 	jset(o, "count", ju64(v->total->count));
 	jset(o, "sum_seconds", jdouble((double)v->total->sum_ns / 1e9));
 	jset(o, "rate_per_second", jdouble(v->rate));

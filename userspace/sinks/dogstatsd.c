@@ -56,10 +56,13 @@ static void dtags(struct lp_buf *b, const struct lp_series_view *v)
 
 	/* tag values: no ',', '|' or '#' */
 	lp_buf_printf(
-		b, "|#side:%s,service:%s,method:%s,status:%s,port:%u,family:ipv%u,scheme:%s,cgroup:%s",
+		b,
+		"|#side:%s,service:%s,method:%s,status:%s,port:%u,family:ipv%u,scheme:%s,"
+		"protocol_version:%s,cgroup:%s",
 		lp_side_name(v->key.side), lp_enc_clean(svc, sizeof(svc), v->service, true),
 		lp_method_name(v->key.method), lp_status_label(&v->key, st, sizeof(st)), v->key.port,
 		v->key.family == 6 ? 6 : 4, v->key.flags & LP_KEY_TLS ? "https" : "http",
+		lp_protocol_version(&v->key),
 		lp_enc_clean(cg, sizeof(cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true));
 	if (v->route) {
 		char route[LP_ROUTE_LEN + 1];

@@ -50,6 +50,7 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 struct gtags {
 	char svc[128], cg[512], port[8], status[8], method[16], fam[8], route[LP_ROUTE_LEN + 1];
 	const char *scheme; /* http, https (tags only: the port tells in dotted names) */
+	const char *proto;  /* 1.1, 2 (tags); h1, h2 (a level of dotted names) */
 };
 
 static void gtags_of(struct gtags *t, const struct lp_series_view *v)
@@ -61,6 +62,7 @@ static void gtags_of(struct gtags *t, const struct lp_series_view *v)
 	lp_enc_clean(t->method, sizeof(t->method), lp_method_name(v->key.method), false);
 	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
 	t->scheme = v->key.flags & LP_KEY_TLS ? "https" : "http";
+	t->proto = lp_protocol_version(&v->key);
 	t->route[0] = '\0';
 	if (v->route)
 		lp_enc_clean(t->route, sizeof(t->route), v->route, true);
@@ -80,7 +82,7 @@ static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct 
 			      t->fam, t->cg);
 		if (t->route[0])
 			lp_buf_printf(b, ";route=%s", t->route);
-		lp_buf_printf(b, ";scheme=%s", t->scheme);
+		lp_buf_printf(b, ";scheme=%s;protocol_version=%s", t->scheme, t->proto);
 		if (slo)
 			lp_buf_printf(b, ";slo=%s", slo);
 	} else {
@@ -95,9 +97,10 @@ static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct 
 			lp_enc_clean(route + 1, sizeof(route) - 1, t->route, false);
 			route[0] = '.';
 		}
-		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s%s.%s.%s%s%s", go(cfg)->prefix, side, svc, cg,
-			      t->fam, t->port, t->method, route, t->status, slo ? slo : "",
-			      slo ? "." : "", metric);
+		/* the HTTP version a level after the family: "h1" or "h2" (no dot in it) */
+		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s.%s%s.%s.%s%s%s", go(cfg)->prefix, side, svc,
+			      cg, t->fam, t->proto[0] == '2' ? "h2" : "h1", t->port, t->method, route,
+			      t->status, slo ? slo : "", slo ? "." : "", metric);
 	}
 	lp_buf_str(b, " ");
 	lp_buf_double(b, value);

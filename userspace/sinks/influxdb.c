@@ -60,6 +60,7 @@ static void itags(struct lp_buf *b, const struct lp_series_view *v)
 		lp_buf_str(b, ",route=");
 		iesc(b, v->route);
 	}
+	lp_buf_printf(b, ",protocol_version=%s", lp_protocol_version(&v->key));
 	lp_buf_printf(b, ",scheme=%s", v->key.flags & LP_KEY_TLS ? "https" : "http");
 	lp_buf_str(b, ",service=");
 	iesc(b, v->service);
