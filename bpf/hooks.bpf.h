@@ -62,6 +62,8 @@ int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o
 int lp_h2_feed_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
 int lp_h2_block_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
 int lp_h2_headers_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
+struct lp_slot;
+int lp_flush_g(struct lp_slot *sl);
 int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswered);
 
 /* --route/--exclude-path entries in the "routes" trie; 0: no routes, no lookups */
@@ -85,6 +87,8 @@ const volatile __u32 route_max_len = 0;
 #define LP_HP_FIELD(p, n, at, t, f) lp_hp_field_g((struct lp_win *)(p), n, at, t, f)
 #define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers_g(h, r, (struct lp_win *)(buf), v)
 #define LP_H2_DROP(h, v, unanswered) lp_h2_drop_g(h, v, unanswered)
+/* the working slot sl, in scope where LP_CONN_SEGMENT runs (as for its LOAD) */
+#define LP_VERDICT_FLUSH(v) lp_flush_g(sl)
 #define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)
 
 #include "lp_route.h"

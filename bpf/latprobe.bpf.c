@@ -352,15 +352,16 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		h = bpf_sk_storage_get(&h2conns, sk, 0, 0);
 		if (!h)
 			return SK_PASS;
+		lp_h2_wait(c, h, &pk.seg);
 	}
-	sl = lp_slot_begin(&slot, &pk.seg);
+	sl = lp_slot_begin(&slot, &pk.seg, c->rsp.cgroup_id, pk.sport, pk.family,
+			   c->q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0);
 	if (!sl)
 		return SK_PASS;
 	sl->poff = pk.poff;
 	if (!LP_CUT(4))
 		segment(skb, c, h, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
-	lp_slot_finish(sl, slot, c->rsp.cgroup_id, pk.sport, pk.family,
-		       c->q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0);
+	lp_slot_finish(sl);
 	return SK_PASS;
 }
 

@@ -31,6 +31,9 @@ struct lp_slot {
 	struct lp_seg seg;
 	__u32 poff; /* payload offset from the network header */
 	__u32 busy; /* a program on this CPU is using the slot */
+	struct lp_key key; /* the samples' series: the connection's part (lp_slot_begin) */
+	__u32 slot;	   /* which of the CPU's slots this is (its spill ring) */
+	__u32 pad;
 };
 
 struct {

@@ -233,10 +233,14 @@ static __always_inline struct lp_slot *take_slot(__u32 *slot)
 
 /*
  * The start of a segment's handling: a working slot (slot: which) holding
- * the segment, its verdict's head cleared (the samples are written before
+ * the segment and the connection's part of its samples' key (cgroup, port,
+ * family, flags; an HTTPS sample is the calling task's cgroup, taken when
+ * recorded), its verdict's head cleared (the samples are written before
  * they are read); NULL when both of the CPU's slots are in use (counted).
  */
-static __always_inline struct lp_slot *lp_slot_begin(__u32 *slot, const struct lp_seg *seg)
+static __always_inline struct lp_slot *lp_slot_begin(__u32 *slot, const struct lp_seg *seg,
+						     __u64 cgroup_id, __u16 port, __u8 family,
+						     __u8 flags)
 {
 	struct lp_slot *sl = take_slot(slot);
 
@@ -244,34 +248,56 @@ static __always_inline struct lp_slot *lp_slot_begin(__u32 *slot, const struct l
 		return NULL;
 	sl->seg = *seg;
 	__builtin_memset(&sl->v, 0, __builtin_offsetof(struct lp_verdict, s));
+	sl->v.ttfb_off = !ttfb;
+	sl->key.cgroup_id = cgroup_id;
+	sl->key.port = port;
+	sl->key.family = family;
+	sl->key.flags = flags;
+	sl->slot = *slot;
 	return sl;
+}
+
+/* the verdict's samples so far into their series; the verdict emptied for more */
+static __always_inline void lp_slot_flush(struct lp_slot *sl)
+{
+	struct lp_key key = sl->key;
+
+	if (sl->v.n) {
+		if (key.flags & LP_KEY_TLS) {
+			key.cgroup_id = bpf_get_current_cgroup_id();
+			if (!key.family)
+				sl->counters[LP_CNT_TLS_NO_SOCKET] += sl->v.n;
+		}
+		samples(&sl->v, &key, sl->slot);
+	}
+	sl->v.n = 0;
+}
+
+/* LP_VERDICT_FLUSH: a global function, verified once */
+__noinline int lp_flush_g(struct lp_slot *sl)
+{
+	if (!sl)
+		return 0;
+	if (LP_CUT(7))
+		sl->v.n = 0;
+	else
+		lp_slot_flush(sl);
+	return 0;
 }
 
 /*
  * The common end of a segment's handling, for both the cgroup_skb program
- * and the TLS uprobes: the verdict's samples into their series (the key's
- * connection part: cgroup, port, family, flags; an HTTPS sample is the
- * calling task's cgroup), its counters into the slot's, the slot freed.
+ * and the TLS uprobes: the verdict's samples into their series, its
+ * counters into the slot's, the slot freed.
  */
-static __always_inline void lp_slot_finish(struct lp_slot *sl, __u32 slot, __u64 cgroup_id,
-					   __u16 port, __u8 family, __u8 flags)
+static __always_inline void lp_slot_finish(struct lp_slot *sl)
 {
 	const struct lp_verdict *vd = &sl->v;
 	__u32 i;
 
 	if (LP_CUT(4) || LP_CUT(7))
 		goto out;
-	if (vd->n) {
-		struct lp_key key = {
-			.cgroup_id = (flags & LP_KEY_TLS) ? bpf_get_current_cgroup_id() : cgroup_id,
-			.port = port,
-			.side = vd->side,
-			.family = family,
-			.flags = flags,
-		};
-
-		samples(vd, &key, slot);
-	}
+	lp_slot_flush(sl);
 	/* the slot is this program's alone while busy: no atomics needed */
 	for (i = 0; i < LP_CNT_MAX; i++) {
 		if (i >= vd->hi)

@@ -259,14 +259,13 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 	}
 	seg.seq = __sync_fetch_and_add(&s->seq[ingress & 1], len);
 	seg.ack = s->seq[!ingress];
-	sl = lp_slot_begin(&slot, &seg);
+	/* the samples' port: the server's (the role is fixed with the state) */
+	sl = lp_slot_begin(&slot, &seg, 0, s->c.q.role == LP_ROLE_SERVER ? s->lport : s->rport,
+			   s->family, LP_KEY_TLS | (s->c.q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0));
 	if (!sl)
 		return;
 	tls_segment(&s->c, h, sl, buf, lp_conn_needs_time(&s->c, &seg) ? bpf_ktime_get_ns() : 0);
-	if (!s->family)
-		sl->counters[LP_CNT_TLS_NO_SOCKET] += sl->v.n;
-	lp_slot_finish(sl, slot, 0, sl->v.side == LP_SIDE_SERVER ? s->lport : s->rport, s->family,
-		       LP_KEY_TLS | (s->c.q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0));
+	lp_slot_finish(sl);
 }
 
 /* the entry of SSL_read/_ex, SSL_write/_ex, SSL_shutdown (the cookie says which) */

@@ -160,6 +160,16 @@ static __always_inline void lp_conn_end(struct lp_conn *c, struct lp_h2 *h, cons
 #define LP_CONN_NEXT(c, h, r, v)	 lp_conn_next(c, h, r, v, &(r)->rd)
 #endif
 
+/*
+ * The kernel side records a verdict's samples so far (and empties it) when
+ * it is half full: an HTTP/2 segment can end many streams, a step at most
+ * 2 * LP_H2_FRAMES samples. Here (the host tests) the verdict just fills.
+ */
+#ifndef LP_VERDICT_FLUSH
+#define LP_VERDICT_FLUSH(v) ((void)0)
+#endif
+_Static_assert(2 * LP_H2_FRAMES <= LP_VERDICT_SAMPLES / 2, "a step fits a half-full verdict");
+
 /* h: the connection's HTTP/2 state, or NULL */
 #define LP_CONN_SEGMENT(c, h, s, now, v, buf, LOAD)                                                \
 	do {                                                                                       \
@@ -177,6 +187,8 @@ static __always_inline void lp_conn_end(struct lp_conn *c, struct lp_h2 *h, cons
 				break;                                                             \
 			__r.inwin = 0;                                                             \
 			__more = LP_CONN_FEED((c), (h), &__r, (buf), __r.rd.len, (v));             \
+			if ((v)->n > LP_VERDICT_SAMPLES / 2)                                       \
+				LP_VERDICT_FLUSH(v);                                               \
 		}                                                                                  \
 		lp_conn_giveup((c), (h), &__r, (v));                                               \
 		lp_conn_end((c), (h), (s), &__r, (v));                                             \

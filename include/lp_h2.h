@@ -39,8 +39,9 @@
 #define LP_H2_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define LP_H2_STREAMS	  32 /* streams timed at once per connection (a power of two) */
 #define LP_H2_STEPS	  256 /* reads (and header blocks) per segment */
-#define LP_H2_FRAMES	  32  /* frames handled per read */
+#define LP_H2_FRAMES	  16  /* frames handled per read */
 #define LP_H2_HDR	  9  /* a frame header */
+#define LP_H2_WAIT	  4096 /* reads of framed while a received segment waits for the one before */
 
 enum lp_h2_type {
 	LP_H2_DATA = 0,
@@ -84,6 +85,8 @@ struct lp_h2_dir {
 	__u8 npart;
 	__u8 pad[1];
 	__u64 part_ns; /* the time of the segment that held its first byte */
+	__u32 framed;  /* sequence number up to which this direction has been followed */
+	__u32 pad2;
 	struct lp_hp_table t;
 };
 
@@ -120,6 +123,8 @@ static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack)
 
 	h->d[0].next_hdr = seq + LP_H2_PREFACE_LEN;
 	h->d[1].next_hdr = ack;
+	h->d[0].framed = seq;
+	h->d[1].framed = ack;
 	for (i = 0; i < 2; i++) {
 		h->d[i].cont = 0;
 		h->d[i].cont_end = 0;
@@ -564,12 +569,38 @@ static __always_inline void lp_h2_giveup(struct lp_h2 *h, struct lp_run *r, stru
 		lp_h2_lose(h, r, v);
 }
 
+/*
+ * A received segment that begins past what its direction has followed: on
+ * loopback the segment before it is often being handled on the other CPU
+ * at this very moment (the cgroup ingress hook runs before TCP takes the
+ * socket's lock). HTTP/2 cannot find its frames again after bytes it did
+ * not read, so the later segment waits, a bounded while, for the earlier
+ * one to be followed; a segment truly out of order (loss) waits the bound
+ * and is then handled as out of order. Sent segments are in order (TCP
+ * sends under the socket's lock).
+ */
+static __always_inline void lp_h2_wait(const struct lp_conn *c, struct lp_h2 *h,
+				       const struct lp_seg *s)
+{
+	struct lp_h2_dir *d;
+	__u32 i;
+
+	if (!h || !s->ingress || !s->plen)
+		return;
+	d = &h->d[((c->q.role == LP_ROLE_SERVER) != (s->ingress != 0)) & 1];
+	for (i = 0; i < LP_H2_WAIT; i++)
+		if (!lp_seq_before(__sync_fetch_and_add(&d->framed, 0), s->seq))
+			break;
+}
+
 /* After the segment's bytes: data seen out of order before, then FIN and RST. */
 static __always_inline void lp_h2_end(struct lp_conn *c, struct lp_h2 *h, const struct lp_seg *s,
 				      struct lp_run *r, struct lp_verdict *v)
 {
 	if (!h)
 		return;
+	/* followed up to here: a received segment after this one may go on (lp_h2_wait) */
+	__sync_lock_test_and_set(&h->d[r->rsp & 1].framed, lp_run_dir(c, r)->next);
 	/* a hole filled: bytes that arrived out of order were not read: lost unless inside DATA */
 	if (!h->lost && lp_seq_after(r->jump, r->send) && lp_seq_before(r->pos, r->jump)) {
 		struct lp_h2_dir *d = &h->d[r->rsp & 1];

@@ -43,7 +43,7 @@ struct lp_sample {
 	__u16 pad;
 };
 
-#define LP_VERDICT_SAMPLES 32 /* samples one segment can end; more are counted lost (a power of two) */
+#define LP_VERDICT_SAMPLES 64 /* samples one segment can end; more are counted lost (a power of two) */
 
 /* What to do about a segment. */
 struct lp_verdict {
@@ -51,7 +51,8 @@ struct lp_verdict {
 	__u8 side;		   /* enum lp_side of the samples */
 	__u8 n;			   /* samples in s[] */
 	__u8 hi;		   /* cnt[] is zero from here on */
-	__u8 pad[5];
+	__u8 ttfb_off;		   /* time-to-first-byte samples are not wanted (no --ttfb) */
+	__u8 pad[4];
 	struct lp_sample s[LP_VERDICT_SAMPLES];
 };
 
@@ -111,6 +112,8 @@ static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 e
 	__u64 d = end - start;
 	__u8 i = v->n;
 
+	if (kind == LP_SAMPLE_TTFB && v->ttfb_off)
+		return;
 	/* a time not taken (0) or running backwards: never a sample */
 	if (!start || !end || (__s64)d < 0 || d > LP_MAX_SAMPLE_NS) {
 		lp_count(v, LP_CNT_DISCARDED);

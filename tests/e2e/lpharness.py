@@ -260,8 +260,10 @@ def count(doc, **match):
 class Nginx:
     """nginx on a free port (127.0.0.1 and ::1), serving a 4 KB file and index.html."""
 
-    def __init__(self, keepalive=True, port=None, prefix=(), worker_connections=4096, tls=None):
-        """tls: (certificate, key) files: HTTPS, with an access log (self.served())."""
+    def __init__(self, keepalive=True, port=None, prefix=(), worker_connections=4096, tls=None,
+                 http2=False):
+        """tls: (certificate, key) files: HTTPS, with an access log (self.served()).
+        http2: HTTP/2 (h2c with prior knowledge in plaintext, ALPN h2 with tls)."""
         self.port = port or free_port()
         self.tls = tls
         self.prefix = list(prefix)
@@ -273,9 +275,12 @@ class Nginx:
         ka = "keepalive_timeout 60s; keepalive_requests 100000;" if keepalive else \
             "keepalive_timeout 0;"
         ssl, log = "", "access_log off;"
+        h2 = " http2" if http2 else ""
         if tls:
-            ssl = f" ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}"
+            ssl = f" ssl{h2}; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}"
             log = f"access_log {self.dir}/access.log;"
+        else:
+            ssl = h2
         conf = f"""
 daemon off; worker_processes 1; pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
@@ -285,7 +290,7 @@ http {{
   {log} {ka}
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
   fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}{ssl}; listen [::1]:{self.port}{' ssl' if tls else ''};
+  server {{ listen 127.0.0.1:{self.port}{ssl}; listen [::1]:{self.port}{' ssl' if tls else ''}{h2};
     root {self.dir};
     location = /204 {{ return 204; }} }}
 }}
