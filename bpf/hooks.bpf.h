@@ -79,6 +79,7 @@ const volatile __u32 route_max_len = 0;
  * Five arguments at most: the bytes read are r->rd.len, which n always is.
  * HTTP/2 straight to its own function: one frame less on the BPF stack.
  */
+#define LP_ROUTE_H2 (nr_routes ? LP_ROUTE_UNROUTED : LP_ROUTE_NONE)
 #define LP_CONN_FEED(c, h, r, buf, n, v)                                                           \
 	((c)->q.proto != LP_PROTO_HTTP2	    ? lp_conn_feed_g(c, r, buf, v)                          \
 	 : (r)->want == LP_WANT_H2_BLOCK ? lp_h2_block_g(h, r, buf, v)                             \

@@ -35,6 +35,7 @@
 #include "lp_tcpseq.h"
 #include "lp_verdict.h"
 #include "lp_hpack.h"
+#include "lp_route.h"
 
 #define LP_H2_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define LP_H2_STREAMS	  32 /* streams timed at once per connection (a power of two) */
@@ -62,6 +63,15 @@ enum lp_h2_type {
 #define LP_H2F_PRIORITY	   0x20
 
 /* lp_h2_stream.flags */
+/*
+ * The route of an HTTP/2 request: routes on HTTP/2 paths are not matched
+ * yet, so the kernel side makes this "unrouted" where --route is given
+ * (LP_ROUTE_UNROUTED) and no route label otherwise (LP_ROUTE_NONE).
+ */
+#ifndef LP_ROUTE_H2
+#define LP_ROUTE_H2 LP_ROUTE_NONE
+#endif
+
 #define LP_H2S_OPEN	0x01 /* a request began on it and is timed */
 #define LP_H2S_ANSWERED 0x02 /* its final response HEADERS came */
 
@@ -218,7 +228,7 @@ static __always_inline void lp_h2_response(struct lp_h2 *h, __u32 id, __u64 at,
 	}
 	s->status = st->value;
 	s->flags |= LP_H2S_ANSWERED;
-	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, LP_ROUTE_NONE);
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, LP_ROUTE_H2);
 }
 
 /* Stream id's response ended with a frame that ended at time at. */
@@ -229,7 +239,7 @@ static __always_inline void lp_h2_end_stream(struct lp_h2 *h, __u32 id, __u64 at
 
 	if (s->id != id || !(s->flags & LP_H2S_ANSWERED))
 		return;
-	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, LP_ROUTE_NONE);
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, LP_ROUTE_H2);
 	s->flags = 0;
 	s->id = 0;
 }

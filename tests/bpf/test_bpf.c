@@ -269,6 +269,60 @@ static void test_requests_are_framed_in_the_kernel(void **state)
 	assert_only(d, LP_CNT_REQUESTS, 1);
 }
 
+/* an HTTP/2 frame: 9-byte header and payload into buf at *n */
+static void h2frame(char *buf, int *n, __u8 type, __u8 flags, __u32 id, const char *pl, int len)
+{
+	unsigned char *h = (unsigned char *)buf + *n;
+
+	h[0] = (unsigned char)(len >> 16);
+	h[1] = (unsigned char)(len >> 8);
+	h[2] = (unsigned char)len;
+	h[3] = type;
+	h[4] = flags;
+	h[5] = (unsigned char)(id >> 24);
+	h[6] = (unsigned char)(id >> 16);
+	h[7] = (unsigned char)(id >> 8);
+	h[8] = (unsigned char)id;
+	memcpy(buf + *n + 9, pl, (size_t)len);
+	*n += 9 + len;
+}
+
+/* HTTP/2 through the kernel: the preface makes state, HEADERS begin streams, bad frames count */
+static void test_http2_streams_begin_in_the_kernel(void **state)
+{
+	static const char get[] = "\x82\x86\x84\x41\x09localhost"; /* GET http / localhost */
+	static char seg[4096];
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	int n, i;
+
+	(void)state;
+	n = 24;
+	memcpy(seg, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	h2frame(seg, &n, 4, 0, 0, "", 0); /* SETTINGS */
+	for (i = 0; i < 40; i++) /* 40 streams in one segment: 32 timed at once, 8 untimed */
+		h2frame(seg, &n, 1, 0x5, 2 * i + 1, get, sizeof(get) - 1);
+	build(&p, V4, IPPROTO_TCP, seg, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_int_equal(d[LP_CNT_REQUESTS], 32);
+	assert_int_equal(d[LP_CNT_UNTIMED], 8);
+	assert_int_equal(d[LP_CNT_H2_LOST], 0);
+	/* a header block with padding longer than its frame: no longer followed, counted */
+	n = 24;
+	h2frame(seg, &n, 1, 0x5 | 0x8, 1, "\x40\x82\x86", 3);
+	build(&p, V6, IPPROTO_TCP, seg, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_int_equal(d[LP_CNT_REQUESTS], 0);
+	assert_int_equal(d[LP_CNT_H2_LOST], 1);
+	/* a preface then garbage: at most counted, never a sample, always allowed */
+	n = 24;
+	memset(seg + n, 0xff, 1000);
+	build(&p, V4, IPPROTO_TCP, seg, (__u32)(n + 1000), 0);
+	run(&p, 0, 1, d);
+	assert_int_equal(d[LP_CNT_REQUESTS], 0);
+	assert_int_equal(real_series(), 0);
+}
+
 static void test_ipv6_request_in_starts_a_timing(void **state)
 {
 	struct pkt p;
@@ -540,6 +594,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_request_in_starts_a_timing_and_is_allowed),
 		cmocka_unit_test(test_ipv6_request_in_starts_a_timing),
+		cmocka_unit_test(test_http2_streams_begin_in_the_kernel),
 		cmocka_unit_test(test_requests_are_framed_in_the_kernel),
 		cmocka_unit_test(test_response_without_request_is_counted_not_sampled),
 		cmocka_unit_test(test_pure_ack_syn_fin_rst_change_nothing),
