@@ -16,8 +16,10 @@ Configurations, each round in a shuffled order:
   routesN   latprobe with N routes (--routes 10,256; the benchmark's request
             matches one of them), as routes cost: 0 routes is "both"
   (+ any --extra NAME=ARGS, e.g. --extra ttfb=--ttfb)
-Modes: keep-alive (wrk -c32) and churn (Connection: close, a connection per
-request). Programs are told apart by owner: the agent's by its pid
+Modes: keep-alive (wrk -c32), churn (Connection: close, a connection per
+request), h2 (HTTP/2 with prior knowledge: h2load -c32 -m1, the same shape
+as keep-alive) and h2mux (h2load -c4 -m8: eight streams at once on each of
+four connections); nginx serves the same file on both. Programs are told apart by owner: the agent's by its pid
 (bpftool's pids), the floor's by its pin path.
 
 Placement (--placement): where nginx and wrk run decides most of the cost,
@@ -27,7 +29,7 @@ handled on the sender's CPU), as on a node whose clients and servers run
 apart. "same": both on one CPU, no line of state moves between caches.
 "free": the scheduler decides (rounds then differ by ~1.5x as it moves them).
 
-usage: sudo bench/kcost.py [--seconds 4] [--rounds 3] [--modes keepalive,close]
+usage: sudo bench/kcost.py [--seconds 4] [--rounds 3] [--modes keepalive,close,h2,h2mux]
                            [--placement split,same,free] [--json OUT] [--binary ./latprobe]
 """
 import argparse
@@ -44,7 +46,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, ".output", "bench")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from overhead import Nginx, bpf_stats, wrk, sh  # noqa: E402
+from overhead import Nginx, bpf_stats, h2load, wrk, sh  # noqa: E402
 from lpharness import cgroup2_mount, prog_ids_of, read_until, stop_process  # noqa: E402
 
 
@@ -105,13 +107,20 @@ def stats(ids):
 PLACEMENTS = {"split": ("1", "0"), "same": ("0", "0"), "free": (None, None)}
 
 
-def measure(cfg, url, seconds, close, cpus=None):
+# HTTP/2 modes: h2load's connections and streams at once on each
+H2_MODES = {"h2": (32, 1), "h2mux": (4, 8)}
+
+
+def measure(cfg, ngx, mode, seconds, cpus=None):
     with cfg:
         ids = cfg.ids()
         if not ids:
             raise RuntimeError(f"{cfg.name}: found no programs of its own")
         s0 = stats(ids)
-        res = wrk(url, seconds, 32, close, cpus)
+        if mode in H2_MODES:
+            res = h2load(ngx.h2url, seconds, *H2_MODES[mode], cpus)
+        else:
+            res = wrk(ngx.url, seconds, 32, mode == "close", cpus)
         s1 = stats(ids)
     ns = sum(s1[i][0] - s0[i][0] for i in ids)
     runs = sum(s1[i][1] - s0[i][1] for i in ids)
@@ -135,7 +144,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--modes", default="keepalive,close")
+    ap.add_argument("--modes", default="keepalive,close,h2,h2mux")
     ap.add_argument("--binary", default=os.path.join(ROOT, "latprobe"))
     ap.add_argument("--extra", action="append", default=[],
                     help="NAME=ARGS: another latprobe configuration (space-separated args)")
@@ -186,7 +195,6 @@ def main():
             ngx = Nginx(cpus=server_cpu)
             try:
                 for mode in a.modes.split(","):
-                    close = mode == "close"
                     runs = {c: [] for c in configs}
                     name = mode if place == "split" else f"{mode}, {place}"
                     for r in range(a.rounds):
@@ -194,8 +202,8 @@ def main():
                         random.shuffle(order)
                         for c in order:
                             m = measure(Config(c, binaries.get(c, a.binary), configs[c],
-                                               c if c in micros else None), ngx.url, a.seconds,
-                                        close, client_cpu)
+                                               c if c in micros else None), ngx, mode, a.seconds,
+                                        client_cpu)
                             runs[c].append(m)
                             print(f"  {name} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} "
                                   f"ns/request {m['runs_per_request']:4.1f} runs/request "
@@ -212,7 +220,9 @@ def main():
 
 def report(result):
     for mode, runs in result["modes"].items():
-        print(f"\nkernel cost, {mode}: nginx 4 KB, wrk -t1 -c32, {result['rounds']} interleaved "
+        load = {"h2": "h2load -c32 -m1", "h2mux": "h2load -c4 -m8"}.get(mode.split(",")[0],
+                                                                       "wrk -t1 -c32")
+        print(f"\nkernel cost, {mode}: nginx 4 KB, {load}, {result['rounds']} interleaved "
               f"rounds of {result['seconds']} s, bpf_stats of each configuration's own programs")
         print(f"{'config':<8} {'ns/request':>10} {'min':>6} {'max':>6} {'x floor':>8} "
               f"{'per round':>22} {'runs/req':>8}")

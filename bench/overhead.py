@@ -89,6 +89,9 @@ class Nginx:
             self.port = s.getsockname()[1]
         conf = os.path.join(self.dir, "nginx.conf")
         ssl = f" ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}" if tls else ""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.h2port = s.getsockname()[1]
         with open(conf, "w") as f:
             f.write(f"""daemon off; worker_processes 1; pid {self.dir}/pid;
 error_log {self.dir}/error.log crit; worker_rlimit_nofile 20000;
@@ -96,12 +99,15 @@ events {{ worker_connections 10000; }}
 http {{ access_log off; sendfile off; keepalive_requests 10000000; keepalive_timeout 60s;
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir}; fastcgi_temp_path {self.dir};
   uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}{ssl}; root {self.dir}; }} }}
+  server {{ listen 127.0.0.1:{self.port}{ssl}; root {self.dir}; }}
+  server {{ listen 127.0.0.1:{self.h2port}{ssl} http2; root {self.dir}; }} }}
 """)
         pin = ["taskset", "-c", cpus] if cpus else []
         self.proc = subprocess.Popen(pin + ["nginx", "-c", conf, "-p", self.dir])
         time.sleep(0.5)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/4k.bin"
+        # the same file over HTTP/2 (h2c with prior knowledge, or ALPN h2 with tls)
+        self.h2url = f"{'https' if tls else 'http'}://127.0.0.1:{self.h2port}/4k.bin"
 
     def stop(self):
         self.proc.terminate()
@@ -175,6 +181,17 @@ def wrk(url, seconds, conns, close, cpus=None):
     p99 = float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"requests": n, "rps": rps, "p99": p99, "non2xx": int(bad.group(1)) if bad else 0}
+
+
+def h2load(url, seconds, conns, streams, cpus=None):
+    """h2load (nghttp2-client) for a time: its requests that succeeded, and the rate."""
+    args = ["h2load", "-t1", f"-c{conns}", f"-m{streams}", f"-D{seconds}", url]
+    if cpus:
+        args[0:0] = ["taskset", "-c", cpus]
+    out = sh(*args)
+    n = int(re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", out).group(1))
+    rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+    return {"requests": n, "rps": rps, "p99": 0.0, "non2xx": 0}
 
 
 def cpu_busy():
