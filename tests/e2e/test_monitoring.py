@@ -500,7 +500,7 @@ class Grafana(unittest.TestCase):
         kinds = {k for k, _, _ in exprs}
         self.assertIn("heatmap", kinds)
         variables = {v["name"]: v for v in dash["templating"]["list"]}
-        self.assertEqual(set(variables), {"datasource", "service", "slo", "route"})
+        self.assertEqual(set(variables), {"datasource", "service", "slo", "route", "protocol"})
 
         port = free_port()
         job = [("latprobe", f"127.0.0.1:{port}", None, None)]
@@ -517,7 +517,7 @@ class Grafana(unittest.TestCase):
                     native.wait_scrapes(1)
                 classic.wait_scrapes(1)
                 subst = {"$__rate_interval": "30s", "$__range": "1h", "$service": ".*",
-                         "$slo": ".*", "$route": ".*"}
+                         "$slo": ".*", "$route": ".*", "$protocol": ".*"}
                 for prom, mode in ((native, "native"), (classic, "classic")):
                     for kind, title, e in exprs:
                         if kind == "heatmap" and mode == "classic":
@@ -532,7 +532,7 @@ class Grafana(unittest.TestCase):
                             [1 for x in r if "histogram" in x]
                         self.assertTrue(any(v == v for v in vals), f"{mode}: only NaN for {title}")
                     # the variables' label_values() queries list something
-                    for name in ("service", "slo", "route"):
+                    for name in ("service", "slo", "route", "protocol"):
                         m = re.fullmatch(r"label_values\((\w+), (\w+)\)",
                                          variables[name]["definition"])
                         got = prom.api(f"label/{m.group(2)}/values", **{"match[]": m.group(1)})
@@ -541,6 +541,8 @@ class Grafana(unittest.TestCase):
                             self.assertIn("lptest", got)
                         if name == "route":
                             self.assertIn("root", got)
+                        if name == "protocol":
+                            self.assertIn("1.1", got)
             finally:
                 agent.kill()
 
