@@ -63,7 +63,7 @@ BPF_OBJ  := $(OUTPUT)/latprobe.bpf.o
 SKEL     := $(OUTPUT)/latprobe.skel.h
 
 # defined before the rules that list them: make expands prerequisites as it reads
-FUZZ_TARGETS := classify parsers webconfig
+FUZZ_TARGETS := classify parsers webconfig hpack
 FUZZ_BINS    := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_OBJS    := $(patsubst userspace/%.c,$(OUTPUT)/fuzz/%.o,$(LIB_SRCS)) \
 	$(patsubst %,$(OUTPUT)/fuzz/%.pb-c.o,$(PROTOS))
