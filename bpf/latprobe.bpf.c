@@ -312,7 +312,7 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 			count(LP_CNT_STORAGE_FAILED);
 			return NULL;
 		}
-		lp_h2_init(h, pk->seg.seq, pk->seg.ack);
+		lp_h2_init(h, pk->seg.seq, pk->seg.ack, pk->seg.cls == LP_CLASS_H2_FRAME);
 	}
 	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {

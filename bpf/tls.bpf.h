@@ -192,7 +192,8 @@ __noinline int tls_segment(struct lp_conn *c, struct lp_h2 *h, struct lp_slot *s
 }
 
 /* a session's HTTP/2 state, fresh (seq, ack: where its two directions begin); NULL if the map is full */
-static __always_inline struct lp_h2 *tls_h2_new(struct lp_tls_key *k, __u32 seq, __u32 ack)
+static __always_inline struct lp_h2 *tls_h2_new(struct lp_tls_key *k, __u32 seq, __u32 ack,
+					       int midstream)
 {
 	__u32 zero = 0;
 	void *init = bpf_map_lookup_elem(&h2_zero, &zero);
@@ -205,7 +206,7 @@ static __always_inline struct lp_h2 *tls_h2_new(struct lp_tls_key *k, __u32 seq,
 		count(LP_CNT_TLS_FULL);
 		return NULL;
 	}
-	lp_h2_init(h, seq, ack);
+	lp_h2_init(h, seq, ack, midstream);
 	return h;
 }
 
@@ -241,7 +242,8 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 			return;
 		seg.seq = s->seq[ingress & 1];
 		seg.ack = s->seq[!ingress];
-		if (lp_conn_is_h2(&seg) && !tls_h2_new(k, seg.seq, seg.ack))
+		if (lp_conn_is_h2(&seg) &&
+		    !tls_h2_new(k, seg.seq, seg.ack, seg.cls == LP_CLASS_H2_FRAME))
 			return;
 		lp_conn_init(&s->c, &seg);
 	} else if (s->c.q.role != LP_ROLE_SERVER && s->c.q.role != LP_ROLE_CLIENT) {

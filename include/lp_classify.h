@@ -26,6 +26,8 @@ enum lp_class {
 	LP_CLASS_PARTIAL_RSP = 8, /* a proper prefix of a response start ("HTTP/1.1 20") */
 	LP_CLASS_H2 = 16,	  /* the HTTP/2 client preface ("PRI * HTTP/2.0\r\n") */
 	LP_CLASS_PARTIAL_H2 = 32, /* a proper prefix of it, two bytes or more ("PR") */
+	LP_CLASS_H2_FRAME = 64,	  /* an HTTP/2 HEADERS frame header of a client's stream:
+				   * a connection met mid-stream, on probation (lp_h2.h) */
 };
 
 enum lp_match {
@@ -114,6 +116,25 @@ static __always_inline int lp_match_status_line(const __u8 *p, __u32 n, __u16 *s
 	return LP_MATCH_YES;
 }
 
+/*
+ * The header of an HTTP/2 HEADERS frame that could begin a request: a
+ * length from 1 to 16384 (SETTINGS_MAX_FRAME_SIZE's default), flags HEADERS
+ * defines (END_STREAM, END_HEADERS, PADDED, PRIORITY), an odd (client's)
+ * stream id. Only a sign: the header block must then prove it (lp_h2.h).
+ */
+static __always_inline int lp_match_h2_headers(const __u8 *p, __u32 n)
+{
+	__u32 len;
+
+	if (n < 9)
+		return LP_MATCH_NO;
+	len = (__u32)p[1] << 8 | p[2];
+	if (p[0] != 0 || len == 0 || len > 16384 || p[3] != 1 || (p[4] & ~0x2d) ||
+	    (p[5] & 0x80) || !(p[8] & 1))
+		return LP_MATCH_NO;
+	return LP_MATCH_YES;
+}
+
 /* Fold one candidate's answer into the running verdict. */
 #define LP_CLASSIFY_TRY(expr, yes_class, partial_bit)                                              \
 	do {                                                                                       \
@@ -173,6 +194,9 @@ static __always_inline int lp_classify(const __u8 *p, __u32 n, __u8 *method, __u
 	case 'T':
 		LP_CLASSIFY_TRY(lp_match_method(p, n, "TRACE", 5, LP_METHOD_TRACE, method),
 				LP_CLASS_REQUEST, LP_CLASS_PARTIAL_REQ);
+		break;
+	case 0:
+		LP_CLASSIFY_TRY(lp_match_h2_headers(p, n), LP_CLASS_H2_FRAME, 0);
 		break;
 	default:
 		break;

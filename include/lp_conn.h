@@ -218,6 +218,7 @@ static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const str
 static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
 {
 	return s->plen && (s->cls == LP_CLASS_REQUEST || s->cls == LP_CLASS_H2 ||
+			   s->cls == LP_CLASS_H2_FRAME ||
 			   (s->cls & (LP_CLASS_PARTIAL_REQ | LP_CLASS_PARTIAL_H2)));
 }
 
@@ -225,7 +226,7 @@ static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
 static __always_inline int lp_conn_is_h2(const struct lp_seg *s)
 {
 	/* "P" alone could be either: HTTP/1.x, as before HTTP/2 was followed */
-	return s->cls == LP_CLASS_H2 ||
+	return s->cls == LP_CLASS_H2 || s->cls == LP_CLASS_H2_FRAME ||
 	       ((s->cls & LP_CLASS_PARTIAL_H2) && !(s->cls & LP_CLASS_PARTIAL_REQ));
 }
 

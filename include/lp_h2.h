@@ -6,6 +6,14 @@
  *  - a connection is HTTP/2 from its client preface ("PRI * HTTP/2.0 ...":
  *    h2c with prior knowledge, or the plaintext of TLS after ALPN h2); the
  *    side that sent it is the client, as a request fixes the role in HTTP/1;
+ *  - a connection met mid-stream (open before the agent) is HTTP/2 when a
+ *    segment begins with a HEADERS frame of a client's stream whose header
+ *    block walks whole to the frame's end and holds :method; until then it
+ *    is on probation, and anything else ends its tracking, uncounted. Its
+ *    other direction is followed from the first segment that begins with a
+ *    HEADERS frame of a stream waiting for its response, whose block walks
+ *    whole and holds :status; references into the tables from before are
+ *    unresolved (counted), never guessed;
  *  - each direction is a sequence of frames followed by their lengths; only
  *    frame headers and header blocks are read, DATA is skipped by length;
  *    a frame header split across segments is completed from the next;
@@ -72,6 +80,10 @@ enum lp_h2_type {
 #define LP_ROUTE_H2 LP_ROUTE_NONE
 #endif
 
+/* what the steps return besides 0 and -1 (frames lost) */
+#define LP_H2_NOT_H2 (-2) /* on probation, and not HTTP/2 after all: tracking ends, uncounted */
+#define LP_H2_SKIP   (-3) /* a direction not yet synced: the rest of the segment is passed */
+
 #define LP_H2S_OPEN	0x01 /* a request began on it and is timed */
 #define LP_H2S_ANSWERED 0x02 /* its final response HEADERS came */
 
@@ -96,7 +108,8 @@ struct lp_h2_dir {
 	__u8 pad[1];
 	__u64 part_ns; /* the time of the segment that held its first byte */
 	__u32 framed;  /* sequence number up to which this direction has been followed */
-	__u32 pad2;
+	__u8 unsynced; /* met mid-stream: where its frames begin is not known yet */
+	__u8 pad2[3];
 	struct lp_hp_table t;
 };
 
@@ -104,8 +117,9 @@ struct lp_h2_dir {
 struct lp_h2 {
 	struct lp_h2_dir d[2]; /* [0] the request direction, [1] the response direction */
 	struct lp_h2_stream s[LP_H2_STREAMS];
-	__u8 lost; /* frames are no longer followed */
-	__u8 pad[7];
+	__u8 lost;	/* frames are no longer followed */
+	__u8 probation; /* met mid-stream: not HTTP/2 until its first header block says so */
+	__u8 pad[6];
 };
 
 /* The client preface's first 16 bytes: enough to tell it from anything HTTP/1 */
@@ -125,13 +139,14 @@ static __always_inline int lp_h2_preface(const __u8 *p, __u32 n)
 
 /*
  * Fresh state for a connection whose client preface begins at seq (the
- * request direction) and whose other direction begins at ack.
+ * request direction) and whose other direction begins at ack; midstream: a
+ * HEADERS frame begins at seq instead (LP_CLASS_H2_FRAME), on probation.
  */
-static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack)
+static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack, int midstream)
 {
 	__u32 i;
 
-	h->d[0].next_hdr = seq + LP_H2_PREFACE_LEN;
+	h->d[0].next_hdr = midstream ? seq : seq + LP_H2_PREFACE_LEN;
 	h->d[1].next_hdr = ack;
 	h->d[0].framed = seq;
 	h->d[1].framed = ack;
@@ -139,9 +154,12 @@ static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack)
 		h->d[i].cont = 0;
 		h->d[i].cont_end = 0;
 		h->d[i].npart = 0;
+		h->d[i].unsynced = 0;
 		h->d[i].cur_type = LP_H2_PRIORITY; /* no frame in progress: nothing at its end */
-		lp_hp_table_init(&h->d[i].t, 1);
+		lp_hp_table_init(&h->d[i].t, !midstream);
 	}
+	h->d[1].unsynced = midstream ? 1 : 0;
+	h->probation = midstream ? 1 : 0;
 	h->lost = 0;
 }
 
@@ -344,6 +362,13 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 	 * fields before the cut count, the table is followed no further.
 	 */
 	res = at + skip <= n ? lp_h2_block(p, n, at + skip, whole, &d->t, want, &m) : 0;
+	/* met mid-stream: only a block walked whole with the field it must hold is proof */
+	if ((h->probation && !r->rsp) || d->unsynced) {
+		if (res != 1 || m.kind != want || d->cur_type != LP_H2_HEADERS)
+			return d->unsynced ? LP_H2_SKIP : LP_H2_NOT_H2;
+		h->probation = r->rsp ? h->probation : 0;
+		d->unsynced = 0;
+	}
 	if (res < 0)
 		return -1;
 	if (!res)
@@ -386,6 +411,15 @@ static __always_inline int lp_h2_frame(struct lp_h2 *h, struct lp_run *r, const 
 		    0x7fffffff;
 	d->part_ns = at;
 	d->next_hdr = r->pos + len;
+	/* not synced: only a response's HEADERS, whole in this segment, can begin the frames */
+	if (d->unsynced) {
+		struct lp_h2_stream *s = lp_h2_slot(h, d->cur_id);
+
+		if (d->cur_type != LP_H2_HEADERS || s->id != d->cur_id || !(s->flags & LP_H2S_OPEN) ||
+		    (s->flags & LP_H2S_ANSWERED) || lp_seq_after(d->next_hdr, r->send))
+			return LP_H2_SKIP;
+		return 0;
+	}
 	/* a header block goes on in CONTINUATION frames of its stream, and nothing else */
 	if (d->cont != (d->cur_type == LP_H2_CONTINUATION))
 		return -1;
@@ -403,6 +437,7 @@ static __always_inline int lp_h2_feed_frames(struct lp_h2 *h, struct lp_run *r, 
 	__u8 hb[LP_H2_HDR];
 	__u32 i, k, off, have, need, len;
 	__u64 at;
+	int res;
 
 	for (i = 0; i < LP_H2_FRAMES; i++) {
 		if (r->stop || !lp_seq_before(r->pos, r->send) || r->pos != d->next_hdr + d->npart)
@@ -431,7 +466,12 @@ static __always_inline int lp_h2_feed_frames(struct lp_h2 *h, struct lp_run *r, 
 		at = d->npart ? d->part_ns : r->now;
 		d->npart = 0;
 		r->pos += need;
-		if (lp_h2_frame(h, r, hb, at, v))
+		res = lp_h2_frame(h, r, hb, at, v);
+		if (res == LP_H2_SKIP) {
+			r->pos = r->send;
+			return 0;
+		}
+		if (res)
 			return -1;
 		len = d->next_hdr - r->pos;
 		if (lp_h2_has_block(d->cur_type)) {
@@ -475,6 +515,16 @@ static __always_inline int lp_h2_next(struct lp_h2 *h, struct lp_run *r, struct 
 		return 0;
 	}
 	d = &h->d[r->rsp & 1];
+	if (d->unsynced && lp_seq_before(r->pos, r->send)) {
+		/* only a segment's start can be a frame's: there, try; elsewhere, pass */
+		if (r->pos != r->seq) {
+			r->pos = r->send;
+			return 0;
+		}
+		d->next_hdr = r->pos;
+		d->npart = 0;
+		d->cont = 0;
+	}
 	for (i = 0; i < 2; i++) {
 		if (r->stop || !lp_seq_before(r->pos, r->send))
 			return 0;
@@ -511,9 +561,10 @@ static __always_inline int lp_h2_block_step(struct lp_h2 *h, struct lp_run *r, c
 {
 	struct lp_h2_dir *d = &h->d[r->rsp & 1];
 	__u32 base = r->seq + r->rd.off;
+	int res = LP_H2_HEADERS(h, r, buf, v);
 
-	if (LP_H2_HEADERS(h, r, buf, v))
-		return -1;
+	if (res)
+		return res;
 	if (lp_seq_after(d->next_hdr, r->send)) {
 		r->pos = r->send;
 		return 0;
@@ -558,8 +609,14 @@ static __always_inline int lp_h2_feed_block(struct lp_h2 *h, struct lp_run *r, c
 		return 0;
 	}
 	res = lp_h2_block_step(h, r, buf, v);
-	if (res < 0)
+	if (res == LP_H2_NOT_H2) {
+		h->lost = 1; /* not HTTP/2 after all: nothing was counted for it */
+		r->pos = r->send;
+	} else if (res == LP_H2_SKIP) {
+		r->pos = r->send;
+	} else if (res < 0) {
 		lp_h2_lose(h, r, v);
+	}
 	return res > 0;
 }
 
@@ -615,7 +672,9 @@ static __always_inline void lp_h2_end(struct lp_conn *c, struct lp_h2 *h, const 
 	if (!h->lost && lp_seq_after(r->jump, r->send) && lp_seq_before(r->pos, r->jump)) {
 		struct lp_h2_dir *d = &h->d[r->rsp & 1];
 
-		if (d->cur_type != LP_H2_DATA || lp_seq_before(d->next_hdr, r->jump) || d->npart)
+		if (d->unsynced)
+			; /* not followed yet: nothing to lose */
+		else if (d->cur_type != LP_H2_DATA || lp_seq_before(d->next_hdr, r->jump) || d->npart)
 			lp_h2_lose(h, r, v);
 	}
 	if (!(s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST)))

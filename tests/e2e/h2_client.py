@@ -5,8 +5,12 @@ each PATH as a GET on one connection, one after the other, and prints, per
 request, its status and its own timing (from sending the request's HEADERS
 to receiving the END_STREAM), as JSON lines.
 
+A PATH "wait:FILE" sends nothing: the client waits there until FILE exists
+(a connection open before an agent that starts meanwhile).
+
 usage: h2_client.py PORT PATH..."""
 import json
+import os
 import socket
 import sys
 import time
@@ -23,6 +27,11 @@ def main():
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     for path in paths:
+        if path.startswith("wait:"):
+            deadline = time.monotonic() + 60
+            while not os.path.exists(path[5:]) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            continue
         stream = conn.get_next_available_stream_id()
         conn.send_headers(stream, [(":method", "GET"), (":path", path), (":scheme", "http"),
                                    (":authority", f"127.0.0.1:{port}")], end_stream=True)

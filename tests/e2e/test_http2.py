@@ -139,5 +139,31 @@ class Http2(unittest.TestCase):
         self.assertEqual(doc["counters"].get("h2_streams_unresolved", 0), 0)
 
 
+    def test_a_connection_open_before_the_agent_is_followed_from_its_next_request(self):
+        import tempfile
+        flag = os.path.join(tempfile.mkdtemp(prefix="lp-h2-"), "go")
+        paths = ["/status/201", "/status/200", "wait:" + flag, "/status/404",
+                 "/slow?parts=2&pause=0.1", "/status/404"]
+        with TestCgroup("h2mid") as cg, H2Server(prefix=cg.prefix) as srv:
+            client = subprocess.Popen([*cg.prefix, PYTHON, os.path.join(HERE, "h2_client.py"),
+                                       str(srv.port), *paths], stdout=subprocess.PIPE,
+                                      text=True)
+            try:
+                first = [json.loads(client.stdout.readline()) for _ in range(2)]
+                with Agent("-i", "1s", "--cgroup", "/" + cg.name) as ag:
+                    open(flag, "w").close()
+                    rest = [json.loads(l) for l in client.stdout]
+                    client.wait(timeout=30)
+                    doc = ag.stop()
+            finally:
+                stop_process(client)
+        self.assertEqual([g["status"] for g in first + rest], [201, 200, 404, 200, 404])
+        for side in ("server", "client"):
+            # the connection's first requests were before the agent; the next three are timed
+            self.assertEqual(count(doc, side=side, port=srv.port, status=404), 2, side)
+            self.assertEqual(count(doc, side=side, port=srv.port, status=200), 1, side)
+            self.assertEqual(count(doc, side=side, port=srv.port, status=201), 0, side)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -311,7 +311,7 @@ class AllSinks(unittest.TestCase):
                 import whisper
 
                 def whisper_last():
-                    files = glob.glob(f"{cb.dir}/whisper/lpt/server/*/*/ipv4/{port}/GET/200/count.wsp")
+                    files = glob.glob(f"{cb.dir}/whisper/lpt/server/*/*/ipv4/h1/{port}/GET/200/count.wsp")
                     if not files:
                         return None
                     _, vals = whisper.fetch(files[0], int(time.time()) - 120)[:2]

@@ -111,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				has = 1;
 				lp_conn_init(&c, &s);
 				if (c.q.proto == LP_PROTO_HTTP2)
-					lp_h2_init(&h2, s.seq, s.ack);
+					lp_h2_init(&h2, s.seq, s.ack,
+						   s.cls == LP_CLASS_H2_FRAME);
 			}
 		}
 		if (has && (plen || s.tcp_flags)) {

@@ -60,7 +60,7 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 		cv->has_state = 1;
 		lp_conn_init(&cv->c, &s);
 		if (cv->c.q.proto == LP_PROTO_HTTP2)
-			lp_h2_init(&cv->h2, s.seq, s.ack);
+			lp_h2_init(&cv->h2, s.seq, s.ack, s.cls == LP_CLASS_H2_FRAME);
 	}
 	/* as the kernel: the time only where a message can begin or end */
 	LP_CONN_SEGMENT(&cv->c, cv->c.q.proto == LP_PROTO_HTTP2 ? &cv->h2 : NULL, &s,

@@ -446,6 +446,68 @@ static void test_hostile_frames_end_in_counts(void **state)
 	assert_int_equal(cv.counters[LP_CNT_H2_RESET], 200);
 }
 
+/* a connection open before the agent: recognised from a request's HEADERS, its responses synced */
+static void test_a_connection_met_mid_stream(void **state)
+{
+	struct conv cv = {0};
+	char body[2000];
+
+	(void)state;
+	reset_seqs();
+	memset(body, 'y', sizeof(body));
+	/* a response already under way when the agent came: passed, never a sample */
+	puthex(&b, "0007d0000000000065"); /* DATA of stream 101, 2000 bytes */
+	put(&b, body, 100);
+	out(&cv, &b, 50);
+	assert_false(cv.has_state);
+	/* the next request: a HEADERS frame of stream 103, :method GET from the static table */
+	frame(&a, LP_H2_HEADERS, ES | EH, 103, GET);
+	in(&cv, &a, 100);
+	assert_true(cv.has_state);
+	assert_int_equal(cv.c.q.proto, LP_PROTO_HTTP2);
+	assert_int_equal(cv.counters[LP_CNT_REQUESTS], 1);
+	/* the old response's rest: the response direction is not synced, passed */
+	put(&b, body, 1900);
+	out(&cv, &b, 150);
+	assert_int_equal(cv.samples, 0);
+	/* a response segment beginning with stream 103's HEADERS: synced, timed */
+	frame(&b, LP_H2_HEADERS, EH, 103, S200);
+	frame(&b, LP_H2_DATA, ES, 103, "6869");
+	out(&cv, &b, 400);
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.last.ns, 300);
+	assert_int_equal(cv.last.status, 200);
+	/*
+	 * 62 is the :authority the request above inserted; 63 is an entry from
+	 * before the agent: unresolved, counted
+	 */
+	frame(&a, LP_H2_HEADERS, ES | EH, 105, "bf8684");
+	in(&cv, &a, 500);
+	assert_int_equal(cv.counters[LP_CNT_H2_UNKNOWN], 1);
+	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 0);
+}
+
+/* bytes that look like a HEADERS frame header but whose block is not HPACK with :method */
+static void test_a_lookalike_is_not_http2(void **state)
+{
+	struct conv cv = {0};
+
+	(void)state;
+	reset_seqs();
+	/* a HEADERS header, then a block that cuts off (a string longer than the frame) */
+	frame(&a, LP_H2_HEADERS, EH, 1, "407f");
+	in(&cv, &a, 100);
+	/* a HEADERS header whose block holds no :method */
+	frame(&a, LP_H2_HEADERS, EH, 3, "8786");
+	in(&cv, &a, 200);
+	frame(&b, LP_H2_HEADERS, EH | ES, 3, S200);
+	out(&cv, &b, 300);
+	assert_int_equal(cv.samples, 0);
+	assert_int_equal(cv.counters[LP_CNT_REQUESTS], 0);
+	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 0);
+	assert_int_equal(cv.counters[LP_CNT_UNTIMED], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_the_client_side_mirrors),
 		cmocka_unit_test(test_a_close_counts_the_waiting_streams_unanswered),
 		cmocka_unit_test(test_hostile_frames_end_in_counts),
+		cmocka_unit_test(test_a_connection_met_mid_stream),
+		cmocka_unit_test(test_a_lookalike_is_not_http2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

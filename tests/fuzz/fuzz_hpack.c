@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libFuzzer target for HPACK as the kernel walks it (include/lp_hpack.h):
+ * any bytes as a sequence of header blocks through one dynamic table, and
+ * as a Huffman string. The first byte picks the table's start (followed from
+ * the connection's start or not, its size); each block is at most LP_HP_WIN
+ * bytes and copied to a buffer of exactly its size, so a read past it is an
+ * ASan error. Every field must move forward or end the walk with an error,
+ * and what it reports must be a value a label can carry.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lp_hpack.h"
+
+static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)
+{
+	struct lp_hp_field f;
+	__u32 at = 0;
+	int next;
+
+	while (at < n) {
+		next = lp_hp_field(p, n, at, t, &f);
+		if (next == LP_HP_CUT || next == LP_HP_BAD)
+			return;
+		if (next <= (int)at || (__u32)next > n)
+			abort();
+		if (f.kind > LP_HK_UNKNOWN)
+			abort();
+		if (f.kind == LP_HK_STATUS && f.value && (f.value < 100 || f.value > 599))
+			abort();
+		if (f.kind == LP_HK_METHOD && f.value >= LP_METHOD_COUNT)
+			abort();
+		at = (__u32)next;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lp_hp_table t;
+	struct lp_huff_out o;
+	size_t off = 1;
+	int r;
+
+	if (size < 1)
+		return 0;
+	lp_hp_table_init(&t, data[0] & 1);
+	if (data[0] & 2)
+		t.max = (__u32)(data[0] >> 2) * 16;
+	/* blocks: a length byte (times 8), then that many bytes */
+	while (off < size) {
+		__u32 n = (__u32)data[off++] * 8;
+		uint8_t *blk;
+
+		if (n > size - off)
+			n = (__u32)(size - off);
+		if (n > LP_HP_WIN)
+			n = LP_HP_WIN;
+		blk = malloc(n ? n : 1);
+		if (!blk)
+			return 0;
+		memcpy(blk, data + off, n);
+		walk(blk, n, &t);
+		r = lp_huff_decode(blk, 0, n, &o);
+		if (r != LP_HP_BAD && (r < 0 || (__u32)r > n * 8 / 5))
+			abort();
+		free(blk);
+		off += n;
+	}
+	return 0;
+}
