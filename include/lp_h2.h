@@ -292,6 +292,24 @@ static __always_inline void lp_h2_frame_end(struct lp_h2 *h, struct lp_run *r,
 	d->cur_type = LP_H2_PRIORITY; /* nothing more to do at its end */
 }
 
+/*
+ * Past the rest of the frame in progress: to its end, which ends it (1), or
+ * to the segment's end when the frame goes on past it (0).
+ */
+static __always_inline int lp_h2_past_frame(struct lp_h2 *h, struct lp_run *r,
+					    struct lp_verdict *v)
+{
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+
+	if (lp_seq_after(d->next_hdr, r->send)) {
+		r->pos = r->send;
+		return 0;
+	}
+	r->pos = d->next_hdr;
+	lp_h2_frame_end(h, r, v);
+	return 1;
+}
+
 #ifndef LP_HP_FIELD
 #define LP_HP_FIELD(p, n, at, t, f) lp_hp_field(p, n, at, t, f)
 #endif
@@ -490,12 +508,8 @@ static __always_inline int lp_h2_feed_frames(struct lp_h2 *h, struct lp_run *r, 
 			}
 			return 1;
 		}
-		if (lp_seq_after(d->next_hdr, r->send)) {
-			r->pos = r->send;
+		if (!lp_h2_past_frame(h, r, v))
 			return 0;
-		}
-		r->pos = d->next_hdr;
-		lp_h2_frame_end(h, r, v);
 	}
 	return 0;
 }
@@ -540,12 +554,8 @@ static __always_inline int lp_h2_next(struct lp_h2 *h, struct lp_run *r, struct 
 			return 0;
 		}
 		/* inside a frame's payload (or the preface): skipped by length */
-		if (lp_seq_after(d->next_hdr, r->send)) {
-			r->pos = r->send;
+		if (!lp_h2_past_frame(h, r, v))
 			return 0;
-		}
-		r->pos = d->next_hdr;
-		lp_h2_frame_end(h, r, v);
 	}
 	return 0;
 }
@@ -559,18 +569,13 @@ static __always_inline int lp_h2_next(struct lp_h2 *h, struct lp_run *r, struct 
 static __always_inline int lp_h2_block_step(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
 					    struct lp_verdict *v)
 {
-	struct lp_h2_dir *d = &h->d[r->rsp & 1];
 	__u32 base = r->seq + r->rd.off;
 	int res = LP_H2_HEADERS(h, r, buf, v);
 
 	if (res)
 		return res;
-	if (lp_seq_after(d->next_hdr, r->send)) {
-		r->pos = r->send;
+	if (!lp_h2_past_frame(h, r, v))
 		return 0;
-	}
-	r->pos = d->next_hdr;
-	lp_h2_frame_end(h, r, v);
 	if (r->blk_at == 0)
 		return 0; /* a read of the block alone: the frames after it need one of their own */
 	/* the frames after it, in the same window when they are there */

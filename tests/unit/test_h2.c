@@ -106,15 +106,24 @@ static void reset_seqs(void)
 	a.n = b.n = 0;
 }
 
+/* a fresh connection: the client's preface and n GETs (streams 1, 3, ...) in one segment at t */
+static void get_streams(struct conv *cv, __u32 n, __u64 t)
+{
+	__u32 i;
+
+	reset_seqs();
+	client_start(&a);
+	for (i = 0; i < n; i++)
+		frame(&a, LP_H2_HEADERS, ES | EH, 2 * i + 1, GET);
+	in(cv, &a, t);
+}
+
 static void test_a_get_is_timed_to_its_end_stream_frame(void **state)
 {
 	struct conv cv = {0};
 
 	(void)state;
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 1, 100);
 	assert_true(cv.has_state);
 	assert_int_equal(cv.c.q.proto, LP_PROTO_HTTP2);
 	assert_int_equal(cv.counters[LP_CNT_REQUESTS], 1);
@@ -275,11 +284,7 @@ static void test_statuses_through_the_dynamic_table(void **state)
 	struct conv cv = {0};
 
 	(void)state;
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	frame(&a, LP_H2_HEADERS, ES | EH, 3, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 2, 100);
 	/* python3-hpack's blocks: :status 201 (Huffman, indexed), then a reference to it */
 	frame(&b, LP_H2_HEADERS, EH | ES, 1, "488210035f87497ca58ae819aa");
 	frame(&b, LP_H2_HEADERS, EH | ES, 3, "bfbe");
@@ -295,11 +300,7 @@ static void test_interim_trailers_and_continuation(void **state)
 	struct conv cv = {0};
 
 	(void)state;
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	frame(&a, LP_H2_HEADERS, ES | EH, 3, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 2, 100);
 	/* 103 Early Hints, then the final 200 in a HEADERS continued, a body, trailers */
 	frame(&b, LP_H2_HEADERS, EH, 1, "0803313033");
 	out(&cv, &b, 200);
@@ -331,11 +332,7 @@ static void test_reset_streams_are_counted_not_sampled(void **state)
 	struct conv cv = {0};
 
 	(void)state;
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	frame(&a, LP_H2_HEADERS, ES | EH, 3, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 2, 100);
 	frame(&b, LP_H2_RST_STREAM, 0, 1, "00000008");
 	frame(&b, LP_H2_HEADERS, EH, 3, S200);
 	out(&cv, &b, 200);
@@ -371,11 +368,7 @@ static void test_a_close_counts_the_waiting_streams_unanswered(void **state)
 	struct conv cv = {0};
 
 	(void)state;
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	frame(&a, LP_H2_HEADERS, ES | EH, 3, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 2, 100);
 	frame(&b, LP_H2_GOAWAY, 0, 0, "0000000000000000");
 	out(&cv, &b, 200);
 	segn(&cv, OUT, sseq, cseq, "", 0, LP_TCP_FIN, 300);
@@ -393,10 +386,7 @@ static void test_hostile_frames_end_in_counts(void **state)
 	(void)state;
 	/* a reference into an empty table followed from the preface: not HPACK */
 	memset(&cv, 0, sizeof(cv));
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 1, 100);
 	frame(&b, LP_H2_HEADERS, EH | ES, 1, "be");
 	out(&cv, &b, 200);
 	assert_int_equal(cv.samples, 0);
@@ -420,10 +410,7 @@ static void test_hostile_frames_end_in_counts(void **state)
 	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 1);
 	/* more frames in one segment than are read: no longer followed */
 	memset(&cv, 0, sizeof(cv));
-	reset_seqs();
-	client_start(&a);
-	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
-	in(&cv, &a, 100);
+	get_streams(&cv, 1, 100);
 	for (i = 0; i < 15000; i++) /* 32 a read, 256 reads: 8192 is all a segment can take */
 		frame(&b, LP_H2_SETTINGS, 1, 0, "");
 	frame(&b, LP_H2_HEADERS, EH | ES, 1, S200);
