@@ -27,7 +27,7 @@
 #include "lp_tcpseq.h"
 #include "lp_verdict.h"
 #include "lp_h1.h"
-#include "lp_h2.h"
+#include "lp_h2_frame.h"
 
 _Static_assert(LP_HP_WIN == LP_WIN, "header blocks are read into the read window");
 
