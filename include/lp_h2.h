@@ -122,21 +122,6 @@ struct lp_h2 {
 	__u8 pad[6];
 };
 
-/* The client preface's first 16 bytes: enough to tell it from anything HTTP/1 */
-static __always_inline int lp_h2_preface(const __u8 *p, __u32 n)
-{
-	static const char pre[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-	__u32 i;
-
-	for (i = 0; i < LP_CLASSIFY_BYTES; i++) {
-		if (i >= n)
-			return LP_MATCH_PARTIAL;
-		if (p[i] != (__u8)pre[i])
-			return LP_MATCH_NO;
-	}
-	return LP_MATCH_YES;
-}
-
 /*
  * Fresh state for a connection whose client preface begins at seq (the
  * request direction) and whose other direction begins at ack; midstream: a
