@@ -398,6 +398,9 @@ static __always_inline void lp_h2_wait(const struct lp_conn *c, struct lp_h2 *h,
 	if (!h || !s->ingress || !s->plen)
 		return;
 	d = &h->d[((c->q.role == LP_ROLE_SERVER) != (s->ingress != 0)) & 1];
+	/* the common case, in order: a plain read, no atomic on the shared line */
+	if (!lp_seq_before(*(volatile __u32 *)&d->framed, s->seq))
+		return;
 	for (i = 0; i < LP_H2_WAIT; i++)
 		if (!lp_seq_before(__sync_fetch_and_add(&d->framed, 0), s->seq))
 			break;
