@@ -53,6 +53,7 @@ struct lp_hp_field;
 struct lp_huff_out;
 int lp_route_path_g(struct lp_win *w, __u32 n, __u32 start);
 int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h);
+int lp_head_upgrade_g(struct lp_win *w, __u32 at, __u32 end, struct lp_head *h);
 __u16 lp_route_g(struct lp_win *w, __u32 n, __u32 method);
 int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
 int lp_conn_next_g(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r, struct lp_verdict *v);
@@ -73,6 +74,7 @@ const volatile __u32 route_max_len = 0;
 
 #define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
 #define LP_HEAD_STEP(p, st, h)		  lp_head_step_g((struct lp_win *)(p), st, h)
+#define LP_HEAD_UPGRADE(p, at, end, h)	  lp_head_upgrade_g((struct lp_win *)(p), at, end, h)
 #define LP_ROUTE(buf, n, method)                                                                   \
 	(nr_routes ? lp_route_g((struct lp_win *)(buf), (n), (method)) : LP_ROUTE_NONE)
 /*
@@ -91,6 +93,15 @@ const volatile __u32 route_max_len = 0;
 /* the working slot sl, in scope where LP_CONN_SEGMENT runs (as for its LOAD) */
 #define LP_VERDICT_FLUSH(v) lp_flush_g(sl)
 #define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)
+/*
+ * HTTP/2 state for a connection upgraded to h2c (include/lp_conn.h): the
+ * socket's storage, made where the cgroup_skb program runs a segment
+ * (h2c_state in bpf/latprobe.bpf.c, with skb and sl in scope); anywhere
+ * else (the TLS uprobes: h2c exists only in cleartext) none, and an
+ * upgrade ends tracking as before.
+ */
+#define LP_CONN_H2C(c, v) LP_H2C_STATE
+#define LP_H2C_STATE	  ((struct lp_h2 *)0)
 
 #include "lp_route.h"
 #include "lp_http.h"

@@ -185,6 +185,15 @@ __noinline int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_
 	return lp_huff_chunk(w->b, at, len, o);
 }
 
+/* an Upgrade header's value: does it offer h2c (lp_head_upgrade)? */
+__noinline int lp_head_upgrade_g(struct lp_win *w, __u32 at, __u32 end, struct lp_head *h)
+{
+	if (!w || !h)
+		return 0;
+	lp_head_upgrade(w->b, at, end, h);
+	return 0;
+}
+
 __noinline int lp_head_step_g(struct lp_win *w, struct lp_scan *st, struct lp_head *h)
 {
 	if (!w || !st || !h || LP_CUT(6))
@@ -264,13 +273,41 @@ static __always_inline __u64 seg_time(struct __sk_buff *skb, __u8 ingress, int n
 
 #define LOAD_SLOT(off, len) load(skb, sl, (off), (len))
 
+/*
+ * The HTTP/2 state of a connection the state machine just upgraded to h2c
+ * (LP_CONN_H2C), created on its socket. The segment's samples so far are
+ * recorded first, under the series of HTTP/1.1; those after it are HTTP/2's.
+ */
+static __always_inline struct lp_h2 *h2c_state(struct __sk_buff *skb, struct lp_slot *sl)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct lp_h2 *h;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return NULL;
+	h = bpf_sk_storage_get(&h2conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!h) {
+		lp_count(&sl->v, LP_CNT_STORAGE_FAILED);
+		return NULL;
+	}
+	lp_flush_g(sl);
+	sl->key.flags |= LP_KEY_H2;
+	return h;
+}
+
 /* One segment of a connection with state through the state machine, into sl->v. */
 __noinline int segment(struct __sk_buff *skb, struct lp_conn *c, struct lp_h2 *h,
 		       struct lp_slot *sl, __u64 now)
 {
 	if (!skb || !c || !sl)
 		return 0;
+#undef LP_H2C_STATE
+#define LP_H2C_STATE h2c_state(skb, sl)
 	LP_CONN_SEGMENT(c, h, &sl->seg, now, &sl->v, &sl->w, LOAD_SLOT);
+#undef LP_H2C_STATE
+#define LP_H2C_STATE ((struct lp_h2 *)0)
 	return 0;
 }
 

@@ -146,6 +146,7 @@ enum lp_counter {
 				 * a table entry from before the agent (or forgotten) */
 	LP_CNT_H2_LOST,		/* HTTP/2 connections no longer followed (a segment with more
 				 * frames than the steps, a cut header block, a protocol error) */
+	LP_CNT_H2C,		/* HTTP/1.1 connections upgraded to h2c (101) and followed as HTTP/2 */
 	/* counted by user space (the TLS scanner), never by the programs: */
 	LP_CNT_TLS_LIBS_PROBED, /* libssl files the TLS programs were attached to */
 	LP_CNT_TLS_LIBS_FAILED, /* libssl files that could not be probed (no symbols, ...) */
@@ -312,6 +313,7 @@ struct lp_dir {
 #define LP_PIPE 4 /* pending requests timed per connection (pipelining); a power of two */
 
 #define LP_PF_UNTIMED 0x1 /* this request cannot be timed (its start was split) */
+#define LP_PF_H2C     0x2 /* it offered h2c (Upgrade): a 101 makes it HTTP/2's stream 1 */
 
 /*
  * The part of a connection's state both of its sides write: its role, and

@@ -144,6 +144,46 @@ static __always_inline void lp_conn_end(struct lp_conn *c, struct lp_h2 *h, cons
 }
 
 /*
+ * An HTTP/1.1 request that offered h2c was answered 101 (include/lp_h1.h
+ * left r->pos just after the 101's head, r->want LP_WANT_H2C): from there
+ * the connection is HTTP/2, and the request its stream 1, whose response
+ * comes in HTTP/2 frames. h: HTTP/2 state the caller made for it, or NULL
+ * when it could not (tracking ends, as for any other upgrade). Returns 1
+ * to go on with the rest of the segment as HTTP/2, 0 when it is done.
+ */
+static __always_inline int lp_conn_h2c(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r,
+				       struct lp_verdict *v)
+{
+	__u64 start = (c->rsp.mflags & LP_MF_TIMED) ? c->rsp.start_ns : 0;
+
+	r->want = 0;
+	c->rsp.mflags = 0;
+	c->rsp.d.fstate = LP_F_IDLE;
+	if (!h) {
+		c->q.role = LP_ROLE_DONE;
+		lp_count(v, LP_CNT_UPGRADED);
+		if (start)
+			lp_count(v, LP_CNT_UNANSWERED);
+		r->stop = 1;
+		return 0;
+	}
+	/* the client's preface comes after the request, where its direction is now */
+	lp_h2_upgrade(h, c->req.next, r->pos, start, c->rsp.method, c->rsp.route);
+	c->q.proto = LP_PROTO_HTTP2;
+	lp_count(v, LP_CNT_H2C);
+	return 1;
+}
+
+/*
+ * The kernel side defines LP_CONN_H2C(c, v) to the HTTP/2 state it makes
+ * for a connection upgraded to h2c (NULL where it cannot: inside TLS, h2c
+ * does not exist); the host tests to their own.
+ */
+#ifndef LP_CONN_H2C
+#define LP_CONN_H2C(c, v) ((struct lp_h2 *)0)
+#endif
+
+/*
  * One segment of a connection with state, start to end. LOAD(off, len) must
  * copy payload bytes [off, off + len) into buf and evaluate to 0, or fail
  * (non-zero). buf: LP_WIN bytes, 8-byte aligned. The kernel and the tests
@@ -170,28 +210,48 @@ static __always_inline void lp_conn_end(struct lp_conn *c, struct lp_h2 *h, cons
 #endif
 _Static_assert(2 * LP_H2_FRAMES <= LP_VERDICT_SAMPLES / 2, "a step fits a half-full verdict");
 
+/*
+ * The reads of one segment, at most steps of them (LP_CONN_SEGMENT): a
+ * read asked for, loaded, fed to the protocol. Stops early at an upgrade
+ * to h2c (r.want LP_WANT_H2C), which the caller handles outside the loop:
+ * the verifier then walks the switch once, not once per step.
+ */
+#define LP_CONN_READS(c, h, r, v, buf, LOAD, steps)                                                \
+	do {                                                                                       \
+		__u32 __i, __more = 0;                                                             \
+		for (__i = 0; __i < LP_CONN_STEPS; __i++) {                                        \
+			if (__i >= (steps))                                                        \
+				break;                                                             \
+			if (!__more && !LP_CONN_NEXT((c), (h), &(r), (v)))                         \
+				break;                                                             \
+			if ((r).rd.len == 0 || (r).rd.len > LP_WIN ||                              \
+			    (!(r).inwin && LOAD((r).rd.off, (r).rd.len)))                          \
+				break;                                                             \
+			(r).inwin = 0;                                                             \
+			__more = LP_CONN_FEED((c), (h), &(r), (buf), (r).rd.len, (v));             \
+			if ((v)->n > LP_VERDICT_SAMPLES / 2)                                       \
+				LP_VERDICT_FLUSH(v);                                               \
+			if ((r).want == LP_WANT_H2C)                                               \
+				break;                                                             \
+		}                                                                                  \
+	} while (0)
+
 /* h: the connection's HTTP/2 state, or NULL */
 #define LP_CONN_SEGMENT(c, h, s, now, v, buf, LOAD)                                                \
 	do {                                                                                       \
 		struct lp_run __r = {};                                                            \
-		__u32 __i, __more = 0, __steps = lp_conn_steps(c);                                 \
+		struct lp_h2 *__h = (h);                                                           \
 		if (!lp_conn_begin((c), (s), (now), &__r, (v)))                                    \
 			break;                                                                     \
-		for (__i = 0; __i < LP_CONN_STEPS; __i++) {                                        \
-			if (__i >= __steps)                                                        \
-				break;                                                             \
-			if (!__more && !LP_CONN_NEXT((c), (h), &__r, (v)))                         \
-				break;                                                             \
-			if (__r.rd.len == 0 || __r.rd.len > LP_WIN ||                              \
-			    (!__r.inwin && LOAD(__r.rd.off, __r.rd.len)))                          \
-				break;                                                             \
-			__r.inwin = 0;                                                             \
-			__more = LP_CONN_FEED((c), (h), &__r, (buf), __r.rd.len, (v));             \
-			if ((v)->n > LP_VERDICT_SAMPLES / 2)                                       \
-				LP_VERDICT_FLUSH(v);                                               \
+		LP_CONN_READS((c), __h, __r, (v), (buf), LOAD, lp_conn_steps(c));                  \
+		if (__r.want == LP_WANT_H2C) {                                                     \
+			/* the rest of the segment as HTTP/2 (its own steps) */                    \
+			__h = LP_CONN_H2C((c), (v));                                               \
+			if (lp_conn_h2c((c), __h, &__r, (v)))                                      \
+				LP_CONN_READS((c), __h, __r, (v), (buf), LOAD, LP_H2_STEPS);       \
 		}                                                                                  \
-		lp_conn_giveup((c), (h), &__r, (v));                                               \
-		lp_conn_end((c), (h), (s), &__r, (v));                                             \
+		lp_conn_giveup((c), __h, &__r, (v));                                               \
+		lp_conn_end((c), __h, (s), &__r, (v));                                             \
 	} while (0)
 
 /*

@@ -22,7 +22,9 @@
  *    order); the response's last byte ends the sample (and its first byte a
  *    time-to-first-byte sample);
  *  - 1xx other than 101 are passed over, alone or with the final response
- *    in one segment; 101 and a CONNECT's 2xx end tracking;
+ *    in one segment; 101 and a CONNECT's 2xx end tracking, except a 101 to
+ *    a request that offered h2c: the connection goes on as HTTP/2
+ *    (include/lp_conn.h, lp_conn_h2c), the request as its stream 1;
  *  - only in-order new data is framed: retransmitted bytes are ignored, data
  *    seen out of order is accounted when the hole before it fills;
  *  - what cannot be framed (a head split across segments or longer than
@@ -166,7 +168,8 @@ static __always_inline __u8 lp_pending(const struct lp_conn *c)
 
 /*
  * A response head begins at r->pos; head is NULL when it could not be read
- * whole. Returns 1 when tracking of the connection ends (101, tunnel).
+ * whole. Returns 1 when tracking of the connection ends (101, tunnel), 2
+ * when the connection goes on as HTTP/2 after this head (101 to h2c).
  */
 static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u16 status,
 					const struct lp_head *head, struct lp_verdict *v)
@@ -185,6 +188,22 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 	c->rsp.mflags = 0;
 	c->rsp.method = LP_METHOD_NONE;
 	c->rsp.status = status;
+	if (status == 101 && head && lp_pending(c) && c->q.seq[e] == i &&
+	    (c->q.flags[e] & LP_PF_H2C)) {
+		/*
+		 * h2c (RFC 7540 3.2): the connection is HTTP/2 from the byte after
+		 * this head, the request its stream 1, answered there (no sample
+		 * here; the caller switches protocol: LP_WANT_H2C)
+		 */
+		c->q.answered = i + 1;
+		c->rsp.method = c->q.method[e];
+		c->rsp.route = c->q.route[e];
+		c->rsp.start_ns = c->q.start_ns[e];
+		c->rsp.mflags = (c->q.flags[e] & LP_PF_UNTIMED) ? 0 : LP_MF_TIMED;
+		r->pos += head->len;
+		r->want = LP_WANT_H2C;
+		return 2;
+	}
 	if (lp_pending(c)) {
 		c->q.answered = i + 1;
 		c->rsp.method = c->q.method[e];
@@ -259,10 +278,12 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 		return 1;
 	}
 	if (r->rsp) {
-		if (lp_rsp_begin(c, r, status, hr == LP_HEAD_DONE ? &h : 0, v)) {
+		int up = lp_rsp_begin(c, r, status, hr == LP_HEAD_DONE ? &h : 0, v);
+
+		if (up == 1)
 			r->stop = 1;
+		if (up)
 			return 0;
-		}
 		if (hr != LP_HEAD_DONE)
 			r->pos = r->send;
 		return 0;
@@ -275,6 +296,9 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 		return 0;
 	}
 	r->pos += h.len;
+	if ((h.flags & LP_HF_H2C) && c->q.seq[(__u8)(c->q.begun - 1) & (LP_PIPE - 1)] ==
+					     (__u8)(c->q.begun - 1))
+		c->q.flags[(__u8)(c->q.begun - 1) & (LP_PIPE - 1)] |= LP_PF_H2C;
 	if (lp_frame_body(&c->req, r->pos, &h, 0, 0))
 		c->req.fstate = LP_F_IDLE;
 	return 0;

@@ -6,6 +6,9 @@
  *  - a connection is HTTP/2 from its client preface ("PRI * HTTP/2.0 ...":
  *    h2c with prior knowledge, or the plaintext of TLS after ALPN h2); the
  *    side that sent it is the client, as a request fixes the role in HTTP/1;
+ *    or from the byte after the 101 that answers an HTTP/1.1 request offering
+ *    h2c (lp_h2_upgrade): that request is stream 1, and the client preface
+ *    must then come where the request direction stands, or it is lost;
  *  - a connection met mid-stream (open before the agent) is HTTP/2 when a
  *    segment begins with a HEADERS frame of a client's stream whose header
  *    block walks whole to the frame's end and holds :method; until then it
@@ -93,6 +96,8 @@ struct lp_h2_stream {
 	__u16 status;
 	__u8 method;
 	__u8 flags; /* LP_H2S_* */
+	__u16 route; /* LP_ROUTE_* id of its request */
+	__u16 pad[3];
 };
 
 /* One direction's frames. */
@@ -105,7 +110,7 @@ struct lp_h2_dir {
 	__u8 cont_end;	   /* ... and its HEADERS carried END_STREAM */
 	__u8 part[16]; /* a frame header cut by a segment's end: its first bytes (room to mask) */
 	__u8 npart;
-	__u8 pad[1];
+	__u8 preface; /* the client preface is still to be checked at next_hdr - 24 (h2c) */
 	__u64 part_ns; /* the time of the segment that held its first byte */
 	__u32 framed;  /* sequence number up to which this direction has been followed */
 	__u8 unsynced; /* met mid-stream: where its frames begin is not known yet */
@@ -140,6 +145,7 @@ static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack, in
 		h->d[i].cont_end = 0;
 		h->d[i].npart = 0;
 		h->d[i].unsynced = 0;
+		h->d[i].preface = 0;
 		h->d[i].cur_type = LP_H2_PRIORITY; /* no frame in progress: nothing at its end */
 		lp_hp_table_init(&h->d[i].t, !midstream);
 	}
@@ -151,6 +157,35 @@ static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack, in
 static __always_inline struct lp_h2_stream *lp_h2_slot(struct lp_h2 *h, __u32 id)
 {
 	return &h->s[(id >> 1) & (LP_H2_STREAMS - 1)];
+}
+
+/*
+ * Fresh state for a connection upgraded from HTTP/1.1 (Upgrade: h2c, 101):
+ * the client preface is expected at preface (checked, not assumed), the
+ * server's frames begin at rsp, just after the 101's head, and the request
+ * that asked for the upgrade is stream 1 (RFC 7540 3.2),
+ * begun at start_ns (0: untimed) with its method and route.
+ */
+static __always_inline void lp_h2_upgrade(struct lp_h2 *h, __u32 preface, __u32 rsp,
+					  __u64 start_ns, __u8 method, __u16 route)
+{
+	struct lp_h2_stream *s = lp_h2_slot(h, 1);
+	__u32 i;
+
+	lp_h2_init(h, preface, rsp, 0);
+	h->d[0].preface = 1;
+	for (i = 0; i < LP_H2_STREAMS; i++) {
+		h->s[i].flags = 0;
+		h->s[i].id = 0;
+	}
+	if (!start_ns)
+		return;
+	s->id = 1;
+	s->start_ns = start_ns;
+	s->method = method;
+	s->route = route;
+	s->status = 0;
+	s->flags = LP_H2S_OPEN;
 }
 
 /* the streams waiting for their responses, counted as unanswered (or, not so, untimed) */
@@ -204,6 +239,7 @@ static __always_inline void lp_h2_request(struct lp_h2 *h, __u32 id, __u64 at,
 	s->id = id;
 	s->start_ns = at;
 	s->method = (__u8)m->value;
+	s->route = LP_ROUTE_H2;
 	s->status = 0;
 	s->flags = LP_H2S_OPEN;
 	lp_count(v, LP_CNT_REQUESTS);
@@ -231,7 +267,7 @@ static __always_inline void lp_h2_response(struct lp_h2 *h, __u32 id, __u64 at,
 	}
 	s->status = st->value;
 	s->flags |= LP_H2S_ANSWERED;
-	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, LP_ROUTE_H2);
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, s->route);
 }
 
 /* Stream id's response ended with a frame that ended at time at. */
@@ -242,7 +278,7 @@ static __always_inline void lp_h2_end_stream(struct lp_h2 *h, __u32 id, __u64 at
 
 	if (s->id != id || !(s->flags & LP_H2S_ANSWERED))
 		return;
-	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, LP_ROUTE_H2);
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, s->route);
 	s->flags = 0;
 	s->id = 0;
 }

@@ -281,6 +281,17 @@ static __always_inline int lp_h2_next(struct lp_h2 *h, struct lp_run *r, struct 
 		if (r->stop || !lp_seq_before(r->pos, r->send))
 			return 0;
 		left = r->send - r->pos;
+		if (d->preface) {
+			/* after an h2c upgrade: the client preface first, whole in one read */
+			if (r->pos != d->next_hdr - LP_H2_PREFACE_LEN) {
+				lp_h2_lose(h, r, v);
+				return 0;
+			}
+			rd->off = r->pos - r->seq;
+			rd->len = left < LP_HP_WIN ? left : LP_HP_WIN;
+			r->want = LP_WANT_H2;
+			return 1;
+		}
 		if (r->pos == d->next_hdr + d->npart) {
 			rd->off = r->pos - r->seq;
 			rd->len = left < LP_HP_WIN ? left : LP_HP_WIN;
@@ -325,6 +336,25 @@ static __always_inline int lp_h2_block_step(struct lp_h2 *h, struct lp_run *r, c
 	return 0;
 }
 
+/*
+ * The client preface expected at buf[0] (after an h2c upgrade): 1 when it
+ * is there, whole, and r->pos is past it; 0 when it is not (or is cut).
+ */
+static __always_inline int lp_h2_preface(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
+					 __u32 n)
+{
+	struct lp_h2_dir *d = &h->d[r->rsp & 1];
+
+	if (!d->preface)
+		return 1;
+	if (lp_match_token(buf, n, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", LP_H2_PREFACE_LEN) !=
+	    LP_MATCH_YES)
+		return 0;
+	d->preface = 0;
+	r->pos += LP_H2_PREFACE_LEN;
+	return 1;
+}
+
 /* A read at frame headers: buf holds n >= 1 bytes at r->pos. */
 static __always_inline int lp_h2_feed_at_frames(struct lp_h2 *h, struct lp_run *r, const __u8 *buf,
 						__u32 n, struct lp_verdict *v, struct lp_read *rd)
@@ -333,6 +363,10 @@ static __always_inline int lp_h2_feed_at_frames(struct lp_h2 *h, struct lp_run *
 
 	if (!h || h->lost) {
 		r->pos = r->send;
+		return 0;
+	}
+	if (!lp_h2_preface(h, r, buf, n)) {
+		lp_h2_lose(h, r, v);
 		return 0;
 	}
 	res = lp_h2_feed_frames(h, r, buf, n, r->seq + rd->off, v, rd);

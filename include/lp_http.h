@@ -34,6 +34,7 @@
 #define LP_HF_TE      0x2 /* Transfer-Encoding present */
 #define LP_HF_CHUNKED 0x4 /* ... and its final coding is chunked */
 #define LP_HF_UNSURE  0x8 /* a framing header we cannot trust: differing lengths, bad digits */
+#define LP_HF_H2C     0x10 /* Upgrade offers h2c (RFC 7540 3.2): a 101 makes the connection HTTP/2 */
 
 struct lp_head {
 	__u64 length; /* Content-Length, with LP_HF_LENGTH */
@@ -206,6 +207,43 @@ static __always_inline void lp_head_te(const __u8 *p, __u32 at, __u32 end, struc
 	h->flags |= LP_HF_CHUNKED;
 }
 
+#define LP_UPGRADE_SCAN 64 /* bytes of an Upgrade value searched for the token h2c */
+
+/*
+ * Upgrade value in p[at..end): is h2c one of its protocols (a token of its
+ * list)? The bytes go through a five-byte window, separators (comma,
+ * whitespace, CR, the value's ends) all made ',': ",h2c," is the token.
+ */
+static __always_inline void lp_head_upgrade(const __u8 *p, __u32 at, __u32 end, struct lp_head *h)
+{
+	const __u64 tok = (__u64)',' << 32 | (__u64)'h' << 24 | '2' << 16 | 'c' << 8 | ',';
+	__u64 w = ',';
+	__u32 i, k;
+	__u8 c;
+
+	for (i = 0; i < LP_UPGRADE_SCAN; i++) {
+		k = at + i;
+		c = k < end ? lp_lower(p[k & (LP_WIN - 1)]) : ',';
+		if (c == '\r' || c == ' ' || c == '\t')
+			c = ',';
+		w = (w << 8 | c) & 0xffffffffffULL;
+		if (w == tok) {
+			h->flags |= LP_HF_H2C;
+			return;
+		}
+		if (k >= end)
+			return;
+	}
+}
+
+/*
+ * The kernel side defines LP_HEAD_UPGRADE to a BPF global function: the
+ * scan is verified once, not inside every line of a head's.
+ */
+#ifndef LP_HEAD_UPGRADE
+#define LP_HEAD_UPGRADE(p, at, end, h) lp_head_upgrade(p, at, end, h)
+#endif
+
 /*
  * One line p[ls..nl) after the start line, nl the index of its LF: 1 when
  * it is the blank line that ends the head, else 0 (and h notes its header).
@@ -221,6 +259,8 @@ static __always_inline int lp_head_line(const __u8 *p, __u32 ls, __u32 nl, struc
 		lp_head_length(p, ls + 15, nl, h);
 	else if (c == 't' && nl - ls >= 18 && lp_match_ci(p, ls, nl, "transfer-encoding:", 18))
 		lp_head_te(p, ls + 18, nl, h);
+	else if (c == 'u' && nl - ls >= 8 && lp_match_ci(p, ls, nl, "upgrade:", 8))
+		LP_HEAD_UPGRADE(p, ls + 8, nl, h);
 	return 0;
 }
 

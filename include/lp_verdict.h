@@ -68,6 +68,7 @@ enum lp_want {
 	LP_WANT_RESYNC,	  /* unframed: does a new message start here? */
 	LP_WANT_H2,	  /* HTTP/2: frame headers start at the read */
 	LP_WANT_H2_BLOCK, /* HTTP/2: the payload of a header frame, whole */
+	LP_WANT_H2C,	  /* not a read: HTTP/1.1 upgraded to h2c at r->pos (lp_conn_h2c) */
 };
 
 /* Progress through one segment. */

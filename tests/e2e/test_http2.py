@@ -54,6 +54,9 @@ def h2load(url, n, clients, streams, prefix=()):
 class H2Server:
     """tests/e2e/h2_server.py: bodies streamed in parts with pauses."""
 
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
     def __init__(self, prefix=()):
         self.port = free_port()
         self.prefix = list(prefix)
@@ -138,6 +141,36 @@ class Http2(unittest.TestCase):
                             f"{side}: probe {probe:.4f} s, client {slow:.4f} s")
         self.assertEqual(doc["counters"].get("h2_streams_unresolved", 0), 0)
 
+
+    def test_an_http11_upgrade_to_h2c_is_followed_on_as_http2(self):
+        # curl --http2 on http:// asks "Upgrade: h2c"; each curl its own connection
+        paths = ["/status/404", "/status/200", "/slow?parts=3&pause=0.2"]
+        with TestCgroup("h2up") as cg, H2Server(prefix=cg.prefix) as srv, \
+                Agent("-i", "1s", "--cgroup", "/" + cg.name) as ag:
+            got = []
+            for p in paths:
+                r = subprocess.run([*cg.prefix, "curl", "-sS", "--max-time", "30", "--http2",
+                                    "-o", "/dev/null", "-w",
+                                    "%{http_code} %{http_version} %{time_total}",
+                                    srv.url(p)], capture_output=True, text=True, timeout=60)
+                got.append(r.stdout.split())
+            doc = ag.stop()
+        self.assertEqual([(g[0], g[1]) for g in got], [("404", "2"), ("200", "2"), ("200", "2")],
+                         "curl did not upgrade to h2c")
+        client_200 = float(got[1][2]) + float(got[2][2])
+        for side in ("server", "client"):
+            self.assertEqual(count(doc, side=side, port=srv.port, status=404, method="GET",
+                                   protocol_version="2"), 1, side)
+            s200 = series(doc, side=side, port=srv.port, status=200, protocol_version="2")
+            self.assertEqual(sum(s["count"] for s in s200), 2, side)
+            self.assertEqual(count(doc, side=side, port=srv.port, protocol_version="1.1"), 0)
+            # stream 1 is timed from the HTTP/1.1 request's first byte to its last DATA frame
+            probe = sum(s["sum_seconds"] for s in s200)
+            self.assertLess(abs(probe - client_200), client_200 * BOUND + OFFSET,
+                            f"{side}: probe {probe:.4f} s, curl {client_200:.4f} s")
+        self.assertEqual(doc["counters"].get("h2c_upgrades", 0), 6)
+        for name in ("upgraded", "h2_connections_lost", "unanswered", "untimed"):
+            self.assertEqual(doc["counters"].get(name, 0), 0, name)
 
     def test_a_connection_open_before_the_agent_is_followed_from_its_next_request(self):
         import tempfile

@@ -116,6 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		if (has && (plen || s.tcp_flags)) {
+#undef LP_CONN_H2C
+#define LP_CONN_H2C(c, v) (&h2) /* an upgrade to h2c: the same state as a preface's */
 			LP_CONN_SEGMENT(&c, c.q.proto == LP_PROTO_HTTP2 ? &h2 : NULL, &s, now, &v, win,
 					fuzz_load);
 			/* a sample never exceeds the time that passed since the first request */

@@ -32,6 +32,10 @@ static const __u8 *cur;
 
 #define TLOAD(off, len) (memcpy(win, cur + (off), (len)), 0)
 
+/* an upgrade to h2c: the conversation's HTTP/2 state (c is the conv's first member) */
+#undef LP_CONN_H2C
+#define LP_CONN_H2C(c, v) (&((struct conv *)(void *)(c))->h2)
+
 static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char *payload,
 		 __u32 len, __u8 flags, __u64 now)
 {

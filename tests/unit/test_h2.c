@@ -495,6 +495,140 @@ static void test_a_lookalike_is_not_http2(void **state)
 	assert_int_equal(cv.counters[LP_CNT_UNTIMED], 0);
 }
 
+/* an HTTP/1.1 request offering h2c (RFC 7540 3.2), as curl --http2 sends it on http:// */
+#define UPGRADE_GET                                                                                \
+	"GET /up HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\n"           \
+	"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+#define SWITCHING "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+
+/* the upgrade asked at 100 and answered 101 at 300 (and what more b holds after it) */
+static void h2c_start(struct conv *cv, const char *req)
+{
+	reset_seqs();
+	put(&a, req, (__u32)strlen(req));
+	in(cv, &a, 100);
+	assert_int_equal(cv->c.q.proto, LP_PROTO_HTTP1);
+}
+
+static void test_an_h2c_upgrade_times_stream_1_and_goes_on_as_http2(void **state)
+{
+	struct conv cv = {0};
+
+	(void)state;
+	h2c_start(&cv, UPGRADE_GET);
+	/* 101, the server's SETTINGS and stream 1's whole response in one segment */
+	put(&b, SWITCHING, (__u32)strlen(SWITCHING));
+	frame(&b, LP_H2_SETTINGS, 0, 0, "");
+	frame(&b, LP_H2_HEADERS, EH, 1, S404);
+	frame(&b, LP_H2_DATA, ES, 1, "6e6f");
+	out(&cv, &b, 300);
+	assert_int_equal(cv.c.q.proto, LP_PROTO_HTTP2);
+	assert_int_equal(cv.counters[LP_CNT_H2C], 1);
+	assert_int_equal(cv.counters[LP_CNT_UPGRADED], 0);
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.last.ns, 200); /* the HTTP/1.1 request's first byte to END_STREAM */
+	assert_int_equal(cv.last.status, 404);
+	assert_int_equal(cv.last.method, LP_METHOD_GET);
+	assert_int_equal(cv.ttfbs, 1); /* to stream 1's HEADERS, not to the 101 */
+	/* the client's preface, then a request of its own on stream 3 */
+	client_start(&a);
+	frame(&a, LP_H2_HEADERS, ES | EH, 3, GET);
+	in(&cv, &a, 1000);
+	frame(&b, LP_H2_HEADERS, EH, 3, S200);
+	frame(&b, LP_H2_DATA, ES, 3, "6869");
+	out(&cv, &b, 1450);
+	assert_int_equal(cv.samples, 2);
+	assert_int_equal(cv.last.ns, 450);
+	assert_int_equal(cv.last.status, 200);
+	assert_int_equal(cv.counters[LP_CNT_REQUESTS], 2);
+	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 0);
+	assert_int_equal(cv.counters[LP_CNT_UNTIMED], 0);
+}
+
+static void test_an_h2c_response_after_the_preface_and_the_client_side(void **state)
+{
+	struct conv cv = {0}, cl = {0};
+
+	(void)state;
+	/* the 101 alone; stream 1's response in later segments, after the client's preface */
+	h2c_start(&cv, UPGRADE_GET);
+	put(&b, SWITCHING, (__u32)strlen(SWITCHING));
+	frame(&b, LP_H2_SETTINGS, 0, 0, "");
+	out(&cv, &b, 300);
+	assert_int_equal(cv.samples, 0);
+	client_start(&a);
+	in(&cv, &a, 400);
+	frame(&b, LP_H2_HEADERS, EH, 1, S200);
+	out(&cv, &b, 500);
+	frame(&b, LP_H2_DATA, ES, 1, "6869");
+	out(&cv, &b, 900);
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.last.ns, 800);
+	assert_int_equal(cv.last_ttfb.ns, 400);
+	/* the client side: the same bytes the other way */
+	reset_seqs();
+	segn(&cl, OUT, 1000, 50000, UPGRADE_GET, (__u32)strlen(UPGRADE_GET), 0, 100);
+	put(&b, SWITCHING, (__u32)strlen(SWITCHING));
+	frame(&b, LP_H2_SETTINGS, 0, 0, "");
+	frame(&b, LP_H2_HEADERS, EH, 1, S200);
+	frame(&b, LP_H2_DATA, ES, 1, "6869");
+	segn(&cl, IN, 50000, 1000 + (__u32)strlen(UPGRADE_GET), b.b, b.n, 0, 350);
+	assert_int_equal(cl.samples, 1);
+	assert_int_equal(cl.side, LP_SIDE_CLIENT);
+	assert_int_equal(cl.last.ns, 250);
+	assert_int_equal(cl.counters[LP_CNT_H2C], 1);
+}
+
+static void test_what_is_not_an_h2c_upgrade(void **state)
+{
+	static const char *const offers[] = {
+		"Upgrade: websocket\r\n", "Upgrade: h2cx\r\n", "Upgrade: xh2c\r\n",
+		"X-Upgrade: h2c\r\n", "Upgrade: h2\r\n"};
+	struct conv cv = {0};
+	char req[256];
+	__u32 i;
+
+	(void)state;
+	/* a 101 to anything but an h2c offer ends tracking, as before */
+	for (i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		memset(&cv, 0, sizeof(cv));
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\n%s\r\n", offers[i]);
+		h2c_start(&cv, req);
+		put(&b, SWITCHING, (__u32)strlen(SWITCHING));
+		frame(&b, LP_H2_SETTINGS, 0, 0, "");
+		frame(&b, LP_H2_HEADERS, EH, 1, S200);
+		frame(&b, LP_H2_DATA, ES, 1, "6869");
+		out(&cv, &b, 300);
+		assert_int_equal(cv.c.q.role, LP_ROLE_DONE);
+		assert_int_equal(cv.counters[LP_CNT_UPGRADED], 1);
+		assert_int_equal(cv.counters[LP_CNT_H2C], 0);
+	}
+	/* the offer in a list, any case: an upgrade */
+	memset(&cv, 0, sizeof(cv));
+	h2c_start(&cv, "GET / HTTP/1.1\r\nHost: a\r\nupgrade: websocket, H2C \r\n\r\n");
+	put(&b, SWITCHING, (__u32)strlen(SWITCHING));
+	out(&cv, &b, 300);
+	assert_int_equal(cv.counters[LP_CNT_H2C], 1);
+	/* an offer the server declines: HTTP/1.1 goes on, timed as HTTP/1.1 */
+	memset(&cv, 0, sizeof(cv));
+	h2c_start(&cv, UPGRADE_GET);
+	put(&b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 40);
+	out(&cv, &b, 250);
+	assert_int_equal(cv.c.q.proto, LP_PROTO_HTTP1);
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.last.ns, 150);
+	/* no preface after the 101 (a client that did not follow RFC 7540): lost, counted */
+	memset(&cv, 0, sizeof(cv));
+	h2c_start(&cv, UPGRADE_GET);
+	put(&b, SWITCHING, (__u32)strlen(SWITCHING));
+	out(&cv, &b, 300);
+	put(&a, "GET /again HTTP/1.1\r\nHost: a\r\n\r\n", 32);
+	in(&cv, &a, 400);
+	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 1);
+	assert_int_equal(cv.counters[LP_CNT_UNTIMED], 1); /* stream 1, still waiting */
+	assert_int_equal(cv.samples, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +645,9 @@ int main(void)
 		cmocka_unit_test(test_hostile_frames_end_in_counts),
 		cmocka_unit_test(test_a_connection_met_mid_stream),
 		cmocka_unit_test(test_a_lookalike_is_not_http2),
+		cmocka_unit_test(test_an_h2c_upgrade_times_stream_1_and_goes_on_as_http2),
+		cmocka_unit_test(test_an_h2c_response_after_the_preface_and_the_client_side),
+		cmocka_unit_test(test_what_is_not_an_h2c_upgrade),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

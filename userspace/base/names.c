@@ -75,6 +75,10 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 			    "HTTP/2 connections whose frames could no longer be followed (more "
 			    "frames in a segment than the agent reads, a protocol error); their "
 			    "waiting streams are counted untimed."},
+	[LP_CNT_H2C] = {"h2c_upgrades", "latprobe_h2c_upgrades",
+			"HTTP/1.1 connections upgraded to HTTP/2 in cleartext (Upgrade: h2c "
+			"answered 101) and followed on as HTTP/2; the request that asked is "
+			"stream 1, timed to the end of its HTTP/2 response."},
 	[LP_CNT_TLS_LIBS_PROBED] = {"tls_libraries_probed", "latprobe_tls_libraries_probed",
 				    "OpenSSL libraries (libssl files) the TLS uprobes were "
 				    "attached to."},
