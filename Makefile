@@ -275,12 +275,14 @@ BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/micro.bpf.o $(OUTPUT)/
 	      $(OUTPUT)/bench/accuracy_server
 
 # make bench: overhead side by side with the floor and the peers, accuracy
-# against a server's own truth, cost at 100 / 10k / 100k series; then one table
-# of every target (bench/RESULTS.md). About 16 minutes; BENCH_SECONDS,
+# against a server's own truth, cost at 100 / 10k / 100k series, HTTPS and
+# HTTP/2 inside TLS; then one table of every target (bench/RESULTS.md). About
+# 18 minutes; BENCH_SECONDS,
 # BENCH_ROUNDS, BENCH_ACC_SECONDS, BENCH_SCALE_SIZES and BENCH_PLACEMENT
 # (kcost's CPU placements: split,same) shorten it.
 bench: deps-bench all $(BENCH_BINS)
 	$(Q)$(PYTHON) bench/kcost.py --seconds $(or $(BENCH_SECONDS),4) --placement $(or $(BENCH_PLACEMENT),split,same)
+	$(Q)$(PYTHON) bench/tlscost.py --seconds $(or $(BENCH_SECONDS),4) --modes https,h2
 	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)
 	$(Q)$(PYTHON) bench/accuracy.py
 	$(Q)$(PYTHON) bench/scale.py

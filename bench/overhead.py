@@ -88,7 +88,8 @@ class Nginx:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         conf = os.path.join(self.dir, "nginx.conf")
-        ssl = f" ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}" if tls else ""
+        ssl = " ssl" if tls else ""
+        certs = f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.h2port = s.getsockname()[1]
@@ -99,8 +100,8 @@ events {{ worker_connections 10000; }}
 http {{ access_log off; sendfile off; keepalive_requests 10000000; keepalive_timeout 60s;
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir}; fastcgi_temp_path {self.dir};
   uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}{ssl}; root {self.dir}; }}
-  server {{ listen 127.0.0.1:{self.h2port}{ssl} http2; root {self.dir}; }} }}
+  server {{ listen 127.0.0.1:{self.port}{ssl}; {certs} root {self.dir}; }}
+  server {{ listen 127.0.0.1:{self.h2port}{ssl} http2; {certs} root {self.dir}; }} }}
 """)
         pin = ["taskset", "-c", cpus] if cpus else []
         self.proc = subprocess.Popen(pin + ["nginx", "-c", conf, "-p", self.dir])

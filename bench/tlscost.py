@@ -3,7 +3,8 @@
 """Cost of HTTPS timing: nginx over TLS serving a 4 KB file on loopback, wrk
 driving it over https keep-alive (-t1 -c32), both ends through OpenSSL's
 libssl (so each request passes the uprobes twice: nginx's SSL_read and
-SSL_write, wrk's SSL_write and SSL_read).
+SSL_write, wrk's SSL_write and SSL_read). Mode h2: the same file over
+HTTP/2 inside TLS (ALPN h2), h2load -c32 -m1 (nghttp2 through OpenSSL too).
 
 Interleaved rounds, each configuration once per round in a shuffled order:
   none     no agent: the throughput without probes
@@ -17,7 +18,7 @@ into the uprobe programs (lp_tls_*) and the cgroup_skb pair.
    return programs, or both, stop at once: the traps' own cost)
 
 usage: sudo bench/tlscost.py [--seconds 4] [--rounds 3] [--binary ./latprobe]
-                             [--variant NAME=BINARY]
+                             [--variant NAME=BINARY] [--modes https,h2]
 """
 import argparse
 import json
@@ -35,7 +36,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, ".output", "bench")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from overhead import Nginx, bpf_stats, sh, wrk  # noqa: E402
+from overhead import Nginx, bpf_stats, h2load, sh, wrk  # noqa: E402
 from lpharness import prog_ids_of, read_until, stop_process, wait_port  # noqa: E402
 
 
@@ -62,7 +63,7 @@ def programs(pid):
             for p in json.loads(sh("bpftool", "-j", "prog", "show")) if p["id"] in ids}
 
 
-def measure(config, binary, url, seconds):
+def measure(config, binary, load, seconds):
     proc = None
     if config != "none":
         args = [binary, "--quiet", "--listen", "none"] + (["--no-tls"] if config == "notls"
@@ -76,7 +77,7 @@ def measure(config, binary, url, seconds):
         time.sleep(0.5)
     try:
         before = programs(proc.pid) if proc else {}
-        res = wrk(url, seconds, 32, False)
+        res = load(seconds)
         after = programs(proc.pid) if proc else {}
     finally:
         if proc:
@@ -99,6 +100,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "latprobe"))
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME=BINARY: another agent (e.g. a TLS stage cut, LP_TLS_STAGE)")
+    ap.add_argument("--modes", default="https",
+                    help="https (wrk, HTTP/1.1) and/or h2 (h2load, ALPN h2), comma-separated")
     ap.add_argument("--json", default=os.path.join(OUT, "tlscost.json"))
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -111,24 +114,37 @@ def main():
         binaries[name] = binary
     random.seed(3)
     ngx = NginxTLS()
-    runs = {c: [] for c in configs}
+    loads = {"https": (lambda sec: wrk(ngx.url, sec, 32, False), "wrk -t1 -c32 keep-alive"),
+             "h2": (lambda sec: h2load(ngx.h2url, sec, 32, 1), "h2load -c32 -m1, ALPN h2")}
+    modes = a.modes.split(",")
+    for m in modes:
+        if m not in loads:
+            sys.exit(f"bench/tlscost.py: --modes {m}: not one of {', '.join(loads)}")
+    runs = {m: {c: [] for c in configs} for m in modes}
     try:
         with bpf_stats():
-            for r in range(a.rounds):
-                order = list(configs)
-                random.shuffle(order)
-                for c in order:
-                    m = measure(c, binaries[c], ngx.url, a.seconds)
-                    runs[c].append(m)
-                    print(f"  round {r + 1} {c:<6} {m['rps']:8.0f} req/s  uprobes {m['tls_ns']:6.0f} "
-                          f"ns/request  cgroup_skb {m['skb_ns']:6.0f} ns/request", flush=True)
+            for mode in modes:
+                for r in range(a.rounds):
+                    order = list(configs)
+                    random.shuffle(order)
+                    for c in order:
+                        m = measure(c, binaries[c], loads[mode][0], a.seconds)
+                        runs[mode][c].append(m)
+                        print(f"  {mode} round {r + 1} {c:<6} {m['rps']:8.0f} req/s  uprobes "
+                              f"{m['tls_ns']:6.0f} ns/request  cgroup_skb {m['skb_ns']:6.0f} "
+                              "ns/request", flush=True)
     finally:
         ngx.stop()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
         json.dump({"seconds": a.seconds, "rounds": a.rounds, "runs": runs}, f, indent=1)
+    for mode in modes:
+        report(mode, loads[mode][1], runs[mode], configs, a)
+
+
+def report(mode, load, runs, configs, a):
     base = [m["rps"] for m in runs["none"]]
-    print(f"\nHTTPS cost: nginx 4 KB over TLS, wrk -t1 -c32 keep-alive, {a.rounds} interleaved "
+    print(f"\nHTTPS cost ({mode}): nginx 4 KB over TLS, {load}, {a.rounds} interleaved "
           f"rounds of {a.seconds} s")
     print(f"{'config':<7} {'req/s':>8} {'x none':>7} {'uprobes ns/req':>15} "
           f"{'cgroup_skb ns/req':>18}")

@@ -53,6 +53,12 @@
 #define LP_H2_STEPS	  256 /* reads (and header blocks) per segment */
 #define LP_H2_FRAMES	  16  /* frames handled per read */
 #define LP_H2_HDR	  9  /* a frame header */
+/*
+ * Bytes read at frame headers (a power of two): a response's HEADERS whole,
+ * several small frames at once; a DATA frame's header without copying a
+ * window of its payload. A longer header block is read on its own.
+ */
+#define LP_H2_FIRST 256
 #define LP_H2_WAIT	  4096 /* reads of framed while a received segment waits for the one before */
 
 enum lp_h2_type {

@@ -204,7 +204,7 @@ static __always_inline int lp_h2_feed_frames(struct lp_h2 *h, struct lp_run *r, 
 		if (have < need) {
 			if (r->pos + have != r->send) {
 				rd->off = r->pos - r->seq; /* the window ends first: read again here */
-				rd->len = r->send - r->pos < LP_HP_WIN ? r->send - r->pos : LP_HP_WIN;
+				rd->len = r->send - r->pos < LP_H2_FIRST ? r->send - r->pos : LP_H2_FIRST;
 				return 1;
 			}
 			/* the segment ends inside the frame header: keep its first bytes */
@@ -288,13 +288,13 @@ static __always_inline int lp_h2_next(struct lp_h2 *h, struct lp_run *r, struct 
 				return 0;
 			}
 			rd->off = r->pos - r->seq;
-			rd->len = left < LP_HP_WIN ? left : LP_HP_WIN;
+			rd->len = left < LP_H2_FIRST ? left : LP_H2_FIRST;
 			r->want = LP_WANT_H2;
 			return 1;
 		}
 		if (r->pos == d->next_hdr + d->npart) {
 			rd->off = r->pos - r->seq;
-			rd->len = left < LP_HP_WIN ? left : LP_HP_WIN;
+			rd->len = left < LP_H2_FIRST ? left : LP_H2_FIRST;
 			r->want = LP_WANT_H2;
 			return 1;
 		}
@@ -446,8 +446,13 @@ static __always_inline void lp_h2_end(struct lp_conn *c, struct lp_h2 *h, const 
 {
 	if (!h)
 		return;
-	/* followed up to here: a received segment after this one may go on (lp_h2_wait) */
-	__sync_lock_test_and_set(&h->d[r->rsp & 1].framed, lp_run_dir(c, r)->next);
+	/*
+	 * followed up to here: a received segment after this one may go on
+	 * (lp_h2_wait). Only received segments wait, each for the received one
+	 * before it: a sent segment's direction is never waited on.
+	 */
+	if (s->ingress)
+		__sync_lock_test_and_set(&h->d[r->rsp & 1].framed, lp_run_dir(c, r)->next);
 	/* a hole filled: bytes that arrived out of order were not read: lost unless inside DATA */
 	if (!h->lost && lp_seq_after(r->jump, r->send) && lp_seq_before(r->pos, r->jump)) {
 		struct lp_h2_dir *d = &h->d[r->rsp & 1];

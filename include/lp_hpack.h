@@ -328,15 +328,37 @@ static __always_inline int lp_hp_value(const __u8 *p, __u32 vat, __u32 vlen, __u
 	return 0;
 }
 
-/* a literal name p[at, at + len): its kind (":method", ":path", ":status") and decoded length */
+/*
+ * The fewest symbols len bytes of Huffman code can hold: the longest code
+ * is 30 bits, the padding at most 7.
+ */
+static __always_inline __u32 lp_huff_least(__u32 len)
+{
+	return len ? (8 * len - 7 + 29) / 30 : 0;
+}
+
+/* The Huffman code of ':' (7 bits, 1011100): a name that begins otherwise is no pseudo-header. */
+#define LP_HUFF_COLON 0xb8
+
+/*
+ * A literal name p[at, at + len): its kind (":method", ":status", ":path")
+ * and decoded length. need_len: the length must be exact (an entry the
+ * table may keep); otherwise a Huffman-coded name that cannot begin with
+ * ':' is not decoded, and *name_len is the least it can be.
+ */
 static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 huff, __u8 *kind,
-				      __u32 *name_len, struct lp_huff_out *o)
+				      __u32 *name_len, int need_len, struct lp_huff_out *o)
 {
 	__u8 *s = o->s;
 	__u64 w = 0;
 	__u32 i, k = len;
 	int r;
 
+	*kind = LP_HK_OTHER;
+	if (huff && !need_len && (!len || (p[at & LP_HP_MASK] & 0xfe) != LP_HUFF_COLON)) {
+		*name_len = lp_huff_least(len);
+		return 0;
+	}
 	if (huff) {
 		r = lp_huff_decode(p, at, len, o);
 		if (r < 0)
@@ -347,7 +369,6 @@ static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 h
 			s[i] = i < len ? p[(at + i) & LP_HP_MASK] : 0;
 	}
 	*name_len = k;
-	*kind = LP_HK_OTHER;
 	for (i = 0; i < 7; i++)
 		if (i < k)
 			w |= (__u64)s[i] << (8 * i);
@@ -444,13 +465,20 @@ static __always_inline void lp_hp_resize(struct lp_hp_table *t, __u32 size)
  * A literal field at p[at] whose first byte b says how (with incremental
  * indexing: prefix 6; without or never indexed: prefix 4). Returns the
  * offset after it, or an lp_hp_err.
+ *
+ * An entry's size needs its strings' decoded lengths, and Huffman decoding
+ * is the dearest step of a header block: it is done only where the entry
+ * may stay in the table. One that cannot (the least it can be is more than
+ * the table's size: nginx, say, sets its table to 0 and then inserts every
+ * field) empties the table whatever its exact size, so it is inserted with
+ * that least size, undecoded.
  */
 static __always_inline int lp_hp_literal(const __u8 *p, __u32 n, __u32 at, struct lp_hp_table *t,
 					 struct lp_hp_field *f)
 {
-	__u32 idx, name_len = 0, nat, nlen, vat, vlen, value_len = 0;
-	int indexed = (p[at & LP_HP_MASK] & 0x40) != 0, r;
-	__u8 huff;
+	__u32 idx, name_len = 0, nat = 0, nlen = 0, vat, vlen, value_len = 0, least;
+	int indexed = (p[at & LP_HP_MASK] & 0x40) != 0, r, need;
+	__u8 nhuff = 0, huff;
 
 	r = lp_hp_int(p, n, &at, indexed ? 6 : 4, &idx);
 	if (r)
@@ -460,16 +488,21 @@ static __always_inline int lp_hp_literal(const __u8 *p, __u32 n, __u32 at, struc
 		if (r)
 			return r;
 	} else {
-		r = lp_hp_str(p, n, &at, &nat, &nlen, &huff);
-		if (r)
-			return r;
-		r = lp_hp_name(p, nat, nlen, huff, &f->kind, &name_len, &t->scratch);
+		r = lp_hp_str(p, n, &at, &nat, &nlen, &nhuff);
 		if (r)
 			return r;
 	}
 	r = lp_hp_str(p, n, &at, &vat, &vlen, &huff);
 	if (r)
 		return r;
+	least = 32 + (idx ? name_len : nhuff ? lp_huff_least(nlen) : nlen) +
+		(huff ? lp_huff_least(vlen) : vlen);
+	need = indexed && !t->lost && least <= t->max;
+	if (!idx) {
+		r = lp_hp_name(p, nat, nlen, nhuff, &f->kind, &name_len, need, &t->scratch);
+		if (r)
+			return r;
+	}
 	if (f->kind == LP_HK_UNKNOWN) {
 		/* a name we cannot resolve: what the field is, and its size, are unknown */
 		if (indexed)
@@ -477,7 +510,7 @@ static __always_inline int lp_hp_literal(const __u8 *p, __u32 n, __u32 at, struc
 		return (int)at;
 	}
 	f->value = 0;
-	r = lp_hp_value(p, vat, vlen, huff, f, &value_len, indexed && !t->lost, &t->scratch);
+	r = lp_hp_value(p, vat, vlen, huff, f, &value_len, need, &t->scratch);
 	if (r)
 		return r;
 	if (indexed)

@@ -16,6 +16,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+/* Huffman decoding steps taken: what a block's walk decodes */
+static unsigned huff_steps;
+#define LP_HUFF_STEP(p, at, len, o) (huff_steps++, lp_huff_chunk(p, at, len, o))
+
 #include "lp_hpack.h"
 
 /* hex into a heap buffer of exactly its size */
@@ -382,6 +386,57 @@ static void test_every_truncation_is_a_cut_never_a_wrong_field(void **state)
 	}
 }
 
+/* nginx 1.22's response to GET /4k.bin, after its size update to 0: every field inserted */
+#define NGINX_BLOCK                                                                                \
+	"887689aa6355e580ae212e1f6196d07abe9403aa5f29141004e28072e09ab82654c5a37f5f87497ca58ae819" \
+	"aa5c04343039366c96d07abe9403aa5f29141004e28072e05fb82714c5a37f00832a47378cfe5c8c2e35294a" \
+	"b040007f3f008919085ad2b583aa62a3848fd24a8f"
+
+static void test_entries_that_cannot_stay_are_not_decoded(void **state)
+{
+	struct lp_hp_table t;
+	struct lp_hp_field f;
+	struct walked w;
+	int entries;
+	__u32 n;
+	__u8 *p;
+
+	(void)state;
+	/* a table of 0 bytes keeps nothing: no string needs decoding, :status still read */
+	lp_hp_table_init(&t, 1);
+	huff_steps = 0;
+	w = walk(&t, "20" NGINX_BLOCK);
+	assert_int_equal(w.fields, 9);
+	assert_int_equal(w.first.kind, LP_HK_STATUS);
+	assert_int_equal(w.first.value, 200);
+	assert_int_equal(huff_steps, 0);
+	assert_int_equal(table_size(&t, &entries), 0);
+	/* back to 4096 bytes: what was inserted meanwhile is gone */
+	walk(&t, "3fe11f");
+	p = unhex("be", &n);
+	assert_int_equal(lp_hp_field(p, n, 0, &t, &f), LP_HP_BAD);
+	free(p);
+	/* the same fields into a table of 4096 bytes: decoded, sizes exact (python3-hpack: 5
+	 * entries, 50 + 65 + 54 + 50 + 74 bytes) */
+	lp_hp_table_init(&t, 1);
+	huff_steps = 0;
+	w = walk(&t, NGINX_BLOCK);
+	assert_int_equal(w.first.value, 200);
+	assert_true(huff_steps >= 4);
+	assert_int_equal(table_size(&t, &entries), 293);
+	assert_int_equal(entries, 5);
+	/* a Huffman-coded literal name that may be ":status" is decoded, table or not */
+	lp_hp_table_init(&t, 1);
+	walk(&t, "20");
+	w = walk(&t, "0085b8848d36a303343034"); /* never indexed: ":status" (Huffman) "404" */
+	assert_int_equal(w.first.kind, LP_HK_STATUS);
+	assert_int_equal(w.first.value, 404);
+	huff_steps = 0;
+	w = walk(&t, "0086f2b21234da8f03343034"); /* "x-status" (Huffman): not decoded */
+	assert_int_equal(w.have_first, 0);
+	assert_int_equal(huff_steps, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_size_updates_evict_and_shrink),
 		cmocka_unit_test(test_references_from_before_the_agent_are_unknown),
 		cmocka_unit_test(test_every_truncation_is_a_cut_never_a_wrong_field),
+		cmocka_unit_test(test_entries_that_cannot_stay_are_not_decoded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
