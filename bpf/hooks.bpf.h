@@ -66,6 +66,7 @@ int lp_h2_headers_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct 
 struct lp_slot;
 int lp_flush_g(struct lp_slot *sl);
 int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswered);
+int lp_h2_goaway_g(struct lp_h2 *h, __u32 last, struct lp_verdict *v);
 
 /* --route/--exclude-path entries in the "routes" trie; 0: no routes, no lookups */
 const volatile __u32 nr_routes = 0;
@@ -90,6 +91,7 @@ const volatile __u32 route_max_len = 0;
 #define LP_HP_FIELD(p, n, at, t, f) lp_hp_field_g((struct lp_win *)(p), n, at, t, f)
 #define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers_g(h, r, (struct lp_win *)(buf), v)
 #define LP_H2_DROP(h, v, unanswered) lp_h2_drop_g(h, v, unanswered)
+#define LP_H2_GOAWAY(h, last, v)     lp_h2_goaway_g(h, last, v)
 /* the working slot sl, in scope where LP_CONN_SEGMENT runs (as for its LOAD) */
 #define LP_VERDICT_FLUSH(v) lp_flush_g(sl)
 #define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)

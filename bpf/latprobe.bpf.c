@@ -177,6 +177,14 @@ __noinline int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswere
 	return 0;
 }
 
+__noinline int lp_h2_goaway_g(struct lp_h2 *h, __u32 last, struct lp_verdict *v)
+{
+	if (!h || !v)
+		return 0;
+	lp_h2_goaway(h, last, v);
+	return 0;
+}
+
 /* a step of a Huffman decoding in the window (lp_huff_chunk): verified once */
 __noinline int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o)
 {

@@ -28,8 +28,9 @@
  *  - :method and :status come from HPACK (include/lp_hpack.h), each
  *    direction's dynamic table followed; a stream whose method or status
  *    cannot be resolved is counted untimed, never given a guessed label;
- *  - RST_STREAM ends a stream, counted as reset, not sampled; a close or
- *    reset of the connection counts the streams still waiting unanswered;
+ *  - RST_STREAM ends a stream, counted as reset, not sampled, and so does
+ *    the server's GOAWAY for the streams above its last; a close or reset
+ *    of the connection counts the streams still waiting unanswered;
  *  - the work per segment is bounded (LP_H2_STEPS reads, LP_H2_FRAMES frames
  *    a read, LP_HP_FIELDS fields a header block): where a segment holds more,
  *    or a header block is cut, the connection is no longer followed and its
@@ -207,10 +208,28 @@ static __always_inline void lp_h2_drop(struct lp_h2 *h, struct lp_verdict *v, in
 	}
 }
 
+/*
+ * The server's GOAWAY: streams above last were not processed and never
+ * will be (RFC 9113 6.8): counted as reset, as RST_STREAM's are.
+ */
+static __always_inline void lp_h2_goaway(struct lp_h2 *h, __u32 last, struct lp_verdict *v)
+{
+	__u32 i;
+
+	for (i = 0; i < LP_H2_STREAMS; i++) {
+		if (!(h->s[i].flags & LP_H2S_OPEN) || h->s[i].id <= last)
+			continue;
+		lp_count(v, LP_CNT_H2_RESET);
+		h->s[i].flags = 0;
+		h->s[i].id = 0;
+	}
+}
+
 /* the kernel side makes these global functions (each verified once) */
 #ifndef LP_H2_DROP
 #define LP_H2_DROP(h, v, unanswered) lp_h2_drop(h, v, unanswered)
 #define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers(h, r, buf, v)
+#define LP_H2_GOAWAY(h, last, v) lp_h2_goaway(h, last, v)
 #endif
 
 /* the connection is no longer followed: its waiting streams untimed */

@@ -151,6 +151,14 @@ static __always_inline int lp_h2_has_block(__u8 type)
 	return type == LP_H2_HEADERS || type == LP_H2_CONTINUATION || type == LP_H2_PUSH_PROMISE;
 }
 
+/* a stream id (31 bits, big-endian) at buf[at] */
+static __always_inline __u32 lp_h2_id(const __u8 *buf, __u32 at)
+{
+	return ((__u32)buf[at & LP_HP_MASK] << 24 | (__u32)buf[(at + 1) & LP_HP_MASK] << 16 |
+		(__u32)buf[(at + 2) & LP_HP_MASK] << 8 | buf[(at + 3) & LP_HP_MASK]) &
+	       0x7fffffff;
+}
+
 /*
  * The frame header hb just read (its first byte at time at): the frame in
  * progress. Returns -1 when the frames can no longer be followed.
@@ -230,6 +238,9 @@ static __always_inline int lp_h2_feed_frames(struct lp_h2 *h, struct lp_run *r, 
 		if (res)
 			return -1;
 		len = d->next_hdr - r->pos;
+		/* the server's GOAWAY: its last stream id, where this read holds it */
+		if (d->cur_type == LP_H2_GOAWAY && r->rsp && len >= 4 && off + need + 4 <= n)
+			LP_H2_GOAWAY(h, lp_h2_id(buf, off + need), v);
 		if (lp_h2_has_block(d->cur_type)) {
 			/* the block at the next step (a step of its own: the BPF stack is short) */
 			off += need;

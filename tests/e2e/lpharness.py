@@ -484,8 +484,12 @@ class Prometheus:
 
     def api(self, path, **params):
         url = f"http://127.0.0.1:{self.port}/api/v1/{path}?" + urllib.parse.urlencode(params)
-        with urllib.request.urlopen(url, timeout=10) as r:
-            doc = json.load(r)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                doc = json.load(r)
+        except urllib.error.HTTPError as e:
+            # a PromQL error (422, 400): say which, with the expression
+            raise RuntimeError(f"prometheus {e.code} for {params}: {e.read()[:500]!r}") from None
         if doc.get("status") != "success":
             raise RuntimeError(f"prometheus: {doc}")
         return doc["data"]

@@ -485,10 +485,12 @@ class Zabbix(unittest.TestCase):
 
 class Grafana(unittest.TestCase):
     def test_every_dashboard_query_returns_data(self):
-        """Every PromQL expression of the dashboard, against two real Prometheus
+        """Every PromQL expression of the dashboard, against three real Prometheus
         servers scraping one agent: one ingesting the native histogram (protobuf),
-        one the classic buckets (text). The heatmap is native-only; everything else
-        must answer in both."""
+        one the classic buckets (text), and one set up as the README sets up a
+        fleet (two jobs, latprobe and latprobe_classic: every series of the
+        agent twice, as on any fleet every SLO's objective comes from each
+        target). The heatmap is native-only; everything else must answer in all."""
         require_root()
         with open(os.path.join(DEPLOY, "grafana", "latprobe-dashboard.json")) as f:
             dash = json.load(f)
@@ -504,8 +506,10 @@ class Grafana(unittest.TestCase):
 
         port = free_port()
         job = [("latprobe", f"127.0.0.1:{port}", None, None)]
+        fleet_jobs = job + [("latprobe_classic", f"127.0.0.1:{port}", {"histograms": "classic"},
+                             None)]
         with Prometheus(job) as native, Prometheus(job, native_histograms=False) as classic, \
-                PyServer() as srv:
+                Prometheus(fleet_jobs) as fleet, PyServer() as srv:
             agent = Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "-p", str(srv.port),
                           "--route", "root=/",
                           "--slo", f"name=lptest,port={srv.port},threshold=10ms,"
@@ -516,9 +520,10 @@ class Grafana(unittest.TestCase):
                     curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=20&status=404")] * 2)
                     native.wait_scrapes(1)
                 classic.wait_scrapes(1)
+                fleet.wait_scrapes(1)
                 subst = {"$__rate_interval": "30s", "$__range": "1h", "$service": ".*",
                          "$slo": ".*", "$route": ".*", "$protocol": ".*"}
-                for prom, mode in ((native, "native"), (classic, "classic")):
+                for prom, mode in ((native, "native"), (classic, "classic"), (fleet, "fleet")):
                     for kind, title, e in exprs:
                         if kind == "heatmap" and mode == "classic":
                             continue

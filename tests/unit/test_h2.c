@@ -368,13 +368,24 @@ static void test_a_close_counts_the_waiting_streams_unanswered(void **state)
 	struct conv cv = {0};
 
 	(void)state;
-	get_streams(&cv, 2, 100);
-	frame(&b, LP_H2_GOAWAY, 0, 0, "0000000000000000");
+	get_streams(&cv, 3, 100);
+	/* GOAWAY, last stream 1: streams 3 and 5 were not processed (reset); 1 still waits */
+	frame(&b, LP_H2_GOAWAY, 0, 0, "0000000100000000");
 	out(&cv, &b, 200);
+	assert_int_equal(cv.counters[LP_CNT_H2_RESET], 2);
 	segn(&cv, OUT, sseq, cseq, "", 0, LP_TCP_FIN, 300);
 	assert_int_equal(cv.samples, 0);
-	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 2);
+	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 1);
 	assert_int_equal(cv.c.q.role, LP_ROLE_DONE);
+	/* a GOAWAY cut before its last stream id: the close counts them all unanswered */
+	memset(&cv, 0, sizeof(cv));
+	get_streams(&cv, 2, 100);
+	frame(&b, LP_H2_GOAWAY, 0, 0, "0000000100000000");
+	b.n -= 6;
+	out(&cv, &b, 200);
+	segn(&cv, OUT, sseq, cseq, "", 0, LP_TCP_FIN, 300);
+	assert_int_equal(cv.counters[LP_CNT_H2_RESET], 0);
+	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 2);
 }
 
 /* what cannot be followed ends in counts, never in a sample */

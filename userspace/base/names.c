@@ -64,8 +64,8 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "HTTPS samples of sessions whose socket is unknown (the TLS library was given "
 		 "a BIO, not a file descriptor): recorded with server_port 0 and no network_type."},
 	[LP_CNT_H2_RESET] = {"h2_streams_reset", "latprobe_h2_streams_reset",
-			     "HTTP/2 streams ended by RST_STREAM before their response ended: "
-			     "counted, not sampled."},
+			     "HTTP/2 streams ended by RST_STREAM before their response ended, or "
+			     "left unprocessed by the server's GOAWAY: counted, not sampled."},
 	[LP_CNT_H2_UNKNOWN] =
 		{"h2_streams_unresolved", "latprobe_h2_streams_unresolved",
 		 "HTTP/2 streams not timed because their :method or :status referred to an "
