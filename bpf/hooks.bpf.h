@@ -9,6 +9,7 @@
  *  - LP_ROUTE_WORD, LP_HEAD_WORD, LP_HEAD_UWORD: eight bytes of the read
  *    window in one load (the headers' default is a byte loop);
  *  - LP_ROUTE_KEY_PATH, LP_HEAD_STEP, LP_CONN_FEED, LP_CONN_NEXT, LP_HP_FIELD,
+ *    LP_H2_NOTE, LP_ROUTE_H2PATH, LP_HUFF_PATH_STEP,
  *    LP_HUFF_STEP, LP_H2_HEADERS, LP_H2_DROP: calls into
  *    global functions (defined in latprobe.bpf.c), which the verifier checks
  *    once each instead of at every place the inlined step would stand;
@@ -59,6 +60,11 @@ int lp_conn_feed_g(struct lp_conn *c, struct lp_run *r, struct lp_win *w, struct
 int lp_conn_next_g(struct lp_conn *c, struct lp_h2 *h, struct lp_run *r, struct lp_verdict *v);
 int lp_hp_field_g(struct lp_win *w, __u32 n, __u32 at, struct lp_hp_table *t,
 		  struct lp_hp_field *f);
+struct lp_h2_walk;
+int lp_h2_note_g(struct lp_win *w, __u32 lim, struct lp_hp_table *t, struct lp_h2_walk *hw);
+int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f,
+		  struct lp_hp_table *t);
+int lp_huff_path_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o);
 int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o);
 int lp_h2_feed_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
 int lp_h2_block_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v);
@@ -89,6 +95,10 @@ const volatile __u32 route_max_len = 0;
 					 : lp_h2_feed_g(h, r, buf, v))
 #define LP_CONN_NEXT lp_conn_next_g
 #define LP_HP_FIELD(p, n, at, t, f) lp_hp_field_g((struct lp_win *)(p), n, at, t, f)
+#define LP_H2_NOTE(p, lim, t, w)    lp_h2_note_g((struct lp_win *)(p), lim, t, w)
+/* routes on HTTP/2 paths: the key built in the window's rk, decoded there if Huffman-coded */
+#define LP_ROUTE_H2PATH(p, n, f, t) ((__u16)lp_route_h2_g((struct lp_win *)(p), n, f, t))
+#define LP_HUFF_PATH_STEP(p, at, len, o, out) lp_huff_path_g((struct lp_win *)(p), at, len, o)
 #define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers_g(h, r, (struct lp_win *)(buf), v)
 #define LP_H2_DROP(h, v, unanswered) lp_h2_drop_g(h, v, unanswered)
 #define LP_H2_GOAWAY(h, last, v)     lp_h2_goaway_g(h, last, v)
@@ -114,6 +124,7 @@ struct lp_win {
 	__u8 b[1024];
 	__u8 pad[8]; /* a word read at a masked offset stays inside */
 	struct lp_route_key rk; /* the route lookup's key (a stack key cannot be indexed) */
+	__u8 rk_room[LP_ROUTE_LEN]; /* an HTTP/2 path decoded into rk.path writes past it */
 };
 _Static_assert(__builtin_offsetof(struct lp_win, rk) == LP_WIN + 8, "lp_win is one window");
 

@@ -137,6 +137,42 @@ __noinline int lp_hp_field_g(struct lp_win *w, __u32 n, __u32 at, struct lp_hp_t
 	return lp_hp_field(w->b, n, at, t, f);
 }
 
+/* ... noted in the block's walk (lp_h2_note) */
+__noinline int lp_h2_note_g(struct lp_win *w, __u32 lim, struct lp_hp_table *t,
+			    struct lp_h2_walk *hw)
+{
+	if (!w || !t || !hw || lim > LP_WIN)
+		return 0;
+	lp_h2_note(w->b, lim, t, hw);
+	return 0;
+}
+
+/* a step of decoding a Huffman-coded HTTP/2 :path into the route key (lp_huff_chunk_to) */
+__noinline int lp_huff_path_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o)
+{
+	if (!w || !o || len > LP_HUFF_CHUNK)
+		return LP_HP_BAD;
+	return lp_huff_chunk_to(w->b, at, len, o, w->rk.path);
+}
+
+/*
+ * The route of an HTTP/2 request's :path field f, of which w->b[0, n) was
+ * read (lp_h2_path_key): a longest-prefix-match in the same trie as
+ * HTTP/1.x targets. A global function: verified once.
+ */
+__noinline int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f,
+			     struct lp_hp_table *t)
+{
+	struct lp_route_val *rv;
+
+	if (!w || !f || !t || n > LP_WIN)
+		return LP_ROUTE_UNROUTED;
+	if (lp_h2_path_key(w->b, n, f, &w->rk, &t->scratch) != 1)
+		return LP_ROUTE_UNROUTED;
+	rv = bpf_map_lookup_elem(&routes, &w->rk);
+	return rv ? rv->id : LP_ROUTE_UNROUTED;
+}
+
 /* HTTP/2 frames in the window (lp_h2_feed) */
 __noinline int lp_h2_feed_g(struct lp_h2 *h, struct lp_run *r, struct lp_win *w, struct lp_verdict *v)
 {

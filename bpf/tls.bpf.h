@@ -295,7 +295,7 @@ SEC("uretprobe")
 int BPF_KRETPROBE(lp_tls_exit, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct lp_tls_call *cp = bpf_map_lookup_elem(&tls_calls, &id), call;
+	struct lp_tls_call *cp = bpf_map_lookup_elem(&tls_calls, &id);
 	struct lp_tls_key k = { .tgid = id >> 32 };
 	__u64 n = 0;
 	__u8 ingress;
@@ -303,27 +303,28 @@ int BPF_KRETPROBE(lp_tls_exit, long ret)
 	(void)ctx;
 	if (!cp || LP_TLS_CUT(1) || LP_TLS_CUT(2))
 		return 0;
-	call = *cp;
-	bpf_map_delete_elem(&tls_calls, &id);
-	k.ssl = call.ssl;
-	if (call.kind == LP_TLS_SHUTDOWN) {
+	/* the call's entry is read in place (not copied: the stack below is deep), deleted at the end */
+	k.ssl = cp->ssl;
+	if (cp->kind == LP_TLS_SHUTDOWN) {
 		tls_data(&k, NULL, 0, 0, 0, 1); /* this side closes: a FIN out */
-		return 0;
+		goto out;
 	}
-	ingress = call.kind == LP_TLS_READ || call.kind == LP_TLS_READ_EX;
-	if (call.nptr) {
-		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (const void *)call.nptr))
-			return 0;
+	ingress = cp->kind == LP_TLS_READ || cp->kind == LP_TLS_READ_EX;
+	if (cp->nptr) {
+		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (const void *)cp->nptr))
+			goto out;
 	} else if (ret > 0) {
 		n = (__u64)ret;
 	} else {
 		/* SSL_read's 0: the peer closed (close_notify or EOF) */
 		if (ret == 0 && ingress)
 			tls_data(&k, NULL, 0, 0, 1, 1);
-		return 0;
+		goto out;
 	}
 	if (n && n < (1u << 30))
-		tls_data(&k, &call, call.buf, (__u32)n, ingress, 0);
+		tls_data(&k, cp, cp->buf, (__u32)n, ingress, 0);
+out:
+	bpf_map_delete_elem(&tls_calls, &id);
 	return 0;
 }
 

@@ -82,9 +82,10 @@ enum lp_h2_type {
 
 /* lp_h2_stream.flags */
 /*
- * The route of an HTTP/2 request: routes on HTTP/2 paths are not matched
- * yet, so the kernel side makes this "unrouted" where --route is given
- * (LP_ROUTE_UNROUTED) and no route label otherwise (LP_ROUTE_NONE).
+ * The route of an HTTP/2 request whose :path matched nothing or was not
+ * read: the kernel side makes this "unrouted" where --route is given
+ * (LP_ROUTE_UNROUTED) and no route label otherwise (LP_ROUTE_NONE, which
+ * also turns the matching of paths off: include/lp_h2_route.h).
  */
 #ifndef LP_ROUTE_H2
 #define LP_ROUTE_H2 LP_ROUTE_NONE
@@ -107,6 +108,17 @@ struct lp_h2_stream {
 	__u16 pad[3];
 };
 
+/* What a header block's walk found so far. */
+struct lp_h2_walk {
+	struct lp_hp_field m;  /* its field of kind want, or an unresolvable one (it might be) */
+	struct lp_hp_field f;  /* the field just walked */
+	__u16 route;	       /* a request's: the route of its first :path (lp_h2_route.h) */
+	__u8 want;	       /* LP_HK_METHOD (a request's block) or LP_HK_STATUS */
+	__u8 path;	       /* its :path was seen: route */
+	__u8 unknown;	       /* a reference that could not be resolved came before it */
+	__u8 pad[3];
+};
+
 /* One direction's frames. */
 struct lp_h2_dir {
 	__u32 next_hdr; /* sequence number of the next frame header */
@@ -123,6 +135,7 @@ struct lp_h2_dir {
 	__u8 unsynced; /* met mid-stream: where its frames begin is not known yet */
 	__u8 pad2[3];
 	struct lp_hp_table t;
+	struct lp_h2_walk walk; /* the header block being walked (not on the BPF stack) */
 };
 
 /* A connection's HTTP/2 state: beside its struct lp_conn, in a storage of its own. */
@@ -243,9 +256,12 @@ static __always_inline void lp_h2_lose(struct lp_h2 *h, struct lp_run *r, struct
 	r->pos = r->send;
 }
 
-/* A request's HEADERS began stream id at time at (0: not taken): what its block said in f. */
+/*
+ * A request's HEADERS began stream id at time at (0: not taken): what its
+ * block said in m, and the route of its :path.
+ */
 static __always_inline void lp_h2_request(struct lp_h2 *h, __u32 id, __u64 at,
-					  const struct lp_hp_field *m, int method_seen,
+					  const struct lp_hp_field *m, int method_seen, __u16 route,
 					  struct lp_verdict *v)
 {
 	struct lp_h2_stream *s = lp_h2_slot(h, id);
@@ -264,7 +280,7 @@ static __always_inline void lp_h2_request(struct lp_h2 *h, __u32 id, __u64 at,
 	s->id = id;
 	s->start_ns = at;
 	s->method = (__u8)m->value;
-	s->route = LP_ROUTE_H2;
+	s->route = route;
 	s->status = 0;
 	s->flags = LP_H2S_OPEN;
 	lp_count(v, LP_CNT_REQUESTS);

@@ -10,6 +10,7 @@
 #define LP_H2_FRAME_H
 
 #include "lp_h2.h"
+#include "lp_h2_route.h"
 
 /* The frame in progress in the run's direction ended with the byte before r->pos. */
 static __always_inline void lp_h2_frame_end(struct lp_h2 *h, struct lp_run *r,
@@ -48,35 +49,94 @@ static __always_inline int lp_h2_past_frame(struct lp_h2 *h, struct lp_run *r,
 	return 1;
 }
 
+/*
+ * A request's :path field f (t: its table, whose newest entry f made if it
+ * made one; p[0, n) read): its route, kept in the entry it made so that a
+ * reference to it is matched without a byte read.
+ */
+static __always_inline __u16 lp_h2_path(const __u8 *p, __u32 n, struct lp_hp_table *t,
+					const struct lp_hp_field *f)
+{
+	__u16 route;
+
+	if (f->value)
+		return f->value; /* a table entry's, matched when it was inserted */
+	if (!(f->flags & (LP_HPF_LITERAL | LP_HPF_ROOT | LP_HPF_INDEX)))
+		return LP_ROUTE_UNKNOWN; /* an entry no route was matched for */
+	route = LP_ROUTE_H2PATH(p, n, f, t);
+	if (f->flags & LP_HPF_INSERTED)
+		t->e[t->n & (LP_HP_RING - 1)].value = route;
+	return route;
+}
+
+/*
+ * The field w->f of a header block, just walked through t (p[0, lim)
+ * read), noted in the walk: the field a label needs, and a request's route.
+ */
+static __always_inline void lp_h2_note(const __u8 *p, __u32 lim, struct lp_hp_table *t,
+				       struct lp_h2_walk *w)
+{
+	const struct lp_hp_field *f = &w->f;
+
+	if (w->m.kind != w->want && (f->kind == w->want || f->kind == LP_HK_UNKNOWN))
+		w->m = *f;
+	if (w->want != LP_HK_METHOD || w->path || LP_ROUTE_H2 == LP_ROUTE_NONE)
+		return;
+	if (f->kind == LP_HK_PATH) {
+		w->path = 1;
+		w->route = lp_h2_path(p, lim, t, f);
+	} else if (f->kind == LP_HK_UNKNOWN) {
+		w->unknown = 1;
+	}
+}
+
+/*
+ * A request's route after its block's walk: its first :path's;
+ * LP_ROUTE_UNKNOWN when an unresolvable reference may have been the :path;
+ * LP_ROUTE_H2 without routes, or with no :path read.
+ */
+static __always_inline __u16 lp_h2_route(const struct lp_h2_walk *w)
+{
+	if (w->path)
+		return w->route;
+	return w->unknown ? LP_ROUTE_UNKNOWN : LP_ROUTE_H2;
+}
+
 #ifndef LP_HP_FIELD
 #define LP_HP_FIELD(p, n, at, t, f) lp_hp_field(p, n, at, t, f)
 #endif
 
 /*
+ * The kernel side makes the note a global function too: the walk's state
+ * is then memory the verifier does not split its paths on, field by field,
+ * and a :path's matching is verified once.
+ */
+#ifndef LP_H2_NOTE
+#define LP_H2_NOTE(p, lim, t, w) lp_h2_note(p, lim, t, w)
+#endif
+
+/*
  * The header block fragment p[at, at + len) of a HEADERS, CONTINUATION or
  * PUSH_PROMISE frame, of which p[0, n) was read: walked field by field
- * through the direction's table. *m: the block's field of kind want, or an
- * unresolvable one (which might have been it) if none. Returns 1 when it
- * was walked whole, 0 when it was not (cut short, or too many fields), -1
- * when it is not HPACK.
+ * through the direction's table into w. Returns 1 when it was walked
+ * whole, 0 when it was not (cut short, or too many fields), -1 when it is
+ * not HPACK.
  */
 static __always_inline int lp_h2_block(const __u8 *p, __u32 n, __u32 at, __u32 len,
-				       struct lp_hp_table *t, __u8 want, struct lp_hp_field *m)
+				       struct lp_hp_table *t, struct lp_h2_walk *w)
 {
-	struct lp_hp_field f;
 	__u32 end = at + len, lim = end < n ? end : n, i;
 	int next;
 
 	for (i = 0; i < LP_HP_FIELDS; i++) {
 		if (at >= lim)
 			return at == end;
-		next = LP_HP_FIELD(p, lim, at, t, &f);
+		next = LP_HP_FIELD(p, lim, at, t, &w->f);
 		if (next == LP_HP_BAD)
 			return -1;
 		if (next < 0)
 			return 0;
-		if (m->kind != want && (f.kind == want || f.kind == LP_HK_UNKNOWN))
-			*m = f;
+		LP_H2_NOTE(p, lim, t, w);
 		at = (__u32)next;
 	}
 	return 0;
@@ -94,7 +154,8 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 {
 	__u32 n = r->rd.len, at = r->blk_at, len = r->blk_len;
 	struct lp_h2_dir *d = &h->d[r->rsp & 1];
-	struct lp_hp_field m = {.kind = LP_HK_OTHER};
+	struct lp_h2_walk *w = &d->walk;
+	struct lp_hp_field *m = &w->m;
 	__u32 skip = 0, pad = 0, whole;
 	__u8 fl = d->cur_flags, want = r->rsp ? LP_HK_STATUS : LP_HK_METHOD;
 	int res;
@@ -117,10 +178,12 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 	 * A block cut by the segment's end is walked as far as it was read: the
 	 * fields before the cut count, the table is followed no further.
 	 */
-	res = at + skip <= n ? lp_h2_block(p, n, at + skip, whole, &d->t, want, &m) : 0;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->want = want;
+	res = at + skip <= n ? lp_h2_block(p, n, at + skip, whole, &d->t, w) : 0;
 	/* met mid-stream: only a block walked whole with the field it must hold is proof */
 	if ((h->probation && !r->rsp) || d->unsynced) {
-		if (res != 1 || m.kind != want || d->cur_type != LP_H2_HEADERS)
+		if (res != 1 || m->kind != want || d->cur_type != LP_H2_HEADERS)
 			return d->unsynced ? LP_H2_SKIP : LP_H2_NOT_H2;
 		h->probation = r->rsp ? h->probation : 0;
 		d->unsynced = 0;
@@ -133,9 +196,10 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 		d->cont = !(fl & LP_H2F_END_HEADERS);
 		d->cont_end = fl & LP_H2F_END_STREAM;
 		if (r->rsp)
-			lp_h2_response(h, d->cur_id, d->part_ns, &m, m.kind != LP_HK_OTHER, v);
+			lp_h2_response(h, d->cur_id, d->part_ns, m, m->kind != LP_HK_OTHER, v);
 		else
-			lp_h2_request(h, d->cur_id, d->part_ns, &m, m.kind != LP_HK_OTHER, v);
+			lp_h2_request(h, d->cur_id, d->part_ns, m, m->kind != LP_HK_OTHER,
+				      lp_h2_route(w), v);
 	} else if (d->cur_type == LP_H2_CONTINUATION) {
 		d->cont = !(fl & LP_H2F_END_HEADERS);
 	} else {

@@ -32,7 +32,7 @@ enum lp_hp_kind {
 	LP_HK_OTHER = 0, /* a field no label needs */
 	LP_HK_METHOD,	 /* :method; value enum lp_method */
 	LP_HK_STATUS,	 /* :status; value the code, 0 if not three digits */
-	LP_HK_PATH,	 /* :path (routes on HTTP/2 paths come later) */
+	LP_HK_PATH,	 /* :path; value its route id once matched (include/lp_h2_route.h), 0 before */
 	LP_HK_UNKNOWN,	 /* a reference that cannot be resolved */
 };
 
@@ -53,6 +53,8 @@ struct lp_huff_out {
 	__u32 k;    /* symbols so far */
 	__u32 fail; /* EOS was read */
 	__u64 last; /* the last eight symbols, the newest in the low byte */
+	__u32 q;    /* lp_huff_chunk_to: the symbols kept (at most LP_HUFF_OUT) */
+	__u32 pad;
 	__u8 s[8];  /* after lp_huff_decode: the first eight, in order */
 };
 
@@ -76,11 +78,20 @@ struct lp_hp_table {
 	struct lp_hp_entry e[LP_HP_RING];
 };
 
+/* lp_hp_field.flags */
+#define LP_HPF_LITERAL	0x1 /* its value is a literal: at p[vat, vat + vlen) */
+#define LP_HPF_HUFFMAN	0x2 /* ... Huffman-coded */
+#define LP_HPF_INSERTED 0x4 /* it was inserted into the table: the newest entry */
+#define LP_HPF_ROOT	0x8  /* the static table's :path "/" (index 4) */
+#define LP_HPF_INDEX	0x10 /* the static table's :path "/index.html" (index 5) */
+
 /* A field as walked. */
 struct lp_hp_field {
 	__u8 kind; /* enum lp_hp_kind */
-	__u8 pad;
+	__u8 flags; /* LP_HPF_* */
 	__u16 value;
+	__u16 vat;  /* with LP_HPF_LITERAL: where its value is in the bytes read */
+	__u16 vlen;
 };
 
 enum lp_hp_err {
@@ -117,6 +128,7 @@ static __always_inline void lp_hp_static(__u32 i, struct lp_hp_field *f)
 		f->value = i == 2 ? LP_METHOD_GET : LP_METHOD_POST;
 	} else if (i == 4 || i == 5) {
 		f->kind = LP_HK_PATH;
+		f->flags = i == 4 ? LP_HPF_ROOT : LP_HPF_INDEX;
 	} else if (i >= 8 && i <= 14) {
 		f->kind = LP_HK_STATUS;
 		f->value = status[(i - 8) & 7];
@@ -218,6 +230,45 @@ static __always_inline int lp_huff_chunk(const __u8 *p, __u32 at, __u32 len, str
 	o->k = k;
 	o->fail = fail;
 	o->last = last;
+	return fail ? LP_HP_BAD : 0;
+}
+
+#define LP_HUFF_OUT 128 /* symbols a decoding into a buffer keeps (LP_ROUTE_LEN) */
+
+/*
+ * lp_huff_chunk, and the first LP_HUFF_OUT symbols into out[0, o->q): out
+ * has room for 2 * LP_HUFF_OUT bytes (a step writes at out[q] whether a
+ * symbol came out or not; past the last kept, q stays at LP_HUFF_OUT). No
+ * branch but the loop's, as lp_huff_chunk.
+ */
+static __always_inline int lp_huff_chunk_to(const __u8 *p, __u32 at, __u32 len,
+					    struct lp_huff_out *o, __u8 *out)
+{
+	__u32 st = o->st, e = o->e, k = o->k, q = o->q, fail = o->fail, i, h, sym;
+	__u8 b;
+
+	_Static_assert(LP_HUFF_OUT == 128, "q >> 7 is 1 at LP_HUFF_OUT");
+
+	for (i = 0; i < LP_HUFF_CHUNK; i++) {
+		if (i >= len)
+			break;
+		b = p[(at + i) & LP_HP_MASK];
+		for (h = 0; h < 2; h++) {
+			e = lp_huff_fsm[((st << 4) | (h ? b & 15u : (__u32)b >> 4)) & 4095];
+			fail |= e & LP_HUFF_FAIL;
+			/* written at every step, kept only where a symbol came out */
+			out[q & (2 * LP_HUFF_OUT - 1)] = (__u8)(e >> 8);
+			sym = (e >> 16) & 1;
+			k += sym;
+			q += sym & ~(q >> 7);
+			st = e & 0xff;
+		}
+	}
+	o->st = st;
+	o->e = e;
+	o->k = k;
+	o->q = q;
+	o->fail = fail;
 	return fail ? LP_HP_BAD : 0;
 }
 
@@ -510,11 +561,16 @@ static __always_inline int lp_hp_literal(const __u8 *p, __u32 n, __u32 at, struc
 		return (int)at;
 	}
 	f->value = 0;
+	f->vat = (__u16)vat;
+	f->vlen = (__u16)vlen;
+	f->flags = LP_HPF_LITERAL | (huff ? LP_HPF_HUFFMAN : 0);
 	r = lp_hp_value(p, vat, vlen, huff, f, &value_len, need, &t->scratch);
 	if (r)
 		return r;
-	if (indexed)
+	if (indexed) {
 		lp_hp_insert(t, name_len, value_len, f);
+		f->flags |= LP_HPF_INSERTED;
+	}
 	return (int)at;
 }
 
@@ -531,6 +587,7 @@ static __always_inline int lp_hp_field(const __u8 *p, __u32 n, __u32 at, struct 
 	int r;
 
 	f->kind = LP_HK_OTHER;
+	f->flags = 0;
 	f->value = 0;
 	if (at >= n)
 		return LP_HP_CUT;

@@ -41,7 +41,9 @@
 /* lp_key.route and lp_sample.route */
 #define LP_ROUTE_NONE	  0	 /* no routes configured: the series has no route label */
 #define LP_ROUTE_UNROUTED 1	 /* routes configured, the path matched none (or was not read) */
-#define LP_ROUTE_FIRST	  2	 /* ids of configured routes: LP_ROUTE_FIRST + index */
+#define LP_ROUTE_UNKNOWN  2	 /* an HTTP/2 :path the agent cannot know (an HPACK reference
+				  * to an entry from before it): never a guessed route */
+#define LP_ROUTE_FIRST	  3	 /* ids of configured routes: LP_ROUTE_FIRST + index */
 #define LP_ROUTE_EXCLUDED 0x8000 /* | index of the --exclude-path: in no histogram */
 
 struct lp_route_key {

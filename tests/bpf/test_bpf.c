@@ -83,6 +83,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	lp_probe__destroy(probe);
+	probe = NULL; /* a group whose setup fails must not destroy the one before's again */
 	lp_fine_table_free(&ft);
 	return 0;
 }

@@ -13,6 +13,7 @@ import unittest
 
 from lpharness import (HERE, PYTHON, Agent, Nginx, TestCgroup, count, free_port, series,
                        stop_process, wait_port)
+from test_routes import files, routes_of
 from test_tls import Certs, tls_agent
 
 # schema 3: a sample is within 4.4 % of the truth; the socket layer adds the
@@ -141,6 +142,33 @@ class Http2(unittest.TestCase):
                             f"{side}: probe {probe:.4f} s, client {slow:.4f} s")
         self.assertEqual(doc["counters"].get("h2_streams_unresolved", 0), 0)
 
+
+    def test_routes_on_http2_paths_and_an_excluded_health_check(self):
+        # curl and h2load (nghttp2: :path Huffman-coded, inserted into the table on first use,
+        # referenced after) against nginx h2c; the gRPC health check path excluded
+        health = "/grpc.health.v1.Health/Check"
+        with TestCgroup("h2route") as cg, Nginx(http2=True, prefix=cg.prefix) as ng:
+            files(ng, health, "/api/users/1")
+            with Agent("-i", "1s", "--cgroup", "/" + cg.name, "--route", "users=/api/users",
+                       "--exclude-path", "/grpc.health.v1.Health/", "--slo",
+                       "name=users,route=users,side=server,threshold=1s,objective=99%") as ag:
+                codes = curl_h2(*[ng.url("/api/users/1")] * 3, ng.url("/4k.bin"),
+                                ng.url(health), prefix=cg.prefix)
+                self.assertEqual(codes, [200] * 5)
+                ok, done = h2load(ng.url("/api/users/1"), 2000, 4, 32, prefix=cg.prefix)
+                self.assertEqual((ok, done), (2000, 2000))
+                hok, hdone = h2load(ng.url(health), 500, 2, 8, prefix=cg.prefix)
+                self.assertEqual((hok, hdone), (500, 500))
+                doc = ag.stop()
+        for side in ("server", "client"):
+            self.assertEqual(routes_of(doc, ng.port, side), {("users", 200): 2003,
+                                                              ("unrouted", 200): 1}, side)
+        ex = [e for e in doc["excluded"] if e["path"] == "/grpc.health.v1.Health/"][0]
+        self.assertEqual((ex["server"], ex["client"]), (501, 501))
+        slo = [s for s in doc["slos"] if s["name"] == "users"][0]
+        self.assertEqual((slo["windows"][0]["total"], slo["windows"][0]["good"]), (2003, 2003))
+        self.assertEqual(doc["counters"].get("h2_streams_unresolved", 0), 0)
+        self.assertEqual(count(doc, port=ng.port, route="unknown"), 0)
 
     def test_an_http11_upgrade_to_h2c_is_followed_on_as_http2(self):
         # curl --http2 on http:// asks "Upgrade: h2c"; each curl its own connection

@@ -86,6 +86,11 @@ static int check_name(const char *name, size_t len, const char *spec, char *err,
 			       "'%s': '" LP_ROUTE_UNROUTED_LABEL "' is the label of unmatched "
 			       "requests",
 			       spec);
+	if (len == strlen(LP_ROUTE_UNKNOWN_LABEL) && !memcmp(name, LP_ROUTE_UNKNOWN_LABEL, len))
+		return lp_errf(-EINVAL, err, errlen,
+			       "'%s': '" LP_ROUTE_UNKNOWN_LABEL "' is the label of HTTP/2 paths "
+			       "the agent cannot know",
+			       spec);
 	return 0;
 }
 
@@ -215,6 +220,8 @@ const char *lp_route_label(const struct lp_routes *rs, __u16 id)
 	if (id >= LP_ROUTE_FIRST && !(id & LP_ROUTE_EXCLUDED) &&
 	    (unsigned)(id - LP_ROUTE_FIRST) < rs->nlabels)
 		return rs->labels[id - LP_ROUTE_FIRST];
+	if (id == LP_ROUTE_UNKNOWN)
+		return LP_ROUTE_UNKNOWN_LABEL;
 	return LP_ROUTE_UNROUTED_LABEL;
 }
 
@@ -224,6 +231,8 @@ __u16 lp_route_id(const struct lp_routes *rs, const char *label)
 
 	if (!strcmp(label, LP_ROUTE_UNROUTED_LABEL))
 		return LP_ROUTE_UNROUTED;
+	if (!strcmp(label, LP_ROUTE_UNKNOWN_LABEL))
+		return LP_ROUTE_UNKNOWN;
 	for (i = 0; rs && i < rs->nlabels; i++)
 		if (!strcmp(rs->labels[i], label))
 			return (__u16)(LP_ROUTE_FIRST + i);

@@ -22,6 +22,7 @@
 #include "lp_route.h"
 
 #define LP_ROUTE_UNROUTED_LABEL "unrouted"
+#define LP_ROUTE_UNKNOWN_LABEL	"unknown" /* an HTTP/2 :path from before the agent */
 #define LP_ROUTE_NAME_MAX	64
 
 struct lp_route_def {

@@ -175,9 +175,57 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
  * Open, set up and load the object (the verifier runs here). The TLS
  * programs are an addition: if they alone fail, plaintext goes on without.
  */
+/*
+ * LATPROBE_VERIFIER_STATS=1 (for developers: how close each program is to
+ * the verifier's limit of 1 000 000 instructions, CONTRIBUTING.md): each
+ * program's verifier statistics on stderr after the load.
+ */
+#define LP_VSTATS_PROGS 8
+#define LP_VSTATS_LOG	(1 << 16)
+
+static char *vstats_setup(struct latprobe_bpf *skel)
+{
+	struct bpf_program *prog;
+	char *logs;
+	int i = 0;
+
+	if (!getenv("LATPROBE_VERIFIER_STATS"))
+		return NULL;
+	logs = calloc(LP_VSTATS_PROGS, LP_VSTATS_LOG);
+	if (!logs)
+		return NULL;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (i == LP_VSTATS_PROGS)
+			break;
+		bpf_program__set_log_buf(prog, logs + (size_t)i++ * LP_VSTATS_LOG, LP_VSTATS_LOG);
+		bpf_program__set_log_level(prog, 4);
+	}
+	return logs;
+}
+
+static void vstats_print(struct latprobe_bpf *skel, char *logs)
+{
+	struct bpf_program *prog;
+	const char *s;
+	int i = 0;
+
+	if (!logs)
+		return;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (i == LP_VSTATS_PROGS)
+			break;
+		s = strstr(logs + (size_t)i++ * LP_VSTATS_LOG, "processed");
+		if (s)
+			fprintf(stderr, "latprobe: verifier: %s: %.*s\n", bpf_program__name(prog),
+				(int)strcspn(s, "\n"), s);
+	}
+	free(logs);
+}
+
 static int open_and_load(struct lp_probe *p, const struct lp_config *cfg,
 			 const struct lp_fine_table *ft, char *err, size_t errlen)
 {
+	char *vlogs;
 	int e;
 
 again:
@@ -203,7 +251,9 @@ again:
 		lp_errf(-EINVAL, err, errlen, "failed to size maps: %s", strerror(-e));
 		return e;
 	}
+	vlogs = vstats_setup(p->skel);
 	e = latprobe_bpf__load(p->skel);
+	vstats_print(p->skel, vlogs);
 	if (e && p->tls && e != -EPERM && e != -EACCES) {
 		fprintf(stderr, "latprobe: the TLS programs did not load (%s): plaintext only\n",
 			strerror(-e));
