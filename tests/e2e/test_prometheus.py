@@ -5,6 +5,7 @@ auth with curl, and abuse of the endpoint."""
 import concurrent.futures
 import gzip
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -13,6 +14,7 @@ import time
 import unittest
 
 from lpharness import (Agent, PyServer, Prometheus, ROOT, BINARY, count, curl, free_port,
+                       live_metrics,
                        http_get, median, series)
 
 PROTO_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
@@ -78,6 +80,17 @@ class Endpoint(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("SUCCESS", r.stdout)
+        # every latprobe metric a rule reads is one a live agent serves (with an SLO and a
+        # push sink that refuses: the push figures exist)
+        with open(os.path.join(RULES, "latprobe-rules.yml")) as f:
+            used = set(re.findall(r"(?<![:\w])(latprobe_[a-z_]+)(?![:\w])", f.read()))
+        self.assertIn("latprobe_map_read_errors_total", used)
+        text = live_metrics("latprobe_slo_good_requests_total{", timeout=20,
+                            args=("--slo", "name=s,threshold=10ms,objective=99%",
+                                  "--push", "graphite://127.0.0.1:9?interval=1s"))
+        served = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, re.M))
+        for m in sorted(used):
+            self.assertIn(m, served, f"the rules read {m}, which /metrics does not serve")
 
 
 class RealPrometheus(unittest.TestCase):
