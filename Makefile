@@ -9,7 +9,9 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+# the semantic version (the file VERSION, bumped by hand) and the git revision beside it
+VERSION  := $(shell cat VERSION)
+GITREV   := $(shell git describe --always --dirty --match NONE 2>/dev/null || echo unknown)
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/mips.*/mips/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-linux-gnu)
 
@@ -127,7 +129,8 @@ $(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/san:
 
 # rewritten only when the version changes, so exactly its users are rebuilt
 $(OUTPUT)/version.h: FORCE | $(OUTPUT)
-	@v='#define LATPROBE_VERSION "$(VERSION)"'; \
+	@v='#define LATPROBE_VERSION "$(VERSION)"\n#define LATPROBE_REVISION "$(GITREV)"'; \
+	v=$$(printf "$$v"); \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || echo "$$v" > $@
 
 $(BPF_OBJ): bpf/latprobe.bpf.c | $(OUTPUT)
@@ -312,7 +315,7 @@ uninstall:
 # make deb: latprobe_<version>_<arch>.deb here, built with dpkg-deb (no source
 # package): Depends from dpkg-shlibdeps, /etc/default/latprobe a conffile,
 # the deploy/ examples under /usr/share/doc/latprobe/examples.
-DEB_VERSION := 0.1.0+g$(subst -,.,$(VERSION))
+DEB_VERSION := $(VERSION)
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB_FILE    := latprobe_$(DEB_VERSION)_$(DEB_ARCH).deb
 DEB_ROOT    := $(OUTPUT)/deb/root
@@ -327,7 +330,7 @@ deb: latprobe
 		$(DEB_ROOT)/usr/sbin/latprobe
 	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man8/latprobe.8
 	$(Q)install -D -m 0644 deploy/debian/copyright $(DEB_DOC)/copyright
-	$(Q)sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@GITREV@/$(VERSION)/' \
+	$(Q)sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@GITREV@/$(GITREV)/' \
 		-e "s/@DATE@/$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))/" \
 		deploy/debian/changelog.in | gzip -9n > $(DEB_DOC)/changelog.gz
 	$(Q)gzip -9n < README.md > $(DEB_DOC)/README.md.gz

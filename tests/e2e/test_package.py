@@ -106,6 +106,20 @@ class DebianPackage(unittest.TestCase):
         deb = debs[0]
 
         info = subprocess.run(["dpkg-deb", "-f", deb], capture_output=True, text=True).stdout
+        # one semantic version everywhere (the file VERSION), the git revision beside it
+        with open(os.path.join(ROOT, "VERSION")) as f:
+            version = f.read().strip()
+        self.assertRegex(version, r"^\d+\.\d+\.\d+$")
+        self.assertEqual(re.search(r"^Version: (.*)$", info, re.M).group(1), version)
+        self.assertEqual(os.path.basename(deb).split("_")[1], version)
+        with open(os.path.join(ROOT, "deploy", "kubernetes", "latprobe.yaml")) as f:
+            self.assertIn(f"image: registry.example.org/latprobe:{version}\n", f.read())
+        out = subprocess.run([os.path.join(ROOT, "latprobe"), "--version"], capture_output=True,
+                             text=True).stdout
+        self.assertRegex(out, rf"^latprobe {re.escape(version)} \([0-9a-f]{{7,}}(-dirty)?\)\n$")
+        text = live_metrics("latprobe_build_info{")
+        self.assertRegex(text, rf'latprobe_build_info{{version="{re.escape(version)}",'
+                               r'revision="[0-9a-f]{7,}(-dirty)?",schema="\d+"} 1')
         depends = re.search(r"^Depends: (.*)$", info, re.M).group(1)
         for lib in ("libbpf1", "libc6", "libcurl4", "libjson-c5", "libmicrohttpd12"):
             self.assertIn(lib, depends)

@@ -35,8 +35,9 @@
 #endif
 
 #include "model_fixture.h"
+#include "version.h"
 
-/* the output with the build's version replaced, so the golden file is stable */
+/* the output with the build's version and revision replaced, so the golden file is stable */
 static char *normalized(const struct lp_buf *b)
 {
 	static const char key[] = "latprobe_build_info{version=\"";
@@ -47,7 +48,9 @@ static char *normalized(const struct lp_buf *b)
 		hit += sizeof(key) - 1;
 		lp_buf_add(&out, p, (size_t)(hit - p));
 		lp_buf_str(&out, "VERSION");
-		p = strchr(hit, '"');
+		/* version="V",revision="R": both, to the revision's closing quote */
+		assert_non_null(strstr(hit, "\",revision=\"" LATPROBE_REVISION "\""));
+		p = strchr(strstr(hit, "revision=\"") + 10, '"');
 	}
 	lp_buf_str(&out, p);
 	return out.data;

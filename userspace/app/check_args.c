@@ -305,7 +305,8 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 			if (c == 'h')
 				usage(out);
 			else
-				fprintf(out, "latprobe check %s\n", LATPROBE_VERSION);
+				fprintf(out, "latprobe check %s (%s)\n", LATPROBE_VERSION,
+					LATPROBE_REVISION);
 			o->done = true;
 			return 0;
 		}

@@ -569,7 +569,7 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:l:jqvhV", long_opts, NULL)) != -1) {
 		if (c == 'h' || c == 'V') {
 			if (out)
-				out(c == 'h' ? lp_cli_usage() : "latprobe " LATPROBE_VERSION "\n");
+				out(c == 'h' ? lp_cli_usage() : "latprobe " LATPROBE_VERSION " (" LATPROBE_REVISION ")\n");
 			return LP_CLI_EXIT_OK;
 		}
 		if (c == ':') {

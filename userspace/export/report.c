@@ -479,6 +479,7 @@ static char *jfinish(struct json_object *root)
 static void jhead(struct json_object *root, const struct lp_model *m)
 {
 	jset(root, "version", jstr(LATPROBE_VERSION));
+	jset(root, "revision", jstr(LATPROBE_REVISION));
 	jset(root, "time", jdouble(m->wall));
 }
 

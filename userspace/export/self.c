@@ -89,10 +89,12 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 
 	snprintf(ver_schema, sizeof(ver_schema), "%u", cfg ? cfg->schema : 0);
 	{
-		struct label l[2] = {{"version", LATPROBE_VERSION}, {"schema", ver_schema}};
+		struct label l[3] = {{"version", LATPROBE_VERSION},
+				     {"revision", LATPROBE_REVISION},
+				     {"schema", ver_schema}};
 
 		begin(s, &f_build);
-		s->ops->sample(s, l, cfg ? 2 : 1, 1, 0);
+		s->ops->sample(s, l, cfg ? 3 : 2, 1, 0);
 		end_family(s);
 	}
 	if (self) {
