@@ -50,7 +50,7 @@ def slo_window(port, name="lptest"):
         doc = json.load(r)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/series", timeout=10) as r:
         whole = json.load(r)
-    assert set(doc) == {"version", "time", "slos"}, sorted(doc)
+    assert set(doc) == {"version", "revision", "time", "slos"}, sorted(doc)
     if doc["time"] == whole["time"]:  # the same collection
         assert doc["slos"] == whole["slos"], (doc["slos"], whole["slos"])
     slo = next(s for s in doc["slos"] if s["name"] == name)

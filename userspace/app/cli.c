@@ -64,7 +64,7 @@ const char *lp_cli_usage(void)
 	       "                          threshold=DUR,objective=PCT[,method=M][,side=S]\n"
 	       "                          [,port=N][,route=LABEL][,name=NAME]\n"
 	       "                          e.g. --slo method=POST,threshold=250ms,objective=99.9%\n"
-	       "      --no-default-slo    drop the default SLO (GET, 10ms, 99%)\n"
+	       "      --no-default-slo    drop the default SLO (GET served, 10ms, 99%)\n"
 	       "      --ttfb              also time to the response's first byte, a histogram\n"
 	       "                          family of its own (costs a second sample a request)\n"
 	       "HTTPS (HTTP/1.x inside TLS, read through OpenSSL's uprobes):\n"
@@ -510,6 +510,8 @@ static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err,
 		memset(d, 0, sizeof(*d));
 		strcpy(d->name, "get_10ms");
 		d->method = LP_METHOD_GET;
+		/* the service's own view: a call made and served on one node counts once */
+		d->side = LP_SIDE_SERVER;
 		d->threshold_ns = 10000000ULL;
 		d->objective = 0.99;
 	}
