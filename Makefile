@@ -82,7 +82,7 @@ SAN_OBJS   := $(patsubst userspace/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS)) \
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
-.PHONY: FORCE all deps deps-apt deps-build run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
+.PHONY: readme-usage FORCE all deps deps-apt deps-build run test fuzz fuzz-build bench deps-bench test-unit test-bpf test-e2e install uninstall deb clean help
 .DEFAULT_GOAL := all
 
 all: latprobe
@@ -169,6 +169,10 @@ $(OUTPUT)/%.o: userspace/%.c | $(GEN_HDRS)
 latprobe: $(OUTPUT)/app/main.o $(LIB_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+# the README's Usage section is latprobe --help, word for word (test_package checks)
+readme-usage: latprobe
+	$(Q)$(PYTHON) -c 'import re,subprocess; h=subprocess.run(["./latprobe","--help"],capture_output=True,text=True,check=True).stdout; s=open("README.md").read(); a=s.index("## Usage\n\n```\n")+len("## Usage\n\n```\n"); b=s.index("```\n",a); open("README.md","w").write(s[:a]+h+s[b:])'
 
 run: deps-build latprobe
 	./latprobe $(ARGS)
@@ -305,6 +309,8 @@ install: latprobe
 	sed -i 's|/usr/sbin/latprobe|$(PREFIX)/sbin/latprobe|' $(DESTDIR)$(UNITDIR)/latprobe.service
 	[ -e $(DESTDIR)/etc/default/latprobe ] || \
 		install -D -m 0644 deploy/latprobe.default $(DESTDIR)/etc/default/latprobe
+	[ -e $(DESTDIR)/etc/latprobe/latprobe.yaml ] || \
+		install -D -m 0644 deploy/latprobe.yaml $(DESTDIR)/etc/latprobe/latprobe.yaml
 	install -D -m 0644 deploy/latprobe.8 $(DESTDIR)$(PREFIX)/share/man/man8/latprobe.8
 
 uninstall:
@@ -345,7 +351,7 @@ deb: latprobe
 	size=$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1); \
 	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e "s/@SIZE@/$$size/" \
 		-e "s/@DEPENDS@/$$deps/" deploy/debian/control.in > $(DEB_ROOT)/DEBIAN/control
-	$(Q)echo /etc/default/latprobe > $(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)printf '/etc/default/latprobe\n/etc/latprobe/latprobe.yaml\n' > $(DEB_ROOT)/DEBIAN/conffiles
 	$(Q)install -m 0755 deploy/debian/postinst deploy/debian/prerm deploy/debian/postrm \
 		$(DEB_ROOT)/DEBIAN/
 	$(Q)(cd $(DEB_ROOT) && find usr lib -type f -exec md5sum {} + | sort -k2) \

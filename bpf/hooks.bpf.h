@@ -74,10 +74,16 @@ int lp_flush_g(struct lp_slot *sl);
 int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswered);
 int lp_h2_goaway_g(struct lp_h2 *h, __u32 last, struct lp_verdict *v);
 
-/* --route/--exclude-path entries in the "routes" trie; 0: no routes, no lookups */
-const volatile __u32 nr_routes = 0;
-/* bytes of the longest trie entry: a path read shorter than this and cut is unrouted */
-const volatile __u32 route_max_len = 0;
+/*
+ * --route/--exclude-path entries in the "routes" trie; 0: no routes, no
+ * lookups (writable: a reload may bring routes, or take them all away)
+ */
+__u32 nr_routes = 0;
+/*
+ * bytes of the longest trie entry: a path read shorter than this and cut is
+ * unrouted (writable: a reload changes the routes)
+ */
+__u32 route_max_len = 0;
 
 #define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
 #define LP_HEAD_STEP(p, st, h)		  lp_head_step_g((struct lp_win *)(p), st, h)

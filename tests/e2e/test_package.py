@@ -67,6 +67,16 @@ class ManPage(unittest.TestCase):
                             f"{fam} is served but not in latprobe(8)")
 
 
+class Readme(unittest.TestCase):
+    def test_usage_is_the_help_word_for_word(self):
+        with open(os.path.join(ROOT, "README.md")) as f:
+            readme = f.read()
+        m = re.search(r"\n## Usage\n\n```\n(.*?)```\n", readme, re.S)
+        self.assertIsNotNone(m, "README.md has no Usage block")
+        out = subprocess.run([BINARY, "--help"], capture_output=True, text=True, check=True).stdout
+        self.assertEqual(m.group(1), out, "README's Usage is not latprobe --help: make readme-usage")
+
+
 class Install(unittest.TestCase):
     def test_make_install_into_destdir(self):
         dest = tempfile.mkdtemp(prefix="lp-install-")
@@ -80,6 +90,10 @@ class Install(unittest.TestCase):
                 unit = f.read()
             self.assertIn("ExecStart=/opt/lp/sbin/latprobe ", unit)
             self.assertIn("EnvironmentFile=-/etc/default/latprobe", unit)
+            self.assertIn(" --config /etc/latprobe/latprobe.yaml ", unit)
+            self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
+            with open(os.path.join(dest, "etc/latprobe/latprobe.yaml")) as f:
+                self.assertIn('listen: ":18464"', f.read())
             with open(os.path.join(dest, "etc/default/latprobe")) as f:
                 self.assertIn("LATPROBE_OPTS=", f.read())
             self.assertTrue(os.path.exists(os.path.join(dest, "opt/lp/share/man/man8/latprobe.8")))
@@ -125,7 +139,8 @@ class DebianPackage(unittest.TestCase):
             self.assertIn(lib, depends)
         files = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True).stdout
         for path in ("./usr/sbin/latprobe", "./lib/systemd/system/latprobe.service",
-                     "./etc/default/latprobe", "./usr/share/man/man8/latprobe.8.gz",
+                     "./etc/default/latprobe", "./etc/latprobe/latprobe.yaml",
+                     "./usr/share/man/man8/latprobe.8.gz",
                      "./usr/share/doc/latprobe/copyright",
                      "./usr/share/doc/latprobe/examples/kubernetes/latprobe.yaml",
                      "./usr/share/doc/latprobe/examples/zabbix/latprobe_template.yaml",
@@ -166,11 +181,13 @@ class DebianPackage(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertFalse(os.path.exists("/usr/sbin/latprobe"))
             self.assertFalse(os.path.exists("/lib/systemd/system/latprobe.service"))
-            # the conffile stays until purge, as for any Debian daemon
+            # the conffiles stay until purge, as for any Debian daemon
             self.assertTrue(os.path.exists("/etc/default/latprobe"))
+            self.assertTrue(os.path.exists("/etc/latprobe/latprobe.yaml"))
             r = subprocess.run(["dpkg", "-P", "latprobe"], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertFalse(os.path.exists("/etc/default/latprobe"))
+            self.assertFalse(os.path.exists("/etc/latprobe/latprobe.yaml"))
             # and the README's way: apt resolves the package's dependencies itself
             r = subprocess.run(["apt-get", "install", "-y", deb],
                                capture_output=True, text=True,
@@ -191,7 +208,8 @@ class Kubernetes(unittest.TestCase):
         with open(os.path.join(DEPLOY, "kubernetes", "latprobe.yaml")) as f:
             docs = [d for d in yaml.safe_load_all(f) if d]
         by_kind = {d["kind"]: d for d in docs}
-        self.assertEqual(set(by_kind), {"Namespace", "DaemonSet", "Service", "PodMonitor"})
+        self.assertEqual(set(by_kind),
+                         {"Namespace", "ConfigMap", "DaemonSet", "Service", "PodMonitor"})
         ns = by_kind["Namespace"]["metadata"]["name"]
         ds = by_kind["DaemonSet"]
         self.assertEqual(ds["apiVersion"], "apps/v1")
@@ -215,18 +233,41 @@ class Kubernetes(unittest.TestCase):
         self.assertEqual(len(cg), 1)
         self.assertTrue(cg[0]["readOnly"])
         self.assertEqual(vols[cg[0]["name"]]["hostPath"]["path"], "/sys/fs/cgroup")
-        self.assertEqual(len(mounts), 1, "only the cgroup filesystem is mounted")
+        # and the settings, from the ConfigMap, re-read when it changes
+        conf = [m for m in mounts.values() if m["mountPath"] == "/etc/latprobe"]
+        self.assertEqual(len(conf), 1)
+        self.assertTrue(conf[0]["readOnly"])
+        self.assertEqual(vols[conf[0]["name"]]["configMap"]["name"],
+                         by_kind["ConfigMap"]["metadata"]["name"])
+        self.assertEqual(len(mounts), 2, "only the cgroup filesystem and the settings")
+        self.assertEqual(c["args"][:2], ["--config", "/etc/latprobe/latprobe.yaml"])
+        self.assertIn("--watch-config", c["args"])
+        settings = yaml.safe_load(by_kind["ConfigMap"]["data"]["latprobe.yaml"])
         # readiness on /-/ready of the port the agent listens on
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         probe = c["readinessProbe"]["httpGet"]
         self.assertEqual(probe["path"], "/-/ready")
         self.assertIn(probe["port"], ports)
-        listen = c["args"][c["args"].index("--listen") + 1]
+        listen = settings["listen"]
         self.assertEqual(int(listen.rsplit(":", 1)[1]), ports[probe["port"]])
-        # the args are ones the agent accepts
-        r = subprocess.run([BINARY, *c["args"], "--help"], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        for kind in ("DaemonSet", "Service", "PodMonitor"):
+        # the args and the ConfigMap's file are ones the agent accepts
+        d = tempfile.mkdtemp(prefix="lp-configmap-")
+        try:
+            path = os.path.join(d, "latprobe.yaml")
+            with open(path, "w") as f:
+                f.write(by_kind["ConfigMap"]["data"]["latprobe.yaml"])
+            args = [path if a == "/etc/latprobe/latprobe.yaml" else a for a in c["args"]]
+            r = subprocess.run([BINARY, *args, "--help"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # a bad value in it would be refused there: the file is read
+            with open(path, "a") as f:
+                f.write("schema: 99\n")
+            r = subprocess.run([BINARY, *args, "--help"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn("--schema", r.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        for kind in ("ConfigMap", "DaemonSet", "Service", "PodMonitor"):
             self.assertEqual(by_kind[kind]["metadata"]["namespace"], ns, kind)
         svc = by_kind["Service"]
         self.assertEqual(svc["spec"]["selector"], labels)

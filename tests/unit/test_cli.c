@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "app/cli.h"
@@ -266,6 +269,137 @@ static void test_slo_by_route(void **state)
 	assert_non_null(strstr(err, "route '/api/users' is not the label of a --route"));
 }
 
+/* a --config file, written for the test: its path */
+static const char *config_file(const char *text)
+{
+	static char path[] = "/tmp/latprobe-test-config-XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/latprobe-test-config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+/* the file's settings, then the command line's, parsed; args keeps the strings */
+static int parse_with_file(struct lp_config *cfg, struct lp_args *args, const char *text,
+			   int argc, const char **rest)
+{
+	const char *argv[16] = {"latprobe", "--config", config_file(text)};
+	int i, r;
+
+	for (i = 0; i < argc; i++)
+		argv[3 + i] = rest[i];
+	lp_config_defaults(cfg);
+	r = lp_cli_args(3 + argc, (char **)argv, args, err, sizeof(err));
+	unlink(argv[2]);
+	if (r)
+		return LP_CLI_EXIT_USAGE;
+	return lp_cli_parse(cfg, args->n, args->v, err, sizeof(err), NULL);
+}
+
+static void test_a_config_file_holds_what_the_flags_hold(void **state)
+{
+	static const char text[] = "# the fleet's settings\n"
+				   "interval: 2s\n"
+				   "quiet: true\n"
+				   "json: false\n"
+				   "route: [users=/api/users, /api/orders]\n"
+				   "exclude-path: /healthz\n"
+				   "window: [30s, 2m]\n"
+				   "slo:\n"
+				   "  - name: checkout\n"
+				   "    threshold: 250ms\n"
+				   "    objective: 99.9%\n"
+				   "    method: POST\n"
+				   "  - threshold=25ms,objective=99%,route=users,name=users\n";
+	struct lp_config cfg;
+	struct lp_args args;
+
+	(void)state;
+	assert_int_equal(parse_with_file(&cfg, &args, text, 0, NULL), LP_CLI_RUN);
+	assert_non_null(cfg.config_file);
+	assert_int_equal(cfg.interval_ns, 2000000000ULL);
+	assert_true(cfg.quiet);
+	assert_false(cfg.json);
+	assert_int_equal(cfg.routes.nroutes, 2);
+	assert_int_equal(cfg.routes.nexcluded, 1);
+	assert_int_equal(cfg.nwindows, 2);
+	assert_int_equal(cfg.windows_ns[1], 120000000000ULL);
+	assert_int_equal(cfg.nslos, 3); /* get_10ms and the file's two */
+	assert_string_equal(cfg.slos[1].name, "checkout");
+	assert_int_equal(cfg.slos[1].method, LP_METHOD_POST);
+	assert_int_equal(cfg.slos[1].threshold_ns, 250000000ULL);
+	assert_close(cfg.slos[1].objective, 0.999, 1e-12);
+	assert_string_equal(cfg.slos[2].name, "users");
+	assert_int_equal(cfg.slos[2].route, lp_route_id(&cfg.routes, "users"));
+	lp_args_free(&args);
+}
+
+/* the command line overrides the file: a value, and a list whole */
+static void test_the_command_line_overrides_the_file(void **state)
+{
+	static const char text[] = "interval: 2s\nroute: [/a, /b]\nport: 80\n";
+	const char *rest[] = {"-i", "3s", "--route", "/c"};
+	struct lp_config cfg;
+	struct lp_args args;
+
+	(void)state;
+	assert_int_equal(parse_with_file(&cfg, &args, text, 4, rest), LP_CLI_RUN);
+	assert_int_equal(cfg.interval_ns, 3000000000ULL);
+	assert_int_equal(cfg.routes.nroutes, 1);
+	assert_string_equal(cfg.routes.defs[0].prefix, "/c");
+	assert_int_equal(cfg.nports, 1); /* the file's, not overridden */
+	assert_int_equal(cfg.ports[0], 80);
+	lp_args_free(&args);
+}
+
+static void test_a_bad_config_file_names_the_line_and_the_setting(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"interval: 2s\nfoo: 1\n", ":2: unknown setting 'foo'"},
+		{"quiet: maybe\n", ":1: quiet: expected true or false"},
+		{"interval: [1s, 2s]\n", ":1: interval: takes one value, not a list"},
+		{"route: /a\nroute: /b\n", ":2: 'route' given twice"},
+		{"config: other.yaml\n", ":1: 'config' belongs on the command line"},
+		{"help: true\n", ":1: 'help' belongs on the command line"},
+		{"- a\n- b\n", ":1: expected a mapping of settings"},
+		{"interval: [1s\n", "YAML"},
+		{"interval:\n", ":1: interval: no value"},
+		{"slo: {threshold: 5ms, objective: 99%, nope: 1}\n", "unknown key 'nope'"},
+		{"interval: 1ms\n", "--interval: '1ms'"},
+		{"push: ftp://x\n", "--push"},
+	};
+	struct lp_config cfg;
+	struct lp_args args;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&args, 0, sizeof(args));
+		assert_int_equal(parse_with_file(&cfg, &args, bad[i].text, 0, NULL),
+				 LP_CLI_EXIT_USAGE);
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: '%s' does not say '%s'", bad[i].text, err, bad[i].want);
+		lp_args_free(&args);
+	}
+	/* an empty file sets nothing */
+	assert_int_equal(parse_with_file(&cfg, &args, "", 0, NULL), LP_CLI_RUN);
+	assert_int_equal(cfg.nslos, 1);
+	lp_args_free(&args);
+	/* a file that is not there */
+	{
+		const char *argv[] = {"latprobe", "--config", "/nonexistent/latprobe.yaml"};
+
+		assert_int_not_equal(lp_cli_args(3, (char **)argv, &args, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "/nonexistent/latprobe.yaml: No such file"));
+	}
+}
+
 static void test_help_and_version_exit_zero(void **state)
 {
 	const char *h[] = { "latprobe", "--help" };
@@ -293,6 +427,9 @@ int main(void)
 		cmocka_unit_test(test_unknown_flags_missing_values_and_stray_arguments),
 		cmocka_unit_test(test_too_many_slos_or_boundaries),
 		cmocka_unit_test(test_help_and_version_exit_zero),
+		cmocka_unit_test(test_a_config_file_holds_what_the_flags_hold),
+		cmocka_unit_test(test_the_command_line_overrides_the_file),
+		cmocka_unit_test(test_a_bad_config_file_names_the_line_and_the_setting),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -451,6 +451,92 @@ static void test_slo_windows_merge_the_series_they_cover(void **state)
 	fake_free(&f, c);
 }
 
+static int released;
+
+static void count_release(void *ctx)
+{
+	(void)ctx;
+	released++;
+}
+
+/*
+ * A reload: a kept SLO goes on with its totals and windows, a new one starts
+ * from the totals held (its windows empty), a dropped one goes; the series'
+ * counters never go back; the old configuration lives while a model uses it.
+ */
+static void test_a_reload_keeps_slos_and_counters(void **state)
+{
+	const char *argv[] = {"latprobe", "-i", "5s", "-w", "10s", "--slo",
+			      "name=fast,threshold=5ms,objective=99%"};
+	const char *argv2[] = {"latprobe", "-i", "5s", "-w", "10s", "--no-default-slo",
+			       "--slo", "name=post,threshold=1s,objective=90%,method=POST",
+			       "--slo", "name=fast,threshold=5ms,objective=99%"};
+	static struct lp_config cfg2;
+	struct lp_cfg_ref ref = {.release = count_release};
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = {0};
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m, *old;
+	__u64 post_good = 0;
+	int a, p, t;
+
+	(void)state;
+	released = 0;
+	fake_init(&f, &cfg, &ft, argv, 7);
+	a = add_series(&f, 8080, LP_METHOD_GET, 200);
+	p = add_series(&f, 8080, LP_METHOD_POST, 200);
+	c = fake_collector(&f, &src);
+	observe(&f, a, 1000000, 90);  /* 1 ms: good for both */
+	observe(&f, a, 7000000, 10);  /* 7 ms: good for get_10ms only */
+	observe(&f, p, 500000000, 40); /* 500 ms POSTs */
+	assert_int_equal(lp_collector__tick(c, 5 * S), 0);
+	assert_int_equal(lp_collector__tick(c, 10 * S), 0);
+	old = lp_collector__model(c);
+	assert_int_equal(old->slo_win[1][0].total, 140); /* fast: every method */
+	assert_int_equal(old->slo_win[1][0].good, 90);
+
+	setup_cfg(&cfg2, argv2, 10);
+	ref.cfg = &cfg2;
+	assert_int_equal(lp_collector__reconfigure(c, &ref), 0);
+	observe(&f, a, 1000000, 5);
+	observe(&f, p, 500000000, 10);
+	assert_int_equal(lp_collector__tick(c, 15 * S), 0);
+	m = lp_collector__model(c);
+	assert_ptr_equal(m->cfg, &cfg2);
+	/* post is new: its window starts at the reload, its totals hold all 50 */
+	assert_string_equal(m->cfg->slos[0].name, "post");
+	assert_int_equal(m->slo_win[0][0].total, 10);
+	assert_int_equal(m->slo_win[0][0].good, 10);
+	/* fast is kept (it moved from index 1 to 1): its 10 s window spans the reload */
+	assert_string_equal(m->cfg->slos[1].name, "fast");
+	assert_int_equal(m->slo_win[1][0].total, 5 + 10); /* 5..15 s: the 10 slow and 5 new */
+	assert_int_equal(m->nseries, 2);
+	/* the series' totals go on; their SLO counts under the new SLOs are whole */
+	assert_int_equal(m->series[0]->total->count + m->series[1]->total->count, 155);
+	assert_int_equal(m->series[0]->slo_good[1] + m->series[1]->slo_good[1], 95);
+	for (t = 0; t < 2; t++)
+		if (m->series[t]->slo_applies[0])
+			post_good += m->series[t]->slo_good[0];
+	assert_int_equal(post_good, 50); /* POST only */
+	/* the old model still reads its own configuration; it goes with the last user */
+	assert_ptr_equal(old->cfg, &cfg);
+	assert_int_equal(old->cfg->nslos, 2);
+	lp_model_put(old);
+	lp_model_put(m);
+	assert_int_equal(released, 0); /* the collector's latest model and the collector hold it */
+	lp_collector__note_reload(c, false, 1234.5);
+	assert_int_equal(lp_collector__tick(c, 20 * S), 0);
+	m = lp_collector__model(c);
+	assert_false(m->reloads.last_ok);
+	assert_int_equal(m->reloads.ok, 0);
+	assert_int_equal(m->reloads.failed, 1);
+	lp_model_put(m);
+	fake_free(&f, c);
+	assert_int_equal(released, 1);
+}
+
 static void test_unchanged_series_share_one_snapshot(void **state)
 {
 	const char *argv[] = { "latprobe" };
@@ -607,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_retired_series_keep_their_totals_and_go_on_when_they_return),
 		cmocka_unit_test(test_slo_windows_merge_the_series_they_cover),
 		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
+		cmocka_unit_test(test_a_reload_keeps_slos_and_counters),
 		cmocka_unit_test(test_idle_collections_share_views_and_stay_exact),
 	};
 

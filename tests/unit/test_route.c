@@ -256,6 +256,74 @@ static void test_routes_with_one_name_share_a_label(void **state)
 	assert_int_equal(lp_route_id(&rs, "/nope"), 0);
 }
 
+/* a reload: labels and exclusions keep their ids, dropped ones stay named, new ones are new */
+static void test_a_reload_keeps_every_id_and_name(void **state)
+{
+	static const char *const before[] = {"users=/api/users", "/x", "!/healthz", "!/ready"};
+	static const char *const after[] = {"orders=/api/orders", "users=/v2/users", "!/ready",
+					    "!/live"};
+	struct lp_routes cur;
+	__u16 users, x;
+
+	(void)state;
+	routes(before, 4);
+	cur = rs;
+	users = lp_route_id(&cur, "users");
+	x = lp_route_id(&cur, "/x");
+	routes(after, 4);
+	/* parsed alone, orders would take users' id */
+	assert_int_equal(lp_route_id(&rs, "orders"), users);
+	assert_int_equal(lp_routes_carry(&rs, &cur, err, sizeof(err)), 0);
+	assert_int_equal(lp_route_id(&rs, "users"), users);
+	assert_int_equal(lp_route_id(&rs, "/x"), x); /* dropped, still named for its series */
+	assert_string_equal(lp_route_label(&rs, x), "/x");
+	assert_int_equal(lp_route_id(&rs, "orders"), LP_ROUTE_FIRST + 2);
+	assert_int_equal(rs.nroutes, 2);
+	assert_int_equal(rs.nlabels, 3);
+	/* exclusions: /ready keeps index 1, /healthz (0) is dropped, /live is 2 */
+	assert_int_equal(rs.nexcluded, 3);
+	assert_string_equal(lp_route_excluded(&rs, 0), "/healthz");
+	assert_string_equal(lp_route_excluded(&rs, 1), "/ready");
+	assert_string_equal(lp_route_excluded(&rs, 2), "/live");
+	assert_int_equal(rs.gone_mask, 1);
+	/* the trie: only the new configuration's entries, under the carried ids */
+	nents = lp_routes_entries(&rs, ents, LP_ROUTE_ENTRIES);
+	assert_int_equal(route("GET /v2/users/7 HTTP/1.1\r\n"), users);
+	assert_int_equal(route("GET /api/users/7 HTTP/1.1\r\n"), LP_ROUTE_UNROUTED);
+	assert_int_equal(route("GET /api/orders HTTP/1.1\r\n"), LP_ROUTE_FIRST + 2);
+	assert_int_equal(route("GET /ready HTTP/1.1\r\n"), LP_ROUTE_EXCLUDED | 1);
+	assert_int_equal(route("GET /live HTTP/1.1\r\n"), LP_ROUTE_EXCLUDED | 2);
+	assert_int_equal(route("GET /healthz HTTP/1.1\r\n"), LP_ROUTE_UNROUTED);
+	/* and back: /healthz takes its old index again */
+	cur = rs;
+	routes(before, 4);
+	assert_int_equal(lp_routes_carry(&rs, &cur, err, sizeof(err)), 0);
+	assert_int_equal(lp_route_id(&rs, "users"), users);
+	assert_int_equal(lp_route_id(&rs, "orders"), LP_ROUTE_FIRST + 2);
+	nents = lp_routes_entries(&rs, ents, LP_ROUTE_ENTRIES);
+	assert_int_equal(route("GET /healthz HTTP/1.1\r\n"), LP_ROUTE_EXCLUDED | 0);
+	assert_int_equal(rs.gone_mask, 1u << 2);
+}
+
+/* the ids of a whole life are bounded: past them a reload is refused, saying why */
+static void test_a_reload_past_the_ids_is_refused(void **state)
+{
+	static struct lp_routes cur;
+	char spec[64];
+	unsigned i;
+
+	(void)state;
+	memset(&cur, 0, sizeof(cur));
+	for (i = 0; i < LP_ROUTES_MAX; i++) {
+		snprintf(spec, sizeof(spec), "r%u=/r%u", i, i);
+		assert_int_equal(lp_routes_add(&cur, spec, false, err, sizeof(err)), 0);
+	}
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(lp_routes_add(&rs, "new=/new", false, err, sizeof(err)), 0);
+	assert_int_equal(lp_routes_carry(&rs, &cur, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "route labels over the agent's life"));
+}
+
 static void test_bad_specs_are_refused_with_a_reason(void **state)
 {
 	static const struct {
@@ -345,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_longest_match_and_exclusions),
 		cmocka_unit_test(test_routes_with_one_name_share_a_label),
 		cmocka_unit_test(test_bad_specs_are_refused_with_a_reason),
+		cmocka_unit_test(test_a_reload_keeps_every_id_and_name),
+		cmocka_unit_test(test_a_reload_past_the_ids_is_refused),
 		cmocka_unit_test(test_a_routes_file_names_the_bad_line),
 	};
 

@@ -22,8 +22,9 @@ const char *lp_cli_usage(void)
 {
 	return "Usage: latprobe [OPTIONS]\n"
 	       "\n"
-	       "Measure the latency of HTTP/1.x requests served and made on this node, in the\n"
-	       "kernel (cgroup_skb), and report per-series histograms, quantiles and SLOs.\n"
+	       "Measure the latency of HTTP/1.x and HTTP/2 requests served and made on this\n"
+	       "node, in the kernel (cgroup_skb), and report per-series histograms, quantiles\n"
+	       "and SLOs.\n"
 	       "Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN on older kernels).\n"
 	       "\n"
 	       "Scope:\n"
@@ -67,7 +68,7 @@ const char *lp_cli_usage(void)
 	       "      --no-default-slo    drop the default SLO (GET served, 10ms, 99%)\n"
 	       "      --ttfb              also time to the response's first byte, a histogram\n"
 	       "                          family of its own (costs a second sample a request)\n"
-	       "HTTPS (HTTP/1.x inside TLS, read through OpenSSL's uprobes):\n"
+	       "HTTPS (HTTP/1.x and HTTP/2 inside TLS, read through OpenSSL's uprobes):\n"
 	       "      --no-tls            plaintext only: no uprobes on libssl\n"
 	       "      --tls-scan DUR      how often processes are scanned for a libssl not yet\n"
 	       "                          probed (default 5s; a library already probed covers\n"
@@ -111,6 +112,11 @@ const char *lp_cli_usage(void)
 	       "                          as root: nobody; --user root keeps uid 0, not advised;\n"
 	       "                          capabilities are dropped in any case; see the README)\n"
 	       "  -v, --verbose           libbpf and debug messages on stderr\n"
+	       "      --config FILE       the settings of a YAML file, keyed by the long flags\n"
+	       "                          (slo: [...], route: [...], push: [...], quiet: true);\n"
+	       "                          the command line overrides it; SIGHUP re-reads it\n"
+	       "      --watch-config      re-read it also when it changes (checked every\n"
+	       "                          interval: a Kubernetes ConfigMap)\n"
 	       "  -h, --help              this text\n"
 	       "  -V, --version           print the version\n"
 	       "\n"
@@ -144,6 +150,8 @@ enum {
 	OPT_NO_TLS,
 	OPT_TLS_SCAN,
 	OPT_TLS_SESSIONS,
+	OPT_CONFIG,
+	OPT_WATCH_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -177,6 +185,8 @@ static const struct option long_opts[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"user", required_argument, NULL, OPT_USER},
 	{"verbose", no_argument, NULL, 'v'},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"watch-config", no_argument, NULL, OPT_WATCH_CONFIG},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -415,6 +425,7 @@ static int output_option(struct lp_config *cfg, struct parse_state *ps, int c, c
 			 char *err, size_t errlen)
 {
 	char host[256] = "";
+	unsigned i;
 
 	switch (c) {
 	case 'j':
@@ -450,10 +461,26 @@ static int output_option(struct lp_config *cfg, struct parse_state *ps, int c, c
 			return lp_errf(-EINVAL, err, errlen, "--web-config: empty path");
 		cfg->web_config = arg;
 		return 0;
+	case OPT_CONFIG:
+		if (!*arg)
+			return lp_errf(-EINVAL, err, errlen, "--config: empty path");
+		cfg->config_file = arg;
+		return 0;
+	case OPT_WATCH_CONFIG:
+		cfg->watch_config = true;
+		return 0;
 	case OPT_PUSH:
 		if (cfg->npush == LP_MAX_PUSH)
 			return lp_errf(-EINVAL, err, errlen, "--push: at most %d sinks",
 				       LP_MAX_PUSH);
+		for (i = 0; cfg->reuse && i < cfg->reuse->npush; i++)
+			if (!strcmp(cfg->reuse->push[i], arg))
+				break;
+		if (cfg->reuse && i < cfg->reuse->npush) {
+			cfg->push_cfg[cfg->npush] = cfg->reuse->push_cfg[i];
+			cfg->push[cfg->npush++] = arg;
+			return 0;
+		}
 		lp_hostname(host, sizeof(host));
 		if (lp_push_parse(arg, host, &cfg->push_cfg[cfg->npush], err, errlen))
 			return -EINVAL;
@@ -534,8 +561,8 @@ static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err,
 		slo->route = lp_route_id(&cfg->routes, slo->route_label);
 		if (!slo->route)
 			return lp_errf(-EINVAL, err, errlen,
-				       "--slo %s: route '%s' is not the label of a --route", slo->name,
-				       slo->route_label);
+				       "--slo %s: route '%s' is not the label of a --route",
+				       slo->name, slo->route_label);
 	}
 	/* classic boundaries: the given or default list plus every SLO threshold */
 	if (!ps->nbuckets) {
@@ -559,6 +586,100 @@ static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err,
 	return 0;
 }
 
+/* the options a file may give more than once */
+static const char *const list_opts[] = {"port", "route",  "routes-file", "exclude-path",
+					"slo",	"window", "listen",	 "push"};
+
+int lp_cli_option_kind(const char *name)
+{
+	const struct option *o;
+	unsigned i;
+
+	for (o = long_opts; o->name; o++) {
+		if (strcmp(o->name, name))
+			continue;
+		if (o->val == 'h' || o->val == 'V' || o->val == OPT_CONFIG)
+			return LP_OPT_CMDLINE;
+		if (o->has_arg == no_argument)
+			return LP_OPT_FLAG;
+		for (i = 0; i < sizeof(list_opts) / sizeof(list_opts[0]); i++)
+			if (!strcmp(list_opts[i], name))
+				return LP_OPT_LIST;
+		return LP_OPT_VALUE;
+	}
+	return -1;
+}
+
+/* the long option of getopt's answer c (a short option's too), or NULL */
+static const struct option *option_of(int c, int longindex)
+{
+	const struct option *o;
+
+	if (longindex >= 0)
+		return &long_opts[longindex];
+	for (o = long_opts; o->name; o++)
+		if (o->val == c)
+			return o;
+	return NULL;
+}
+
+/* the name of the long option an argument "--name=value" or "--name" sets */
+static bool arg_is(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(arg, "--", 2) && !strncmp(arg + 2, name, n) &&
+	       (arg[2 + n] == '=' || !arg[2 + n]);
+}
+
+int lp_cli_args(int argc, char **argv, struct lp_args *out, char *err, size_t errlen)
+{
+	struct lp_args file = {0}, copy = {0};
+	const char *path = NULL;
+	bool given[sizeof(long_opts) / sizeof(long_opts[0])] = {false};
+	int c, i, li, e = 0;
+	unsigned k;
+
+	memset(out, 0, sizeof(*out));
+	/* what the command line gives (on a copy: getopt permutes its argv) */
+	for (i = 0; i < argc && !e; i++)
+		e = lp_args_add(&copy, argv[i]);
+	lp_getopt_reset();
+	while (!e && (li = -1, c = getopt_long(copy.n, copy.v, ":c:p:m:i:w:d:l:jqvhV", long_opts,
+					       &li)) != -1) {
+		const struct option *o = option_of(c, li);
+
+		if (!o)
+			continue;
+		given[o - long_opts] = true;
+		if (o->val == OPT_CONFIG)
+			path = optarg;
+	}
+	if (!e && path)
+		e = lp_config_file_args(path, &file, err, errlen);
+	for (i = 0; !e && i < argc; i++) {
+		if (i == 1) {
+			/* the file's settings first, but those the command line gives */
+			for (c = 0; !e && c < file.n; c++) {
+				for (k = 0; long_opts[k].name; k++)
+					if (given[k] && arg_is(file.v[c], long_opts[k].name))
+						break;
+				if (!long_opts[k].name)
+					e = lp_args_add(out, file.v[c]);
+			}
+		}
+		if (!e)
+			e = lp_args_add(out, argv[i]);
+	}
+	lp_args_free(&file);
+	lp_args_free(&copy);
+	if (e == -ENOMEM)
+		lp_errf(e, err, errlen, "out of memory");
+	if (e)
+		lp_args_free(out);
+	return e;
+}
+
 int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t errlen,
 		 void (*out)(const char *text))
 {
@@ -571,7 +692,9 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	while ((c = getopt_long(argc, argv, ":c:p:m:i:w:d:l:jqvhV", long_opts, NULL)) != -1) {
 		if (c == 'h' || c == 'V') {
 			if (out)
-				out(c == 'h' ? lp_cli_usage() : "latprobe " LATPROBE_VERSION " (" LATPROBE_REVISION ")\n");
+				out(c == 'h' ? lp_cli_usage()
+					     : "latprobe " LATPROBE_VERSION " (" LATPROBE_REVISION
+					       ")\n");
 			return LP_CLI_EXIT_OK;
 		}
 		if (c == ':') {
@@ -601,6 +724,10 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	}
 	if (finish_outputs(cfg, &ps, err, errlen) || finish_slos(cfg, &ps, err, errlen))
 		return LP_CLI_EXIT_USAGE;
+	if (cfg->watch_config && !cfg->config_file) {
+		lp_errf(-EINVAL, err, errlen, "--watch-config: no --config file to watch");
+		return LP_CLI_EXIT_USAGE;
+	}
 	/* one noisy tenant takes at most a quarter of the map unless told otherwise */
 	if (!cfg->max_series_per_cgroup_set)
 		cfg->max_series_per_cgroup = cfg->max_series / 4;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -80,10 +81,13 @@ static void print_out(const char *text)
 	fputs(text, stdout);
 }
 
-/* the sinks' figures for the endpoint's self metrics */
+struct agent;
+static unsigned agent_push_stats(struct agent *a, struct lp_push_stat *out, unsigned max);
+
+/* the sinks' figures for the endpoint's self metrics (the endpoint's threads) */
 static unsigned push_stats(void *ctx, struct lp_push_stat *out, unsigned max)
 {
-	return lp_pushers__stats(ctx, out, max);
+	return agent_push_stats(ctx, out, max);
 }
 
 static int source_read(void *ctx, lp_series_cb cb, void *cbctx)
@@ -143,9 +147,29 @@ static int report(const struct lp_config *cfg, struct lp_collector *coll)
 	return e;
 }
 
+/* a configuration a reload applied, with the arguments its strings point into */
+struct gen {
+	struct lp_config cfg;
+	struct lp_args args;
+	struct lp_cfg_ref ref;
+};
+
+static void gen_release(void *ctx)
+{
+	struct gen *g = ctx;
+
+	lp_args_free(&g->args);
+	free(g);
+}
+
 /* everything the agent holds while it runs, released by agent_free */
 struct agent {
-	struct lp_config cfg;
+	struct lp_config
+		cfg; /* as started: what the kernel side and the endpoint were set up with */
+	struct lp_args args; /* the arguments cfg's strings point into (--config's included) */
+	int argc;
+	char **argv;
+	const struct lp_config *live; /* the configuration in force: cfg, or a reload's */
 	struct lp_fine_table ft;
 	struct lp_webconfig wc;
 	struct lp_user user;
@@ -156,10 +180,38 @@ struct agent {
 	struct lp_labels *labels;
 	struct lp_source src;
 	struct lp_collector *coll;
-	struct lp_pushers *pushers;
+	struct lp_pushers *pushers; /* replaced by a reload: under plock */
+	pthread_mutex_t plock;
 	struct lp_server *server;
 	__u64 start;
+	struct stat config_st; /* --watch-config: the file as last read */
 };
+
+/* has --config FILE changed since it was last read? (a ConfigMap swaps its link) */
+static bool config_changed(struct agent *a)
+{
+	struct stat st;
+	bool changed;
+
+	if (stat(a->cfg.config_file, &st))
+		memset(&st, 0, sizeof(st)); /* gone for now: a change when it is back */
+	changed = st.st_ino != a->config_st.st_ino || st.st_dev != a->config_st.st_dev ||
+		  st.st_size != a->config_st.st_size ||
+		  st.st_mtim.tv_sec != a->config_st.st_mtim.tv_sec ||
+		  st.st_mtim.tv_nsec != a->config_st.st_mtim.tv_nsec;
+	a->config_st = st;
+	return changed && st.st_ino;
+}
+
+static unsigned agent_push_stats(struct agent *a, struct lp_push_stat *out, unsigned max)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&a->plock);
+	n = lp_pushers__stats(a->pushers, out, max);
+	pthread_mutex_unlock(&a->plock);
+	return n;
+}
 
 /*
  * What needs no privilege to decide: the cgroup, the user, the web config.
@@ -239,8 +291,9 @@ static int attach(struct agent *a)
 	if (lp_probe__tls(a->probe)) {
 		e = lp_tls_start(&a->tls, a->probe, &a->cfg, a->mount, a->cgpath);
 		if (e)
-			fprintf(stderr, "latprobe: TLS: cannot start the library scanner: %s; "
-					"HTTPS is not seen\n",
+			fprintf(stderr,
+				"latprobe: TLS: cannot start the library scanner: %s; "
+				"HTTPS is not seen\n",
 				strerror(-e));
 	}
 	/* attached: from here on the agent only reads (before any thread starts) */
@@ -286,8 +339,8 @@ static int start_exporters(struct agent *a)
 	}
 	if (a->cfg.nlisten) {
 		e = lp_server__start(&a->server, &a->cfg, a->coll,
-				     a->cfg.web_config ? &a->wc : NULL,
-				     a->pushers ? push_stats : NULL, a->pushers, err, sizeof(err));
+				     a->cfg.web_config ? &a->wc : NULL, push_stats, a, err,
+				     sizeof(err));
 		if (e) {
 			fprintf(stderr, "latprobe: %s\n", err);
 			return e;
@@ -313,6 +366,225 @@ static void tick(struct agent *a)
 
 	if (e)
 		fprintf(stderr, "latprobe: collection incomplete: %s\n", strerror(-e));
+}
+
+static bool same_str(const char *x, const char *y)
+{
+	return x == y || (x && y && !strcmp(x, y));
+}
+
+/*
+ * What a reload cannot change without loading the kernel side or the
+ * endpoint again: the first such setting (its flag), or NULL.
+ */
+static const char *needs_restart(const struct lp_config *n, const struct lp_config *o)
+{
+	if (!same_str(n->cgroup, o->cgroup))
+		return "--cgroup";
+	if (n->side != o->side)
+		return "--side (a filter of the kernel side)";
+	if (n->schema != o->schema)
+		return "--schema";
+	if (n->nclassic != o->nclassic ||
+	    memcmp(n->classic_ns, o->classic_ns, n->nclassic * sizeof(n->classic_ns[0])))
+		return "the classic boundaries (--buckets, or an SLO threshold that is not one of "
+		       "them)";
+	if (n->max_series != o->max_series || n->max_series_per_cgroup != o->max_series_per_cgroup)
+		return "--max-series or --max-series-per-cgroup";
+	if (n->retire_ns != o->retire_ns)
+		return "--retire-after";
+	if (n->interval_ns != o->interval_ns || n->nwindows != o->nwindows ||
+	    memcmp(n->windows_ns, o->windows_ns, n->nwindows * sizeof(n->windows_ns[0])))
+		return "--interval or --window";
+	if (n->duration_ns != o->duration_ns)
+		return "--duration";
+	if (n->nlisten != o->nlisten || memcmp(n->listen, o->listen, sizeof(n->listen)) ||
+	    !same_str(n->web_config, o->web_config) || n->window_metrics != o->window_metrics)
+		return "--listen, --web-config or --window-metrics";
+	if (!same_str(n->user, o->user))
+		return "--user";
+	if (n->tls != o->tls || n->tls_sessions != o->tls_sessions ||
+	    n->tls_scan_ns != o->tls_scan_ns)
+		return "--no-tls, --tls-sessions or --tls-scan";
+	if (n->ttfb != o->ttfb)
+		return "--ttfb";
+	return NULL;
+}
+
+/* an SLO of the running configuration whose name next uses for another definition */
+static const char *slo_redefined(const struct lp_config *n, const struct lp_config *o)
+{
+	unsigned i, j;
+
+	for (i = 0; i < n->nslos; i++)
+		for (j = 0; j < o->nslos; j++) {
+			const struct lp_slo *a = &n->slos[i], *b = &o->slos[j];
+
+			if (strcmp(a->name, b->name))
+				continue;
+			if (a->method != b->method || a->side != b->side || a->port != b->port ||
+			    strcmp(a->route_label, b->route_label) ||
+			    a->threshold_ns != b->threshold_ns || a->objective != b->objective)
+				return a->name;
+		}
+	return NULL;
+}
+
+/* the sinks replaced by the reload's, their figures carried over: 0 or -errno */
+static int reload_sinks(struct agent *a, const struct lp_config *n, char *err, size_t errlen)
+{
+	struct lp_push_stat st[LP_MAX_PUSH];
+	struct lp_pushers *p = NULL, *old;
+	unsigned ns, i;
+	bool same = n->npush == a->live->npush;
+
+	for (i = 0; same && i < n->npush; i++)
+		same = !memcmp(&n->push_cfg[i], &a->live->push_cfg[i], sizeof(n->push_cfg[i]));
+	if (same)
+		return 0;
+	if (n->npush) {
+		p = lp_pushers__start(n->push_cfg, n->npush, a->coll, err, errlen);
+		if (!p)
+			return -EINVAL;
+	}
+	ns = agent_push_stats(a, st, LP_MAX_PUSH);
+	lp_pushers__adopt(p, st, ns);
+	pthread_mutex_lock(&a->plock);
+	old = a->pushers;
+	a->pushers = p;
+	pthread_mutex_unlock(&a->plock);
+	lp_pushers__stop(old);
+	return 0;
+}
+
+/*
+ * SIGHUP: read --config and the command line again, and apply SLOs,
+ * routes, exclusions, filters, sinks and output settings without detaching
+ * or resetting a counter. A file that does not parse, or that changes what
+ * only a restart can, is refused whole: the running configuration stays.
+ * 0, or -errno with err saying why.
+ */
+static int reload(struct agent *a, char *err, size_t errlen)
+{
+	const struct lp_config *cur = a->live;
+	struct gen *g = calloc(1, sizeof(*g));
+	const char *what;
+	unsigned i;
+	int e;
+
+	if (!g)
+		return lp_errf(-ENOMEM, err, errlen, "out of memory");
+	lp_config_defaults(&g->cfg);
+	g->cfg.reuse = cur;
+	e = lp_cli_args(a->argc, a->argv, &g->args, err, errlen);
+	if (!e && lp_cli_parse(&g->cfg, g->args.n, g->args.v, err, errlen, NULL) != LP_CLI_RUN)
+		e = -EINVAL;
+	g->cfg.reuse = NULL;
+	if (e)
+		goto fail;
+	g->cfg.scope_cgid = cur->scope_cgid;
+	g->cfg.scope_level = cur->scope_level;
+	g->cfg.spill_test_every = cur->spill_test_every;
+	for (i = 0; i < g->cfg.nslos; i++) {
+		unsigned k;
+		char t[32];
+
+		for (k = 0; k < cur->nclassic; k++)
+			if (cur->classic_ns[k] == g->cfg.slos[i].threshold_ns)
+				break;
+		if (k < cur->nclassic)
+			continue;
+		lp_format_seconds(t, sizeof(t), g->cfg.slos[i].threshold_ns);
+		e = lp_errf(
+			-EINVAL, err, errlen,
+			"SLO '%s': its threshold %ss is not a classic boundary of the running "
+			"agent (an SLO is exact at a boundary): add it to --buckets and restart, "
+			"or choose one of the boundaries",
+			g->cfg.slos[i].name, t);
+		goto fail;
+	}
+	what = needs_restart(&g->cfg, cur);
+	if (what) {
+		e = lp_errf(-EINVAL, err, errlen, "%s changed, which takes a restart", what);
+		goto fail;
+	}
+	what = slo_redefined(&g->cfg, cur);
+	if (what) {
+		e = lp_errf(-EINVAL, err, errlen,
+			    "SLO '%s' changed its definition: its counters would change meaning "
+			    "under the same name; give it a new name (or restart)",
+			    what);
+		goto fail;
+	}
+	/* route labels and exclusions keep their ids; SLOs find theirs again */
+	e = lp_routes_carry(&g->cfg.routes, &cur->routes, err, errlen);
+	if (e)
+		goto fail;
+	for (i = 0; i < g->cfg.nslos; i++)
+		if (g->cfg.slos[i].route_label[0])
+			g->cfg.slos[i].route =
+				lp_route_id(&g->cfg.routes, g->cfg.slos[i].route_label);
+	e = lp_probe__set_routes(a->probe, &g->cfg.routes, &cur->routes, err, errlen);
+	if (e) {
+		char ignored[256];
+
+		lp_probe__set_routes(a->probe, &cur->routes, &g->cfg.routes, ignored,
+				     sizeof(ignored));
+		goto fail;
+	}
+	e = reload_sinks(a, &g->cfg, err, errlen);
+	if (!e) {
+		g->ref.cfg = &g->cfg;
+		g->ref.release = gen_release;
+		g->ref.ctx = g;
+		e = lp_collector__reconfigure(a->coll, &g->ref);
+	}
+	if (e) {
+		char ignored[256];
+
+		lp_probe__set_routes(a->probe, &cur->routes, &g->cfg.routes, ignored,
+				     sizeof(ignored));
+		if (e == -ENOMEM)
+			lp_errf(e, err, errlen, "out of memory");
+		goto fail;
+	}
+	a->live = &g->cfg;
+	verbose = g->cfg.verbose;
+	return 0;
+fail:
+	lp_args_free(&g->args);
+	free(g);
+	return e;
+}
+
+static void on_sighup(struct agent *a)
+{
+	char err[512];
+	unsigned excl;
+	int e;
+
+	if (!a->cfg.config_file) {
+		fprintf(stderr, "latprobe: SIGHUP: started without --config, nothing to re-read\n");
+		return;
+	}
+	config_changed(a); /* what is read now is the baseline of --watch-config */
+	e = reload(a, err, sizeof(err));
+	lp_collector__note_reload(a->coll, !e, lp_wall_s());
+	excl = a->live->routes.nexcluded -
+	       (unsigned)__builtin_popcountll(a->live->routes.gone_mask);
+	/* the outcome is in a model (and the metrics) before the log line says so */
+	tick(a);
+	if (e)
+		fprintf(stderr,
+			"latprobe: reload of %s refused, the running configuration is kept: %s\n",
+			a->cfg.config_file, err);
+	else
+		fprintf(stderr,
+			"latprobe: reloaded %s: %u SLO%s, %u route%s, %u excluded path%s, %u "
+			"sink%s\n",
+			a->cfg.config_file, a->live->nslos, a->live->nslos == 1 ? "" : "s",
+			a->live->routes.nroutes, a->live->routes.nroutes == 1 ? "" : "s", excl,
+			excl == 1 ? "" : "s", a->live->npush, a->live->npush == 1 ? "" : "s");
 }
 
 /*
@@ -351,7 +623,13 @@ static int run_loop(struct agent *a, const sigset_t *mask)
 			goto out;
 		}
 		if (r > 0 && (pfd[0].revents & POLLIN)) {
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && verbose)
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				on_sighup(a);
+				continue;
+			}
+			if (verbose)
 				fprintf(stderr, "latprobe: %s, stopping\n",
 					strsignal((int)si.ssi_signo));
 			break;
@@ -359,15 +637,19 @@ static int run_loop(struct agent *a, const sigset_t *mask)
 		if (r > 0 && (pfd[1].revents & POLLIN)) {
 			if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				continue;
+			if (a->live->watch_config && config_changed(a)) {
+				fprintf(stderr, "latprobe: %s changed\n", a->cfg.config_file);
+				on_sighup(a);
+			}
 			tick(a);
 			/* with --duration, JSON is one document at the end */
-			if (!(a->cfg.json && a->cfg.duration_ns))
-				report(&a->cfg, a->coll);
+			if (!(a->live->json && a->live->duration_ns))
+				report(a->live, a->coll);
 		}
 	}
 	/* a last collection, so what happened since the last tick is reported too */
 	tick(a);
-	if (report(&a->cfg, a->coll)) {
+	if (report(a->live, a->coll)) {
 		e = -EIO;
 		fprintf(stderr, "latprobe: failed to write the report: %s\n", strerror(errno));
 	}
@@ -383,12 +665,15 @@ static void agent_free(struct agent *a)
 {
 	lp_server__stop(a->server);
 	lp_pushers__stop(a->pushers);
+	/* the last model, and with it a reloaded configuration, go with the collector */
 	lp_collector__free(a->coll);
 	lp_labels__free(a->labels);
 	lp_tls_stop(&a->tls);
 	lp_probe__destroy(a->probe);
 	lp_fine_table_free(&a->ft);
 	lp_webconfig_free(&a->wc);
+	lp_args_free(&a->args);
+	pthread_mutex_destroy(&a->plock);
 }
 
 int main(int argc, char **argv)
@@ -411,9 +696,20 @@ int main(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 2);
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread */
 	lp_config_defaults(&a.cfg);
-	r = lp_cli_parse(&a.cfg, argc, argv, err, sizeof(err), print_out);
+	pthread_mutex_init(&a.plock, NULL);
+	a.argc = argc;
+	a.argv = argv;
+	a.live = &a.cfg;
+	/* --config FILE's settings, then the command line's */
+	if (lp_cli_args(argc, argv, &a.args, err, sizeof(err))) {
+		fprintf(stderr, "latprobe: %s\n", err);
+		return 2;
+	}
+	r = lp_cli_parse(&a.cfg, a.args.n, a.args.v, err, sizeof(err), print_out);
 	if (r == LP_CLI_EXIT_OK)
 		return 0;
+	if (r == LP_CLI_RUN && a.cfg.config_file)
+		config_changed(&a); /* the file as read: --watch-config's baseline */
 	if (r == LP_CLI_EXIT_USAGE) {
 		fprintf(stderr, "latprobe: %s\nTry 'latprobe --help'.\n", err);
 		return 2;
@@ -427,6 +723,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP); /* a reload, never the end */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r = attach(&a);

@@ -83,6 +83,14 @@ struct lp_config {
 	struct lp_push_cfg push_cfg[LP_MAX_PUSH];
 	unsigned npush;
 	const char *user; /* --user: switch to this user after attaching */
+	const char *config_file; /* --config: SIGHUP re-reads it */
+	bool watch_config;	 /* --watch-config: and so does a change of the file */
+	/*
+	 * A reload's parse: a --push URL the running configuration has keeps its
+	 * parsed sink (secret files were read at start-up, before privileges
+	 * were dropped); NULL otherwise
+	 */
+	const struct lp_config *reuse;
 	bool json;
 	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
 	/* HTTPS through the TLS library's uprobes (--no-tls: off) */

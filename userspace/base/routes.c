@@ -246,5 +246,76 @@ const char *lp_route_excluded(const struct lp_routes *rs, unsigned i)
 	for (k = 0; rs && k < rs->ndefs; k++)
 		if (rs->defs[k].id == (LP_ROUTE_EXCLUDED | i))
 			return rs->defs[k].prefix;
+	if (rs && i < LP_EXCLUDES_MAX && (rs->gone_mask >> i & 1))
+		return rs->gone[i];
 	return NULL;
+}
+
+/* the index of exclusion prefix in rs (a dropped one's too), or -1 */
+static int excluded_index(const struct lp_routes *rs, const char *prefix)
+{
+	unsigned i;
+
+	for (i = 0; i < rs->nexcluded; i++) {
+		const char *p = lp_route_excluded(rs, i);
+
+		if (p && !strcmp(p, prefix))
+			return (int)i;
+	}
+	return -1;
+}
+
+int lp_routes_carry(struct lp_routes *next, const struct lp_routes *cur, char *err, size_t errlen)
+{
+	static struct lp_routes out; /* large: the main thread's alone (reloads) */
+	unsigned i;
+	int x;
+
+	out = *cur;
+	out.ndefs = 0;
+	out.nroutes = 0;
+	/* every label and exclusion of cur starts dropped; next's bring theirs back */
+	for (i = 0; i < cur->nexcluded; i++) {
+		const char *p = lp_route_excluded(cur, i);
+
+		snprintf(out.gone[i], sizeof(out.gone[i]), "%s", p ? p : "");
+		out.gone_mask |= 1ULL << i;
+	}
+	for (i = 0; i < next->ndefs; i++) {
+		struct lp_route_def d = next->defs[i];
+
+		if (d.id & LP_ROUTE_EXCLUDED) {
+			x = excluded_index(&out, d.prefix);
+			if (x < 0) {
+				if (out.nexcluded >= LP_EXCLUDES_MAX)
+					return lp_errf(
+						-ENOSPC, err, errlen,
+						"more than %d excluded paths over the agent's "
+						"life: restart it to start afresh",
+						LP_EXCLUDES_MAX);
+				x = (int)out.nexcluded++;
+			}
+			out.gone_mask &= ~(1ULL << x);
+			d.id = (__u16)(LP_ROUTE_EXCLUDED | (unsigned)x);
+		} else {
+			const char *label = next->labels[d.id - LP_ROUTE_FIRST];
+			__u16 id = lp_route_id(&out, label);
+
+			if (id < LP_ROUTE_FIRST) {
+				if (out.nlabels >= LP_ROUTES_MAX)
+					return lp_errf(-ENOSPC, err, errlen,
+						       "more than %d route labels over the agent's "
+						       "life: restart it to start afresh",
+						       LP_ROUTES_MAX);
+				snprintf(out.labels[out.nlabels], sizeof(out.labels[0]), "%s",
+					 label);
+				id = (__u16)(LP_ROUTE_FIRST + out.nlabels++);
+			}
+			d.id = id;
+			out.nroutes++;
+		}
+		out.defs[out.ndefs++] = d;
+	}
+	*next = out;
+	return 0;
 }

@@ -37,6 +37,13 @@ struct lp_routes {
 	unsigned nlabels;
 	unsigned nexcluded; /* --exclude-path prefixes: their index is their order */
 	unsigned nroutes;   /* --route prefixes (several may share a label) */
+	/*
+	 * After a reload (lp_routes_carry): labels and exclusions of the running
+	 * configuration that the new one dropped keep their ids, so the series
+	 * and counters made under them stay named; they have no trie entries.
+	 */
+	char gone[LP_EXCLUDES_MAX][LP_ROUTE_LEN + 1]; /* a dropped exclusion's prefix, by index */
+	__u64 gone_mask;			      /* bit i: exclusion i was dropped */
 };
 
 /* Add "PREFIX" or "NAME=PREFIX" (a route), or an exclusion. 0 or -EINVAL/-ENOSPC + err. */
@@ -57,7 +64,17 @@ __u32 lp_routes_max_len(const struct lp_routes *rs);
 const char *lp_route_label(const struct lp_routes *rs, __u16 id);
 /* The id whose label is label (LP_ROUTE_UNROUTED for "unrouted"); 0 when none. */
 __u16 lp_route_id(const struct lp_routes *rs, const char *label);
-/* The prefix of exclusion index i (as written). */
+/* The prefix of exclusion index i (as written), a dropped one's too. */
 const char *lp_route_excluded(const struct lp_routes *rs, unsigned i);
+
+/*
+ * A reload: renumber next (just parsed) so that every label and exclusion
+ * it shares with cur (the running routes) keeps its id, new ones take ids
+ * cur never used, and cur's dropped ones keep theirs (without entries): a
+ * series is never renamed. 0, or -ENOSPC (err names the limit) when the
+ * labels or exclusions of the agent's whole life exceed the ids.
+ */
+int lp_routes_carry(struct lp_routes *next, const struct lp_routes *cur, char *err,
+		    size_t errlen);
 
 #endif

@@ -100,6 +100,13 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 	if (!c)
 		return NULL;
 	c->cfg = cfg;
+	c->reloads.last_ok = true;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		c->reloads.last_ok_wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
 	c->ft = ft;
 	c->src = *src;
 	c->labels = labels;
@@ -214,8 +221,124 @@ void lp_collector__free(struct lp_collector *c)
 	}
 	free(c->tick_ns);
 	lp_model_put(c->latest);
+	lp_cfg_ref_put(c->cfg_ref);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+/* a new SLO's state: its totals over the series held now, every window starting here */
+static int slo_fresh(struct lp_collector *c, const struct lp_config *cfg, unsigned k,
+		     struct lp_dist *tot, struct lp_snap ***ring)
+{
+	struct lp_snap *now;
+	size_t i;
+	unsigned r;
+
+	*ring = calloc(c->ring_len, sizeof(**ring));
+	if (!*ring || lp_dist_init(tot, cfg->nclassic + 1, c->src.nfine))
+		return -ENOMEM;
+	for (i = 0; i < c->nseries; i++) {
+		const struct coll_series *s = &c->series[i];
+
+		if (s->cur && lp_series_selected(cfg, &s->key) &&
+		    lp_slo_applies(&cfg->slos[k], &s->key))
+			lp_dist_add_snap(tot, s->cur, false);
+	}
+	now = lp_snap_from_dist(tot);
+	if (!now)
+		return -ENOMEM;
+	for (r = 0; r < c->ring_len; r++)
+		(*ring)[r] = lp_snap_get(now);
+	lp_snap_put(now);
+	return 0;
+}
+
+static bool same_slo(const struct lp_slo *a, const struct lp_slo *b)
+{
+	return a->method == b->method && a->side == b->side && a->port == b->port &&
+	       a->route == b->route && a->threshold_ns == b->threshold_ns &&
+	       a->objective == b->objective && a->classic_idx == b->classic_idx &&
+	       !strcmp(a->name, b->name);
+}
+
+int lp_collector__reconfigure(struct lp_collector *c, struct lp_cfg_ref *ref)
+{
+	const struct lp_config *cfg = ref->cfg, *old = c->cfg;
+	struct lp_dist tot[LP_MAX_SLOS] = {0};
+	struct lp_snap **ring[LP_MAX_SLOS] = {0}, *cur[LP_MAX_SLOS] = {0};
+	int from[LP_MAX_SLOS];
+	unsigned k, j, r;
+	size_t i;
+	bool filters;
+
+	/* the series' SLO totals hold only when the filters that select them stay */
+	filters = cfg->method == old->method && cfg->side == old->side &&
+		  cfg->nports == old->nports &&
+		  !memcmp(cfg->ports, old->ports, cfg->nports * sizeof(cfg->ports[0]));
+	for (k = 0; k < cfg->nslos; k++) {
+		from[k] = -1;
+		for (j = 0; filters && j < old->nslos; j++)
+			if (same_slo(&cfg->slos[k], &old->slos[j]))
+				from[k] = (int)j;
+		if (from[k] < 0 && slo_fresh(c, cfg, k, &tot[k], &ring[k]))
+			goto fail;
+	}
+	/* the kept SLOs move to their new places; the dropped ones go */
+	for (k = 0; k < cfg->nslos; k++) {
+		if (from[k] < 0)
+			continue;
+		j = (unsigned)from[k];
+		tot[k] = c->slo_tot[j];
+		ring[k] = c->slo_ring[j];
+		cur[k] = c->slo_cur[j];
+		c->slo_ring[j] = NULL;
+		c->slo_cur[j] = NULL;
+		memset(&c->slo_tot[j], 0, sizeof(c->slo_tot[j]));
+	}
+	for (j = 0; j < LP_MAX_SLOS; j++) {
+		lp_dist_free(&c->slo_tot[j]);
+		lp_snap_put(c->slo_cur[j]);
+		for (r = 0; c->slo_ring[j] && r < c->ring_len; r++)
+			lp_snap_put(c->slo_ring[j][r]);
+		free(c->slo_ring[j]);
+		c->slo_tot[j] = tot[j];
+		c->slo_ring[j] = ring[j];
+		c->slo_cur[j] = cur[j];
+		c->slo_moved[j] = true;
+	}
+	/* views point into their configuration (route labels): every one anew */
+	for (i = 0; i < c->nseries; i++) {
+		lp_view_put(c->series[i].view);
+		c->series[i].view = NULL;
+		c->series[i].settled = false;
+	}
+	c->norder = 0;
+	lp_cfg_ref_put(c->cfg_ref);
+	ref->refs = 1;
+	c->cfg_ref = ref;
+	c->cfg = cfg;
+	return 0;
+fail:
+	for (k = 0; k < cfg->nslos; k++) {
+		if (from[k] >= 0)
+			continue;
+		lp_dist_free(&tot[k]);
+		for (r = 0; ring[k] && r < c->ring_len; r++)
+			lp_snap_put(ring[k][r]);
+		free(ring[k]);
+	}
+	return -ENOMEM;
+}
+
+void lp_collector__note_reload(struct lp_collector *c, bool ok, double wall)
+{
+	if (ok) {
+		c->reloads.ok++;
+		c->reloads.last_ok_wall = wall;
+	} else {
+		c->reloads.failed++;
+	}
+	c->reloads.last_ok = ok;
 }
 
 static void take_value(struct lp_collector *c, struct coll_series *s, const struct lp_value *sum);
@@ -405,6 +528,10 @@ static struct lp_model *model_begin(struct lp_collector *c, int nread)
 		return NULL;
 	m->refs = 1;
 	m->cfg = c->cfg;
+	m->cfg_ref = c->cfg_ref;
+	if (m->cfg_ref)
+		__atomic_add_fetch(&m->cfg_ref->refs, 1, __ATOMIC_RELAXED);
+	m->reloads = c->reloads;
 	m->ft = c->ft;
 	m->retirements = c->retirements;
 	m->returns = c->returns;

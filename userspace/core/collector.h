@@ -91,9 +91,30 @@ struct lp_cg_view {
 	__u64 series, folded_class, folded_over;
 };
 
+/*
+ * A configuration that a reload replaced stays alive while a model built
+ * under it does (scrapes and pushes in flight): a reference count, and
+ * what frees it. lp_collector__reconfigure takes one.
+ */
+struct lp_cfg_ref {
+	int refs;
+	const struct lp_config *cfg;
+	void (*release)(void *ctx); /* called once no one refers to cfg */
+	void *ctx;
+};
+
+/* the configuration reloads so far (SIGHUP), as the self metrics say them */
+struct lp_reloads {
+	__u64 ok, failed;
+	bool last_ok;	    /* the last reload applied (true before any) */
+	double last_ok_wall; /* unix time the running configuration was applied */
+};
+
 struct lp_model {
 	int refs;
 	const struct lp_config *cfg;
+	struct lp_cfg_ref *cfg_ref; /* NULL: the start-up configuration, never freed */
+	struct lp_reloads reloads;
 	const struct lp_fine_table *ft;
 	__u64 seq;	    /* collections so far */
 	double wall;	    /* unix time of the collection */
@@ -125,6 +146,18 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 void lp_collector__free(struct lp_collector *c);
 /* Read the source at now_ns (CLOCK_MONOTONIC) and publish a new model. */
 int lp_collector__tick(struct lp_collector *c, __u64 now_ns);
+/*
+ * A reload (main thread, between ticks): from the next tick on the series
+ * are judged, filtered and named under ref->cfg. An SLO keeps its totals
+ * and windows when the new configuration has one of the same name and
+ * definition; a new one starts from the totals the agent holds, its windows
+ * empty. Every view is built anew (they point into their configuration).
+ * Takes ref's first reference. 0 or -ENOMEM (nothing changed then).
+ */
+int lp_collector__reconfigure(struct lp_collector *c, struct lp_cfg_ref *ref);
+/* A reload that failed (the running configuration kept) or succeeded, at unix time wall. */
+void lp_collector__note_reload(struct lp_collector *c, bool ok, double wall);
+
 /* The latest model (a reference; NULL before the first tick). Thread-safe. */
 struct lp_model *lp_collector__model(struct lp_collector *c);
 void lp_model_put(struct lp_model *m);

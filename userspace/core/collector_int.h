@@ -58,6 +58,8 @@ struct coll_series {
 
 struct lp_collector {
 	const struct lp_config *cfg;
+	struct lp_cfg_ref *cfg_ref; /* cfg's, after a reload (NULL: the start-up one) */
+	struct lp_reloads reloads;
 	const struct lp_fine_table *ft;
 	struct lp_source src;
 	struct lp_labels *labels;
@@ -108,6 +110,7 @@ int lp_coll_slo_windows(struct lp_collector *c, struct lp_model *m, const int *w
 
 /* model.c */
 void lp_model_free(struct lp_model *m);
+void lp_cfg_ref_put(struct lp_cfg_ref *r);
 struct lp_series_view *lp_view_get(struct lp_series_view *v);
 
 #endif /* LP_COLLECTOR_INT_H */

@@ -22,7 +22,14 @@ void lp_model_free(struct lp_model *m)
 	}
 	free(m->cgs);
 	free(m->series);
+	lp_cfg_ref_put(m->cfg_ref);
 	free(m);
+}
+
+void lp_cfg_ref_put(struct lp_cfg_ref *r)
+{
+	if (r && __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0 && r->release)
+		r->release(r->ctx);
 }
 
 struct lp_series_view *lp_view_new(const struct lp_config *cfg)

@@ -72,6 +72,57 @@ static int fill_routes(struct lp_probe *p, const struct lp_config *cfg, char *er
 	return r;
 }
 
+static bool entry_in(const struct lp_route_entry *e, const struct lp_route_entry *set, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (set[i].key.prefixlen == e->key.prefixlen &&
+		    !memcmp(set[i].key.path, e->key.path, sizeof(e->key.path)))
+			return true;
+	return false;
+}
+
+int lp_probe__set_routes(struct lp_probe *p, const struct lp_routes *next,
+			 const struct lp_routes *cur, char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(p->skel->maps.routes);
+	struct lp_route_entry *a = calloc(2 * LP_ROUTE_ENTRIES, sizeof(*a)), *b;
+	__u32 len = lp_routes_max_len(next);
+	unsigned i, na, nb;
+	int r = 0;
+
+	if (!a)
+		return lp_errf(-ENOMEM, err, errlen, "out of memory");
+	b = a + LP_ROUTE_ENTRIES;
+	na = lp_routes_entries(next, a, LP_ROUTE_ENTRIES);
+	nb = lp_routes_entries(cur, b, LP_ROUTE_ENTRIES);
+	/* while both sets are in the trie, a cut path is judged by the longer */
+	if (len > p->skel->bss->route_max_len)
+		p->skel->bss->route_max_len = len;
+	if (!next->ndefs) /* none: no lookups from now, before the entries go */
+		__atomic_store_n(&p->skel->bss->nr_routes, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < na && !r; i++)
+		if (bpf_map_update_elem(fd, &a[i].key, &a[i].val, BPF_ANY))
+			r = lp_errf(-errno, err, errlen, "failed to set route %.*s: %s",
+				    (int)(a[i].key.prefixlen / 8), (const char *)a[i].key.path,
+				    strerror(errno));
+	for (i = 0; i < nb && !r; i++)
+		if (!entry_in(&b[i], a, na) && bpf_map_delete_elem(fd, &b[i].key) &&
+		    errno != ENOENT)
+			r = lp_errf(-errno, err, errlen, "failed to remove route %.*s: %s",
+				    (int)(b[i].key.prefixlen / 8), (const char *)b[i].key.path,
+				    strerror(errno));
+	if (!r) {
+		p->skel->bss->route_max_len = len;
+		p->nexcluded = next->nexcluded;
+		/* routes from none, or none at all: lookups begin or end here */
+		__atomic_store_n(&p->skel->bss->nr_routes, next->ndefs, __ATOMIC_RELEASE);
+	}
+	free(a);
+	return r;
+}
+
 /* the byte offset of member name in the struct or union type_id (anonymous members searched) */
 static long member_off(const struct btf *btf, __u32 type_id, const char *name)
 {
@@ -164,9 +215,9 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
 	ro->side_filter = cfg->side;
 	ro->ttfb = cfg->ttfb;
 	ro->spill_test_every = cfg->spill_test_every;
-	ro->nr_routes = cfg->routes.ndefs;
+	p->skel->bss->nr_routes = cfg->routes.ndefs;
 	ro->cg_cap = cfg->max_series_per_cgroup;
-	ro->route_max_len = lp_routes_max_len(&cfg->routes);
+	p->skel->bss->route_max_len = lp_routes_max_len(&cfg->routes);
 	for (i = 0; i < cfg->nclassic; i++)
 		ro->classic_bounds[i] = cfg->classic_ns[i];
 }

@@ -39,6 +39,14 @@ typedef void (*lp_cgroup_cb)(void *ctx, __u64 cgroup_id, const struct lp_cg *g);
 int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx);
 /* Requests of each --exclude-path, summed over CPUs: out[2 * i + (client side)], n entries. */
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n);
+/*
+ * A reload: the trie's entries from cur's to next's (new and changed ones
+ * first, then cur's that next has not), the longest entry and the
+ * exclusions read with them. 0 or -errno (err says which entry).
+ */
+struct lp_routes;
+int lp_probe__set_routes(struct lp_probe *p, const struct lp_routes *next,
+			 const struct lp_routes *cur, char *err, size_t errlen);
 __u32 lp_probe__nfine(const struct lp_probe *p);
 /* the cgroup_skb program's fd (both directions), for tests that drive it with BPF_PROG_TEST_RUN */
 int lp_probe__prog_fd(const struct lp_probe *p);

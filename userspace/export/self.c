@@ -81,6 +81,38 @@ static void emit_push(struct writer *s, const struct lp_self *self)
 	end_family(s);
 }
 
+/* the configuration reloads (SIGHUP with --config), as Prometheus reports its own */
+static void emit_reloads(struct writer *s, const struct lp_model *m)
+{
+	static const struct family f_ok = {
+		"latprobe_config_last_reload_successful",
+		"Whether the last reload of the configuration file applied (1) or was refused, "
+		"the running configuration kept (0); 1 before any.",
+		F_GAUGE, NULL};
+	static const struct family f_when = {
+		"latprobe_config_last_reload_success_timestamp_seconds",
+		"When the running configuration was applied (start-up or reload), unix seconds.",
+		F_GAUGE, "seconds"};
+	static const struct family f_n = {"latprobe_config_reloads",
+					  "Reloads of the configuration file, by result.",
+					  F_COUNTER, NULL};
+	unsigned r;
+
+	begin(s, &f_ok);
+	sample(s, NULL, 0, m->reloads.last_ok ? 1 : 0);
+	end_family(s);
+	begin(s, &f_when);
+	sample(s, NULL, 0, m->reloads.last_ok_wall);
+	end_family(s);
+	begin(s, &f_n);
+	for (r = 0; r < 2; r++) {
+		struct label l = {"result", r ? "failure" : "success"};
+
+		sample(s, &l, 1, (double)(r ? m->reloads.failed : m->reloads.ok));
+	}
+	end_family(s);
+}
+
 void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_self *self)
 {
 	const struct lp_config *cfg = m ? m->cfg : NULL;
@@ -197,6 +229,8 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			sample(s, NULL, 0, fams[i].value);
 			end_family(s);
 		}
+		if (m)
+			emit_reloads(s, m);
 		emit_push(s, self);
 	}
 }

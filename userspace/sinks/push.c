@@ -582,6 +582,30 @@ void lp_pushers__stop(struct lp_pushers *p)
 	free(p);
 }
 
+void lp_pushers__adopt(struct lp_pushers *p, const struct lp_push_stat *st, unsigned n)
+{
+	unsigned i, j;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->n; i++)
+		for (j = 0; j < n; j++)
+			if (!strcmp(p->w[i].stat.name, st[j].name)) {
+				struct lp_push_stat *d = &p->w[i].stat;
+
+				d->ok += st[j].ok;
+				d->failed += st[j].failed;
+				d->dropped += st[j].dropped;
+				d->skipped += st[j].skipped;
+				if (st[j].last_success > d->last_success)
+					d->last_success = st[j].last_success;
+				if (!d->last_duration_s)
+					d->last_duration_s = st[j].last_duration_s;
+			}
+	pthread_mutex_unlock(&p->lock);
+}
+
 unsigned lp_pushers__stats(struct lp_pushers *p, struct lp_push_stat *out, unsigned max)
 {
 	unsigned i;

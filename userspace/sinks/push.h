@@ -26,6 +26,12 @@ struct lp_pushers *lp_pushers__start(const struct lp_push_cfg *cfgs, unsigned n,
 				     struct lp_collector *coll, char *err, size_t errlen);
 /* Stop the workers (a push in flight is aborted) and free them. */
 void lp_pushers__stop(struct lp_pushers *p);
+/*
+ * A reload: the figures of the sinks of the same name in st[n] (the ones
+ * the group replaced) go on in p's, so no counter goes back. Before p's
+ * figures are read by anyone.
+ */
+void lp_pushers__adopt(struct lp_pushers *p, const struct lp_push_stat *st, unsigned n);
 /* A copy of each sink's figures; returns the number of sinks. Thread-safe. */
 unsigned lp_pushers__stats(struct lp_pushers *p, struct lp_push_stat *out, unsigned max);
 
