@@ -1004,9 +1004,42 @@ static void test_every_output_carries_the_protocol_version(void **state)
 	free(tab);
 }
 
+/* The table: an answer line per SLO first, what each column covers, a cut name marked. */
+static void test_the_table_answers_each_slo_first(void **state)
+{
+	struct lp_slo_window saved = model.slo_win[0][0];
+	char *tab = NULL, *svc = model.series[1]->service, *a, *b;
+	size_t tlen = 0;
+	FILE *f;
+
+	(void)state;
+	model.slo_win[0][0] = (struct lp_slo_window){.total = 2613, .good = 2603};
+	model.slo_win[0][0].q[2] = 0.0081;
+	lp_slo_figures(2603, 2613, 0.99, &model.slo_win[0][0].ratio, &model.slo_win[0][0].burn);
+	model.series[1]->service = (char *)"a-service-name-of-thirty-two-chars";
+	f = open_memstream(&tab, &tlen);
+	assert_non_null(f);
+	lp_report_table(f, &model, false);
+	fclose(f);
+	model.series[1]->service = svc;
+	model.slo_win[0][0] = saved;
+	a = strstr(tab, "SLO get_10ms: GET served within 10ms for 99%, last 60s: met, 99.62% of "
+			"2613 requests (p99 8.10ms)\n");
+	b = strstr(tab, "SLO post_250ms: POST served or called within 250ms for 99.9%, last 60s: "
+			"no requests\n");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b && b < strstr(tab, "SERVICE "));
+	assert_non_null(strstr(tab, "COUNT since start, RATE/s over the last 5s, P50 P99 and SLO "
+				    "cells over the last 60s"));
+	assert_non_null(strstr(tab, "\na-service-name-of-thirt~ client "));
+	free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_the_table_answers_each_slo_first),
 		cmocka_unit_test(test_text_exposition_matches_golden),
 		cmocka_unit_test(test_every_output_carries_the_route),
 		cmocka_unit_test(test_every_output_carries_the_protocol_version),

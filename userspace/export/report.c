@@ -79,13 +79,65 @@ static void print_hist(FILE *f, const struct lp_model *m, const struct lp_series
 	}
 }
 
+/* a duration as people write it: 10ms, 1.5s, 250us */
+static void fmt_duration(char *buf, size_t len, __u64 ns)
+{
+	if (ns >= 1000000000ULL)
+		snprintf(buf, len, "%gs", (double)ns / 1e9);
+	else if (ns >= 1000000ULL)
+		snprintf(buf, len, "%gms", (double)ns / 1e6);
+	else if (ns >= 1000ULL)
+		snprintf(buf, len, "%gus", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+}
+
+/* s padded to width columns; a longer one cut to width, its last column '~' */
+static const char *cut(char *buf, size_t len, const char *s, int width)
+{
+	if (strlen(s) <= (size_t)width)
+		snprintf(buf, len, "%-*s", width, s);
+	else
+		snprintf(buf, len, "%.*s~", width - 1, s);
+	return buf;
+}
+
+/* an SLO's line: what it asks, and its answer over the first window, all series summed */
+static void slo_line(FILE *f, const struct lp_model *m, unsigned k, const char *wbuf)
+{
+	const struct lp_slo *slo = &m->cfg->slos[k];
+	const struct lp_slo_window *sw = &m->slo_win[k][0];
+	char thr[16], p99[16], scope[128] = "", *p = scope;
+
+	fmt_duration(thr, sizeof(thr), slo->threshold_ns);
+	p += sprintf(p, "%s", slo->method ? lp_method_name(slo->method) : "all");
+	p += sprintf(p, " %s", slo->side == LP_SIDE_SERVER   ? "served"
+			       : slo->side == LP_SIDE_CLIENT ? "called"
+							     : "served or called");
+	if (slo->port)
+		p += sprintf(p, " on port %u", slo->port);
+	if (slo->route_label[0])
+		snprintf(p, sizeof(scope) - (size_t)(p - scope), " on route %.64s",
+			 slo->route_label);
+	fprintf(f, "SLO %s: %s within %s for %g%%, last %ss: ", slo->name, scope, thr,
+		slo->objective * 100, wbuf);
+	if (!sw->total) {
+		fprintf(f, "no requests\n");
+		return;
+	}
+	lp_fmt_latency(p99, sizeof(p99), sw->q[2]);
+	fprintf(f, "%s, %.2f%% of %llu requests (p99 %s)\n",
+		sw->ratio >= slo->objective ? "met" : "MISSED", sw->ratio * 100,
+		(unsigned long long)sw->total, p99);
+}
+
 /* one series' row of the table: its names, count, rate, quantiles, SLO cells */
 static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_view *v,
 		      bool routes)
 {
 	const struct lp_config *cfg = m->cfg;
 	const struct lp_window_view *w = &v->win[0];
-	char p50[16], p99[16], port[16], st[16];
+	char p50[16], p99[16], port[16], st[16], name[64];
 	unsigned k;
 
 	lp_fmt_latency(p50, sizeof(p50), w->q[0]);
@@ -94,10 +146,10 @@ static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_
 	if (v->key.flags & LP_KEY_OVERFLOW)
 		fprintf(f, "%-24s %-6s %-7s %-10s ", "(overflow: map full)", "-", "-", "-");
 	else
-		fprintf(f, "%-24.24s %-6s %-7s %-10s ", v->service, lp_side_name(v->key.side),
-			lp_method_name(v->key.method), port);
+		fprintf(f, "%s %-6s %-7s %-10s ", cut(name, sizeof(name), v->service, 24),
+			lp_side_name(v->key.side), lp_method_name(v->key.method), port);
 	if (routes)
-		fprintf(f, "%-20.20s ", v->route ? v->route : "-");
+		fprintf(f, "%s ", cut(name, sizeof(name), v->route ? v->route : "-", 20));
 	if (v->key.flags & LP_KEY_OVERFLOW)
 		fprintf(f, "%6s", "-");
 	else
@@ -122,7 +174,7 @@ static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_
 void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 {
 	const struct lp_config *cfg = m->cfg;
-	char ts[32], wbuf[32];
+	char ts[32], wbuf[32], ibuf[32];
 	time_t t = (time_t)m->wall;
 	struct tm tm;
 	size_t i;
@@ -132,13 +184,19 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
 	lp_format_seconds(wbuf, sizeof(wbuf), cfg->windows_ns[0]);
-	fprintf(f, "\n%s  series %zu  window %ss  requests %llu  untimed %llu  unanswered %llu  "
+	fprintf(f, "\n%s  series %zu  requests %llu  untimed %llu  unanswered %llu  "
 		   "orphan %llu  overflow %llu\n",
-		ts, m->nseries, wbuf, (unsigned long long)m->counters[LP_CNT_REQUESTS],
+		ts, m->nseries, (unsigned long long)m->counters[LP_CNT_REQUESTS],
 		(unsigned long long)m->counters[LP_CNT_UNTIMED],
 		(unsigned long long)m->counters[LP_CNT_UNANSWERED],
 		(unsigned long long)m->counters[LP_CNT_ORPHAN_RESPONSES],
 		(unsigned long long)m->counters[LP_CNT_OVERFLOW]);
+	for (k = 0; k < cfg->nslos; k++)
+		slo_line(f, m, k, wbuf);
+	fmt_duration(ibuf, sizeof(ibuf), cfg->interval_ns);
+	fprintf(f, "COUNT since start, RATE/s over the last %s, P50 P99 and SLO cells over the "
+		   "last %ss (a name cut to fit ends in ~)\n",
+		ibuf, wbuf);
 	fprintf(f, "%-24s %-6s %-7s %-10s ", "SERVICE", "SIDE", "METHOD", "PORT");
 	if (routes)
 		fprintf(f, "%-20s ", "ROUTE");
