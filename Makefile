@@ -53,7 +53,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# user-space modules, by layer (README, "Layout"); main.c only in the binary,
+# user-space modules, by layer (CONTRIBUTING.md, "Layout"); main.c only in the binary,
 # the rest also in the tests
 LIB_SRCS := $(filter-out userspace/app/main.c,$(wildcard userspace/*/*.c))
 # the wire formats, generated from our own .proto files (prometheus: the

@@ -6,7 +6,7 @@
  * attach, drop privileges), start_exporters (collector, sinks, endpoint),
  * run_loop.
  *
- * Layer app/ (README, "Layout"), the top: the command line (cli), the check
+ * Layer app/ (CONTRIBUTING.md, "Layout"), the top: the command line (cli), the check
  * plugin (check) and main wire the layers below together; nothing includes
  * app/ but the tests.
  */
@@ -257,7 +257,7 @@ static int resolve(struct agent *a)
 		fprintf(stderr, "latprobe: %s\n", err);
 		return 2;
 	}
-	/* tests only: drive the spill ring on demand (README, "Tests") */
+	/* tests only: drive the spill ring on demand (CONTRIBUTING.md, "Tests") */
 	if (getenv("LATPROBE_TEST_SPILL_EVERY"))
 		a->cfg.spill_test_every =
 			(unsigned)strtoul(getenv("LATPROBE_TEST_SPILL_EVERY"), NULL, 10);

@@ -4,7 +4,7 @@
  * every module can read it without the command-line parser (app/cli.h,
  * which fills it). Limits live here too.
  *
- * Layers (README, "Layout"): base/ < core/ < export/ < sinks/ < app/. base/
+ * Layers (CONTRIBUTING.md, "Layout"): base/ < core/ < export/ < sinks/ < app/. base/
  * is plain data and helpers; it includes only include/ (the kernel
  * contract) and the C library. tests/check_layers.py enforces the order.
  */

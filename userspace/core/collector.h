@@ -7,7 +7,7 @@
  * did not change keeps its view from one model to the next. Every reporter
  * and exporter reads a model; none of them touches the kernel.
  *
- * Layer core/ (README, "Layout"): the data path from the kernel's maps to
+ * Layer core/ (CONTRIBUTING.md, "Layout"): the data path from the kernel's maps to
  * the model — probe, hist, collector, labels, privs. It includes base/ and
  * include/ only; export/, sinks/ and app/ read what it publishes.
  */

@@ -4,7 +4,7 @@
  * delimited protobuf (io.prometheus.client.MetricFamily, with the fine
  * histogram as a native histogram). Pure functions over a model and a buffer.
  *
- * Layer export/ (README, "Layout"): everything that turns a model into
+ * Layer export/ (CONTRIBUTING.md, "Layout"): everything that turns a model into
  * bytes for a reader that asks — expositions (expo.c walks, writer.h's
  * formats write), the agent's own metrics, JSON and the table, the HTTP
  * server and its auth and TLS. It includes core/ and base/; the push sinks,

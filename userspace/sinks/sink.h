@@ -6,7 +6,7 @@
  * one line in the table in sinks.c. The generic machinery around it
  * (sinks.c: URL parsing, the options every sink shares, secrets; push.c:
  * worker threads, queue, backoff, and the three transports) never names a
- * sink. README, "Adding a sink", has the steps.
+ * sink. CONTRIBUTING.md, "Adding a sink", has the steps.
  *
  * Layers: sinks/ may include export/ (the Pushgateway sends the text
  * exposition), core/ and base/; nothing below includes sinks/.
