@@ -310,5 +310,157 @@ class Https(unittest.TestCase):
         self.assertEqual(count(doc, port=srv.port), 0)
 
 
+def children(pid):
+    """The pids whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def real_libssl_holder(prefix):
+    """A process (in a cgroup: prefix) that maps the system's libssl, as any
+    Python that imports ssl does; returns it once it has."""
+    p = subprocess.Popen([*prefix, PYTHON, "-c",
+                          "import ssl, time; print('ok', flush=True); time.sleep(120)"],
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ok"
+    return p
+
+
+def wait_line(ag, text, timeout=15):
+    """Has the agent said text (before or after it attached)?"""
+    if text in ag.stderr:
+        return True
+    found, buf = read_until(ag.proc, text, timeout=timeout)
+    ag.stderr += buf.decode(errors="replace")
+    return found
+
+
+class ScannerHardening(unittest.TestCase):
+    """What any local user can do to the TLS library scanner (issue 32 items
+    4, 5 and 7): nothing that keeps a real libssl from being probed, hangs
+    the scanner, or outlives the agent."""
+
+    def test_files_that_fail_to_probe_never_take_a_real_librarys_place(self):
+        libz = system_lib("libz.so.1")
+        d = tempfile.mkdtemp(prefix="lp-sslflood-")
+        os.chmod(d, 0o755)
+        fakes = []
+        for i in range(70):  # more than the scanner has room for
+            fakes.append(os.path.join(d, f"libssl.so.fake{i}"))
+            shutil.copy(libz, fakes[-1])
+        with TestCgroup("sslflood") as cg:
+            holder = subprocess.Popen(
+                [*cg.prefix, PYTHON, "-c", "import ctypes, sys, time\n"
+                 f"for p in {fakes!r}: ctypes.CDLL(p)\n"
+                 "print('ok', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+            real = None
+            try:
+                self.assertEqual(holder.stdout.readline().strip(), "ok")
+                ag = Agent("--cgroup", cg.path, "-i", "1s", "--tls-scan", "500ms").start()
+                try:
+                    self.assertTrue(wait_line(ag, "cannot probe"), ag.stderr)
+                    # the real library comes after the flood, and is probed
+                    real = real_libssl_holder(cg.prefix)
+                    self.assertTrue(wait_line(ag, "TLS: probing"),
+                                    f"the real libssl was not probed: {ag.stderr}")
+                    time.sleep(1.5)
+                    doc = ag.stop()
+                finally:
+                    ag.kill()
+            finally:
+                stop_process(holder)
+                if real:
+                    stop_process(real)
+                shutil.rmtree(d)
+        self.assertGreaterEqual(doc["counters"]["tls_libraries_unprobed"], 70)
+        self.assertEqual(doc["counters"]["tls_libraries_probed"], 1)
+        # a few lines a scan, not one a bad file for ever
+        said = len([l for l in ag.stderr.splitlines() if "cannot probe" in l])
+        print(f"\n    70 bad libraries: {said} log lines, "
+              f"{doc['counters']['tls_libraries_unprobed']} counted, the real one probed")
+        self.assertLess(said, 70)
+
+    def test_a_fifo_at_a_librarys_path_neither_hangs_nor_outlives_the_agent(self):
+        """A process maps a libssl whose path, in a mount namespace of its
+        own, is then a FIFO: the scanner refuses it at once, goes on to probe
+        a real libssl, and the agent stops promptly, its scanner with it."""
+        ssl = system_lib("libssl.so.3")
+        d = tempfile.mkdtemp(prefix="lp-sslfifo-")
+        os.chmod(d, 0o755)
+        lib = os.path.join(d, "libssl.so.3")
+        script = (f"cp {ssl} {lib} && "
+                  f"{PYTHON} -c \"import mmap, time; f = open('{lib}', 'rb'); "
+                  "m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); "
+                  "time.sleep(120)\" & "
+                  f"sleep 0.5 && mkfifo {d}/fifo && mount --bind {d}/fifo {lib} && "
+                  "echo ok && wait")
+        with TestCgroup("sslfifo") as cg:
+            holder = subprocess.Popen([*cg.prefix, "unshare", "-m", "--propagation", "private",
+                                       "sh", "-c", script], stdout=subprocess.PIPE, text=True)
+            real = None
+            try:
+                self.assertEqual(holder.stdout.readline().strip(), "ok")
+                ag = Agent("--cgroup", cg.path, "-i", "1s", "--tls-scan", "500ms").start()
+                try:
+                    self.assertTrue(wait_line(ag, "not a regular file"), ag.stderr)
+                    real = real_libssl_holder(cg.prefix)
+                    self.assertTrue(wait_line(ag, "TLS: probing"),
+                                    f"the scanner stopped probing: {ag.stderr}")
+                    scanner = children(ag.proc.pid)
+                    self.assertEqual(len(scanner), 1, scanner)
+                    t0 = time.monotonic()
+                    ag.stop(timeout=15)
+                    self.assertLess(time.monotonic() - t0, 10)
+                finally:
+                    ag.kill()
+            finally:
+                stop_process(holder)
+                if real:
+                    stop_process(real)
+                shutil.rmtree(d, ignore_errors=True)
+        time.sleep(0.5)
+        self.assertFalse(os.path.exists(f"/proc/{scanner[0]}"), "the scanner outlived the agent")
+
+    def test_the_scanner_keeps_only_its_capabilities_and_the_agents_user(self):
+        ag = Agent("-i", "1s").start()
+        try:
+            (scanner,) = children(ag.proc.pid)
+            with open(f"/proc/{scanner}/status") as f:
+                st = dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
+            ag.stop()
+        finally:
+            ag.kill()
+        bnd = int(st["CapBnd"], 16)
+        # CAP_SYS_PTRACE 19, CAP_DAC_READ_SEARCH 2, CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39
+        self.assertEqual(bnd & ~((1 << 19) | (1 << 2) | (1 << 21) | (1 << 38) | (1 << 39)), 0,
+                         hex(bnd))
+        self.assertEqual(int(st["CapPrm"], 16) & ~bnd, 0)
+        self.assertEqual(st["NoNewPrivs"].strip(), "1")
+        # and the agent's user (nobody by default): no file it parses makes uid 0 act
+        self.assertEqual(st["Uid"].split(), ["65534"] * 4)
+
+    def test_the_scanner_dies_with_a_killed_agent(self):
+        ag = Agent("-i", "1s").start()
+        try:
+            (scanner,) = children(ag.proc.pid)
+            ag.proc.kill()
+            ag.proc.wait()
+            deadline = time.monotonic() + 5
+            while os.path.exists(f"/proc/{scanner}") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            alive = os.path.exists(f"/proc/{scanner}")
+        finally:
+            ag.kill()
+        self.assertFalse(alive, "the scanner outlived the agent killed with SIGKILL")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -289,7 +289,8 @@ static int attach(struct agent *a)
 		lp_labels__prime(a->labels);
 	/* HTTPS: the library scanner, a child that keeps what it needs to make uprobes */
 	if (lp_probe__tls(a->probe)) {
-		e = lp_tls_start(&a->tls, a->probe, &a->cfg, a->mount, a->cgpath);
+		e = lp_tls_start(&a->tls, a->probe, &a->cfg, a->mount, a->cgpath,
+				 a->switch_user ? &a->user : NULL);
 		if (e)
 			fprintf(stderr,
 				"latprobe: TLS: cannot start the library scanner: %s; "

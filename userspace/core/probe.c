@@ -473,11 +473,28 @@ int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **
 		{"SSL_free", -2, true},
 	};
 	struct latprobe_bpf *sk = p->skel;
-	int n = 0, e = 0;
+	char fdpath[32];
+	struct stat st;
+	int n = 0, e = 0, fd;
 	size_t i;
 
 	if (!p->tls)
 		return lp_errf(-ENOTSUP, err, errlen, "the TLS programs are not loaded");
+	/*
+	 * Any local user can put anything at a mapped library's path in a mount
+	 * namespace of their own: opened without blocking (a FIFO would hang
+	 * the open for ever) and checked to be a regular file; libbpf and the
+	 * kernel then read that very file through /proc/self/fd.
+	 */
+	fd = open(lib, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return lp_errf(-errno, err, errlen, "%s", strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return lp_errf(-EINVAL, err, errlen, "not a regular file");
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	lib = fdpath;
 	for (i = 0; i < sizeof(fns) / sizeof(fns[0]) && n + 2 <= max; i++) {
 		struct bpf_link *a = NULL, *b = NULL;
 
@@ -504,12 +521,14 @@ int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **
 					strerror(e ? -e : EINVAL));
 			while (n)
 				bpf_link__destroy(links[--n]);
+			close(fd);
 			return e ? e : -EINVAL;
 		}
 		links[n++] = a;
 		if (b)
 			links[n++] = b;
 	}
+	close(fd); /* the uprobes hold the inode */
 	return n;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "base/config.h"
+#include "core/privs.h"
 #include "core/probe.h"
 #include "core/tls.h"
 #include "latprobe.h"
@@ -74,16 +76,29 @@ bool lp_tls_in_scope(const char *cgroup_file, const char *scope)
 	return !strncmp(p, scope, n) && (p[n] == '\n' || p[n] == '\0' || p[n] == '/');
 }
 
-#define TLS_LIBS_MAX	  64
+#define TLS_LIBS_MAX	  64  /* libraries probed */
+#define TLS_FAILED_MAX	  256 /* libraries that failed, remembered so they are not retried */
 #define TLS_LINKS_PER_LIB 16
+#define TLS_SAID_PER_SCAN 4 /* failure lines a scan */
+
+struct lib_id {
+	unsigned long long dev, ino;
+};
 
 struct scanner {
 	struct lp_probe *p;
 	const char *scope; /* below the cgroup2 mount; "" for all */
-	struct {
-		unsigned long long dev, ino;
-	} libs[TLS_LIBS_MAX];
+	struct lib_id libs[TLS_LIBS_MAX];
 	int nlibs;
+	/*
+	 * Failures apart, in a ring: any local user can map files named
+	 * libssl.so.* that fail to probe; they must never take the slots of
+	 * libraries that work. A failure forgotten is tried (and counted) again.
+	 */
+	struct lib_id failed[TLS_FAILED_MAX];
+	unsigned nfailed;
+	unsigned said; /* failure lines this scan */
+	bool full_said;
 	pid_t *seen, *now;
 	size_t nseen, nnow, cap;
 };
@@ -101,12 +116,12 @@ static char *read_small(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-static bool probed(const struct scanner *s, const struct lp_tls_lib *lib)
+static bool known(const struct lib_id *ids, unsigned n, const struct lp_tls_lib *lib)
 {
-	int i;
+	unsigned i;
 
-	for (i = 0; i < s->nlibs; i++)
-		if (s->libs[i].dev == lib->dev && s->libs[i].ino == lib->ino)
+	for (i = 0; i < n; i++)
+		if (ids[i].dev == lib->dev && ids[i].ino == lib->ino)
 			return true;
 	return false;
 }
@@ -117,22 +132,39 @@ static void probe_lib(struct scanner *s, pid_t pid, const struct lp_tls_lib *lib
 	char path[4200], err[512];
 	int n;
 
-	if (s->nlibs >= TLS_LIBS_MAX || probed(s, lib))
+	if (known(s->libs, (unsigned)s->nlibs, lib) ||
+	    known(s->failed, s->nfailed < TLS_FAILED_MAX ? s->nfailed : TLS_FAILED_MAX, lib))
 		return;
+	if (s->nlibs >= TLS_LIBS_MAX) {
+		/* said once; each library left out counted (latprobe_tls_libraries_unprobed) */
+		if (!s->full_said)
+			fprintf(stderr,
+				"latprobe: TLS: %d libraries probed, the most there is room for: "
+				"%s (pid %d) and any other new one are not seen\n",
+				TLS_LIBS_MAX, lib->path, (int)pid);
+		s->full_said = true;
+		lp_probe__count_add(s->p, LP_CNT_TLS_LIBS_FAILED, 1);
+		s->failed[s->nfailed++ % TLS_FAILED_MAX] = (struct lib_id){lib->dev, lib->ino};
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, lib->path);
 	n = lp_probe__tls_attach(s->p, path, links, TLS_LINKS_PER_LIB, err, sizeof(err));
-	/* the links stay open for the child's life; a library that failed is not tried again */
-	s->libs[s->nlibs].dev = lib->dev;
-	s->libs[s->nlibs++].ino = lib->ino;
+	/* the links stay open for the child's life */
 	if (n < 0) {
-		/* one line a library: a stripped libssl, BoringSSL, or no uprobes at all */
-		fprintf(stderr,
-			"latprobe: TLS: cannot probe %s (mapped by pid %d): %s; HTTPS through it "
-			"is not seen\n",
-			lib->path, (int)pid, err);
+		s->failed[s->nfailed++ % TLS_FAILED_MAX] = (struct lib_id){lib->dev, lib->ino};
+		/*
+		 * one line a library (a stripped libssl, BoringSSL, no uprobes at
+		 * all), a few a scan: a flood of bad files is in the counter
+		 */
+		if (s->said++ < TLS_SAID_PER_SCAN)
+			fprintf(stderr,
+				"latprobe: TLS: cannot probe %s (mapped by pid %d): %s; HTTPS "
+				"through it is not seen\n",
+				lib->path, (int)pid, err);
 		lp_probe__count_add(s->p, LP_CNT_TLS_LIBS_FAILED, 1);
 		return;
 	}
+	s->libs[s->nlibs++] = (struct lib_id){lib->dev, lib->ino};
 	lp_probe__count_add(s->p, LP_CNT_TLS_LIBS_PROBED, 1);
 	fprintf(stderr, "latprobe: TLS: probing %s (%d uprobes; first mapped by pid %d)\n",
 		lib->path, n, (int)pid);
@@ -193,6 +225,7 @@ static void scan(struct scanner *s, bool all)
 	if (!d)
 		return;
 	s->nnow = 0;
+	s->said = 0;
 	while ((de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
@@ -251,9 +284,9 @@ static void sweep(struct lp_probe *p)
  * (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH), making uprobes and their BPF links
  * (CAP_PERFMON, CAP_BPF, CAP_SYS_ADMIN). It reads no network input.
  */
-static void keep_caps(void)
+static void keep_caps(const struct lp_user *user)
 {
-	cap_value_t caps[6];
+	cap_value_t caps[6], cv;
 	int n = 0;
 	cap_t c = cap_init();
 
@@ -265,6 +298,28 @@ static void keep_caps(void)
 	}
 	/* perf_event_open of a uprobe: CAP_PERFMON is not enough on every kernel (6.18 here) */
 	caps[n++] = CAP_SYS_ADMIN;
+	/* the bounding set too: nothing else can ever come back, not even by exec */
+	for (cv = 0; cv <= CAP_LAST_CAP; cv++) {
+		int k, keep = 0;
+
+		for (k = 0; k < n; k++)
+			keep |= caps[k] == cv;
+		if (!keep)
+			prctl(PR_CAPBSET_DROP, cv, 0, 0, 0);
+	}
+	/*
+	 * the agent's user too (a file it parses cannot make uid 0 do
+	 * anything), the capabilities above kept across the switch; it also
+	 * lets the agent's death reach it (a parent-death signal from a
+	 * process of another user is refused)
+	 */
+	if (user && user->uid &&
+	    (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
+	     setresgid(user->gid, user->gid, user->gid) ||
+	     setresuid(user->uid, user->uid, user->uid)))
+		fprintf(stderr, "latprobe: TLS: the library scanner stays uid 0: %s\n",
+			strerror(errno));
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (c && !cap_set_flag(c, CAP_PERMITTED, n, caps, CAP_SET) &&
 	    !cap_set_flag(c, CAP_EFFECTIVE, n, caps, CAP_SET))
 		cap_set_proc(c);
@@ -274,19 +329,27 @@ static void keep_caps(void)
 
 /* scan until the agent closes its end of the pipe (or dies: PR_SET_PDEATHSIG) */
 static void child(struct lp_probe *p, const struct lp_config *cfg, const char *scope, pid_t parent,
-		  int stop)
+		  int stop, const struct lp_user *user)
 {
 	struct scanner s = {.p = p, .scope = scope};
 	struct pollfd pfd = {.fd = stop, .events = POLLIN};
 	int ms = (int)(cfg->tls_scan_ns / 1000000ULL);
 	unsigned round;
 
+	/* the agent blocked these for its signalfd: a child does not need them blocked */
+	sigset_t all;
+
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	prctl(PR_SET_NAME, "latprobe-tls");
+	keep_caps(user);
+	/* armed after the credentials changed (a change may clear it), then the race checked */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
-	prctl(PR_SET_NAME, "latprobe-tls");
-	keep_caps();
 	for (round = 0;; round++) {
+		if (getppid() != parent)
+			_exit(0); /* the agent is gone: never outlive it */
 		scan(&s, round % 12 == 0);
 		sweep(p);
 		if (poll(&pfd, 1, ms) > 0)
@@ -295,7 +358,7 @@ static void child(struct lp_probe *p, const struct lp_config *cfg, const char *s
 }
 
 int lp_tls_start(struct lp_tls_child *c, struct lp_probe *p, const struct lp_config *cfg,
-		 const char *mount, const char *cgpath)
+		 const char *mount, const char *cgpath, const struct lp_user *user)
 {
 	size_t n = strlen(mount);
 	const char *scope = !strncmp(cgpath, mount, n) ? cgpath + n : "";
@@ -315,7 +378,7 @@ int lp_tls_start(struct lp_tls_child *c, struct lp_probe *p, const struct lp_con
 	}
 	if (c->pid == 0) {
 		close(fds[1]);
-		child(p, cfg, scope, parent, fds[0]);
+		child(p, cfg, scope, parent, fds[0], user);
 		_exit(0);
 	}
 	close(fds[0]);
@@ -325,12 +388,26 @@ int lp_tls_start(struct lp_tls_child *c, struct lp_probe *p, const struct lp_con
 
 void lp_tls_stop(struct lp_tls_child *c)
 {
+	int i;
+
 	if (c->pid <= 0)
 		return;
-	/* the child may run as another user than the agent now: no signal, an EOF */
+	/*
+	 * The child may run as another user than the agent now: no signal, an
+	 * EOF. Waited for a bounded time: should it be stuck in a system call,
+	 * the agent still stops, and the child dies with it (PR_SET_PDEATHSIG).
+	 */
 	close(c->fd);
-	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	for (i = 0; i < 50; i++) {
+		pid_t r = waitpid(c->pid, NULL, WNOHANG);
+
+		if (r == c->pid || (r < 0 && errno != EINTR))
+			break;
+		usleep(100000);
+	}
+	if (i == 50)
+		fprintf(stderr, "latprobe: TLS: the library scanner did not stop within 5 s; "
+				"it ends with the agent\n");
 	c->pid = -1;
 	c->fd = -1;
 }

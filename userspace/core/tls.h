@@ -41,13 +41,16 @@ struct lp_tls_child {
 	int fd;	   /* the agent's end of a pipe: closed, the child stops */
 };
 
+struct lp_user;
 /*
  * Start the scanner child (TLS programs loaded): 0, or -errno. mount, cgpath:
- * the cgroup2 mount and the scope's directory. Call before privileges are
- * dropped and before any thread starts.
+ * the cgroup2 mount and the scope's directory; user: the user the agent
+ * becomes (NULL: it stays root), which the child becomes too, keeping only
+ * the capabilities it needs. Call before privileges are dropped and before
+ * any thread starts.
  */
 int lp_tls_start(struct lp_tls_child *c, struct lp_probe *p, const struct lp_config *cfg,
-		 const char *mount, const char *cgpath);
+		 const char *mount, const char *cgpath, const struct lp_user *user);
 /* Stop it, and with it every uprobe (its links close with it). */
 void lp_tls_stop(struct lp_tls_child *c);
 
