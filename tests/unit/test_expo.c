@@ -507,6 +507,10 @@ static void test_push_urls(void **state)
 		{ "pushgateway+http://me:s3cr3t@pg:9091", "credentials in the URL are refused" },
 		{ "influxdb://me:s3cr3t@db:8086/x", "'influxdb://***@db:8086/x'" },
 		{ "graphite://me@x:2003", "credentials in the URL are refused" },
+		/* a URL that does not parse is echoed too: its password hidden all the same */
+		{ "remote-write+http://admin:s3cr/et3s3cr3t@vm:8428/api/v1/write",
+		  "'remote-write+http://***@vm:8428/api/v1/write': not a URL" },
+		{ "otlp+http://u:s3cr3t@@c:4318 x", "'otlp+http://***@c:4318 x'" },
 		{ "dogstatsd://", "not a URL" },
 		{ "dogstatsd://?max_size=100", "not a URL" },
 		{ "remote-write+http://vm:8428/api/v1/write", NULL },

@@ -134,6 +134,10 @@ static void test_names_are_made_valid_utf8(void **state)
 		{ "a\xe6\x97", "a\xef\xbf\xbd\xef\xbf\xbd" },		/* cut short */
 		{ "\xc2\x85\x7f", "\xef\xbf\xbd\xef\xbf\xbd" },		/* C1, DEL */
 		{ "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		/* bidirectional controls: a name that would read backwards (U+202E, U+2066, U+200F) */
+		{ "xnign\xe2\x80\xae" "ecivres.", "xnign\xef\xbf\xbd" "ecivres." },
+		{ "a\xe2\x81\xa6" "b\xe2\x80\x8f", "a\xef\xbf\xbd" "b\xef\xbf\xbd" },
+		{ "\xe2\x80\x8d-zwj-kept", "\xe2\x80\x8d-zwj-kept" }, /* U+200D joins emoji */
 	};
 	char out[64];
 	size_t i;

@@ -342,6 +342,11 @@ static void test_bad_specs_are_refused_with_a_reason(void **state)
 		{"n=/x", 1, "has no name"},
 		{"/x", 0, "matches the same paths as '/x'"},
 		{"/x/", 0, "matches the same paths as '/x'"},
+		/* every output carries a prefix: promtool refuses a scrape with bad UTF-8 */
+		{"/caf\xe9", 0, "valid UTF-8"},
+		{"/\xc3", 1, "valid UTF-8"},
+		{"/a\xe2\x80\xae" "b", 0, "bidirectional"}, /* U+202E */
+		{"/\xed\xa0\x80", 0, "valid UTF-8"},	      /* a surrogate */
 	};
 	char longp[LP_ROUTE_LEN + 2];
 	size_t i;
@@ -397,6 +402,28 @@ static void test_a_routes_file_names_the_bad_line(void **state)
 	/* the lines before it were taken, the one after not */
 	assert_int_equal(rs.nroutes, 2);
 	assert_string_equal(rs.labels[0], "checkout");
+	/* a NUL inside a line is said as such, wherever it is (the last line too) */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite("/a\n/b\0c\n/d\n", 1, 11, f);
+	fclose(f);
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: a NUL byte"));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite("/a\n/b\0c", 1, 8, f);
+	fclose(f);
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: a NUL byte"));
+	/* UTF-8 is a path's right: it passes */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("/caf\xc3\xa9\n", f);
+	fclose(f);
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), 0);
 	unlink(path);
 	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "No such file"));

@@ -149,8 +149,14 @@ size_t lp_name_clean(const char *in, char *out, size_t outlen)
 		if (n && ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 			  (cp >= 0xd800 && cp <= 0xdfff)))
 			n = 0;
-		/* a control character (C0, DEL, C1), valid UTF-8: one U+FFFD for it */
-		if (n && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))) {
+		/*
+		 * a control character (C0, DEL, C1), or a bidirectional format
+		 * character (a name that reads backwards on a dashboard), valid
+		 * UTF-8: one U+FFFD for it
+		 */
+		if (n && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+			  (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+			  cp == 0x200e || cp == 0x200f || cp == 0x061c)) {
 			if (o + 3 >= outlen)
 				break;
 			memcpy(out + o, fffd, 3);

@@ -26,8 +26,9 @@ void lp_buf_u64(struct lp_buf *b, unsigned long long v);
 /*
  * A name from the system (cgroup path, process or host name) made valid
  * UTF-8 for every output (Prometheus label values, JSON, push formats, the
- * terminal): each byte that is not part of a valid UTF-8 character, and each
- * control character (C0, DEL, C1), becomes U+FFFD; the result is cut on a
+ * terminal): each byte that is not part of a valid UTF-8 character, each
+ * control character (C0, DEL, C1) and each bidirectional format character
+ * (U+202A..E, U+2066..9, U+200E/F, U+061C) becomes U+FFFD; the result is cut on a
  * character boundary to fit outlen. Returns its length.
  */
 size_t lp_name_clean(const char *in, char *out, size_t outlen);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/routes.h"
 #include "base/util.h"
 
@@ -61,6 +62,17 @@ static int check_prefix(const char *p, char *err, size_t errlen, const char *spe
 				       spec);
 		if (c == '*' && i != len - 1)
 			return lp_errf(-EINVAL, err, errlen, "'%s': '*' only at the end", spec);
+	}
+	/* every output carries it: valid UTF-8, no bidirectional controls (lp_name_clean) */
+	{
+		char clean[4 * LP_ROUTE_LEN];
+
+		lp_name_clean(p, clean, sizeof(clean));
+		if (strcmp(clean, p))
+			return lp_errf(-EINVAL, err, errlen,
+				       "'%s': a path prefix is valid UTF-8 without bidirectional "
+				       "controls (percent-encode other bytes)",
+				       spec);
 	}
 	return 0;
 }
@@ -154,14 +166,22 @@ int lp_routes_add_file(struct lp_routes *rs, const char *path, char *err, size_t
 	char line[1024], sub[512];
 	unsigned lineno = 0;
 	FILE *f = fopen(path, "re");
+	long start = 0;
 	int r = 0;
 
 	if (!f)
 		return lp_errf(-errno, err, errlen, "--routes-file %s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		char *s = line, *e;
+		long at = ftell(f);
 
 		lineno++;
+		/* a NUL inside: fgets went on past it, strlen stops at it */
+		if (at >= 0 && strlen(line) != (size_t)(at - start)) {
+			r = lp_errf(-EINVAL, err, errlen, "%s:%u: a NUL byte", path, lineno);
+			break;
+		}
+		start = at;
 		if (!strchr(line, '\n') && !feof(f)) {
 			r = lp_errf(-EINVAL, err, errlen, "%s:%u: line too long", path, lineno);
 			break;

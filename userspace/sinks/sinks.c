@@ -15,11 +15,15 @@
 #include "sinks/sink.h"
 
 const struct lp_sink_ops *const lp_sinks[] = {
-	&lp_sink_pushgateway, &lp_sink_graphite,  &lp_sink_influxdb,
-	&lp_sink_influxdb2,   &lp_sink_dogstatsd, &lp_sink_remote_write, &lp_sink_otlp, NULL,
+	&lp_sink_pushgateway, &lp_sink_graphite,     &lp_sink_influxdb, &lp_sink_influxdb2,
+	&lp_sink_dogstatsd,   &lp_sink_remote_write, &lp_sink_otlp,	NULL,
 };
 
-/* the spec as messages may show it: any user:password@ in it hidden */
+/*
+ * The spec as messages may show it: any user:password@ in it hidden, up to
+ * the last '@' before the query, whether or not the URL parses (a password
+ * may hold a '/', which ends no authority here).
+ */
 static void redact(const char *spec, char *out, size_t len)
 {
 	const char *auth = strstr(spec, "://"), *end, *at;
@@ -29,8 +33,8 @@ static void redact(const char *spec, char *out, size_t len)
 		return;
 	}
 	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	at = memchr(auth, '@', (size_t)(end - auth));
+	end = auth + strcspn(auth, "?#");
+	at = memrchr(auth, '@', (size_t)(end - auth));
 	if (!at) {
 		snprintf(out, len, "%s", spec);
 		return;
