@@ -122,6 +122,19 @@ def points(doc, name):
                     yield res, m, p, attrs(p.get("attributes"))
 
 
+def start_times(doc):
+    """{(metric, point attributes): startTimeUnixNano} of every cumulative point."""
+    out = {}
+    for rm in doc.get("resourceMetrics", []):
+        for sm in rm.get("scopeMetrics", []):
+            for m in sm.get("metrics", []):
+                for p in m[m["data"]].get("dataPoints", []):
+                    if "startTimeUnixNano" in p:
+                        key = (m["name"], json.dumps(p.get("attributes"), sort_keys=True))
+                        out[key] = p["startTimeUnixNano"]
+    return out
+
+
 def native_buckets(prom, expr):
     """A Prometheus native histogram's buckets: {(lower, upper): count}."""
     r = prom.query(expr)
@@ -301,7 +314,8 @@ class Otlp(unittest.TestCase):
                 with recv:
                     wait_for(lambda: recv.count("/v1/metrics") >= 1, timeout=30,
                              what="a push once the receiver is up")
-                    first = self.server_point(decode(recv.last("/v1/metrics"))[0], srv.port)
+                    first_doc = decode(recv.last("/v1/metrics"))[0]
+                    first = self.server_point(first_doc, srv.port)
                     self.assertEqual(int(first["count"]), 10)
                     for mode in (500, "hang"):
                         recv.mode = mode
@@ -317,12 +331,26 @@ class Otlp(unittest.TestCase):
                     n = recv.count("/v1/metrics")
                     wait_for(lambda: recv.count("/v1/metrics") >= n + 2, timeout=30,
                              what="pushes after recovery")
-                    last = self.server_point(decode(recv.last("/v1/metrics"))[0], srv.port)
+                    last_doc = decode(recv.last("/v1/metrics"))[0]
+                    last = self.server_point(last_doc, srv.port)
                     print(f"    before the faults: count {first['count']}, after: "
                           f"{last['count']}, start time unchanged: "
                           f"{first['startTimeUnixNano'] == last['startTimeUnixNano']}")
                     self.assertEqual(int(last["count"]), 20)
                     self.assertEqual(last["startTimeUnixNano"], first["startTimeUnixNano"])
+                    # every cumulative point keeps its start: the agent's own counters
+                    # too (a start that moves is a reset in OTLP's data model)
+                    with recv.lock:
+                        bodies = list(recv.bodies["/v1/metrics"])
+                    seen, moved = {}, set()
+                    for doc in decode(*bodies):
+                        for k, v in start_times(doc).items():
+                            if seen.setdefault(k, v) != v:
+                                moved.add(k[0])
+                    self.assertGreater(len([k for k in seen if k[0].startswith("latprobe")]), 5)
+                    print(f"    {len(bodies)} exports, {len(seen)} cumulative points: "
+                          f"start times that moved: {sorted(moved) or 'none'}")
+                    self.assertEqual(sorted(moved), [], "start times that moved between exports")
                     self.assertGreater(int(last["timeUnixNano"]), int(first["timeUnixNano"]))
             finally:
                 agent.stop()

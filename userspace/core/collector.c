@@ -102,10 +102,16 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 	c->cfg = cfg;
 	c->reloads.last_ok = true;
 	{
-		struct timespec ts;
+		struct timespec ts, mono;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
 		c->reloads.last_ok_wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		/* once: a start time recomputed at every export would move (OTLP: a reset) */
+		c->start_wall = c->reloads.last_ok_wall -
+				(double)((__u64)mono.tv_sec * 1000000000ULL + (__u64)mono.tv_nsec -
+					 start_ns) /
+					1e9;
 	}
 	c->ft = ft;
 	c->src = *src;
@@ -529,6 +535,7 @@ static struct lp_model *model_begin(struct lp_collector *c, int nread)
 	m->refs = 1;
 	m->cfg = c->cfg;
 	m->cfg_ref = c->cfg_ref;
+	m->start_wall = c->start_wall;
 	if (m->cfg_ref)
 		__atomic_add_fetch(&m->cfg_ref->refs, 1, __ATOMIC_RELAXED);
 	m->reloads = c->reloads;

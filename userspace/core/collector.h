@@ -119,6 +119,7 @@ struct lp_model {
 	__u64 seq;	    /* collections so far */
 	double wall;	    /* unix time of the collection */
 	double uptime_s;    /* since attach */
+	double start_wall;  /* unix time of the attach: the same in every model */
 	double collect_s;   /* time the collection took */
 	__u64 read_errors;  /* failed map reads so far */
 	__u64 counters[LP_CNT_MAX];

@@ -60,6 +60,7 @@ struct lp_collector {
 	const struct lp_config *cfg;
 	struct lp_cfg_ref *cfg_ref; /* cfg's, after a reload (NULL: the start-up one) */
 	struct lp_reloads reloads;
+	double start_wall; /* unix time at start_ns, taken once */
 	const struct lp_fine_table *ft;
 	struct lp_source src;
 	struct lp_labels *labels;

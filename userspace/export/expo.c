@@ -396,7 +396,8 @@ int lp_expo_otlp(struct lp_buf *b, const struct lp_model *m, const char *host, u
 	if (!m)
 		return -EINVAL;
 	writer_init(&s, &lp_otlp_ops, b, m, opts);
-	e = lp_otlp_begin(&s, host, m->wall, m->uptime_s);
+	e = lp_otlp_begin(&s, host, m->wall,
+			  m->start_wall > 0 ? m->start_wall : m->wall - m->uptime_s);
 	if (e)
 		return e;
 	emit_model(&s, m, NULL);

@@ -550,7 +550,7 @@ static void ot_end(struct writer *s)
 
 const struct writer_ops lp_otlp_ops = {ot_sample, ot_histogram, ot_summary, ot_end_family, ot_end};
 
-int lp_otlp_begin(struct writer *s, const char *host, double wall, double uptime_s)
+int lp_otlp_begin(struct writer *s, const char *host, double wall, double start_wall)
 {
 	struct ot_state *st = calloc(1, sizeof(*st));
 
@@ -558,7 +558,7 @@ int lp_otlp_begin(struct writer *s, const char *host, double wall, double uptime
 		return -ENOMEM;
 	st->host = host;
 	st->now_ns = ot_ns(wall);
-	st->start_ns = ot_ns(wall - uptime_s);
+	st->start_ns = ot_ns(start_wall);
 	st->tail = &st->head;
 	s->ot = st;
 	return 0;

@@ -93,7 +93,8 @@ void lp_wr_release(struct writer *s);
 int lp_rw_begin(struct writer *s, const struct lp_expo_label *ext, int next, double wall);
 void lp_rw_finish(struct writer *s);
 /* OTLP: its state (host.name, the collection's time, the agent's start), and its end */
-int lp_otlp_begin(struct writer *s, const char *host, double wall, double uptime_s);
+/* wall: the collection's unix time; start_wall: the agent's start (every counter's start) */
+int lp_otlp_begin(struct writer *s, const char *host, double wall, double start_wall);
 void lp_otlp_finish(struct writer *s);
 
 /* the walker's steps, for every family */
