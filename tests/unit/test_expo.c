@@ -391,10 +391,42 @@ static void test_push_graphite_matches_golden(void **state)
 	lp_buf_add(&b, "", 1);
 	/* every label in the path, cgroup and family too: series that differ only
 	 * there would otherwise share one path, and Carbon keep the last value */
-	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
+	assert_non_null(strstr(b.data, "dc1.lp.server.we%22ird%5Csvc%0Aname%20%C3%BC."
+				       "%2Fsystem%2Eslice%2Fx%2Eservice.ipv4."
 				       "h1.8080.GET.checkout.200.count 9 "));
-	assert_non_null(strstr(b.data, "dc1.lp.server.we_ird_svc_name___._system_slice_x_service.ipv4."
+	assert_non_null(strstr(b.data, "dc1.lp.server.we%22ird%5Csvc%0Aname%20%C3%BC."
+				       "%2Fsystem%2Eslice%2Fx%2Eservice.ipv4."
 				       "h1.8080.GET.checkout.200.get_10ms.good 7 "));
+	lp_buf_free(&b);
+	/* escaped, not folded: names that differ stay apart in both forms (issue 32) */
+	{
+		static const char *const pairs[][2] = {{"/a.b", "/a_b"}, {"x@y", "x_y"},
+						       {"a%41", "aA"}, {"", "%00"}};
+		char *svc = model.series[0]->service;
+		struct lp_buf b2 = {0};
+		unsigned i, tags;
+
+		for (tags = 0; tags < 2; tags++) {
+			c = push_cfg(tags ? "graphite://g:2003" : "graphite://g:2003?tags=0");
+			for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+				model.series[0]->service = (char *)pairs[i][0];
+				assert_int_equal(lp_enc_graphite(&b, &model, &c), 0);
+				model.series[0]->service = (char *)pairs[i][1];
+				assert_int_equal(lp_enc_graphite(&b2, &model, &c), 0);
+				lp_buf_add(&b, "", 1);
+				lp_buf_add(&b2, "", 1);
+				if (!strcmp(b.data, b2.data))
+					fail_msg("'%s' and '%s' share a Graphite name (tags=%u)",
+						 pairs[i][0], pairs[i][1], tags);
+				lp_buf_free(&b);
+				lp_buf_free(&b2);
+			}
+		}
+		model.series[0]->service = svc;
+		c = push_cfg("graphite://g:2003?tags=0&prefix=dc1.lp");
+		assert_int_equal(lp_enc_graphite(&b, &model, &c), 0);
+		lp_buf_add(&b, "", 1);
+	}
 	/* the HTTP/2 series (the fixture's second) has a path of its own */
 	assert_non_null(strstr(b.data, ".ipv6.h2.443.POST."));
 	assert_null(strchr(b.data, ';'));

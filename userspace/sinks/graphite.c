@@ -47,54 +47,89 @@ static int option(struct lp_push_cfg *c, const char *k, const char *v)
 	return -ENOENT;
 }
 
+/*
+ * A name as a Graphite tag value (dots: '.', ':' and '/' kept) or a level of a
+ * dotted name (dots: false): letters, digits, '_' and '-' as they are, every
+ * other byte as %HH, '%' included. Escaped, not folded: two names never
+ * meet in one series ("/a.b" and "/a_b", "x@y" and "x_y" stay apart). Cut
+ * on an escape's boundary; "%00" for an empty name.
+ */
+static const char *gesc(char *out, size_t len, const char *s, bool dots)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || (dots && (c == '.' || c == ':' || c == '/'))) {
+			if (o + 1 >= len)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= len)
+				break;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	if (!o)
+		snprintf(out, len, "%%00");
+	return out;
+}
+
 struct gtags {
-	char svc[128], cg[512], port[8], status[8], method[16], fam[8], route[LP_ROUTE_LEN + 1];
+	const char *svc, *cg, *route; /* as they are: escaped where written */
+	char port[8], status[8], fam[8];
+	const char *method;
 	const char *scheme; /* http, https (tags only: the port tells in dotted names) */
 	const char *proto;  /* 1.1, 2 (tags); h1, h2 (a level of dotted names) */
 };
 
 static void gtags_of(struct gtags *t, const struct lp_series_view *v)
 {
-	lp_enc_clean(t->svc, sizeof(t->svc), v->service, true);
-	lp_enc_clean(t->cg, sizeof(t->cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true);
+	t->svc = v->service;
+	t->cg = v->cgroup && *v->cgroup ? v->cgroup : "/";
 	snprintf(t->port, sizeof(t->port), "%u", v->key.port);
 	lp_status_label(&v->key, t->status, sizeof(t->status));
-	lp_enc_clean(t->method, sizeof(t->method), lp_method_name(v->key.method), false);
+	t->method = lp_method_name(v->key.method);
 	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
 	t->scheme = v->key.flags & LP_KEY_TLS ? "https" : "http";
 	t->proto = lp_protocol_version(&v->key);
-	t->route[0] = '\0';
-	if (v->route)
-		lp_enc_clean(t->route, sizeof(t->route), v->route, true);
+	t->route = v->route;
 }
 
 /* one Graphite line; name is "<group>.<metric>" below the prefix */
 static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct gtags *t,
 		  const char *side, const char *slo, const char *metric, double value, long ts)
 {
+	char svc[3 * 128], cg[3 * 512], route[3 * LP_ROUTE_LEN + 2] = "";
+
 	if (isnan(value))
 		return;
 	if (go(cfg)->tags) {
 		lp_buf_printf(b,
 			      "%s.%s;side=%s;service=%s;method=%s;status=%s;port=%s;family=%s;"
 			      "cgroup=%s",
-			      go(cfg)->prefix, metric, side, t->svc, t->method, t->status, t->port,
-			      t->fam, t->cg);
-		if (t->route[0])
-			lp_buf_printf(b, ";route=%s", t->route);
+			      go(cfg)->prefix, metric, side, gesc(svc, sizeof(svc), t->svc, true),
+			      t->method, t->status, t->port, t->fam,
+			      gesc(cg, sizeof(cg), t->cg, true));
+		if (t->route)
+			lp_buf_printf(b, ";route=%s", gesc(route, sizeof(route), t->route, true));
 		lp_buf_printf(b, ";scheme=%s;protocol_version=%s", t->scheme, t->proto);
 		if (slo)
 			lp_buf_printf(b, ";slo=%s", slo);
 	} else {
-		char svc[128], cg[512], route[LP_ROUTE_LEN + 2] = "";
-
 		/* dotted: every label is a level (the service's, cgroup's and route's dots
-		 * would be levels of their own: cleaned to '_'); the route is a level
-		 * after the method only with --route */
-		lp_enc_clean(svc, sizeof(svc), t->svc, false);
-		lp_enc_clean(cg, sizeof(cg), t->cg, false);
-		if (t->route[0]) {
-			lp_enc_clean(route + 1, sizeof(route) - 1, t->route, false);
+		 * would be levels of their own: escaped, %2E); the route is a level after
+		 * the method only with --route */
+		gesc(svc, sizeof(svc), t->svc, false);
+		gesc(cg, sizeof(cg), t->cg, false);
+		if (t->route) {
+			gesc(route + 1, sizeof(route) - 1, t->route, false);
 			route[0] = '.';
 		}
 		/* the HTTP version a level after the family: "h1" or "h2" (no dot in it) */
