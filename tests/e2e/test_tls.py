@@ -310,6 +310,57 @@ class Https(unittest.TestCase):
         self.assertEqual(count(doc, port=srv.port), 0)
 
 
+def build_ssl_reuse(d):
+    """tests/e2e/ssl_reuse.c, built against the system's OpenSSL into d."""
+    out = os.path.join(d, "ssl_reuse")
+    r = subprocess.run(["cc", "-O2", "-Wall", "-Werror", "-o", out,
+                        os.path.join(HERE, "ssl_reuse.c"), "-lssl", "-lcrypto"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise AssertionError(f"cannot build ssl_reuse.c (libssl-dev): {r.stderr}")
+    return out
+
+
+class SslReuse(unittest.TestCase):
+    def test_an_ssl_object_reused_after_ssl_clear_is_timed_afresh(self):
+        """One SSL object, three connections (SSL_clear, a new socket given by
+        SSL_set_fd or in a new BIO, a new handshake), responses of 45, 11 and
+        11 ms: three samples of those durations on both sides, not one
+        connection's state carried on."""
+        for how in ("fd", "bio"):
+            with self.subTest(how=how):
+                self.reuse(how)
+
+    def reuse(self, how):
+        d = tempfile.mkdtemp(prefix="lp-sslreuse-")
+        try:
+            client = build_ssl_reuse(d)
+            with Certs() as certs, TrickleTLS(certs) as srv:
+                ag = tls_agent("-p", str(srv.port))
+                try:
+                    r = subprocess.run([client, how, str(srv.port), "/len?parts=2&gap=45",
+                                        "/len?parts=2&gap=11", "/len?parts=2&gap=11"],
+                                       capture_output=True, text=True, timeout=60)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    truth = [float(x) for x in r.stdout.split()]
+                    time.sleep(1.5)
+                    doc = ag.stop()
+                finally:
+                    ag.kill()
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        self.assertEqual(len(truth), 3)
+        for side in ("server", "client"):
+            ss = series(doc, side=side, port=srv.port, scheme="https", metric="duration")
+            n = sum(s["count"] for s in ss)
+            total = sum(s["sum_seconds"] for s in ss)
+            print(f"    {how}, {side}: {n} samples, {total:.4f} s in all; the client's own "
+                  f"{sum(truth):.4f} s")
+            self.assertEqual(n, 3, ss)
+            # each within a few ms of what the client saw, so the sum too
+            self.assertLess(abs(total - sum(truth)), 0.015)
+
+
 def children(pid):
     """The pids whose parent is pid."""
     out = []
