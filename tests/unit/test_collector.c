@@ -390,6 +390,65 @@ static void test_retired_series_keep_their_totals_and_go_on_when_they_return(voi
 	fake_free(&f, c);
 }
 
+/*
+ * A series retired and idle for another --retire-after leaves user space:
+ * exports stop showing it, its memory goes, the SLO totals keep what it
+ * added; back later, it starts from zero (issue 32: retired series kept for
+ * ever made /metrics grow without bound while the kernel map stayed empty).
+ */
+static void test_a_long_retired_series_is_forgotten(void **state)
+{
+	const char *argv[] = {"latprobe", "--retire-after", "10s", "-i", "1s", "-w", "10s"};
+	struct lp_fine_table ft;
+	struct lp_config cfg;
+	struct fake f = {0};
+	struct lp_source src;
+	struct lp_collector *c;
+	struct lp_model *m;
+	int a, b, t;
+
+	(void)state;
+	fake_init(&f, &cfg, &ft, argv, 7);
+	a = add_series(&f, 8080, LP_METHOD_GET, 200);
+	b = add_series(&f, 9090, LP_METHOD_GET, 200);
+	observe(&f, a, 1000000, 3);
+	observe(&f, b, 1000000, 1);
+	c = fake_collector(&f, &src);
+	for (t = 1; t <= 19; t++) {
+		observe(&f, b, 1000000, 1);
+		assert_int_equal(lp_collector__tick(c, (__u64)t * S), 0);
+	}
+	m = lp_collector__model(c);
+	assert_int_equal(m->retired, 1); /* a: retired at 11 s, still exported */
+	assert_int_equal(m->nseries, 2);
+	assert_int_equal(m->forgotten, 0);
+	lp_model_put(m);
+	for (t = 20; t <= 22; t++) {
+		observe(&f, b, 1000000, 1);
+		assert_int_equal(lp_collector__tick(c, (__u64)t * S), 0);
+	}
+	m = lp_collector__model(c);
+	assert_int_equal(m->forgotten, 1);
+	assert_int_equal(m->retired, 0);
+	assert_int_equal(m->nseries, 1); /* b alone */
+	assert_int_equal(m->series[0]->key.port, 9090);
+	assert_int_equal(m->series[0]->total->count, 23);
+	lp_model_put(m);
+	/* back: a new series from zero, found by its key (the index was rebuilt) */
+	observe(&f, a, 2000000, 2);
+	observe(&f, b, 1000000, 1);
+	assert_int_equal(lp_collector__tick(c, 23 * S), 0);
+	observe(&f, b, 1000000, 1);
+	assert_int_equal(lp_collector__tick(c, 24 * S), 0);
+	m = lp_collector__model(c);
+	assert_int_equal(m->nseries, 2);
+	for (size_t i = 0; i < m->nseries; i++)
+		assert_int_equal(m->series[i]->total->count,
+				 m->series[i]->key.port == 8080 ? 2 : 25);
+	lp_model_put(m);
+	fake_free(&f, c);
+}
+
 /* per SLO and window: the sum over every series the SLO covers, quantiles of the merge */
 static void test_slo_windows_merge_the_series_they_cover(void **state)
 {
@@ -691,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_filters_and_slo_scope),
 		cmocka_unit_test(test_routes_label_series_and_scope_slos),
 		cmocka_unit_test(test_retired_series_keep_their_totals_and_go_on_when_they_return),
+		cmocka_unit_test(test_a_long_retired_series_is_forgotten),
 		cmocka_unit_test(test_slo_windows_merge_the_series_they_cover),
 		cmocka_unit_test(test_unchanged_series_share_one_snapshot),
 		cmocka_unit_test(test_a_reload_keeps_slos_and_counters),

@@ -191,6 +191,24 @@ static void cg_cb(void *ctx, __u64 id, const struct lp_cg *g)
 	r->m->ncgs++;
 }
 
+/* what a series holds, released (the series itself stays in the array) */
+static void series_release(struct coll_series *s)
+{
+	unsigned r;
+
+	lp_snap_put(s->cur);
+	lp_snap_put(s->base);
+	for (r = 0; r < s->nhist; r++)
+		lp_snap_put(s->hist[r].snap);
+	free(s->hist);
+	free(s->cgroup);
+	free(s->service);
+	lp_snap_put(s->vc_cur);
+	for (r = 0; r < LP_MAX_WINDOWS; r++)
+		lp_snap_put(s->vc_base[r]);
+	lp_view_put(s->view);
+}
+
 void lp_collector__free(struct lp_collector *c)
 {
 	size_t i;
@@ -198,21 +216,8 @@ void lp_collector__free(struct lp_collector *c)
 
 	if (!c)
 		return;
-	for (i = 0; i < c->nseries; i++) {
-		struct coll_series *s = &c->series[i];
-
-		lp_snap_put(s->cur);
-		lp_snap_put(s->base);
-		for (r = 0; r < s->nhist; r++)
-			lp_snap_put(s->hist[r].snap);
-		free(s->hist);
-		free(s->cgroup);
-		free(s->service);
-		lp_snap_put(s->vc_cur);
-		for (r = 0; r < LP_MAX_WINDOWS; r++)
-			lp_snap_put(s->vc_base[r]);
-		lp_view_put(s->view);
-	}
+	for (i = 0; i < c->nseries; i++)
+		series_release(&c->series[i]);
 	free(c->tick_seq);
 	free(c->series);
 	free(c->index);
@@ -442,6 +447,50 @@ static void retire_idle(struct lp_collector *c)
 	}
 }
 
+/*
+ * A series retired for another --retire-after leaves user space too: the
+ * exposition stops showing it (Prometheus marks it stale), its memory goes.
+ * Without this, series that come and go (a port per test run, a pod per
+ * deploy) would be kept and exported for ever. The SLO totals keep what it
+ * added (they are running sums). Should it come back, it starts from zero:
+ * a new series, or a counter reset, to Prometheus.
+ */
+static void forget_retired(struct lp_collector *c)
+{
+	size_t i, k = 0, gone = 0;
+
+	if (!c->cfg->retire_ns)
+		return;
+	for (i = 0; i < c->nseries; i++)
+		gone += c->series[i].retired &&
+			c->now - c->series[i].changed_ns >= 2 * c->cfg->retire_ns;
+	if (!gone)
+		return;
+	for (i = 0; i < c->nseries; i++) {
+		struct coll_series *s = &c->series[i];
+
+		if (s->retired && c->now - s->changed_ns >= 2 * c->cfg->retire_ns) {
+			series_release(s);
+			c->forgotten++;
+			continue;
+		}
+		if (k != i)
+			c->series[k] = *s;
+		k++;
+	}
+	c->nseries = k;
+	c->norder = 0; /* the order holds indices: sorted anew */
+	/* the index anew, over a table that only shrank: the same room, no failure */
+	memset(c->index, 0, c->index_cap * sizeof(*c->index));
+	for (i = 0; i < c->nseries; i++) {
+		size_t h = hash_key(&c->series[i].key) & (c->index_cap - 1);
+
+		while (c->index[h])
+			h = (h + 1) & (c->index_cap - 1);
+		c->index[h] = i + 1;
+	}
+}
+
 /* the tick enters the ring after the views used the previous ones */
 static void advance_ring(struct lp_collector *c, unsigned slot, __u64 now)
 {
@@ -541,6 +590,7 @@ static struct lp_model *model_begin(struct lp_collector *c, int nread)
 	m->reloads = c->reloads;
 	m->ft = c->ft;
 	m->retirements = c->retirements;
+	m->forgotten = c->forgotten;
 	m->returns = c->returns;
 	m->series_read = nread > 0 ? (__u64)nread : 0;
 	for (i = 0; i < c->nseries; i++)
@@ -593,6 +643,7 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 		e = n < 0 ? n : c->read_error;
 	}
 	retire_idle(c);
+	forget_retired(c);
 	stamp_created(c, now, &wall);
 	m = model_begin(c, n);
 	if (!m)

@@ -127,6 +127,7 @@ struct lp_model {
 	struct lp_cg_view *cgs; /* cgroups that folded samples (over their share) */
 	__u64 retired;		/* series retired from the kernel map now (--retire-after) */
 	__u64 retirements, returns; /* so far: series retired, and retired series back */
+	__u64 forgotten;	    /* so far: retired series dropped from user space */
 	size_t ncgs;
 	size_t nseries;	    /* after the configured filters */
 	size_t nseries_all; /* in the kernel map */

@@ -92,6 +92,7 @@ struct lp_collector {
 	int read_error; /* of the current tick */
 	__u64 now;	/* of the current tick */
 	__u64 retirements, returns;
+	__u64 forgotten; /* retired series that left user space too */
 
 	pthread_mutex_t lock;
 	struct lp_model *latest;

@@ -169,6 +169,11 @@ void lp_emit_self(struct writer *s, const struct lp_model *m, const struct lp_se
 			{{"latprobe_series_returns", "Retired series that came back.", F_COUNTER,
 			  NULL},
 			 m ? (double)m->returns : 0},
+			{{"latprobe_series_forgotten",
+			  "Retired series that stayed idle for another --retire-after and left "
+			  "the agent's memory and exports (back later: from zero).",
+			  F_COUNTER, NULL},
+			 m ? (double)m->forgotten : 0},
 			{{"latprobe_map_read_errors", "Failed reads of the kernel maps.", F_COUNTER,
 			  NULL},
 			 m ? (double)m->read_errors : 0},
