@@ -30,6 +30,8 @@ const volatile __u8 tls_loaded = 0;
 /* --cgroup: only tasks in that cgroup's subtree (its level and id); level 0: all */
 const volatile __u32 tls_scope_level = 0;
 const volatile __u64 tls_scope_cg = 0;
+/* sessions one process may hold (--tls-sessions-per-process); 0: no share */
+const volatile __u32 tls_share = 0;
 
 /*
  * Offsets of the kernel's fields SSL_set_fd's probe reads, found by user
@@ -94,6 +96,18 @@ struct {
 	__type(value, struct lp_tls_sess);
 } tls_sessions SEC(".maps");
 
+/*
+ * Sessions each process holds (tgid -> count), so that one process cannot
+ * take every slot of tls_sessions: sized as tls_sessions at load
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LP_TLS_SESSIONS_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+} tls_owned SEC(".maps");
+
 /* an HTTP/2 session's streams and tables (include/lp_h2.h); sized as tls_sessions at load */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -156,15 +170,31 @@ static __always_inline int tls_in_scope(void)
 	       bpf_get_current_ancestor_cgroup_id(tls_scope_level) == tls_scope_cg;
 }
 
-/* a fresh session state for k (any old one replaced), or NULL (counted) */
+/*
+ * A fresh session state for k (any old one replaced), or NULL (counted): a
+ * new session only within its process's share (tls_share), so one process
+ * holding thousands of sessions leaves room for everyone else's HTTPS.
+ */
 static __always_inline struct lp_tls_sess *tls_new(struct lp_tls_key *k, __u64 flags)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, *owned = NULL;
 	void *init = bpf_map_lookup_elem(&tls_zero, &zero);
 	struct lp_tls_sess *s;
+	int fresh = !bpf_map_lookup_elem(&tls_sessions, k);
 
-	if (init)
-		bpf_map_update_elem(&tls_sessions, k, init, flags);
+	if (fresh && tls_share) {
+		owned = bpf_map_lookup_elem(&tls_owned, &k->tgid);
+		if (!owned) {
+			bpf_map_update_elem(&tls_owned, &k->tgid, &zero, BPF_NOEXIST);
+			owned = bpf_map_lookup_elem(&tls_owned, &k->tgid);
+		}
+		if (owned && *owned >= tls_share) {
+			count(LP_CNT_TLS_FULL);
+			return NULL;
+		}
+	}
+	if (init && !bpf_map_update_elem(&tls_sessions, k, init, flags) && fresh && owned)
+		__sync_fetch_and_add(owned, 1);
 	s = bpf_map_lookup_elem(&tls_sessions, k);
 	if (!s)
 		count(LP_CNT_TLS_FULL);
@@ -376,7 +406,12 @@ int BPF_KPROBE(lp_tls_free, void *ssl)
 	struct lp_tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
 
 	(void)ctx;
-	bpf_map_delete_elem(&tls_sessions, &k);
+	if (!bpf_map_delete_elem(&tls_sessions, &k)) {
+		__u32 *owned = bpf_map_lookup_elem(&tls_owned, &k.tgid);
+
+		if (owned && *owned)
+			__sync_fetch_and_add(owned, -1);
+	}
 	bpf_map_delete_elem(&tls_h2, &k);
 	return 0;
 }

@@ -297,6 +297,45 @@ class Https(unittest.TestCase):
         self.assertLessEqual(client_n, 103)
         self.assertLessEqual(server + client_n, 103 * 2 - 1)
 
+    def test_one_process_holding_sessions_leaves_room_for_the_others(self):
+        """--tls-sessions 64 (a share of 16 a process): one process holds 40
+        sessions open; another process's HTTPS is still timed, and the hog's
+        excess is counted, not tracked (issue 32: one process took every slot)."""
+        hog = (
+            "import socket, ssl, sys\n"
+            "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+            "ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n"
+            "conns = []\n"
+            "for i in range(int(sys.argv[2])):\n"
+            "    c = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))))\n"
+            "    c.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+            "    buf = b''\n"
+            "    while not buf.endswith(b'ok'): buf += c.recv(4096)\n"
+            "    conns.append(c)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n")
+        with Certs() as certs, TrickleTLS(certs) as srv:
+            ag = tls_agent("-p", str(srv.port), "--tls-sessions", "64")
+            try:
+                p = subprocess.Popen([PYTHON, "-c", hog, str(srv.port), "40"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                try:
+                    self.assertEqual(p.stdout.readline().strip(), "held")
+                    self.assertEqual([c for c, _ in timed_curl(srv.url("/"), 4)], [200] * 4)
+                finally:
+                    p.stdin.close()
+                    p.wait(timeout=30)
+                time.sleep(1.5)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        full = doc["counters"]["tls_sessions_full"]
+        client = count(doc, side="client", scheme="https", port=srv.port)
+        print(f"    a process with 40 sessions, map of 64: {full} untracked; "
+              f"client side recorded {client} (16 of the hog's, 4 of curl's)")
+        self.assertEqual(client, 16 + 4)
+        self.assertGreaterEqual(full, 40 - 16)
+
     def test_no_tls_sees_plaintext_only(self):
         with Certs() as certs, TrickleTLS(certs) as srv:
             ag = Agent("-i", "1s", "--no-tls", "-p", str(srv.port)).start()

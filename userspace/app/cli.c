@@ -75,6 +75,8 @@ const char *lp_cli_usage(void)
 	       "                          new processes at once)\n"
 	       "      --tls-sessions N    TLS sessions tracked at once (default 16384); more are\n"
 	       "                          counted in latprobe_tls_sessions_untracked_total\n"
+	       "      --tls-sessions-per-process N  of those, what one process may hold (default\n"
+	       "                          a quarter of --tls-sessions; 0: no cap)\n"
 	       "HTTP endpoint (Prometheus pull, JSON API):\n"
 	       "  -l, --listen ADDR       :PORT, IPv4:PORT, [IPv6]:PORT, or none (repeatable, up\n"
 	       "                          to 4); default :18464 (all addresses), none with\n"
@@ -152,6 +154,7 @@ enum {
 	OPT_TLS_SESSIONS,
 	OPT_CONFIG,
 	OPT_WATCH_CONFIG,
+	OPT_TLS_SHARE,
 };
 
 static const struct option long_opts[] = {
@@ -178,6 +181,7 @@ static const struct option long_opts[] = {
 	{"no-tls", no_argument, NULL, OPT_NO_TLS},
 	{"tls-scan", required_argument, NULL, OPT_TLS_SCAN},
 	{"tls-sessions", required_argument, NULL, OPT_TLS_SESSIONS},
+	{"tls-sessions-per-process", required_argument, NULL, OPT_TLS_SHARE},
 	{"window-metrics", no_argument, NULL, OPT_WINDOW_METRICS},
 	{"listen", required_argument, NULL, 'l'},
 	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
@@ -412,6 +416,13 @@ static int timing_option(struct lp_config *cfg, struct parse_state *ps, int c, c
 			return lp_errf(-EINVAL, err, errlen,
 				       "--tls-sessions: '%s' is not 64..4194304", arg);
 		cfg->tls_sessions = u;
+		return 0;
+	case OPT_TLS_SHARE:
+		if (lp_parse_u32(arg, 0, 1u << 22, &u))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--tls-sessions-per-process: '%s' is not 0..4194304", arg);
+		cfg->tls_sessions_per_process = u;
+		cfg->tls_sessions_per_process_set = true;
 		return 0;
 	case OPT_WINDOW_METRICS:
 		cfg->window_metrics = true;
@@ -731,5 +742,8 @@ int lp_cli_parse(struct lp_config *cfg, int argc, char **argv, char *err, size_t
 	/* one noisy tenant takes at most a quarter of the map unless told otherwise */
 	if (!cfg->max_series_per_cgroup_set)
 		cfg->max_series_per_cgroup = cfg->max_series / 4;
+	/* and one process a quarter of the TLS sessions */
+	if (!cfg->tls_sessions_per_process_set)
+		cfg->tls_sessions_per_process = cfg->tls_sessions / 4;
 	return LP_CLI_RUN;
 }

@@ -405,8 +405,9 @@ static const char *needs_restart(const struct lp_config *n, const struct lp_conf
 	if (!same_str(n->user, o->user))
 		return "--user";
 	if (n->tls != o->tls || n->tls_sessions != o->tls_sessions ||
+	    n->tls_sessions_per_process != o->tls_sessions_per_process ||
 	    n->tls_scan_ns != o->tls_scan_ns)
-		return "--no-tls, --tls-sessions or --tls-scan";
+		return "--no-tls, --tls-sessions, --tls-sessions-per-process or --tls-scan";
 	if (n->ttfb != o->ttfb)
 		return "--ttfb";
 	return NULL;

@@ -96,6 +96,9 @@ struct lp_config {
 	/* HTTPS through the TLS library's uprobes (--no-tls: off) */
 	bool tls;
 	__u32 tls_sessions; /* --tls-sessions: TLS sessions tracked at once */
+	/* --tls-sessions-per-process: of those, one process's (default a quarter; 0: no cap) */
+	__u32 tls_sessions_per_process;
+	bool tls_sessions_per_process_set;
 	__u64 tls_scan_ns;  /* --tls-scan: how often new libraries are looked for */
 	/* --window-metrics: quantile summaries and SLO ratio/burn gauges per window in
 	 * /metrics (the histograms and SLO counters answer the same in PromQL) */

@@ -207,6 +207,7 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
 		fprintf(stderr, "latprobe: no kernel BTF: TLS sockets found from their writes\n");
 	ro->tls_scope_level = cfg->scope_level;
 	ro->tls_scope_cg = cfg->scope_cgid;
+	ro->tls_share = cfg->tls_sessions_per_process;
 	ro->nr_fine = ft->n;
 	ro->fine_zero_ns = ft->zero_ns;
 	for (i = 0; i < ft->n; i++)
@@ -298,7 +299,8 @@ again:
 	    (e = bpf_map__set_max_entries(p->skel->maps.series, cfg->max_series)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail, (__u32)p->ncpus * LP_SLOTS)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.tls_sessions, cfg->tls_sessions)) ||
-	    (e = bpf_map__set_max_entries(p->skel->maps.tls_h2, cfg->tls_sessions))) {
+	    (e = bpf_map__set_max_entries(p->skel->maps.tls_h2, cfg->tls_sessions)) ||
+	    (e = bpf_map__set_max_entries(p->skel->maps.tls_owned, cfg->tls_sessions))) {
 		lp_errf(-EINVAL, err, errlen, "failed to size maps: %s", strerror(-e));
 		return e;
 	}
@@ -435,6 +437,11 @@ int lp_probe__attach(struct lp_probe *p, const char *path, char *err, size_t err
 bool lp_probe__tls(const struct lp_probe *p)
 {
 	return p->tls;
+}
+
+int lp_probe__tls_owned_fd(const struct lp_probe *p)
+{
+	return p->tls ? bpf_map__fd(p->skel->maps.tls_owned) : -1;
 }
 
 int lp_probe__tls_sessions_fd(const struct lp_probe *p)

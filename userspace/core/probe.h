@@ -64,7 +64,11 @@ bool lp_probe__tls(const struct lp_probe *p);
 struct bpf_link;
 int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **links, int max,
 			 char *err, size_t errlen);
-/* the TLS session and in-flight call maps (-1 without TLS), for the sweep of dead processes */
+/*
+ * The TLS session, per-process count and in-flight call maps (-1 without
+ * TLS), for the sweep of dead processes
+ */
+int lp_probe__tls_owned_fd(const struct lp_probe *p);
 int lp_probe__tls_sessions_fd(const struct lp_probe *p);
 int lp_probe__tls_calls_fd(const struct lp_probe *p);
 void lp_probe__destroy(struct lp_probe *p);

@@ -260,10 +260,19 @@ static void scan(struct scanner *s, bool all)
 /* the state of processes (sessions) and threads (calls in progress) that are gone */
 static void sweep(struct lp_probe *p)
 {
-	int sfd = lp_probe__tls_sessions_fd(p), cfd = lp_probe__tls_calls_fd(p);
+	int sfd = lp_probe__tls_sessions_fd(p), cfd = lp_probe__tls_calls_fd(p),
+	    ofd = lp_probe__tls_owned_fd(p);
 	struct lp_tls_key k, next, *prev = NULL;
 	__u64 c, cnext, *cprev = NULL;
+	__u32 t, tnext, *tprev = NULL;
 
+	/* the shares of processes that are gone (their sessions go below) */
+	while (ofd >= 0 && !bpf_map_get_next_key(ofd, tprev, &tnext)) {
+		t = tnext;
+		tprev = &t;
+		if (kill((pid_t)t, 0) && errno == ESRCH)
+			bpf_map_delete_elem(ofd, &t);
+	}
 	while (sfd >= 0 && !bpf_map_get_next_key(sfd, prev, &next)) {
 		k = next;
 		prev = &k;
