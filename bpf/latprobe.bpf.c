@@ -403,6 +403,7 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 	lp_conn_init(c, &pk->seg);
 	/* the socket's for its life (a task moving does not move it): read once */
 	c->rsp.cgroup_id = bpf_skb_cgroup_id(skb);
+	c->rsp.tenant_id = cg_level ? bpf_skb_ancestor_cgroup_id(skb, (int)cg_level) : 0;
 	return c;
 }
 
@@ -440,6 +441,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	if (!sl)
 		return SK_PASS;
 	sl->poff = pk.poff;
+	sl->tenant = c->rsp.tenant_id;
 	if (!LP_CUT(4))
 		segment(skb, c, h, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
 	lp_slot_finish(sl);

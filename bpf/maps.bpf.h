@@ -34,6 +34,7 @@ struct lp_slot {
 	struct lp_key key; /* the samples' series: the connection's part (lp_slot_begin) */
 	__u32 slot;	   /* which of the CPU's slots this is (its spill ring) */
 	__u32 pad;
+	__u64 tenant; /* the cgroup whose share a new series counts in (0: key.cgroup_id) */
 };
 
 struct {
@@ -108,6 +109,11 @@ struct {
 
 /* series per cgroup before its new statuses fold (0: no cap; include/latprobe.h) */
 const volatile __u32 cg_cap = 0;
+/*
+ * the cgroup level a share belongs to (--cgroup-cap-level, absolute: 0 the
+ * root): a tenant's sibling cgroups share one (0: each cgroup its own)
+ */
+const volatile __u32 cg_level = 0;
 
 /* cgroup id -> struct lp_cg */
 struct {

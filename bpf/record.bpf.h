@@ -69,7 +69,8 @@ static __always_inline struct lp_cg *cg_account(__u64 cgroup_id)
  * accounting to count a new series in, or NULL when the series is not
  * counted (the cgroup's own overflow series, or no accounting).
  */
-static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value **v)
+static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value **v,
+					     __u64 tenant)
 {
 	struct lp_cg *g;
 	__u64 n;
@@ -77,7 +78,10 @@ static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value
 	*v = NULL;
 	if (!cg_cap || !key->cgroup_id || (key->flags & (LP_KEY_CG_OVERFLOW | LP_KEY_OVERFLOW)))
 		return NULL;
-	g = cg_account(key->cgroup_id);
+	/* the share of the tenant (the cgroup's ancestor at cg_level), or its own */
+	if (!tenant)
+		tenant = key->cgroup_id;
+	g = cg_account(tenant);
 	if (!g)
 		return NULL; /* no accounting (the LRU could not take it): no cap */
 	n = g->series;
@@ -92,7 +96,8 @@ static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value
 			return *v ? NULL : g;
 		}
 	}
-	/* its own overflow series: what a series of it shares with every other */
+	/* the tenant's overflow series: what a series of it shares with every other */
+	key->cgroup_id = tenant;
 	key->port = 0;
 	key->status = 0;
 	key->method = 0;
@@ -117,7 +122,11 @@ static __always_inline struct lp_value *series_value(struct lp_key *key, __u64 d
 	if (v)
 		return v;
 	/* a new series: within the cgroup's share, or folded (a rare path) */
-	g = cg_fold(key, &v);
+	{
+		struct lp_slot *sl = bpf_map_lookup_elem(&slots, &slot);
+
+		g = cg_fold(key, &v, sl ? sl->tenant : 0);
+	}
 	if (v)
 		return v;
 	init = bpf_map_lookup_elem(&zero_value, &zero);
@@ -248,6 +257,7 @@ static __always_inline struct lp_slot *lp_slot_begin(__u32 *slot, const struct l
 		return NULL;
 	sl->seg = *seg;
 	__builtin_memset(&sl->v, 0, __builtin_offsetof(struct lp_verdict, s));
+	sl->tenant = 0;
 	sl->v.ttfb_off = !ttfb;
 	sl->key.cgroup_id = cgroup_id;
 	sl->key.port = port;
@@ -265,6 +275,7 @@ static __always_inline void lp_slot_flush(struct lp_slot *sl)
 	if (sl->v.n) {
 		if (key.flags & LP_KEY_TLS) {
 			key.cgroup_id = bpf_get_current_cgroup_id();
+			sl->tenant = cg_level ? bpf_get_current_ancestor_cgroup_id((int)cg_level) : 0;
 			if (!key.family)
 				sl->counters[LP_CNT_TLS_NO_SOCKET] += sl->v.n;
 		}

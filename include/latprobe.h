@@ -348,6 +348,7 @@ struct lp_conn_rsp {
 	__u16 route; /* of the request being answered */
 	__u8 pad[2];
 	__u64 cgroup_id; /* the socket's cgroup (a socket never changes it), for its samples */
+	__u64 tenant_id; /* its ancestor at the cap's level (cg_level; 0: none): whose share */
 };
 
 /*

@@ -3,6 +3,8 @@
 floods the series map with every method x 100 statuses x 3 ports while a
 second service in a cgroup of its own keeps its old and new series exact and
 unfolded. Both services and their clients run in cgroups the test creates."""
+import os
+import signal
 import time
 import unittest
 
@@ -77,6 +79,83 @@ class CardinalityGuard(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SubCgroups:
+    """Cgroups below a test cgroup (paths relative to it); emptied and removed after."""
+
+    def __init__(self, parent, *names):
+        self.parent = parent
+        self.paths = [os.path.join(parent.path, n) for n in names]
+
+    def __enter__(self):
+        for p in self.paths:
+            os.mkdir(p)
+        return self
+
+    def prefix(self, i):
+        return ["sh", "-c", f'echo $$ > {self.paths[i]}/cgroup.procs && exec "$@"', "sh"]
+
+    def __exit__(self, *exc):
+        for p in reversed(self.paths):
+            with open(os.path.join(p, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        for p in reversed(self.paths):
+            for _ in range(50):
+                try:
+                    os.rmdir(p)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+class TenantShare(unittest.TestCase):
+    def test_a_tenants_sub_cgroups_share_one_share(self):
+        """The agent scoped to a cgroup: a tenant (a child of it) floods from six
+        cgroups of its own; they share the tenant's one share, so the map has
+        room for another tenant's new series (issue 32: six siblings took six
+        shares, filled the map, and a victim's new series all folded)."""
+        max_series, cap = 240, 40
+        with TestCgroup("scope") as scope:
+            names = ["tenant", *[f"tenant/c{i}" for i in range(6)], "victim"]
+            with SubCgroups(scope, *names) as cg:
+                servers = [PyServer(prefix=cg.prefix(1 + i)) for i in range(6)]
+                victim = PyServer(prefix=cg.prefix(7))
+                try:
+                    for srv in [*servers, victim]:
+                        srv.__enter__()
+                    with Agent("--cgroup", scope.path, "--max-series", str(max_series),
+                               "--max-series-per-cgroup", str(cap), "-i", "1s") as agent:
+                        for i, srv in enumerate(servers):
+                            statuses = list(range(400, 430))
+                            self.assertEqual(curl(*[srv.url(f"/?status={st}") for st in statuses],
+                                                  prefix=cg.prefix(1 + i)), statuses)
+                        news = {201: 3, 404: 2, 503: 4}
+                        for st, k in news.items():
+                            self.assertEqual(curl(*[victim.url(f"/?status={st}")] * k,
+                                                  prefix=cg.prefix(7)), [st] * k)
+                        time.sleep(1.5)
+                        doc = agent.stop()
+                finally:
+                    for srv in [*servers, victim]:
+                        if srv.proc:
+                            srv.__exit__()
+        for side in ("server", "client"):
+            got = {s["status"]: s["count"] for s in by_port(doc, victim.port, side)}
+            self.assertEqual(got, news, side)
+        self.assertEqual(doc["counters"]["overflow_samples"], 0)
+        tenant = f"/{scope.name}/tenant"
+        over = [c for c in doc["cgroups_over_share"] if c["cgroup"] == tenant]
+        self.assertEqual(len(over), 1, doc["cgroups_over_share"])
+        mine = [s for s in doc["series"] if s["cgroup"].startswith(tenant + "/") or
+                s["cgroup"] == tenant]
+        print(f"\n    6 sub-cgroups x 30 statuses x 2 sides: {len(mine)} series for the "
+              f"tenant (a share of {cap}), the victim's {sum(news.values())} requests exact")
+        self.assertLessEqual(len(mine), cap + 32 + 8 + 4)
 
 
 class Retirement(unittest.TestCase):

@@ -60,6 +60,9 @@ const char *lp_cli_usage(void)
 	       "                          quarter of --max-series; 0: no cap); past it the\n"
 	       "                          cgroup's new statuses fold into classes (2xx...),\n"
 	       "                          then into an overflow series of its own\n"
+	       "      --cgroup-cap-level N  whose share that is: the cgroup N levels below the\n"
+	       "                          scope's, its sub-cgroups sharing it (0: every cgroup\n"
+	       "                          its own; default 1 with --cgroup, 0 at the root)\n"
 	       "SLOs:\n"
 	       "      --slo SPEC          add an SLO (repeatable, up to 8 with the default):\n"
 	       "                          threshold=DUR,objective=PCT[,method=M][,side=S]\n"
@@ -155,6 +158,7 @@ enum {
 	OPT_CONFIG,
 	OPT_WATCH_CONFIG,
 	OPT_TLS_SHARE,
+	OPT_CG_LEVEL,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +173,7 @@ static const struct option long_opts[] = {
 	{"buckets", required_argument, NULL, OPT_BUCKETS},
 	{"max-series", required_argument, NULL, OPT_MAX_SERIES},
 	{"max-series-per-cgroup", required_argument, NULL, OPT_MAX_SERIES_CG},
+	{"cgroup-cap-level", required_argument, NULL, OPT_CG_LEVEL},
 	{"retire-after", required_argument, NULL, OPT_RETIRE_AFTER},
 	{"slo", required_argument, NULL, OPT_SLO},
 	{"no-default-slo", no_argument, NULL, OPT_NO_DEFAULT_SLO},
@@ -351,6 +356,12 @@ static int measure_option(struct lp_config *cfg, struct parse_state *ps, int c, 
 				       "--max-series-per-cgroup: '%s' is not 0..1048576", arg);
 		cfg->max_series_per_cgroup = u;
 		cfg->max_series_per_cgroup_set = true;
+		return 0;
+	case OPT_CG_LEVEL:
+		if (lp_parse_u32(arg, 0, 32, &u))
+			return lp_errf(-EINVAL, err, errlen, "--cgroup-cap-level: '%s' is not 0..32",
+				       arg);
+		cfg->cgroup_cap_level = u;
 		return 0;
 	case OPT_SLO:
 		if (ps->nuser_slos >= LP_MAX_SLOS - 1)

@@ -390,8 +390,9 @@ static const char *needs_restart(const struct lp_config *n, const struct lp_conf
 	    memcmp(n->classic_ns, o->classic_ns, n->nclassic * sizeof(n->classic_ns[0])))
 		return "the classic boundaries (--buckets, or an SLO threshold that is not one of "
 		       "them)";
-	if (n->max_series != o->max_series || n->max_series_per_cgroup != o->max_series_per_cgroup)
-		return "--max-series or --max-series-per-cgroup";
+	if (n->max_series != o->max_series || n->max_series_per_cgroup != o->max_series_per_cgroup ||
+	    n->cgroup_cap_level != o->cgroup_cap_level)
+		return "--max-series, --max-series-per-cgroup or --cgroup-cap-level";
 	if (n->retire_ns != o->retire_ns)
 		return "--retire-after";
 	if (n->interval_ns != o->interval_ns || n->nwindows != o->nwindows ||

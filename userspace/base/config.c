@@ -20,5 +20,6 @@ void lp_config_defaults(struct lp_config *cfg)
 	cfg->max_series = LP_DEFAULT_MAX_SERIES;
 	cfg->tls = true;
 	cfg->tls_sessions = LP_TLS_SESSIONS_DEFAULT;
+	cfg->cgroup_cap_level = LP_CAP_LEVEL_AUTO;
 	cfg->tls_scan_ns = 5000000000ULL;
 }

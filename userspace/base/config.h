@@ -28,6 +28,7 @@
 #define LP_DEFAULT_MAX_SERIES 16384
 #define LP_MAX_LISTEN	      4
 #define LP_DEFAULT_PORT	      18464
+#define LP_CAP_LEVEL_AUTO     0xffffffffu
 
 /*
  * A service level objective: "objective of the requests that match finish
@@ -56,6 +57,13 @@ struct lp_config {
 	 * default is a quarter of max_series (lp_cli_parse sets it) */
 	__u32 max_series_per_cgroup;
 	bool max_series_per_cgroup_set;
+	/*
+	 * --cgroup-cap-level: the share is a tenant's, the cgroup that many
+	 * levels below the scope's (0: every cgroup its own share);
+	 * LP_CAP_LEVEL_AUTO: 1 with --cgroup (the scope's children are its
+	 * tenants), 0 at the root (whose children are slices of many services)
+	 */
+	__u32 cgroup_cap_level;
 	/* --retire-after: a series unchanged this long leaves the kernel map (0: never) */
 	__u64 retire_ns;
 	__u64 classic_ns[LP_CLASSIC_MAX]; /* sorted, unique, SLO thresholds included */

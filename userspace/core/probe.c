@@ -218,6 +218,12 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
 	ro->spill_test_every = cfg->spill_test_every;
 	p->skel->bss->nr_routes = cfg->routes.ndefs;
 	ro->cg_cap = cfg->max_series_per_cgroup;
+	{
+		__u32 lv = cfg->cgroup_cap_level == LP_CAP_LEVEL_AUTO ? (cfg->cgroup ? 1 : 0)
+								      : cfg->cgroup_cap_level;
+
+		ro->cg_level = lv ? cfg->scope_level + lv : 0;
+	}
 	p->skel->bss->route_max_len = lp_routes_max_len(&cfg->routes);
 	for (i = 0; i < cfg->nclassic; i++)
 		ro->classic_bounds[i] = cfg->classic_ns[i];
