@@ -195,11 +195,15 @@ __noinline int record(struct lp_key *key, __u64 d, __u32 slot)
 	return 0;
 }
 
-/* the verdict's samples into their series; key has the connection's part (flags too) */
-static __always_inline void samples(const struct lp_verdict *vd, struct lp_key *key, __u32 slot)
+/*
+ * The verdict's samples into their series; key has the connection's part
+ * (flags too). Returns the requests among them (durations, time-to-first-byte
+ * samples left out: a request is one, whatever --ttfb adds).
+ */
+static __always_inline __u32 samples(const struct lp_verdict *vd, struct lp_key *key, __u32 slot)
 {
 	__u8 flags = key->flags;
-	__u32 i;
+	__u32 i, n = 0;
 
 	key->side = vd->side;
 	for (i = 0; i < LP_VERDICT_SAMPLES; i++) {
@@ -217,8 +221,10 @@ static __always_inline void samples(const struct lp_verdict *vd, struct lp_key *
 		key->status = vd->s[i].status;
 		key->method = vd->s[i].method;
 		key->flags = flags | (vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0);
+		n += vd->s[i].kind == LP_SAMPLE_DURATION;
 		record(key, vd->s[i].ns, slot);
 	}
+	return n;
 }
 
 /* one of the CPU's two working slots, marked busy; NULL (counted) if both are in use */
@@ -273,13 +279,16 @@ static __always_inline void lp_slot_flush(struct lp_slot *sl)
 	struct lp_key key = sl->key;
 
 	if (sl->v.n) {
+		__u32 n;
+
 		if (key.flags & LP_KEY_TLS) {
 			key.cgroup_id = bpf_get_current_cgroup_id();
 			sl->tenant = cg_level ? bpf_get_current_ancestor_cgroup_id((int)cg_level) : 0;
-			if (!key.family)
-				sl->counters[LP_CNT_TLS_NO_SOCKET] += sl->v.n;
 		}
-		samples(&sl->v, &key, sl->slot);
+		n = samples(&sl->v, &key, sl->slot);
+		/* requests timed without their socket's port, once each (not per sample) */
+		if ((key.flags & LP_KEY_TLS) && !key.family)
+			sl->counters[LP_CNT_TLS_NO_SOCKET] += n;
 	}
 	sl->v.n = 0;
 }

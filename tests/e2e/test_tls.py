@@ -336,6 +336,63 @@ class Https(unittest.TestCase):
         self.assertEqual(client, 16 + 4)
         self.assertGreaterEqual(full, 40 - 16)
 
+    def test_requests_without_a_socket_are_counted_once_each(self):
+        """HTTPS over a unix socket (SSL_set_fd of a socket that is not TCP): no
+        port to name, so each request is counted in tls_no_socket, once, even
+        with --ttfb's second sample (issue 32: it counted 2 a request)."""
+        server = (
+            "import os, socket, ssl, sys\n"
+            "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+            "ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+            "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)\n"
+            "print('ready', flush=True)\n"
+            "while True:\n"
+            "    c, _ = s.accept()\n"
+            "    t = ctx.wrap_socket(c, server_side=True)\n"
+            "    buf = b''\n"
+            "    while True:\n"
+            "        while b'\\r\\n\\r\\n' not in buf:\n"
+            "            d = t.recv(4096)\n"
+            "            if not d: break\n"
+            "            buf += d\n"
+            "        if b'\\r\\n\\r\\n' not in buf: break\n"
+            "        buf = buf.split(b'\\r\\n\\r\\n', 1)[1]\n"
+            "        t.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+            "    t.close()\n")
+        client = (
+            "import socket, ssl, sys\n"
+            "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+            "ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n"
+            "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+            "t = ctx.wrap_socket(s)\n"
+            "for i in range(int(sys.argv[2])):\n"
+            "    t.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+            "    buf = b''\n"
+            "    while not buf.endswith(b'ok'): buf += t.recv(4096)\n"
+            "t.close(); print('done', flush=True)\n")
+        d = tempfile.mkdtemp(prefix="lp-tlsunix-")
+        path = os.path.join(d, "sock")
+        with Certs() as certs:
+            srv = subprocess.Popen([PYTHON, "-c", server, path, certs.cert, certs.key],
+                                   stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(srv.stdout.readline().strip(), "ready")
+                ag = tls_agent("--ttfb")
+                try:
+                    r = subprocess.run([PYTHON, "-c", client, path, "5"], capture_output=True,
+                                       text=True, timeout=60)
+                    self.assertEqual(r.stdout.strip(), "done", r.stderr)
+                    time.sleep(1.5)
+                    doc = ag.stop()
+                finally:
+                    ag.kill()
+            finally:
+                stop_process(srv)
+                shutil.rmtree(d, ignore_errors=True)
+        n = doc["counters"]["tls_no_socket"]
+        print(f"    5 requests over TLS on a unix socket, both ends: tls_no_socket {n}")
+        self.assertEqual(n, 5 * 2)  # server side and client side, once a request each
+
     def test_no_tls_sees_plaintext_only(self):
         with Certs() as certs, TrickleTLS(certs) as srv:
             ag = Agent("-i", "1s", "--no-tls", "-p", str(srv.port)).start()

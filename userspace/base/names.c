@@ -61,8 +61,9 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 			     "on it."},
 	[LP_CNT_TLS_NO_SOCKET] =
 		{"tls_no_socket", "latprobe_tls_samples_without_socket",
-		 "HTTPS samples of sessions whose socket is unknown (the TLS library was given "
-		 "a BIO, not a file descriptor): recorded with server_port 0 and no network_type."},
+		 "HTTPS requests timed on sessions whose socket is unknown (the TLS library was "
+		 "given a BIO, not a file descriptor), one each whatever --ttfb adds: recorded "
+		 "with server_port 0 and no network_type."},
 	[LP_CNT_H2_RESET] = {"h2_streams_reset", "latprobe_h2_streams_reset",
 			     "HTTP/2 streams ended by RST_STREAM before their response ended, or "
 			     "left unprocessed by the server's GOAWAY: counted, not sampled."},
