@@ -619,10 +619,12 @@ class Faults(unittest.TestCase):
             # the hanging sink's queue (2) overflowed: drops counted
             self.assertGreater(agent.value("latprobe_push_dropped_total",
                                            sink=sinks["hang"]), 0)
-            # the 500 sink comes back: the next push succeeds (backoff is at most a few s)
+            # the 500 sink comes back: the next push succeeds, at the next retry (its
+            # backoff doubles with each failure, with jitter: after 8 s of failures it
+            # may be 16-32 s away; the cap is 60 s)
             Handler.mode[p500] = 200
             wait_for(lambda: agent.value("latprobe_push_requests_total", sink=sinks["500"],
-                                         result="success") > 0, timeout=20,
+                                         result="success") > 0, timeout=65,
                      what="a push after the sink recovered")
             self.assertGreater(agent.value("latprobe_push_last_success_timestamp_seconds",
                                            sink=sinks["500"]), time.time() - 30)
