@@ -381,6 +381,18 @@ static void test_bad_specs_are_refused_with_a_reason(void **state)
 	assert_int_equal(lp_routes_entries(&rs, ents, LP_ROUTE_ENTRIES), 2 * LP_ROUTES_MAX);
 }
 
+/* path holding the n bytes of text, read as a routes file into a fresh rs */
+static int routes_file(const char *path, const char *text, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, n, f), n);
+	fclose(f);
+	memset(&rs, 0, sizeof(rs));
+	return lp_routes_add_file(&rs, path, err, sizeof(err));
+}
+
 static void test_a_routes_file_names_the_bad_line(void **state)
 {
 	char path[] = "/tmp/lp-routes-XXXXXX";
@@ -403,27 +415,12 @@ static void test_a_routes_file_names_the_bad_line(void **state)
 	assert_int_equal(rs.nroutes, 2);
 	assert_string_equal(rs.labels[0], "checkout");
 	/* a NUL inside a line is said as such, wherever it is (the last line too) */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fwrite("/a\n/b\0c\n/d\n", 1, 11, f);
-	fclose(f);
-	memset(&rs, 0, sizeof(rs));
-	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(routes_file(path, "/a\n/b\0c\n/d\n", 11), -EINVAL);
 	assert_non_null(strstr(err, ":2: a NUL byte"));
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fwrite("/a\n/b\0c", 1, 8, f);
-	fclose(f);
-	memset(&rs, 0, sizeof(rs));
-	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(routes_file(path, "/a\n/b\0c", 8), -EINVAL);
 	assert_non_null(strstr(err, ":2: a NUL byte"));
 	/* UTF-8 is a path's right: it passes */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("/caf\xc3\xa9\n", f);
-	fclose(f);
-	memset(&rs, 0, sizeof(rs));
-	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), 0);
+	assert_int_equal(routes_file(path, "/caf\xc3\xa9\n", 7), 0);
 	unlink(path);
 	assert_int_equal(lp_routes_add_file(&rs, path, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "No such file"));
