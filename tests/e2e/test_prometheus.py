@@ -335,6 +335,37 @@ class Abuse(unittest.TestCase):
             self.assertIsNone(agent.proc.poll())
             agent.stop()
 
+    def test_slow_clients_on_the_scrapers_own_address_do_not_lock_it_out(self):
+        """40 connections from 127.0.0.1 that trickle their heads (libmicrohttpd
+        takes 32 an address): the scraper, on the same address, is answered
+        within seconds, not refused until the slow ones time out (issue 32)."""
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with Agent("--listen", f"127.0.0.1:{port}", "-i", "1s"):
+            slow = []
+            try:
+                for _ in range(40):
+                    try:
+                        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+                        c.sendall(b"GET /metrics HTTP/1.1\r\n")  # the rest never comes
+                        slow.append(c)
+                    except OSError:
+                        pass
+                time.sleep(1.5)  # older than the guard's 1 s: theirs are the slowest heads
+                t0 = time.monotonic()
+                status = None
+                while status != 200 and time.monotonic() - t0 < 5:
+                    status = self._try(base + "/metrics")
+                    if status != 200:
+                        time.sleep(0.2)
+                took = time.monotonic() - t0
+            finally:
+                for c in slow:
+                    c.close()
+        print(f"    40 slow connections on 127.0.0.1: the scraper answered after {took:.2f} s")
+        self.assertEqual(status, 200)
+        self.assertLess(took, 5)
+
     @staticmethod
     def _try(url):
         try:

@@ -51,6 +51,18 @@ void lp_srv_on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		}
 		k->fd = ci->connect_fd;
 		k->listener = l->index;
+		{
+			const union MHD_ConnectionInfo *ai =
+				MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+			if (ai && ai->client_addr) {
+				k->has_peer = true;
+				memcpy(&k->peer, ai->client_addr,
+				       ai->client_addr->sa_family == AF_INET6
+					       ? sizeof(struct sockaddr_in6)
+					       : sizeof(struct sockaddr_in));
+			}
+		}
 		k->since = lp_mono_ns();
 		pthread_mutex_lock(&s->guard_lock);
 		k->next = s->conns;
@@ -125,6 +137,57 @@ static struct conn *slowest(struct lp_server *s, unsigned l, __u64 now)
 	return best;
 }
 
+/* the same client address (its port aside) */
+static bool same_peer(const struct conn *a, const struct conn *b)
+{
+	if (!a->has_peer || !b->has_peer || a->peer.ss_family != b->peer.ss_family)
+		return false;
+	if (a->peer.ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)&a->peer)->sin6_addr,
+			       &((const struct sockaddr_in6 *)&b->peer)->sin6_addr,
+			       sizeof(struct in6_addr));
+	return ((const struct sockaddr_in *)&a->peer)->sin_addr.s_addr ==
+	       ((const struct sockaddr_in *)&b->peer)->sin_addr.s_addr;
+}
+
+/*
+ * under guard_lock: an address near libmicrohttpd's cap of connections per
+ * address has its slowest heads closed, so that address's next connection (a
+ * scraper that shares it with slow clients, such as every local process on
+ * 127.0.0.1) is accepted instead of refused
+ */
+static void per_address(struct lp_server *s, __u64 now)
+{
+	struct conn *k, *j, *best;
+	unsigned n, total = 0;
+
+	for (k = s->conns; k; k = k->next)
+		total += !k->closing;
+	if (total < PER_IP_EVICT_AT)
+		return; /* no address can be near the cap: nothing to count */
+	for (k = s->conns; k; k = k->next) {
+		if (k->closing || !k->has_peer)
+			continue;
+		n = 0;
+		for (j = s->conns; j; j = j->next)
+			n += !j->closing && same_peer(j, k);
+		if (n < PER_IP_EVICT_AT)
+			continue;
+		while (n > PER_IP_EVICT_TO) {
+			best = NULL;
+			for (j = s->conns; j; j = j->next)
+				if (!j->busy && !j->closing && same_peer(j, k) &&
+				    now - j->since >= EVICT_AGE_NS &&
+				    (!best || j->since < best->since))
+					best = j;
+			if (!best)
+				break;
+			conn_close(s, best);
+			n--;
+		}
+	}
+}
+
 void *lp_srv_guard_main(void *arg)
 {
 	struct lp_server *s = arg;
@@ -143,6 +206,7 @@ void *lp_srv_guard_main(void *arg)
 			if (s->listeners[l].live > EVICT_AT)
 				while (s->listeners[l].live > EVICT_TO && (k = slowest(s, l, now)))
 					conn_close(s, k);
+		per_address(s, now);
 		/* no connection: nothing to sweep until one comes (an idle agent stays asleep) */
 		if (!s->conns) {
 			pthread_cond_wait(&s->guard_wake, &s->guard_lock);

@@ -23,6 +23,9 @@
 #define EVICT_AT	   (MAX_CONNECTIONS * 3 / 4) /* connections: make room from here */
 #define EVICT_TO	   (MAX_CONNECTIONS / 2)
 #define EVICT_AGE_NS	   NS /* only heads slower than this are evicted */
+/* one address: its slowest heads closed from here, so its next connection finds room */
+#define PER_IP_EVICT_AT	   (PER_IP_CONNECTIONS * 3 / 4)
+#define PER_IP_EVICT_TO	   (PER_IP_CONNECTIONS / 2)
 #define SWEEP_NS	   (100 * 1000 * 1000ULL)
 #define CONNECTION_MEMORY  (64 * 1024) /* bounds a request's line and headers */
 #define TRIM_AFTER	   (1u << 20)  /* body size after which freed memory goes back */
@@ -44,6 +47,8 @@ struct conn {
 	struct conn *prev, *next;
 	int fd;
 	unsigned listener;
+	struct sockaddr_storage peer; /* its address (port left out), for the per-address guard */
+	bool has_peer;
 	__u64 since; /* waiting for a request head since */
 	bool busy;   /* a request is being answered */
 	bool closing;
