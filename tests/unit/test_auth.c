@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <crypt.h>
 
 #include "export/auth.h"
 #include "export/webconfig.h"
@@ -144,10 +145,60 @@ static void test_stop_answers_what_is_queued(void **state)
 	lp_webconfig_free(&wc);
 }
 
+/*
+ * The queue full of checks from an address that failed: a check from one that
+ * has not takes the place of the newest of them (answered false, once),
+ * so rotating guessers cannot keep a new scraper at 503 (issue 32).
+ */
+static void test_a_clean_address_is_not_kept_out_by_failing_ones(void **state)
+{
+	static struct answer ans[LP_AUTH_QUEUE + 8];
+	struct answer clean = {0};
+	struct sockaddr_in bad = addr("10.1.0.1"), good = addr("10.9.9.9");
+	struct lp_webconfig wc;
+	struct lp_auth *a;
+	char text[512], err[256];
+	const char *slow;
+	int i, queued = 0, busy = 0, answered = 0, refused = 0;
+
+	(void)state;
+	/* a slow hash (bcrypt cost 12): the queue stays full while the test looks */
+	slow = crypt("s3cret", crypt_gensalt("$2b$", 12, NULL, 0));
+	assert_non_null(slow);
+	snprintf(text, sizeof(text), "basic_auth_users:\n  prometheus: '%s'\n", slow);
+	assert_int_equal(lp_webconfig_parse(text, strlen(text), &wc, err, sizeof(err)), 0);
+	a = lp_auth__new(&wc);
+	assert_non_null(a);
+	assert_int_equal(login(a, "prometheus", "guess", "10.1.0.1"), LP_AUTH_DENIED);
+	for (i = 0; i < LP_AUTH_QUEUE + 8; i++) {
+		int v = lp_auth__queue(a, "prometheus", "guess", (struct sockaddr *)&bad, done,
+				       &ans[i]);
+
+		queued += v == LP_AUTH_PENDING;
+		busy += v == LP_AUTH_BUSY;
+	}
+	assert_true(busy >= 7); /* full: the failing address waits its turn */
+	assert_int_equal(lp_auth__queue(a, "prometheus", "s3cret", (struct sockaddr *)&good, done,
+					&clean),
+			 LP_AUTH_PENDING);
+	lp_auth__stop(a);
+	for (i = 0; i < LP_AUTH_QUEUE + 8; i++) {
+		answered += ans[i].calls;
+		refused += ans[i].calls && !ans[i].ok;
+		assert_true(ans[i].calls <= 1);
+	}
+	assert_int_equal(answered, queued); /* the one evicted too, once */
+	assert_int_equal(refused, queued);
+	assert_int_equal(clean.calls, 1);
+	lp_auth__free(a);
+	lp_webconfig_free(&wc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checker),
+		cmocka_unit_test(test_a_clean_address_is_not_kept_out_by_failing_ones),
 		cmocka_unit_test(test_stop_answers_what_is_queued),
 	};
 

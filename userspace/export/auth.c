@@ -102,8 +102,8 @@ static struct fail *fail_slot(struct lp_auth *a, const unsigned char addr[16], b
 		if (f->used && !memcmp(f->addr, addr, 16))
 			return f;
 		/* the victim, should this address be new: a free slot, else the oldest */
-		if (!f->used ? !oldest || oldest->used :
-			       !oldest || (oldest->used && f->since < oldest->since))
+		if (!f->used ? !oldest || oldest->used
+			     : !oldest || (oldest->used && f->since < oldest->since))
 			oldest = f;
 	}
 	if (!create)
@@ -209,14 +209,50 @@ enum lp_auth_verdict lp_auth__check(struct lp_auth *a, const char *user, const c
 	return v;
 }
 
+/*
+ * under lock, the queue full: the newest queued check from an address that
+ * failed in the window, taken out (its done() to be called false, unlocked)
+ * to make room for one from an address that has not failed. Rotating
+ * addresses fail at their first wrong password and then queue behind every
+ * address that has not: a new scraper is not kept at 503 by them.
+ */
+static bool make_room(struct lp_auth *a, const unsigned char addr[16], struct job *out)
+{
+	unsigned i, k;
+	struct fail *f = fail_slot(a, addr, false);
+
+	if (f && f->count)
+		return false; /* a failing address waits its turn like the others */
+	for (i = a->len; i-- > 0;) {
+		k = (a->head + i) % LP_AUTH_QUEUE;
+		f = fail_slot(a, a->queue[k].addr, false);
+		if (!f || !f->count)
+			continue;
+		*out = a->queue[k];
+		/* close the gap: the ones after it move up */
+		for (; i + 1 < a->len; i++)
+			a->queue[(a->head + i) % LP_AUTH_QUEUE] =
+				a->queue[(a->head + i + 1) % LP_AUTH_QUEUE];
+		a->len--;
+		return true;
+	}
+	return false;
+}
+
 enum lp_auth_verdict lp_auth__queue(struct lp_auth *a, const char *user, const char *password,
 				    const struct sockaddr *peer, void (*done)(void *ctx, bool ok),
 				    void *ctx)
 {
 	enum lp_auth_verdict v = LP_AUTH_BUSY;
+	unsigned char addr[16];
+	struct job out = {0};
+	bool evicted = false;
 	struct job *j;
 
+	peer_key(peer, addr);
 	pthread_mutex_lock(&a->lock);
+	if (!a->stop && a->len == LP_AUTH_QUEUE)
+		evicted = make_room(a, addr, &out);
 	if (a->stop || a->len == LP_AUTH_QUEUE) {
 		a->stats.busy++;
 	} else {
@@ -227,7 +263,7 @@ enum lp_auth_verdict lp_auth__queue(struct lp_auth *a, const char *user, const c
 			free(j->user);
 			free(j->password);
 		} else {
-			peer_key(peer, j->addr);
+			memcpy(j->addr, addr, sizeof(addr));
 			j->done = done;
 			j->ctx = ctx;
 			a->len++;
@@ -235,7 +271,15 @@ enum lp_auth_verdict lp_auth__queue(struct lp_auth *a, const char *user, const c
 			v = LP_AUTH_PENDING;
 		}
 	}
+	if (evicted)
+		a->stats.busy++;
 	pthread_mutex_unlock(&a->lock);
+	if (evicted) {
+		/* refused unchecked, as a full queue refuses: exactly once, as promised */
+		free(out.user);
+		free(out.password);
+		out.done(out.ctx, false);
+	}
 	return v;
 }
 
