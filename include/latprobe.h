@@ -131,8 +131,7 @@ enum lp_counter {
 	LP_CNT_STORAGE_FAILED,	/* per-socket state could not be created */
 	LP_CNT_SERIES_ALLOC,	/* samples folded into the overflow series: a new series
 				 * could not be allocated at that instant (a burst) */
-	LP_CNT_UNFRAMED,	/* responses whose end could not be framed: timed to the
-				 * last body byte seen before the next response or the close */
+	LP_CNT_UNFRAMED,	/* timed responses whose end could not be framed: no sample */
 	LP_CNT_DISCARDED,	/* samples discarded as impossible (negative or over a day) */
 	LP_CNT_BUSY,		/* segments skipped: the CPU's working memory was in use, or
 				 * their sequence update lost every race (lp_seq_take) */
@@ -150,6 +149,8 @@ enum lp_counter {
 	/* counted by user space (the TLS scanner), never by the programs: */
 	LP_CNT_TLS_LIBS_PROBED, /* libssl files the TLS programs were attached to */
 	LP_CNT_TLS_LIBS_FAILED, /* libssl files that could not be probed (no symbols, ...) */
+	LP_CNT_UNPAIRED,	/* requests not timed: an earlier response's framing was lost
+				 * while they waited, their responses cannot be paired */
 	LP_CNT_MAX,
 };
 
@@ -346,7 +347,9 @@ struct lp_conn_rsp {
 	__u8 method;
 	__u8 mflags; /* LP_MF_* */
 	__u16 route; /* of the request being answered */
-	__u8 pad[2];
+	__u8 unpaired; /* response framing was lost with requests waiting: which
+			* response answers which is no longer certain (include/lp_h1.h) */
+	__u8 pad;
 	__u64 cgroup_id; /* the socket's cgroup (a socket never changes it), for its samples */
 	__u64 tenant_id; /* its ancestor at the cap's level (cg_level; 0: none): whose share */
 };

@@ -27,11 +27,18 @@
  *    (include/lp_conn.h, lp_conn_h2c), the request as its stream 1;
  *  - only in-order new data is framed: retransmitted bytes are ignored, data
  *    seen out of order is accounted when the hole before it fills;
- *  - what cannot be framed (a head split across segments or longer than
- *    LP_WIN, a coding not understood, framing lost) is timed to the last body
- *    byte seen before the next response or the close, and counted apart;
- *  - FIN from the responder or RST with a response pending or unfinished
- *    counts it as unanswered.
+ *  - a sample is exact or is not made: a response whose framing is lost (a
+ *    head split across segments or longer than LP_WIN, a coding not
+ *    understood, more framing steps than a segment is given) is counted
+ *    unframed, never sampled; the next message is found again where a
+ *    segment starts with one;
+ *  - when response framing is lost with requests waiting, the lost bytes may
+ *    have answered some of them: pairing is uncertain, so no response pairs
+ *    with a timed request (each counted unpaired, at its pairing or the
+ *    close) until as many responses have begun as requests: nothing can be
+ *    waiting then, and the next request is timed again;
+ *  - FIN from the responder or RST counts an unfinished response and each
+ *    timed request still waiting as unanswered (unpaired while uncertain).
  */
 #ifndef LP_H1_H
 #define LP_H1_H
@@ -67,10 +74,11 @@ static __always_inline void lp_rsp_end(struct lp_conn *c, struct lp_verdict *v, 
 				       int unframed)
 {
 	if (c->rsp.mflags & LP_MF_TIMED) {
-		lp_sample(v, c->rsp.start_ns, at_ns, c->rsp.status, c->rsp.method,
-			  LP_SAMPLE_DURATION, c->rsp.route);
 		if (unframed)
-			lp_count(v, LP_CNT_UNFRAMED);
+			lp_count(v, LP_CNT_UNFRAMED); /* its end is not known exactly */
+		else
+			lp_sample(v, c->rsp.start_ns, at_ns, c->rsp.status, c->rsp.method,
+				  LP_SAMPLE_DURATION, c->rsp.route);
 	}
 	c->rsp.mflags = 0;
 	c->rsp.d.fstate = LP_F_IDLE;
@@ -85,12 +93,25 @@ static __always_inline void lp_msg_end(struct lp_conn *c, struct lp_run *r, stru
 		c->req.fstate = LP_F_IDLE;
 }
 
-/* Framing cannot be followed: the message goes on, unframed. */
+/* requests begun and not yet answered */
+static __always_inline __u8 lp_pending(const struct lp_conn *c)
+{
+	return c->q.begun - c->q.answered;
+}
+
+/*
+ * Framing cannot be followed: the message goes on, unframed. In responses,
+ * the bytes not framed may hold the ends of waiting requests' responses:
+ * pairing is uncertain until every request has had a response.
+ */
 static __always_inline void lp_unframe(struct lp_conn *c, struct lp_run *r)
 {
 	lp_run_dir(c, r)->fstate = LP_F_UNFRAMED;
-	if (r->rsp)
-		c->rsp.last_ns = r->now;
+	if (!r->rsp)
+		return;
+	c->rsp.last_ns = r->now;
+	if (lp_pending(c))
+		c->rsp.unpaired = 1;
 }
 
 /*
@@ -160,12 +181,6 @@ static __always_inline void lp_req_begin(struct lp_conn *c, struct lp_run *r, __
 	q->begun = i + 1;
 }
 
-/* requests begun and not yet answered */
-static __always_inline __u8 lp_pending(const struct lp_conn *c)
-{
-	return c->q.begun - c->q.answered;
-}
-
 /*
  * A response head begins at r->pos; head is NULL when it could not be read
  * whole. Returns 1 when tracking of the connection ends (101, tunnel), 2
@@ -199,7 +214,8 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 		c->rsp.method = c->q.method[e];
 		c->rsp.route = c->q.route[e];
 		c->rsp.start_ns = c->q.start_ns[e];
-		c->rsp.mflags = (c->q.flags[e] & LP_PF_UNTIMED) ? 0 : LP_MF_TIMED;
+		c->rsp.mflags =
+			(c->q.flags[e] & LP_PF_UNTIMED) || c->rsp.unpaired ? 0 : LP_MF_TIMED;
 		r->pos += head->len;
 		r->want = LP_WANT_H2C;
 		return 2;
@@ -213,10 +229,17 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 		if (c->q.seq[e] != i || (c->q.flags[e] & LP_PF_UNTIMED)) {
 			c->rsp.mflags = 0;
 			c->rsp.method = LP_METHOD_NONE;
+		} else if (c->rsp.unpaired) {
+			/* this response may answer an earlier request: never a guess */
+			c->rsp.mflags = 0;
+			c->rsp.method = LP_METHOD_NONE;
+			lp_count(v, LP_CNT_UNPAIRED);
 		} else {
 			lp_sample(v, c->rsp.start_ns, r->now, status, c->rsp.method, LP_SAMPLE_TTFB,
 				  c->rsp.route);
 		}
+		if (!lp_pending(c))
+			c->rsp.unpaired = 0; /* every request has had its response: certain again */
 	} else {
 		lp_count(v, LP_CNT_ORPHAN_RESPONSES);
 	}
@@ -444,7 +467,7 @@ static __always_inline void lp_h1_end(struct lp_conn *c, const struct lp_seg *s,
 					struct lp_verdict *v)
 {
 	struct lp_dir *d = lp_run_dir(c, r);
-	__u8 pending;
+	__u8 pending, k, e;
 
 	if (r->stop)
 		return;
@@ -467,22 +490,25 @@ static __always_inline void lp_h1_end(struct lp_conn *c, const struct lp_seg *s,
 	}
 	if (!(s->tcp_flags & (LP_TCP_FIN | LP_TCP_RST)))
 		return;
-	pending = lp_pending(c);
-	if (s->tcp_flags & LP_TCP_RST) {
-		if (pending || (c->rsp.mflags & LP_MF_TIMED))
-			lp_count(v, LP_CNT_UNANSWERED);
-		c->rsp.mflags = 0;
-		c->q.role = LP_ROLE_DONE;
-		return;
+	if (!(s->tcp_flags & LP_TCP_RST)) {
+		if (!r->rsp)
+			return; /* the requester closing its side: responses may still come */
+		if (c->rsp.d.fstate == LP_F_CLOSE && (c->rsp.mflags & LP_MF_TIMED))
+			lp_rsp_end(c, v, r->now, 0);
+		else if (c->rsp.d.fstate == LP_F_UNFRAMED && (c->rsp.mflags & LP_MF_TIMED))
+			lp_rsp_end(c, v, c->rsp.last_ns, 1);
 	}
-	if (!r->rsp)
-		return; /* the requester closing its side: responses may still come */
-	if (c->rsp.d.fstate == LP_F_CLOSE && (c->rsp.mflags & LP_MF_TIMED))
-		lp_rsp_end(c, v, r->now, 0);
-	else if (c->rsp.d.fstate == LP_F_UNFRAMED && (c->rsp.mflags & LP_MF_TIMED))
-		lp_rsp_end(c, v, c->rsp.last_ns, 1);
-	else if (pending || (c->rsp.mflags & LP_MF_TIMED))
+	/* the end: an unfinished response, and each timed request still waiting */
+	if (c->rsp.mflags & LP_MF_TIMED)
 		lp_count(v, LP_CNT_UNANSWERED);
+	pending = lp_pending(c);
+	for (k = 0; k < LP_PIPE; k++) {
+		if (k >= pending)
+			break;
+		e = (__u8)(c->q.answered + k) & (LP_PIPE - 1);
+		if (c->q.seq[e] == (__u8)(c->q.answered + k) && !(c->q.flags[e] & LP_PF_UNTIMED))
+			lp_count(v, c->rsp.unpaired ? LP_CNT_UNPAIRED : LP_CNT_UNANSWERED);
+	}
 	c->rsp.mflags = 0;
 	c->q.role = LP_ROLE_DONE;
 }

@@ -10,6 +10,11 @@ Paths (keep-alive, pipelining and Content-Length bodies handled):
               "GET / HTTP/1.1" and sends status-line lookalikes
   /slowbody   200 with a 10 MB body sent slowly (for client resets)
   /204 /304   those statuses, no body
+  /batch4     waits for three more requests, then 200 ms later answers all
+              four with chunked responses of three chunks each in one segment
+  /splitpair  waits for one more request, then answers this one with a head
+              split across two segments, the second also holding the other's
+              204: a response framing cannot follow, and one after it
   anything else: 200 "ok"; Expect: 100-continue gets a 100 before the body.
 """
 import socket
@@ -17,6 +22,10 @@ import sys
 import threading
 import time
 
+
+
+CHUNKED3 = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"4\r\nabcd\r\n4\r\nefgh\r\n4\r\nijkl\r\n0\r\n\r\n")
 
 
 def echo(conn):
@@ -59,7 +68,20 @@ def serve(conn):
                     return
                 buf += data
             buf = buf[length:]
-            if path == "/103":
+            if path in ("/batch4", "/splitpair"):
+                for _ in range(3 if path == "/batch4" else 1):
+                    more, buf = read_until(conn, buf, b"\r\n\r\n")
+                    if more is None:
+                        return
+            if path == "/batch4":
+                time.sleep(0.2)
+                conn.sendall(CHUNKED3 * 4)
+            elif path == "/splitpair":
+                time.sleep(0.2)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Le")
+                time.sleep(0.01)
+                conn.sendall(b"ngth: 2\r\n\r\nokHTTP/1.1 204 No Content\r\n\r\n")
+            elif path == "/103":
                 conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
                 time.sleep(0.03)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")

@@ -100,6 +100,52 @@ class Hostile(unittest.TestCase):
         self.assertEqual(doc["counters"]["untimed"], 0)
         self.assertEqual(doc["counters"]["orphan_responses"], 0)
 
+    def check_never_mispaired(self, first, n_first, path_then="/x"):
+        """first: bytes of pipelined requests the server answers together;
+        then four GETs one second apart on the same connection. Every sample
+        is one of the true durations (the batch's ~0.2 s or a sequential
+        GET's < 50 ms), and every request is accounted for."""
+        def client(port):
+            s = connect(port)
+            s.sendall(first)
+            buf = b""
+            while buf.count(b"HTTP/1.1 2") < n_first or not (buf.endswith(b"0\r\n\r\n") or
+                                                              buf.endswith(b"Content\r\n\r\n")):
+                d = s.recv(65536)
+                self.assertTrue(d, "the server closed early")
+                buf += d
+            for _ in range(4):
+                time.sleep(1.0)
+                s.sendall(f"GET {path_then} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                self.assertIn(b"200 OK", read_responses(s, 1))
+            s.close()
+
+        doc, _ = self.run_case(client)
+        for s in doc["series"]:
+            le = {b["le"]: b["count"] for b in s["buckets"]}
+            # nothing the length of a pause between requests (1 s) or more
+            self.assertEqual(le["0.5"], s["count"], s)
+            # the sequential GETs take < 50 ms, the batch 0.2 s
+            self.assertLessEqual(s["sum_seconds"], 0.25 * min(n_first, s["count"]) + 0.05 * 4, s)
+        c = doc["counters"]
+        total = n_first + 4
+        self.assertEqual(c["requests"] + c["untimed"], total)
+        self.assertEqual(c["requests"], samples(doc) + c["unframed_responses"] + c["unanswered"]
+                         + c["unpaired_requests"], c)
+        return doc
+
+    def test_pipelined_responses_beyond_the_framing_steps_are_never_mispaired(self):
+        # the audit's case: four chunked responses of three chunks in one
+        # segment take more framing steps than a segment is given
+        doc = self.check_never_mispaired(b"GET /batch4 HTTP/1.1\r\nHost: x\r\n\r\n" * 4, 4)
+        self.assertGreaterEqual(doc["counters"]["unpaired_requests"], 1)
+
+    def test_an_unframed_response_never_moves_a_time_onto_the_next_method(self):
+        doc = self.check_never_mispaired(b"GET /splitpair HTTP/1.1\r\nHost: x\r\n\r\n"
+                                         b"DELETE /d HTTP/1.1\r\nHost: x\r\n\r\n", 2)
+        self.assertEqual(count(doc, method="DELETE"), 0)
+        self.assertEqual(doc["counters"]["unframed_responses"], 1)
+
     def test_expect_100_continue_latency_ends_at_the_final_response(self):
         body = b"x" * 100
 

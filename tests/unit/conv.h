@@ -24,6 +24,7 @@ struct conv {
 	__u64 all[64];			  /* every duration, in order */
 	__u16 route[64];		  /* ... and its route */
 	__u16 status[64];		  /* ... and its status */
+	__u8 method[64];		  /* ... and its method */
 	__u8 side;
 };
 
@@ -81,6 +82,7 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 				cv->all[cv->samples] = v.s[i].ns;
 				cv->route[cv->samples] = v.s[i].route;
 				cv->status[cv->samples] = v.s[i].status;
+				cv->method[cv->samples] = v.s[i].method;
 			}
 			cv->samples++;
 			cv->last = v.s[i];

@@ -22,7 +22,8 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 				     "Response starts with no request pending."},
 	[LP_CNT_UNANSWERED] =
 		{"unanswered", "latprobe_requests_unanswered",
-		 "Connections closed or reset with a request pending or its response unfinished."},
+		 "Requests whose connection was closed or reset before their response ended: "
+		 "each request waiting and a response unfinished (HTTP/2: each open stream)."},
 	[LP_CNT_INTERIM] =
 		{"interim_responses", "latprobe_responses_interim",
 		 "Interim 1xx responses (not 101); the timing waited for the final one."},
@@ -42,9 +43,9 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "Samples folded into the overflow series because a new series could not be "
 		 "allocated at that instant and the spill ring was full."},
 	[LP_CNT_UNFRAMED] = {"unframed_responses", "latprobe_responses_unframed",
-			     "Responses whose end could not be framed (head split or too long, "
-			     "coding not understood): timed to the last body byte seen before the "
-			     "next response or the close."},
+			     "Responses to timed requests whose end could not be framed (head "
+			     "split or too long, coding not understood, more messages in a segment "
+			     "than the agent reads): counted, never sampled."},
 	[LP_CNT_DISCARDED] = {"discarded_samples", "latprobe_samples_discarded",
 			      "Samples discarded as impossible (negative, or over a day)."},
 	[LP_CNT_BUSY] =
@@ -83,6 +84,11 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 	[LP_CNT_TLS_LIBS_PROBED] = {"tls_libraries_probed", "latprobe_tls_libraries_probed",
 				    "OpenSSL libraries (libssl files) the TLS uprobes were "
 				    "attached to."},
+	[LP_CNT_UNPAIRED] =
+		{"unpaired_requests", "latprobe_requests_unpaired",
+		 "Requests not timed because a response's framing was lost while they waited on "
+		 "their connection (pipelining): which response answers which is no longer "
+		 "certain until every request has had one."},
 	[LP_CNT_TLS_LIBS_FAILED] =
 		{"tls_libraries_unprobed", "latprobe_tls_libraries_unprobed",
 		 "Libraries named libssl.so* in processes in scope that could not be probed "
