@@ -95,6 +95,7 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 {
 	struct lp_collector *c = calloc(1, sizeof(*c));
 	__u64 maxw = 0;
+	unsigned maxstep = 1;
 	unsigned i;
 
 	if (!c)
@@ -120,8 +121,11 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 	for (i = 0; i < cfg->nwindows; i++)
 		if (cfg->windows_ns[i] > maxw)
 			maxw = cfg->windows_ns[i];
-	/* enough ticks to reach back one whole window, with slack for late ticks */
-	c->ring_len = (unsigned)((maxw + cfg->interval_ns - 1) / cfg->interval_ns) + 2;
+	/* enough ticks to reach back one whole window and one step, with slack for late ticks */
+	for (i = 0; i < cfg->nwindows; i++)
+		if ((c->wstep[i] = lp_coll_window_step(cfg, (unsigned)i)) > maxstep)
+			maxstep = c->wstep[i];
+	c->ring_len = (unsigned)((maxw + cfg->interval_ns - 1) / cfg->interval_ns) + maxstep + 2;
 	c->tick_ns = calloc(c->ring_len, sizeof(*c->tick_ns));
 	c->tick_seq = calloc(c->ring_len, sizeof(*c->tick_seq));
 	pthread_mutex_init(&c->lock, NULL);
@@ -517,6 +521,7 @@ static void advance_ring(struct lp_collector *c, unsigned slot, __u64 now)
 			}
 			s->hist[s->nhist++] = (struct coll_hist){seq, lp_snap_get(s->cur)};
 		}
+		lp_coll_prune_history(c, s, seq);
 		/* what the ring's oldest tick no longer needs: all before the one in force then */
 		while (drop + 1 < s->nhist && s->hist[drop + 1].tick <= oldest)
 			lp_snap_put(s->hist[drop++].snap);

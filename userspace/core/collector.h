@@ -160,6 +160,13 @@ int lp_collector__reconfigure(struct lp_collector *c, struct lp_cfg_ref *ref);
 /* A reload that failed (the running configuration kept) or succeeded, at unix time wall. */
 void lp_collector__note_reload(struct lp_collector *c, bool ok, double wall);
 
+/*
+ * Snapshots the series' histories hold for their windows, summed over the
+ * series (the collector's own thread only): what memory per series grows
+ * with; bounded per active series whatever the interval.
+ */
+size_t lp_collector__window_snapshots(const struct lp_collector *c);
+
 /* The latest model (a reference; NULL before the first tick). Thread-safe. */
 struct lp_model *lp_collector__model(struct lp_collector *c);
 void lp_model_put(struct lp_model *m);

@@ -26,10 +26,12 @@ struct coll_series {
 	struct lp_snap *base;
 	__u64 changed_ns; /* tick at which cur last changed */
 	/*
-	 * Its snapshot from each tick at which it changed (references, oldest
-	 * first), back to the one in force at the ring's oldest tick: a window
-	 * starts at the newest one at or before the window's first tick. An
-	 * idle series holds one.
+	 * Its snapshots (references, oldest first), back to the one in force at
+	 * the ring's oldest tick: the latest two (the one in force at the
+	 * previous tick gives the rate), and before them only those in force at
+	 * a tick a window may start at (lp_coll_window_step): a window starts at
+	 * the newest one at or before its first tick. An idle series holds one;
+	 * an active one about LP_WINDOW_STEPS per window, whatever the interval.
 	 */
 	struct coll_hist {
 		__u64 tick; /* the tick's number (c->nticks then) */
@@ -72,6 +74,7 @@ struct lp_collector {
 	size_t index_cap;
 
 	unsigned ring_len;
+	unsigned wstep[LP_MAX_WINDOWS]; /* ticks between a window's possible starts */
 	unsigned head;	 /* ring slot of the latest tick */
 	__u64 *tick_seq; /* [ring_len]: the number of the tick in each slot */
 	__u64 nticks;
@@ -101,6 +104,9 @@ struct lp_collector {
 };
 
 /* views.c: a tick's views and SLO windows */
+unsigned lp_coll_window_step(const struct lp_config *cfg, unsigned w);
+/* drop the snapshots no window can start at any more (seq: the latest tick) */
+void lp_coll_prune_history(const struct lp_collector *c, struct coll_series *s, __u64 seq);
 void lp_coll_window_starts(struct lp_collector *c, __u64 now, int *wslot, double *span_s);
 bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 gen);
 double lp_coll_series_rate(const struct lp_collector *c, const struct coll_series *s, __u64 now,

@@ -56,6 +56,20 @@ int lp_fine_native_key(const struct lp_fine_table *t, __u32 slot)
 	return (int)slot + LP_FINE_LOW_EXP * (int)(1u << t->schema);
 }
 
+/* a zeroed snapshot of nclassic classic and fine_n fine slots, one allocation, one reference */
+static struct lp_snap *snap_alloc(__u32 nclassic, __u32 fine_n)
+{
+	struct lp_snap *s = calloc(1, sizeof(*s) + ((size_t)fine_n + nclassic) * sizeof(__u64));
+
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->nclassic = nclassic;
+	s->fine_n = fine_n;
+	s->classic = &s->fine[fine_n];
+	return s;
+}
+
 /* a snapshot of classic[0..nclassic) and fine[from..to), the fine slots trimmed to the non-zero */
 static struct lp_snap *snap_build(__u64 sum_ns, const __u64 *classic, __u32 nclassic,
 				  const __u64 *fine, __u32 from, __u32 to)
@@ -72,18 +86,18 @@ static struct lp_snap *snap_build(__u64 sum_ns, const __u64 *classic, __u32 ncla
 		hi = i;
 		any = true;
 	}
-	s = calloc(1, sizeof(*s) + (any ? hi - lo + 1 : 0) * sizeof(__u64));
+	if (nclassic > LP_CLASSIC_MAX)
+		nclassic = LP_CLASSIC_MAX;
+	s = snap_alloc(nclassic, any ? hi - lo + 1 : 0);
 	if (!s)
 		return NULL;
-	s->refs = 1;
 	s->sum_ns = sum_ns;
-	for (i = 0; i < nclassic && i < LP_CLASSIC_MAX; i++) {
+	for (i = 0; i < nclassic; i++) {
 		s->classic[i] = classic[i];
 		s->count += classic[i];
 	}
 	if (any) {
 		s->fine_lo = lo;
-		s->fine_n = hi - lo + 1;
 		memcpy(s->fine, &fine[lo], s->fine_n * sizeof(__u64));
 	}
 	return s;
@@ -111,16 +125,14 @@ struct lp_snap *lp_snap_plus(const struct lp_snap *a, const struct lp_snap *b)
 		hi = a->fine_lo + a->fine_n > b->fine_lo + b->fine_n ? a->fine_lo + a->fine_n
 								      : b->fine_lo + b->fine_n;
 	}
-	s = calloc(1, sizeof(*s) + (hi - lo) * sizeof(__u64));
+	s = snap_alloc(a->nclassic < b->nclassic ? a->nclassic : b->nclassic, hi - lo);
 	if (!s)
 		return NULL;
-	s->refs = 1;
 	s->count = a->count + b->count;
 	s->sum_ns = a->sum_ns + b->sum_ns;
-	for (i = 0; i < LP_CLASSIC_MAX; i++)
+	for (i = 0; i < s->nclassic; i++)
 		s->classic[i] = a->classic[i] + b->classic[i];
 	s->fine_lo = lo;
-	s->fine_n = hi - lo;
 	for (i = 0; i < a->fine_n; i++)
 		s->fine[a->fine_lo + i - lo] += a->fine[i];
 	for (i = 0; i < b->fine_n; i++)
@@ -217,8 +229,9 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 	d->lo = newer->fine_lo < d->nfine ? newer->fine_lo : d->nfine;
 	d->hi = newer->fine_lo + newer->fine_n < d->nfine ? newer->fine_lo + newer->fine_n : d->nfine;
 	d->sum_ns = sub_mono(newer->sum_ns, older ? older->sum_ns : 0);
-	for (i = 0; i < d->nclassic; i++) {
-		d->classic[i] = sub_mono(newer->classic[i], older ? older->classic[i] : 0);
+	for (i = 0; i < d->nclassic && i < newer->nclassic; i++) {
+		d->classic[i] = sub_mono(newer->classic[i],
+					 older && i < older->nclassic ? older->classic[i] : 0);
 		d->count += d->classic[i];
 	}
 	for (i = newer->fine_lo; i < newer->fine_lo + newer->fine_n && i < d->nfine; i++)
@@ -233,7 +246,7 @@ void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus)
 
 	d->count += sign * s->count;
 	d->sum_ns += sign * s->sum_ns;
-	for (i = 0; i < d->nclassic; i++)
+	for (i = 0; i < d->nclassic && i < s->nclassic; i++)
 		d->classic[i] += sign * s->classic[i];
 	lo = s->fine_lo;
 	hi = (__u64)s->fine_lo + s->fine_n < d->nfine ? (__u64)s->fine_lo + s->fine_n : d->nfine;

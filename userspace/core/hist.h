@@ -34,11 +34,12 @@ int lp_fine_native_key(const struct lp_fine_table *t, __u32 slot);
  */
 struct lp_snap {
 	int refs;
-	__u64 count; /* sum of classic slots */
+	__u32 nclassic; /* classic slots stored: the configuration's boundaries + 1 */
+	__u64 count;	/* sum of classic slots */
 	__u64 sum_ns;
-	__u64 classic[LP_CLASSIC_MAX]; /* non-cumulative, nr_classic + 1 used */
-	__u32 fine_lo;		      /* first stored slot */
-	__u32 fine_n;		      /* stored slots */
+	__u64 *classic; /* [nclassic], non-cumulative: stored after fine[] */
+	__u32 fine_lo;	/* first stored slot */
+	__u32 fine_n;	/* stored slots */
 	__u64 fine[];
 };
 

@@ -10,20 +10,6 @@
 
 #include "core/collector_int.h"
 
-/* ring slot of the newest tick at or before t, or -1 */
-static int tick_at_or_before(const struct lp_collector *c, __u64 t)
-{
-	unsigned k, n = c->nticks < c->ring_len ? (unsigned)c->nticks : c->ring_len;
-
-	for (k = 0; k < n; k++) {
-		unsigned slot = (c->head + c->ring_len - k) % c->ring_len;
-
-		if (c->tick_ns[slot] <= t)
-			return (int)slot;
-	}
-	return -1;
-}
-
 static void fill_quantiles(const struct lp_dist *d, const struct lp_fine_table *ft, double *q)
 {
 	unsigned i;
@@ -98,6 +84,82 @@ bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 g
 	return changed;
 }
 
+/*
+ * Window w starts at a tick whose number is a multiple of its step: an
+ * eighth of the window's ticks, rounded up (LP_WINDOW_STEPS). So a series
+ * keeps the snapshots of about nine ticks per window, whatever the interval,
+ * and a window covers its length plus less than one step (a 1m window at
+ * -i 5s: 60 to 65 s; 5m at -i 1s: 300 to 337 s); its figures are over
+ * exactly the span it covers (span_s).
+ */
+#define LP_WINDOW_STEPS 8
+
+unsigned lp_coll_window_step(const struct lp_config *cfg, unsigned w)
+{
+	__u64 ticks = (cfg->windows_ns[w] + cfg->interval_ns - 1) / cfg->interval_ns;
+
+	return ticks > LP_WINDOW_STEPS ? (unsigned)((ticks + LP_WINDOW_STEPS - 1) / LP_WINDOW_STEPS)
+				       : 1;
+}
+
+/* may a window still start at a tick in [a, b), with seq the latest tick? */
+static bool grid_between(const struct lp_collector *c, __u64 a, __u64 b, __u64 seq)
+{
+	unsigned w;
+
+	for (w = 0; w < c->cfg->nwindows; w++) {
+		__u64 step = c->wstep[w], g;
+		/* the oldest tick it may start at: its length, a step and a late tick back */
+		__u64 reach = (c->cfg->windows_ns[w] + c->cfg->interval_ns - 1) /
+				      c->cfg->interval_ns + step + 1;
+		__u64 from = seq > reach ? seq - reach : 0;
+
+		g = (a > from ? a : from) + step - 1;
+		g -= g % step;
+		if (g < b)
+			return true;
+	}
+	return false;
+}
+
+void lp_coll_prune_history(const struct lp_collector *c, struct coll_series *s, __u64 seq)
+{
+	unsigned i, k = 0;
+
+	if (s->nhist <= 2)
+		return;
+	for (i = 0; i < s->nhist; i++) {
+		if (i + 2 >= s->nhist || grid_between(c, s->hist[i].tick, s->hist[i + 1].tick, seq))
+			s->hist[k++] = s->hist[i];
+		else
+			lp_snap_put(s->hist[i].snap);
+	}
+	s->nhist = k;
+}
+
+size_t lp_collector__window_snapshots(const struct lp_collector *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nseries; i++)
+		n += c->series[i].nhist;
+	return n;
+}
+
+/* the newest tick at or before t that window w may start at */
+static int window_tick_at_or_before(const struct lp_collector *c, __u64 t, unsigned w)
+{
+	unsigned k, n = c->nticks < c->ring_len ? (unsigned)c->nticks : c->ring_len;
+
+	for (k = 0; k < n; k++) {
+		unsigned slot = (c->head + c->ring_len - k) % c->ring_len;
+
+		if (c->tick_ns[slot] <= t && c->tick_seq[slot] % c->wstep[w] == 0)
+			return (int)slot;
+	}
+	return -1;
+}
+
 /* the ring slot each window starts at (-1: at attach): the same for every series */
 void lp_coll_window_starts(struct lp_collector *c, __u64 now, int *wslot, double *span_s)
 {
@@ -110,7 +172,7 @@ void lp_coll_window_starts(struct lp_collector *c, __u64 now, int *wslot, double
 
 		wslot[w] = -1;
 		if (now > ws - slack)
-			wslot[w] = tick_at_or_before(c, now - ws + slack);
+			wslot[w] = window_tick_at_or_before(c, now - ws + slack, w);
 		/* no tick that old: the window starts at attach, when every count was 0 */
 		from = wslot[w] >= 0 ? c->tick_ns[wslot[w]] : c->start_ns;
 		span_s[w] = now > from ? (double)(now - from) / 1e9 : 0;
