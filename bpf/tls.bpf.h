@@ -10,7 +10,7 @@
  * plaintext is one ordered stream: nothing is retransmitted or out of
  * order). SSL_set_fd finds the session's socket (its port and family);
  * SSL_shutdown is the local side's close, SSL_read returning 0 the peer's;
- * SSL_free ends the session. The ciphertext of the same connection never
+ * SSL_clear starts a reused object afresh; SSL_free ends the session. The ciphertext of the same connection never
  * looks like HTTP to the cgroup_skb program: nothing is counted twice.
  *
  * Included by latprobe.bpf.c after the recording (record.bpf.h) and the
@@ -396,6 +396,28 @@ int BPF_KPROBE(lp_tls_set_fd, void *ssl, int fd)
 	s->lport = (__u16)kread_u16(sk, koff[LP_KOFF_SK_NUM]);
 	s->rport = bpf_ntohs((__u16)kread_u16(sk, koff[LP_KOFF_SK_DPORT]));
 	s->family = fam == AF_INET6 ? 6 : 4;
+	return 0;
+}
+
+/*
+ * SSL_clear(ssl): the object may be reused for another connection (a new
+ * BIO, a new handshake): a session that has carried data starts afresh, as
+ * at SSL_set_fd, so nothing of the old connection (a response half read, a
+ * request waiting) pairs with the new one's messages; its socket is learnt
+ * again. libssl also clears a fresh object itself at its first handshake,
+ * after SSL_set_fd: a session with no data yet keeps what SSL_set_fd found.
+ */
+SEC("uprobe")
+int BPF_KPROBE(lp_tls_clear, void *ssl)
+{
+	struct lp_tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct lp_tls_sess *s = bpf_map_lookup_elem(&tls_sessions, &k);
+
+	(void)ctx;
+	if (!s || (!s->seq[0] && !s->seq[1]))
+		return 0;
+	bpf_map_delete_elem(&tls_h2, &k);
+	tls_new(&k, BPF_EXIST);
 	return 0;
 }
 

@@ -122,7 +122,7 @@ enum lp_counter {
 	LP_CNT_REQUESTS = 0,	/* request starts that began a timing */
 	LP_CNT_UNTIMED,		/* requests seen that could not be timed (split start, queue full) */
 	LP_CNT_ORPHAN_RESPONSES, /* response starts with no request pending */
-	LP_CNT_UNANSWERED,	/* connection closed or reset with a response pending or unfinished */
+	LP_CNT_UNANSWERED,	/* requests waiting, or answered unfinished, at a close or reset */
 	LP_CNT_INTERIM,		/* 1xx interim responses (not 101): passed over */
 	LP_CNT_UPGRADED,	/* 101 Switching Protocols or a CONNECT tunnel: no longer tracked */
 	LP_CNT_RETRANSMITS,	/* segments with already-seen sequence numbers, ignored */

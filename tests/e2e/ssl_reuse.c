@@ -4,7 +4,9 @@
  * clients pool them: SSL_clear, a new socket, SSL_set_fd, a new handshake.
  * usage: ssl_reuse fd|bio PORT PATH...   (one connection and one GET per PATH;
  * the socket given by SSL_set_fd, or in a BIO of its own as curl does)
- * Prints, per request, the seconds from its write to the response's last byte.
+ * Prints, per request, the seconds from its write to the response's last byte;
+ * a PATH written ~PATH is abandoned after the response's first read (a client
+ * that gives up on a slow response and reuses the object): prints "-".
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -40,7 +42,7 @@ static int dial(int port)
 }
 
 /* one GET over ssl; the response read whole (Content-Length): seconds, or -1 */
-static double get(SSL *ssl, const char *path)
+static double get(SSL *ssl, const char *path, int abandon)
 {
 	char req[512], buf[16384];
 	size_t have = 0;
@@ -57,6 +59,8 @@ static double get(SSL *ssl, const char *path)
 
 		if (n <= 0)
 			return -1;
+		if (abandon)
+			return 0;
 		have += (size_t)n;
 		buf[have] = '\0';
 		end = strstr(buf, "\r\n\r\n");
@@ -108,12 +112,15 @@ int main(int argc, char **argv)
 			ERR_print_errors_fp(stderr);
 			return 1;
 		}
-		t = get(ssl, argv[i]);
+		t = get(ssl, argv[i] + (argv[i][0] == '~'), argv[i][0] == '~');
 		if (t < 0) {
 			fprintf(stderr, "GET %s failed\n", argv[i]);
 			return 1;
 		}
-		printf("%.6f\n", t);
+		if (argv[i][0] == '~')
+			printf("-\n");
+		else
+			printf("%.6f\n", t);
 		fflush(stdout);
 		SSL_shutdown(ssl);
 		close(fd);

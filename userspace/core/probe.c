@@ -298,6 +298,7 @@ again:
 		bpf_program__set_autoload(p->skel->progs.lp_tls_exit, false);
 		bpf_program__set_autoload(p->skel->progs.lp_tls_set_fd, false);
 		bpf_program__set_autoload(p->skel->progs.lp_tls_free, false);
+		bpf_program__set_autoload(p->skel->progs.lp_tls_clear, false);
 	}
 	set_rodata(p, cfg, ft);
 	if ((e = bpf_map__set_value_size(p->skel->maps.series, p->value_size)) ||
@@ -474,7 +475,7 @@ int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **
 {
 	static const struct {
 		const char *func;
-		int kind; /* enum lp_tls_call_kind, or -1 (set_fd), -2 (free) */
+		int kind; /* enum lp_tls_call_kind, or -1 (set_fd), -2 (free), -3 (clear) */
 		bool needed;
 	} fns[] = {
 		{"SSL_read", LP_TLS_READ, true},
@@ -484,8 +485,12 @@ int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **
 		{"SSL_shutdown", LP_TLS_SHUTDOWN, false},
 		{"SSL_set_fd", -1, false},
 		{"SSL_free", -2, true},
+		{"SSL_clear", -3, false},
 	};
 	struct latprobe_bpf *sk = p->skel;
+	/* the programs of the entries without a return probe, by -kind - 1 */
+	struct bpf_program *single[] = {sk->progs.lp_tls_set_fd, sk->progs.lp_tls_free,
+					 sk->progs.lp_tls_clear};
 	char fdpath[32];
 	struct stat st;
 	int n = 0, e = 0, fd;
@@ -517,9 +522,7 @@ int lp_probe__tls_attach(struct lp_probe *p, const char *lib, struct bpf_link **
 			if (a)
 				b = tls_probe(sk->progs.lp_tls_exit, lib, fns[i].func, true, 0);
 		} else {
-			a = tls_probe(fns[i].kind == -1 ? sk->progs.lp_tls_set_fd
-							: sk->progs.lp_tls_free,
-				      lib, fns[i].func, false, 0);
+			a = tls_probe(single[-fns[i].kind - 1], lib, fns[i].func, false, 0);
 		}
 		if (!a || (fns[i].kind >= 0 && !b)) {
 			e = -errno;
