@@ -455,13 +455,15 @@ class Zabbix(unittest.TestCase):
                     patterns.append(re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*",
                                              pp["parameters"][0]).group(0))
         self.assertIn("latprobe_http_request_duration_quantile_seconds", patterns)
-        # the SLO prototypes use exactly the macros discovery prints
+        # the prototypes' keys use exactly the macros their discovery gives: the
+        # series' by one id over every label (tests/e2e/test_zabbix_js.py)
         for p in protos:
             for macro in re.findall(r"\{#[A-Z]+\}", p["key"]):
-                self.assertIn(macro, ("{#SLO}", "{#WINDOW}", "{#SIDE}", "{#SERVICE}", "{#PORT}",
-                                      "{#METHOD}", "{#STATUS}"), p["key"])
+                self.assertIn(macro, ("{#SLO}", "{#WINDOW}", "{#SERIES}"), p["key"])
         lld = {m["lld_macro"] for r in rules for m in r.get("lld_macro_paths", [])}
-        self.assertEqual(lld, {"{#SIDE}", "{#SERVICE}", "{#PORT}", "{#METHOD}", "{#STATUS}"})
+        self.assertEqual(lld, {"{#SERIES}", "{#SIDE}", "{#SERVICE}", "{#CGROUP}", "{#PORT}",
+                               "{#METHOD}", "{#STATUS}", "{#ROUTE}", "{#SCHEME}", "{#NETWORK}",
+                               "{#VERSION}"})
         # triggers: on the SLO, referring to this template's items
         trig = [tp for p in protos for tp in p.get("trigger_prototypes", [])] + \
             [tr for i in items for tr in i.get("triggers", [])]
