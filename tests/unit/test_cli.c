@@ -44,8 +44,10 @@ static void test_defaults_answer_the_get_10ms_question(void **state)
 	assert_int_equal(cfg.slos[0].method, LP_METHOD_GET);
 	assert_int_equal(cfg.slos[0].threshold_ns, 10000000ULL);
 	assert_close(cfg.slos[0].objective, 0.99, 1e-12);
-	/* OpenTelemetry boundaries; 10 ms is among them, so nothing is added */
-	assert_int_equal(cfg.nclassic, 14);
+	/* 100 us..2.5 ms, then OpenTelemetry's; 10 ms is among them, so nothing is added */
+	assert_int_equal(cfg.nclassic, LP_DEFAULT_BOUNDS);
+	assert_int_equal(cfg.classic_ns[0], 100000ULL);
+	assert_int_equal(cfg.classic_ns[LP_OTEL_FIRST], 5000000ULL);
 	for (i = 0; i < cfg.nclassic; i++)
 		if (cfg.classic_ns[i] == 10000000ULL)
 			found = i + 1;
@@ -65,12 +67,12 @@ static void test_slo_thresholds_become_exact_classic_boundaries(void **state)
 	assert_close(cfg.slos[1].objective, 0.999, 1e-12);
 	assert_int_equal(cfg.slos[2].port, 8080);
 	assert_int_equal(cfg.slos[2].side, LP_SIDE_SERVER);
-	assert_int_equal(cfg.nclassic, 16);
+	assert_int_equal(cfg.nclassic, LP_DEFAULT_BOUNDS + 2);
 	assert_int_equal(cfg.classic_ns[cfg.slos[1].classic_idx], 7000000ULL);
 	assert_int_equal(cfg.classic_ns[cfg.slos[2].classic_idx], 300000000ULL);
 	/* sorted */
-	assert_int_equal(cfg.classic_ns[0], 5000000ULL);
-	assert_int_equal(cfg.classic_ns[1], 7000000ULL);
+	assert_int_equal(cfg.classic_ns[LP_OTEL_FIRST], 5000000ULL);
+	assert_int_equal(cfg.classic_ns[LP_OTEL_FIRST + 1], 7000000ULL);
 }
 
 static void test_buckets_and_no_default_slo(void **state)

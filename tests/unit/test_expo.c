@@ -199,8 +199,8 @@ static void test_protobuf_decodes_back_with_native_histogram(void **state)
 			assert_close(h->sample_sum, 0.334250501, 1e-12);
 			/* classic buckets at the configured boundaries, cumulative */
 			assert_int_equal(h->n_bucket, cfg.nclassic);
-			assert_close(h->bucket[1]->upper_bound, 0.01, 0);
-			assert_int_equal(h->bucket[1]->cumulative_count, 7);
+			assert_close(h->bucket[LP_OTEL_FIRST + 1]->upper_bound, 0.01, 0);
+			assert_int_equal(h->bucket[LP_OTEL_FIRST + 1]->cumulative_count, 7);
 			/* native: schema, zero bucket, and spans/deltas giving back every fine slot */
 			assert_int_equal(h->schema, 3);
 			assert_close(h->zero_threshold, exp2(-20), 0);

@@ -16,7 +16,7 @@
 #include "base/names.h"
 #include "lp_test.h"
 
-static const __u64 *otel = lp_otel_bounds_ns;
+static const __u64 *otel = lp_default_bounds_ns + LP_OTEL_FIRST;
 #define NOTEL 14
 
 static void mkdist(struct lp_dist *d, struct lp_fine_table *t, unsigned schema)

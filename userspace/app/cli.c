@@ -472,8 +472,8 @@ static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err,
 	}
 	/* classic boundaries: the given or default list plus every SLO threshold */
 	if (!ps->nbuckets) {
-		memcpy(ps->buckets, lp_otel_bounds_ns, sizeof(lp_otel_bounds_ns));
-		ps->nbuckets = sizeof(lp_otel_bounds_ns) / sizeof(lp_otel_bounds_ns[0]);
+		memcpy(ps->buckets, lp_default_bounds_ns, sizeof(lp_default_bounds_ns));
+		ps->nbuckets = LP_DEFAULT_BOUNDS;
 	}
 	for (i = 0; i < cfg->nslos; i++) {
 		if (ps->nbuckets >= LP_CLASSIC_MAX - 1)

@@ -123,6 +123,8 @@ struct lp_config {
 void lp_config_defaults(struct lp_config *cfg);
 
 /* OpenTelemetry HTTP duration boundaries, seconds: 0.005 ... 10 */
-extern const __u64 lp_otel_bounds_ns[14];
+#define LP_DEFAULT_BOUNDS 19 /* 100us..2.5ms, then OpenTelemetry's 5ms..10s */
+#define LP_OTEL_FIRST	  5  /* lp_default_bounds_ns[LP_OTEL_FIRST..]: OpenTelemetry's */
+extern const __u64 lp_default_bounds_ns[LP_DEFAULT_BOUNDS];
 
 #endif
