@@ -198,18 +198,12 @@ static void cg_cb(void *ctx, __u64 id, const struct lp_cg *g)
 /* what a series holds, released (the series itself stays in the array) */
 static void series_release(struct coll_series *s)
 {
-	unsigned r;
-
 	lp_snap_put(s->cur);
 	lp_snap_put(s->base);
-	for (r = 0; r < s->nhist; r++)
-		lp_snap_put(s->hist[r].snap);
-	free(s->hist);
+	lp_hist_release(s);
 	free(s->cgroup);
 	free(s->service);
 	lp_snap_put(s->vc_cur);
-	for (r = 0; r < LP_MAX_WINDOWS; r++)
-		lp_snap_put(s->vc_base[r]);
 	lp_view_put(s->view);
 }
 
@@ -415,6 +409,8 @@ static void take_value(struct lp_collector *c, struct coll_series *s, const stru
 		return;
 	}
 	slo_totals(c, s, snap);
+	if (s->cur)
+		lp_hist_note_change(c, s, snap);
 	lp_snap_put(s->cur);
 	s->cur = snap;
 	s->changed_ns = c->now;
@@ -503,33 +499,8 @@ static void advance_ring(struct lp_collector *c, unsigned slot, __u64 now)
 
 	c->tick_ns[slot] = now;
 	c->tick_seq[slot] = seq;
-	for (i = 0; i < c->nseries; i++) {
-		struct coll_series *s = &c->series[i];
-		unsigned drop = 0;
-
-		/* a change enters the history; an idle series' stays as it is */
-		if (s->cur && (!s->nhist || s->hist[s->nhist - 1].snap != s->cur)) {
-			if (s->nhist == s->caphist) {
-				unsigned cap = s->caphist ? 2 * s->caphist : 2;
-				struct coll_hist *h = realloc(s->hist, cap * sizeof(*h));
-
-				/* no room: the tick is missing from it, the one before stands in */
-				if (!h)
-					continue;
-				s->hist = h;
-				s->caphist = cap;
-			}
-			s->hist[s->nhist++] = (struct coll_hist){seq, lp_snap_get(s->cur)};
-		}
-		lp_coll_prune_history(c, s, seq);
-		/* what the ring's oldest tick no longer needs: all before the one in force then */
-		while (drop + 1 < s->nhist && s->hist[drop + 1].tick <= oldest)
-			lp_snap_put(s->hist[drop++].snap);
-		if (drop) {
-			memmove(s->hist, s->hist + drop, (s->nhist - drop) * sizeof(*s->hist));
-			s->nhist -= drop;
-		}
-	}
+	for (i = 0; i < c->nseries; i++)
+		lp_hist_advance(c, &c->series[i], seq, oldest);
 	for (i = 0; i < c->cfg->nslos; i++) {
 		lp_snap_put(c->slo_ring[i][slot]);
 		c->slo_ring[i][slot] = lp_snap_get(c->slo_cur[i]);

@@ -166,6 +166,8 @@ void lp_collector__note_reload(struct lp_collector *c, bool ok, double wall);
  * with; bounded per active series whatever the interval.
  */
 size_t lp_collector__window_snapshots(const struct lp_collector *c);
+/* ... and the bytes they take (entries, whole snapshots, differences) */
+size_t lp_collector__window_bytes(const struct lp_collector *c);
 
 /* The latest model (a reference; NULL before the first tick). Thread-safe. */
 struct lp_model *lp_collector__model(struct lp_collector *c);

@@ -26,17 +26,25 @@ struct coll_series {
 	struct lp_snap *base;
 	__u64 changed_ns; /* tick at which cur last changed */
 	/*
-	 * Its snapshots (references, oldest first), back to the one in force at
-	 * the ring's oldest tick: the latest two (the one in force at the
-	 * previous tick gives the rate), and before them only those in force at
-	 * a tick a window may start at (lp_coll_window_step): a window starts at
-	 * the newest one at or before its first tick. An idle series holds one;
-	 * an active one about LP_WINDOW_STEPS per window, whatever the interval.
+	 * Its history, oldest first, back to the entry in force at the ring's
+	 * oldest tick: the first entry holds that snapshot whole (a reference),
+	 * each later one only what moved since the entry before it (its own
+	 * sparse lp_delta), so memory follows what happened in the windows, not
+	 * the width of the series' histogram. Kept: the latest two (the one in
+	 * force at the previous tick gives the rate), and before them only those
+	 * in force at a tick a window may start at (lp_coll_window_step); an
+	 * entry dropped gives its difference to the next. A window is cur minus
+	 * the entry in force at its first tick. An idle series holds one entry;
+	 * an active one about LP_WINDOW_STEPS + 1 per window, whatever the interval.
 	 */
 	struct coll_hist {
-		__u64 tick; /* the tick's number (c->nticks then) */
-		struct lp_snap *snap;
+		__u64 tick;  /* the tick's number (c->nticks then) */
+		__u64 count; /* the series' total count then */
+		struct lp_snap *full;	/* the first entry: the snapshot itself */
+		struct lp_delta *delta; /* later entries: what moved since the previous */
 	} * hist;
+	struct lp_delta *pending; /* what moved since the last entry, not yet entered */
+	bool hist_lost;		  /* a difference found no memory: start again whole */
 	unsigned nhist, caphist;
 	bool retired;	/* not in the kernel map now */
 	double created; /* unix time first seen */
@@ -47,7 +55,8 @@ struct coll_series {
 	 * What its view was computed from (references, so an address is never
 	 * reused while kept): while this stays the same, so does its view.
 	 */
-	struct lp_snap *vc_cur, *vc_base[LP_MAX_WINDOWS];
+	struct lp_snap *vc_cur;
+	__u64 vc_base[LP_MAX_WINDOWS]; /* tick of each window's base entry (LP_NO_BASE: none) */
 	double vc_rate;
 	/*
 	 * At that build every window already started after its last change
@@ -103,10 +112,22 @@ struct lp_collector {
 	size_t norder; /* views in it */
 };
 
+#define LP_NO_BASE (~0ULL) /* a window that starts before the series' history: at attach */
+
 /* views.c: a tick's views and SLO windows */
 unsigned lp_coll_window_step(const struct lp_config *cfg, unsigned w);
-/* drop the snapshots no window can start at any more (seq: the latest tick) */
-void lp_coll_prune_history(const struct lp_collector *c, struct coll_series *s, __u64 seq);
+
+/* history.c: a series' window history */
+void lp_hist_release(struct coll_series *s);
+/* cur is about to become newer: what moved waits for the next entry */
+void lp_hist_note_change(struct lp_collector *c, struct coll_series *s,
+			 const struct lp_snap *newer);
+/* tick seq enters (after the views); nothing before the ring's oldest tick stays */
+void lp_hist_advance(struct lp_collector *c, struct coll_series *s, __u64 seq, __u64 oldest);
+/* the entry in force at the tick in ring slot slot, or -1 (none: before the history) */
+int lp_hist_at(const struct lp_collector *c, const struct coll_series *s, unsigned slot);
+/* d = cur - the totals of entry e (e < 0: cur) */
+void lp_hist_window(struct lp_collector *c, const struct coll_series *s, int e, struct lp_dist *d);
 void lp_coll_window_starts(struct lp_collector *c, __u64 now, int *wslot, double *span_s);
 bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 gen);
 double lp_coll_series_rate(const struct lp_collector *c, const struct coll_series *s, __u64 now,

@@ -81,6 +81,28 @@ void lp_dist_add(struct lp_dist *d, const struct lp_fine_table *t, const __u64 *
 		 __u32 nclassic_bounds, __u64 v_ns);
 
 /*
+ * What moved between two snapshots of one series, sparse: only the slots
+ * that moved (index < nclassic: that classic slot; else fine slot index -
+ * nclassic), with the count and the sum. Immutable once built; one owner.
+ */
+struct lp_delta {
+	__u64 count;
+	__u64 sum_ns;
+	__u32 n;	/* slots that moved */
+	__u32 nclassic; /* classic slots of the snapshots it came from */
+	__u64 val[];	/* [n] by how much; then __u16 idx[n], ascending */
+};
+
+/* newer - older (older may be NULL: all of newer); NULL: out of memory */
+struct lp_delta *lp_delta_between(const struct lp_snap *newer, const struct lp_snap *older);
+/* a + b: two consecutive differences as one */
+struct lp_delta *lp_delta_sum(const struct lp_delta *a, const struct lp_delta *b);
+void lp_delta_free(struct lp_delta *x);
+size_t lp_delta_bytes(const struct lp_delta *x);
+/* d += x, or d -= x with minus (wrapping, as lp_dist_add_snap) */
+void lp_dist_add_delta(struct lp_dist *d, const struct lp_delta *x, bool minus);
+
+/*
  * The q-quantile (0 <= q <= 1) in seconds: the bucket that holds rank
  * q * count, estimated by its point of least worst-case relative error
  * 2 * lower * upper / (lower + upper), so that the error is bounded by

@@ -19,27 +19,15 @@ static void fill_quantiles(const struct lp_dist *d, const struct lp_fine_table *
 }
 
 /* the series' snapshot at the tick in ring slot (NULL: it did not exist yet) */
-static struct lp_snap *snap_at(const struct lp_collector *c, const struct coll_series *s,
-			       unsigned slot)
-{
-	__u64 t = c->tick_seq[slot];
-	unsigned i;
-
-	for (i = s->nhist; i > 0; i--)
-		if (s->hist[i - 1].tick <= t)
-			return s->hist[i - 1].snap;
-	return NULL;
-}
-
 /* requests per second over the last interval (since attach before the second tick) */
 double lp_coll_series_rate(const struct lp_collector *c, const struct coll_series *s, __u64 now,
-			  int prev_slot)
+			   int prev_slot)
 {
 	if (prev_slot >= 0 && now > c->tick_ns[prev_slot]) {
-		const struct lp_snap *p = snap_at(c, s, prev_slot);
-		__u64 before = p ? p->count : 0;
+		int e = lp_hist_at(c, s, (unsigned)prev_slot);
+		__u64 before = e >= 0 ? s->hist[e].count : 0;
 
-		if (p == s->cur)
+		if (e >= 0 && (unsigned)e + 1 == s->nhist && !s->pending)
 			return 0; /* unchanged: exactly 0, so that an idle view compares equal */
 		return (double)(s->cur->count >= before ? s->cur->count - before : 0) /
 		       ((double)(now - c->tick_ns[prev_slot]) / 1e9);
@@ -102,50 +90,6 @@ unsigned lp_coll_window_step(const struct lp_config *cfg, unsigned w)
 				       : 1;
 }
 
-/* may a window still start at a tick in [a, b), with seq the latest tick? */
-static bool grid_between(const struct lp_collector *c, __u64 a, __u64 b, __u64 seq)
-{
-	unsigned w;
-
-	for (w = 0; w < c->cfg->nwindows; w++) {
-		__u64 step = c->wstep[w], g;
-		/* the oldest tick it may start at: its length, a step and a late tick back */
-		__u64 reach = (c->cfg->windows_ns[w] + c->cfg->interval_ns - 1) /
-				      c->cfg->interval_ns + step + 1;
-		__u64 from = seq > reach ? seq - reach : 0;
-
-		g = (a > from ? a : from) + step - 1;
-		g -= g % step;
-		if (g < b)
-			return true;
-	}
-	return false;
-}
-
-void lp_coll_prune_history(const struct lp_collector *c, struct coll_series *s, __u64 seq)
-{
-	unsigned i, k = 0;
-
-	if (s->nhist <= 2)
-		return;
-	for (i = 0; i < s->nhist; i++) {
-		if (i + 2 >= s->nhist || grid_between(c, s->hist[i].tick, s->hist[i + 1].tick, seq))
-			s->hist[k++] = s->hist[i];
-		else
-			lp_snap_put(s->hist[i].snap);
-	}
-	s->nhist = k;
-}
-
-size_t lp_collector__window_snapshots(const struct lp_collector *c)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < c->nseries; i++)
-		n += c->series[i].nhist;
-	return n;
-}
-
 /* the newest tick at or before t that window w may start at */
 static int window_tick_at_or_before(const struct lp_collector *c, __u64 t, unsigned w)
 {
@@ -179,10 +123,12 @@ void lp_coll_window_starts(struct lp_collector *c, __u64 now, int *wslot, double
 	}
 }
 
-static struct lp_snap *window_base(const struct lp_collector *c, const struct coll_series *s,
-				   int slot)
+/* the history entry window w starts from: its tick, or LP_NO_BASE (attach) */
+static __u64 window_base(const struct lp_collector *c, const struct coll_series *s, int slot)
 {
-	return slot >= 0 ? snap_at(c, s, slot) : NULL;
+	int e = slot >= 0 ? lp_hist_at(c, s, (unsigned)slot) : -1;
+
+	return e >= 0 ? s->hist[e].tick : LP_NO_BASE;
 }
 
 /* would its figures differ (its totals or a window's start moved)? */
@@ -259,13 +205,13 @@ static void view_built(const struct lp_collector *c, struct coll_series *s, cons
 	lp_snap_put(s->vc_cur);
 	s->vc_cur = s->cur ? lp_snap_get(s->cur) : NULL;
 	s->vc_rate = rate;
-	s->settled = s->cur && rate == 0;
+	s->settled = s->cur && rate == 0 && !s->pending;
 	for (w = 0; w < c->cfg->nwindows; w++) {
-		struct lp_snap *b = window_base(c, s, wslot[w]);
+		__u64 b = window_base(c, s, wslot[w]);
 
-		lp_snap_put(s->vc_base[w]);
-		s->vc_base[w] = b ? lp_snap_get(b) : NULL;
-		s->settled = s->settled && b == s->cur;
+		s->vc_base[w] = b;
+		/* every window starts at its latest entry, which is cur: empty */
+		s->settled = s->settled && s->nhist && b == s->hist[s->nhist - 1].tick;
 	}
 }
 
@@ -320,7 +266,7 @@ static struct lp_series_view *build_view(struct lp_collector *c, struct coll_ser
 		struct lp_window_view *wv = &v->win[w];
 
 		wv->window_ns = cfg->windows_ns[w];
-		lp_dist_diff(d, s->cur, window_base(c, s, wslot[w]));
+		lp_hist_window(c, s, wslot[w] >= 0 ? lp_hist_at(c, s, (unsigned)wslot[w]) : -1, d);
 		wv->count = d->count;
 		wv->sum_ns = d->sum_ns;
 		fill_quantiles(d, c->ft, wv->q);
