@@ -293,6 +293,8 @@ bench: deps-bench all $(BENCH_BINS)
 	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)
 	$(Q)$(PYTHON) bench/accuracy.py
 	$(Q)$(PYTHON) bench/scale.py
+	$(Q)$(PYTHON) bench/memsoak.py --minutes $(or $(BENCH_SOAK_MINUTES),15) \
+		--json $(OUTPUT)/bench/memsoak.json
 	$(Q)$(PYTHON) bench/summary.py
 
 deps-bench:

@@ -19,6 +19,7 @@
 
 #include "app/cli.h"
 #include "export/expo.h"
+#include "export/series_labels.h"
 #include "export/negotiate.h"
 #include "export/report.h"
 #include "sinks/sink.h"
@@ -994,6 +995,125 @@ static void test_every_output_carries_the_route(void **state)
 	free(tab);
 }
 
+/* does the protobuf in b hold a label (name, value) as Prometheus writes one? */
+static bool pb_label(const struct lp_buf *b, const char *name, const char *value)
+{
+	char want[256];
+	size_t n = strlen(name), v = strlen(value);
+
+	if (n + v + 4 > sizeof(want) || n > 127 || v > 127)
+		return false;
+	want[0] = 0x0a;
+	want[1] = (char)n;
+	memcpy(want + 2, name, n);
+	want[2 + n] = 0x12;
+	want[3 + n] = (char)v;
+	memcpy(want + 4 + n, value, v);
+	return memmem(b->data, b->len, want, n + v + 4) != NULL;
+}
+
+/* does a remote-write request hold a series with label name=value? */
+static bool rw_has(const Prometheus__WriteRequest *wr, const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < wr->n_timeseries; i++) {
+		const char *x = rw_label(wr->timeseries[i], name);
+
+		if (x && !strcmp(x, value))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Generated from the label table (export/series_labels.h): every output
+ * carries every label of a series, under that output's name for it. The
+ * fixture's client series (curl, cgroup id:77, HTTP/2 over TLS on ::1,
+ * route "unrouted") has values no output escapes, so each is found as is.
+ */
+static void test_every_output_carries_every_label(void **state)
+{
+	const struct lp_series_view *v = model.series[1];
+	struct lp_buf text = { 0 }, pb = { 0 }, rw = { 0 }, ot = { 0 }, influx = { 0 },
+		      dsd = { 0 }, graphite = { 0 };
+	struct lp_push_cfg c;
+	struct lp_label_vals lv;
+	Prometheus__WriteRequest *wr;
+	char want[512], *doc;
+	unsigned i;
+
+	(void)state;
+	assert_string_equal(v->service, "curl");
+	assert_int_equal(lp_expo_write(&text, LP_FMT_TEXT, &model, &self, LP_EXPO_WINDOWS), 0);
+	lp_buf_add(&text, "", 1);
+	assert_int_equal(lp_expo_write(&pb, LP_FMT_PROTOBUF, &model, &self, LP_EXPO_NATIVE), 0);
+	c = push_cfg("remote-write+http://tsdb:9090/api/v1/write");
+	assert_int_equal(lp_enc_remote_write(&rw, &model, &c), 0);
+	wr = rw_decode(&rw);
+	c = push_cfg("otlp+http://collector/v1/metrics");
+	assert_int_equal(lp_sink_otlp.encode(&ot, &model, NULL, &c), 0);
+	assert_int_equal(lp_enc_influx(&influx, &model), 0);
+	lp_buf_add(&influx, "", 1);
+	c = push_cfg("dogstatsd://d:8125");
+	assert_int_equal(lp_enc_dogstatsd(&dsd, &model, NULL, &c), 0);
+	lp_buf_add(&dsd, "", 1);
+	c = push_cfg("graphite://g:2003?tags=1");
+	assert_int_equal(lp_enc_graphite(&graphite, &model, &c), 0);
+	lp_buf_add(&graphite, "", 1);
+	doc = lp_report_json_string(&model);
+	assert_non_null(doc);
+
+	lp_series_label_values(v, &lv);
+	for (i = 0; i < LP_L_COUNT; i++) {
+		const struct lp_label_def *d = &lp_series_labels[i];
+		const char *x = lv.v[i];
+
+		if (!x)
+			fail_msg("label %s: the fixture's series has no value", d->prom);
+		/* Prometheus text (the side: on the families whose name does not say it) */
+		snprintf(want, sizeof(want), "%s=\"%s\"", d->prom, x);
+		if (!strstr(text.data, want))
+			fail_msg("text: no %s", want);
+		/* protobuf and remote write: the same labels */
+		if (!(d->flags & LP_LBL_SIDE) && !pb_label(&pb, d->prom, x))
+			fail_msg("protobuf: no %s=%s", d->prom, x);
+		if (!(d->flags & LP_LBL_SIDE) && !rw_has(wr, d->prom, x))
+			fail_msg("remote write: no %s=%s", d->prom, x);
+		/* OTLP: the semantic-convention name (a number as an int) */
+		if (!(d->flags & LP_LBL_SIDE) &&
+		    !memmem(ot.data, ot.len, d->otel, strlen(d->otel)))
+			fail_msg("OTLP: no attribute %s", d->otel);
+		if (!(d->flags & (LP_LBL_SIDE | LP_LBL_NUM)) && !memmem(ot.data, ot.len, x, strlen(x)))
+			fail_msg("OTLP: no value %s for %s", x, d->otel);
+		/* the push sinks' tags */
+		snprintf(want, sizeof(want), ",%s=%s", d->tag, x);
+		if (!strstr(influx.data, want))
+			fail_msg("InfluxDB: no %s", want);
+		snprintf(want, sizeof(want), "%s:%s", d->tag, x);
+		if (!strstr(dsd.data, want))
+			fail_msg("DogStatsD: no %s", want);
+		snprintf(want, sizeof(want), ";%s=%s", d->tag, x);
+		if (!strstr(graphite.data, want))
+			fail_msg("Graphite: no %s", want);
+		/* the JSON API: a number as a number */
+		snprintf(want, (d->flags & LP_LBL_NUM) ? sizeof(want) : 0, "\"%s\":%s", d->tag, x);
+		if (!(d->flags & LP_LBL_NUM))
+			snprintf(want, sizeof(want), "\"%s\":\"%s\"", d->tag, x);
+		if (!strstr(doc, want))
+			fail_msg("JSON: no %s", want);
+	}
+	free(doc);
+	prometheus__write_request__free_unpacked(wr, NULL);
+	lp_buf_free(&text);
+	lp_buf_free(&pb);
+	lp_buf_free(&rw);
+	lp_buf_free(&ot);
+	lp_buf_free(&influx);
+	lp_buf_free(&dsd);
+	lp_buf_free(&graphite);
+}
+
 /* The HTTP version (the fixture's second series is HTTP/2) in every output built from a model. */
 static void test_every_output_carries_the_protocol_version(void **state)
 {
@@ -1078,6 +1198,7 @@ int main(void)
 		cmocka_unit_test(test_the_table_answers_each_slo_first),
 		cmocka_unit_test(test_text_exposition_matches_golden),
 		cmocka_unit_test(test_every_output_carries_the_route),
+		cmocka_unit_test(test_every_output_carries_every_label),
 		cmocka_unit_test(test_every_output_carries_the_protocol_version),
 		cmocka_unit_test(test_remote_write_carries_what_a_scrape_carries),
 		cmocka_unit_test(test_openmetrics_exposition_matches_golden),

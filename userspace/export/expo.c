@@ -13,40 +13,28 @@
 #include "export/writer.h"
 #include "export/self.h"
 #include "core/hist.h"
+#include "export/series_labels.h"
 
-/* the labels of a series; bufs holds the formatted numbers */
+/* the labels of a series, from the label table; vals holds their values */
 struct label_set {
 	struct label l[MAX_LABELS];
 	int n;
-	char port[8], status[8], cg[40];
+	struct lp_label_vals vals;
 };
 
 static void label_set_fill(struct label_set *sl, const struct lp_series_view *v, bool with_side)
 {
+	unsigned i;
 	int n = 0;
 
-	snprintf(sl->port, sizeof(sl->port), "%u", v->key.port);
-	lp_status_label(&v->key, sl->status, sizeof(sl->status));
-	if (with_side)
-		sl->l[n++] = (struct label){"side", lp_side_name(v->key.side)};
-	sl->l[n++] = (struct label){"http_request_method", lp_method_name(v->key.method)};
-	sl->l[n++] = (struct label){"http_response_status_code", sl->status};
-	/* only with routes configured (--route): one label value per route, never a raw path */
-	if (v->route)
-		sl->l[n++] = (struct label){"http_route", v->route};
-	sl->l[n++] = (struct label){"server_port", sl->port};
-	sl->l[n++] = (struct label){"network_type", v->key.family == 6 ? "ipv6" : "ipv4"};
-	/* HTTP inside TLS (the TLS library's uprobes), as OpenTelemetry's url.scheme */
-	sl->l[n++] = (struct label){"url_scheme", v->key.flags & LP_KEY_TLS ? "https" : "http"};
-	/* HTTP/1.x or HTTP/2, as OpenTelemetry's network.protocol.version */
-	sl->l[n++] = (struct label){"network_protocol_version", lp_protocol_version(&v->key)};
-	sl->l[n++] = (struct label){"service_name", v->service};
-	/* an unresolvable (deleted) cgroup keeps its id, so series stay distinct */
-	if (v->cgroup[0]) {
-		sl->l[n++] = (struct label){"cgroup", v->cgroup};
-	} else {
-		snprintf(sl->cg, sizeof(sl->cg), "id:%llu", (unsigned long long)v->key.cgroup_id);
-		sl->l[n++] = (struct label){"cgroup", sl->cg};
+	_Static_assert(LP_L_COUNT <= MAX_LABELS, "a series' labels fit a label set");
+	lp_series_label_values(v, &sl->vals);
+	for (i = 0; i < LP_L_COUNT; i++) {
+		const struct lp_label_def *d = &lp_series_labels[i];
+
+		if (!sl->vals.v[i] || ((d->flags & LP_LBL_SIDE) && !with_side))
+			continue;
+		sl->l[n++] = (struct label){ d->prom, sl->vals.v[i] };
 	}
 	sl->n = n;
 }

@@ -31,6 +31,7 @@
 
 #include "export/expo.h"
 #include "export/native.h"
+#include "export/series_labels.h"
 #include "export/writer.h"
 #include "otlp.pb-c.h"
 #include "version.h"
@@ -62,20 +63,6 @@ struct ot_state {
 	unsigned family; /* families ended so far: the current family's number */
 	struct ot_res *head, **tail;
 	size_t n;
-};
-
-/* label name -> semantic-convention attribute; int: the value is an int when it is a number */
-static const struct {
-	const char *label, *attr;
-	bool num;
-} attr_names[] = {
-	{"http_request_method", "http.request.method", false},
-	{"http_response_status_code", "http.response.status_code", true},
-	{"http_route", "http.route", false},
-	{"server_port", "server.port", true},
-	{"network_type", "network.type", false},
-	{"url_scheme", "url.scheme", false},
-	{"network_protocol_version", "network.protocol.version", false},
 };
 
 static const struct {
@@ -115,26 +102,20 @@ static Otlp__KeyValue **ot_attrs(struct writer *s, const struct label *l, int nl
 {
 	Otlp__KeyValue **kv = lp_wr_alloc(s, (size_t)(nl ? nl : 1) * sizeof(*kv));
 	int i;
-	size_t k;
 
 	*n = 0;
 	*service = NULL;
 	if (!kv)
 		return NULL;
 	for (i = 0; i < nl; i++) {
-		const char *key = l[i].name;
-		bool num = false;
+		/* a series label: its semantic-convention name; others as they are */
+		const struct lp_label_def *d = lp_series_label_by_prom(l[i].name);
 
-		if (!strcmp(key, "service_name")) {
-			*service = l[i].value;
+		if (d && (d->flags & LP_LBL_RESOURCE)) {
+			*service = l[i].value; /* the only resource label: service.name */
 			continue;
 		}
-		for (k = 0; k < sizeof(attr_names) / sizeof(attr_names[0]); k++)
-			if (!strcmp(key, attr_names[k].label)) {
-				key = attr_names[k].attr;
-				num = attr_names[k].num;
-			}
-		kv[*n] = ot_kv(s, key, l[i].value, num);
+		kv[*n] = ot_kv(s, d ? d->otel : l[i].name, l[i].value, d && (d->flags & LP_LBL_NUM));
 		if (!kv[*n])
 			return NULL;
 		(*n)++;

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "export/report.h"
+#include "export/series_labels.h"
 #include "version.h"
 
 
@@ -347,6 +348,38 @@ static struct json_object *jslo_windows(const struct lp_model *m, unsigned k)
 	return a;
 }
 
+/*
+ * The series' labels by their tags (export/series_labels.h): numbers as
+ * numbers, a label the series has not as null (the route without --route).
+ * The status is the code; a cgroup over its share adds the label it is
+ * exported under: "4xx" (status 400) or "other" (its own overflow series).
+ */
+static void jlabels(struct json_object *o, const struct lp_series_view *v)
+{
+	struct lp_label_vals lv;
+	unsigned i;
+
+	lp_series_label_values(v, &lv);
+	for (i = 0; i < LP_L_COUNT; i++) {
+		const struct lp_label_def *d = &lp_series_labels[i];
+		const char *x = lv.v[i];
+		char *end;
+		long long n = x && (d->flags & LP_LBL_NUM) ? strtoll(x, &end, 10) : 0;
+
+		if (d->id == LP_L_STATUS) {
+			jset(o, d->tag, jint(v->key.status));
+			if (v->key.flags & (LP_KEY_STATUS_CLASS | LP_KEY_CG_OVERFLOW))
+				jset(o, "status_label", jstr(x));
+		} else if (!x) {
+			jset(o, d->tag, NULL);
+		} else if ((d->flags & LP_LBL_NUM) && *x && !*end) {
+			jset(o, d->tag, jint((int)n));
+		} else {
+			jset(o, d->tag, jstr(x));
+		}
+	}
+}
+
 static struct json_object *jseries(const struct lp_model *m, const struct lp_series_view *v)
 {
 	const struct lp_config *cfg = m->cfg;
@@ -355,29 +388,10 @@ static struct json_object *jseries(const struct lp_model *m, const struct lp_ser
 	__u64 cum = 0;
 	unsigned i, k;
 
-	jset(o, "service", jstr(v->service));
-	jset(o, "cgroup", jstr(v->cgroup));
 	jset(o, "cgroup_id", ju64(v->key.cgroup_id));
-	jset(o, "overflow",
-			       jbool(!!(v->key.flags & LP_KEY_OVERFLOW)));
-	jset(o, "metric", jstr(v->key.flags & LP_KEY_TTFB ?
-									   "ttfb" : "duration"));
-	jset(o, "side", jstr(lp_side_name(v->key.side)));
-	jset(o, "method", jstr(lp_method_name(v->key.method)));
-	jset(o, "status", jint(v->key.status));
-	/* a cgroup over its share: "4xx" (status is 400) or "other" (its own overflow series) */
-	if (v->key.flags & (LP_KEY_STATUS_CLASS | LP_KEY_CG_OVERFLOW)) {
-		char st[16];
-
-		jset(o, "status_label", jstr(lp_status_label(&v->key, st, sizeof(st))));
-	}
-	/* the http_route label: null without --route */
-	jset(o, "route", v->route ? jstr(v->route) : NULL);
-	jset(o, "port", jint(v->key.port));
-	jset(o, "family", jstr(v->key.family == 6 ? "ipv6" :
-									     "ipv4"));
-	jset(o, "scheme", jstr(v->key.flags & LP_KEY_TLS ? "https" : "http"));
-	jset(o, "protocol_version", jstr(lp_protocol_version(&v->key)));
+	jset(o, "overflow", jbool(!!(v->key.flags & LP_KEY_OVERFLOW)));
+	jset(o, "metric", jstr(v->key.flags & LP_KEY_TTFB ? "ttfb" : "duration"));
+	jlabels(o, v);
 	jset(o, "count", ju64(v->total->count));
 	jset(o, "sum_seconds", jdouble((double)v->total->sum_ns / 1e9));
 	jset(o, "rate_per_second", jdouble(v->rate));

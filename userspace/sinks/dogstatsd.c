@@ -13,6 +13,7 @@
 
 #include "base/names.h"
 #include "base/util.h"
+#include "export/series_labels.h"
 #include "sinks/sink.h"
 
 struct dsd_opts {
@@ -50,24 +51,21 @@ static int cmp_key(const void *a, const void *b)
 	return memcmp(&(*x)->key, &(*y)->key, sizeof((*x)->key));
 }
 
+/* every label of the series (export/series_labels.h) as tag:value; values: no ',', '|' or '#' */
 static void dtags(struct lp_buf *b, const struct lp_series_view *v)
 {
-	char svc[128], cg[512], st[16];
+	struct lp_label_vals lv;
+	char clean[512];
+	const char *sep = "|#";
+	unsigned i;
 
-	/* tag values: no ',', '|' or '#' */
-	lp_buf_printf(
-		b,
-		"|#side:%s,service:%s,method:%s,status:%s,port:%u,family:ipv%u,scheme:%s,"
-		"protocol_version:%s,cgroup:%s",
-		lp_side_name(v->key.side), lp_enc_clean(svc, sizeof(svc), v->service, true),
-		lp_method_name(v->key.method), lp_status_label(&v->key, st, sizeof(st)), v->key.port,
-		v->key.family == 6 ? 6 : 4, v->key.flags & LP_KEY_TLS ? "https" : "http",
-		lp_protocol_version(&v->key),
-		lp_enc_clean(cg, sizeof(cg), v->cgroup && *v->cgroup ? v->cgroup : "/", true));
-	if (v->route) {
-		char route[LP_ROUTE_LEN + 1];
-
-		lp_buf_printf(b, ",route:%s", lp_enc_clean(route, sizeof(route), v->route, true));
+	lp_series_label_values(v, &lv);
+	for (i = 0; i < LP_L_COUNT; i++) {
+		if (!lv.v[i])
+			continue;
+		lp_buf_printf(b, "%s%s:%s", sep, lp_series_labels[i].tag,
+			      lp_enc_clean(clean, sizeof(clean), lv.v[i], true));
+		sep = ",";
 	}
 }
 

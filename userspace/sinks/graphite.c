@@ -11,6 +11,7 @@
 
 #include "base/names.h"
 #include "base/util.h"
+#include "export/series_labels.h"
 #include "sinks/sink.h"
 
 struct graphite_opts {
@@ -81,61 +82,50 @@ static const char *gesc(char *out, size_t len, const char *s, bool dots)
 	return out;
 }
 
+/* the series' labels (export/series_labels.h), as they are: escaped where written */
 struct gtags {
-	const char *svc, *cg, *route; /* as they are: escaped where written */
-	char port[8], status[8], fam[8];
-	const char *method;
-	const char *scheme; /* http, https (tags only: the port tells in dotted names) */
-	const char *proto;  /* 1.1, 2 (tags); h1, h2 (a level of dotted names) */
+	struct lp_label_vals lv;
 };
 
 static void gtags_of(struct gtags *t, const struct lp_series_view *v)
 {
-	t->svc = v->service;
-	t->cg = v->cgroup && *v->cgroup ? v->cgroup : "/";
-	snprintf(t->port, sizeof(t->port), "%u", v->key.port);
-	lp_status_label(&v->key, t->status, sizeof(t->status));
-	t->method = lp_method_name(v->key.method);
-	snprintf(t->fam, sizeof(t->fam), "ipv%u", v->key.family == 6 ? 6 : 4);
-	t->scheme = v->key.flags & LP_KEY_TLS ? "https" : "http";
-	t->proto = lp_protocol_version(&v->key);
-	t->route = v->route;
+	lp_series_label_values(v, &t->lv);
 }
 
 /* one Graphite line; name is "<group>.<metric>" below the prefix */
 static void gline(struct lp_buf *b, const struct lp_push_cfg *cfg, const struct gtags *t,
 		  const char *side, const char *slo, const char *metric, double value, long ts)
 {
+	const char *const *lv = t->lv.v;
 	char svc[3 * 128], cg[3 * 512], route[3 * LP_ROUTE_LEN + 2] = "";
+	unsigned i;
 
 	if (isnan(value))
 		return;
 	if (go(cfg)->tags) {
-		lp_buf_printf(b,
-			      "%s.%s;side=%s;service=%s;method=%s;status=%s;port=%s;family=%s;"
-			      "cgroup=%s",
-			      go(cfg)->prefix, metric, side, gesc(svc, sizeof(svc), t->svc, true),
-			      t->method, t->status, t->port, t->fam,
-			      gesc(cg, sizeof(cg), t->cg, true));
-		if (t->route)
-			lp_buf_printf(b, ";route=%s", gesc(route, sizeof(route), t->route, true));
-		lp_buf_printf(b, ";scheme=%s;protocol_version=%s", t->scheme, t->proto);
+		/* every label a tag (the side the caller's: each series is one side) */
+		lp_buf_printf(b, "%s.%s;side=%s", go(cfg)->prefix, metric, side);
+		for (i = 0; i < LP_L_COUNT; i++)
+			if (lv[i] && lp_series_labels[i].id != LP_L_SIDE)
+				lp_buf_printf(b, ";%s=%s", lp_series_labels[i].tag,
+					      gesc(cg, sizeof(cg), lv[i], true));
 		if (slo)
 			lp_buf_printf(b, ";slo=%s", slo);
 	} else {
-		/* dotted: every label is a level (the service's, cgroup's and route's dots
+		/* dotted: a fixed path of levels (the service's, cgroup's and route's dots
 		 * would be levels of their own: escaped, %2E); the route is a level after
-		 * the method only with --route */
-		gesc(svc, sizeof(svc), t->svc, false);
-		gesc(cg, sizeof(cg), t->cg, false);
-		if (t->route) {
-			gesc(route + 1, sizeof(route) - 1, t->route, false);
+		 * the method only with --route; the scheme only in tags (the port tells) */
+		gesc(svc, sizeof(svc), lv[LP_L_SERVICE], false);
+		gesc(cg, sizeof(cg), lv[LP_L_CGROUP], false);
+		if (lv[LP_L_ROUTE]) {
+			gesc(route + 1, sizeof(route) - 1, lv[LP_L_ROUTE], false);
 			route[0] = '.';
 		}
 		/* the HTTP version a level after the family: "h1" or "h2" (no dot in it) */
 		lp_buf_printf(b, "%s.%s.%s.%s.%s.%s.%s.%s%s.%s.%s%s%s", go(cfg)->prefix, side, svc,
-			      cg, t->fam, t->proto[0] == '2' ? "h2" : "h1", t->port, t->method, route,
-			      t->status, slo ? slo : "", slo ? "." : "", metric);
+			      cg, lv[LP_L_FAMILY], lv[LP_L_VERSION][0] == '2' ? "h2" : "h1",
+			      lv[LP_L_PORT], lv[LP_L_METHOD], route, lv[LP_L_STATUS], slo ? slo : "",
+			      slo ? "." : "", metric);
 	}
 	lp_buf_str(b, " ");
 	lp_buf_double(b, value);

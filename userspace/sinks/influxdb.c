@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include "base/names.h"
 #include "base/util.h"
+#include "export/series_labels.h"
 #include "sinks/sink.h"
 
 struct influx2_opts {
@@ -46,26 +48,40 @@ static void iesc(struct lp_buf *b, const char *s)
 	}
 }
 
+/* the label table's rows sorted by tag, as InfluxDB prefers its tags (once) */
+static const struct lp_label_def *sorted_tags[LP_L_COUNT];
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static int by_tag(const void *a, const void *b)
+{
+	return strcmp((*(const struct lp_label_def *const *)a)->tag,
+		      (*(const struct lp_label_def *const *)b)->tag);
+}
+
+static void sort_tags(void)
+{
+	unsigned i;
+
+	for (i = 0; i < LP_L_COUNT; i++)
+		sorted_tags[i] = &lp_series_labels[i];
+	qsort(sorted_tags, LP_L_COUNT, sizeof(sorted_tags[0]), by_tag);
+}
+
 static void itags(struct lp_buf *b, const struct lp_series_view *v)
 {
-	char st[16];
+	struct lp_label_vals lv;
+	unsigned i;
 
-	/* sorted by key, as InfluxDB prefers */
-	lp_buf_str(b, ",cgroup=");
-	iesc(b, v->cgroup && *v->cgroup ? v->cgroup : "/");
-	lp_buf_printf(b, ",family=ipv%u,method=", v->key.family == 6 ? 6 : 4);
-	iesc(b, lp_method_name(v->key.method));
-	lp_buf_printf(b, ",port=%u", v->key.port);
-	if (v->route) {
-		lp_buf_str(b, ",route=");
-		iesc(b, v->route);
+	pthread_once(&sorted_once, sort_tags);
+	lp_series_label_values(v, &lv);
+	for (i = 0; i < LP_L_COUNT; i++) {
+		const char *x = lv.v[sorted_tags[i]->id];
+
+		if (!x)
+			continue;
+		lp_buf_printf(b, ",%s=", sorted_tags[i]->tag);
+		iesc(b, x);
 	}
-	lp_buf_printf(b, ",protocol_version=%s", lp_protocol_version(&v->key));
-	lp_buf_printf(b, ",scheme=%s", v->key.flags & LP_KEY_TLS ? "https" : "http");
-	lp_buf_str(b, ",service=");
-	iesc(b, v->service);
-	lp_buf_printf(b, ",side=%s,status=%s", lp_side_name(v->key.side),
-		      lp_status_label(&v->key, st, sizeof(st)));
 }
 
 static void ifield(struct lp_buf *b, bool *first, const char *k, double v)
