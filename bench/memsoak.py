@@ -5,11 +5,13 @@ are full: a soak of the agent with every series receiving traffic every
 interval.
 
 A loopback server (bench/scale.py's) listens on a few ports and answers any
-status code; every interval a client sends requests for each (port, status)
-pair, so each pair keeps a server-side and a client-side series active: 1 000
-series by default. Agents (this tree's, and any --variant NAME=PATH, e.g. a
-previous build) run side by side on the same traffic, each scraped every 15 s
-(/metrics, as Prometheus does). For each agent it prints:
+status code; every interval a client sends a request for each (port, status)
+pair, so each pair keeps one server-side series active: 1 000 series by
+default. The server runs in a cgroup of the benchmark's own and the agents
+are scoped to it (--cgroup), so nothing else on the node adds series. Agents
+(this tree's, and any --variant NAME=PATH, e.g. a previous build) run side by
+side on the same traffic, each scraped every 15 s (/metrics, as Prometheus
+does). For each agent it prints:
 
   idle      VmRSS after start, before any traffic (MB)
   full      VmRSS when the longest window has filled (MB)
@@ -34,7 +36,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from scale import SERVER, STATUSES, load, proc_status  # noqa: E402
-from lpharness import free_port, stop_process  # noqa: E402
+from lpharness import TestCgroup, free_port, stop_process  # noqa: E402
 
 
 def seconds(text):
@@ -90,22 +92,23 @@ def main():
         sys.exit("memsoak: needs root (BPF); run with sudo")
     interval = seconds(a.interval)
     longest = max(seconds(w) for w in a.windows.split(","))
-    pairs = a.series // 2
-    per_port = min(len(STATUSES), pairs)
-    nports = max(1, pairs // per_port)
+    per_port = min(len(STATUSES), a.series)
+    nports = max(1, a.series // per_port)
     statuses = STATUSES[:per_port]
     runs = [("this", a.this)]
     for v in a.variant:
         name, _, path = v.partition("=")
         runs.append((name, path))
-    srv = subprocess.Popen([sys.executable, "-c", SERVER, str(nports)], stdout=subprocess.PIPE,
-                           text=True)
+    cg = TestCgroup("memsoak").__enter__()
+    srv = subprocess.Popen([*cg.prefix, sys.executable, "-c", SERVER, str(nports)],
+                           stdout=subprocess.PIPE, text=True)
     agents = []
     try:
         ports = [int(srv.stdout.readline()) for _ in range(nports)]
         for name, path in runs:
             wargs = [x for w in a.windows.split(",") for x in ("-w", w)]
-            agents.append(AgentRun(name, path, ["-i", a.interval, *wargs]))
+            agents.append(AgentRun(name, path, ["-i", a.interval, "--cgroup", "/" + cg.name,
+                                                "--side", "server", *wargs]))
         for ag in agents:
             ag.ready()
         time.sleep(2 * interval)
@@ -133,7 +136,8 @@ def main():
         for ag in agents:
             stop_process(ag.proc)
         stop_process(srv)
-    active = nports * len(statuses) * 2
+        cg.__exit__(None, None, None)
+    active = nports * len(statuses)
     out = {}
     print(f"{active} active series, -i {a.interval}, windows {a.windows}, {a.minutes} min")
     print(f"{'agent':<10} {'idle MB':>8} {'full MB':>8} {'end MB':>8} {'per KB':>8} "

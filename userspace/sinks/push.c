@@ -115,6 +115,12 @@ static int send_http(struct worker *w, const struct lp_buf *body, char *why, siz
 	curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, c->ops->http_method);
 	snprintf(auth, sizeof(auth), "Content-Type: %s", c->ops->content_type);
 	h = curl_slist_append(h, auth);
+	/*
+	 * No "Expect: 100-continue" (libcurl adds it to a body over 1 MB): a
+	 * sink or proxy that does not answer it holds the body back for a
+	 * second, which a 1 s push timeout turns into a failure.
+	 */
+	h = curl_slist_append(h, "Expect:");
 	for (i = 0; c->ops->headers && c->ops->headers[i]; i++)
 		h = curl_slist_append(h, c->ops->headers[i]);
 	if (c->userpwd[0]) {
