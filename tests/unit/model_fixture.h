@@ -9,6 +9,7 @@
 #define MODEL_FIXTURE_H
 
 #include "app/cli.h" /* the fixture is configured as a user would: by flags */
+#include "core/k8s.h"
 #include "export/self.h"
 
 static struct lp_config cfg;
@@ -99,6 +100,12 @@ static int setup(void **state)
 	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */
+	/* in a pod of a Deployment */
+	v->k8s = calloc(1, sizeof(*v->k8s));
+	assert_non_null(v->k8s);
+	*v->k8s = (struct lp_k8s){ .refs = 1, .ns = "shop", .pod = "web-7d9f8b6c5d-x2k4p",
+				   .container = "curl", .workload = "web",
+				   .kind = LP_K8S_DEPLOYMENT };
 	v->total = snap_of(b, 2);
 	v->created = 1700000002;
 	v->slo_applies[1] = true;

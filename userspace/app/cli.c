@@ -38,6 +38,7 @@ enum {
 	OPT_EXCLUDE_PATH,
 	OPT_NO_TLS,
 	OPT_TLS_SCAN,
+	OPT_K8S_ROOT,
 	OPT_TLS_SESSIONS,
 	OPT_CONFIG,
 	OPT_WATCH_CONFIG,
@@ -77,6 +78,7 @@ static const struct option long_opts[] = {
 	{"push", required_argument, NULL, OPT_PUSH},
 	{"quiet", no_argument, NULL, 'q'},
 	{"user", required_argument, NULL, OPT_USER},
+	{"k8s-root", required_argument, NULL, OPT_K8S_ROOT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"watch-config", no_argument, NULL, OPT_WATCH_CONFIG},
@@ -197,6 +199,12 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 		if (!*arg)
 			return lp_errf(-EINVAL, err, errlen, "--user: empty name");
 		cfg->user = arg;
+		return 0;
+	case OPT_K8S_ROOT:
+		if (strcmp(arg, "none") && arg[0] != '/')
+			return lp_errf(-EINVAL, err, errlen,
+				       "--k8s-root: '%s' is not an absolute path or none", arg);
+		cfg->k8s_root = strcmp(arg, "none") ? arg : "";
 		return 0;
 	}
 	return -ENOENT;

@@ -101,6 +101,8 @@ const char *lp_cli_usage(void)
 	       "                          or with --duration one document at the end\n"
 	       "      --hist              add a log2 histogram per series to the table\n"
 	       "  -q, --quiet             no table (for a daemon: the endpoint is the output)\n"
+	       "      --k8s-root DIR      where the kubelet's /var/log/pods and /var/log/containers\n"
+	       "                          are read for pod names (default /; none: not at all)\n"
 	       "      --user NAME         switch to this user once attached (default when started\n"
 	       "                          as root: nobody; --user root keeps uid 0, not advised;\n"
 	       "                          capabilities are dropped in any case; see the README)\n"

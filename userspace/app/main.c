@@ -286,8 +286,11 @@ static int attach(struct agent *a)
 	libbpf_log_len = 0;
 	/* name the services listening now, while /proc of other processes is readable */
 	a->labels = lp_labels__new(a->mount);
-	if (a->labels)
+	if (a->labels) {
 		lp_labels__prime(a->labels);
+		if (lp_labels__set_k8s_root(a->labels, a->cfg.k8s_root ? a->cfg.k8s_root : "/"))
+			fprintf(stderr, "latprobe: no memory for --k8s-root: pod names off\n");
+	}
 	/* HTTPS: the library scanner, a child that keeps what it needs to make uprobes */
 	if (lp_probe__tls(a->probe)) {
 		e = lp_tls_start(&a->tls, a->probe, &a->cfg, a->mount, a->cgpath,

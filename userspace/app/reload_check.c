@@ -48,6 +48,8 @@ static const char *needs_restart(const struct lp_config *n, const struct lp_conf
 		return "--listen, --web-config or --window-metrics";
 	if (!same_str(n->user, o->user))
 		return "--user";
+	if (!same_str(n->k8s_root, o->k8s_root))
+		return "--k8s-root";
 	if (n->tls != o->tls || n->tls_sessions != o->tls_sessions ||
 	    n->tls_sessions_per_process != o->tls_sessions_per_process ||
 	    n->tls_scan_ns != o->tls_scan_ns)

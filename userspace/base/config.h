@@ -91,6 +91,7 @@ struct lp_config {
 	struct lp_push_cfg push_cfg[LP_MAX_PUSH];
 	unsigned npush;
 	const char *user; /* --user: switch to this user after attaching */
+	const char *k8s_root; /* --k8s-root: where the kubelet's /var/log is; NULL: "/"; "": off */
 	const char *config_file; /* --config: SIGHUP re-reads it */
 	bool watch_config;	 /* --watch-config: and so does a change of the file */
 	/*

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/collector_int.h"
+#include "core/k8s.h"
 
 static __u64 hash_key(const struct lp_key *k)
 {
@@ -203,6 +204,7 @@ static void series_release(struct coll_series *s)
 	lp_hist_release(s);
 	free(s->cgroup);
 	free(s->service);
+	lp_k8s_put(s->k8s);
 	lp_snap_put(s->vc_cur);
 	lp_view_put(s->view);
 }

@@ -53,12 +53,15 @@ struct lp_window_view {
  * start moved past its traffic, the same names) keeps the same view from one
  * model to the next, so an idle node's collection builds almost nothing.
  */
+struct lp_k8s;
+
 struct lp_series_view {
 	int refs;
 	struct lp_key key;
 	char *cgroup;	       /* "/system.slice/x.service"; "" if unknown */
 	char *service;	       /* readable service name */
 	const char *route;     /* http_route label (the configuration's); NULL without routes */
+	struct lp_k8s *k8s;    /* its pod (core/k8s.h, a reference); NULL: not on Kubernetes */
 	struct lp_snap *total; /* cumulative since attach (a reference) */
 	double rate;	       /* requests/s over the last interval */
 	double created;	       /* unix time the series was first seen (OpenMetrics _created) */

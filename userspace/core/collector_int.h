@@ -50,6 +50,8 @@ struct coll_series {
 	double created; /* unix time first seen */
 	/* its labels, as resolved at the labels' generation lab_gen (0: not yet) */
 	char *cgroup, *service;
+	struct lp_k8s *k8s; /* its pod's identity (a reference); NULL: none */
+	bool k8s_wait;	    /* a pod's cgroup whose kubelet files were not found yet */
 	__u64 lab_gen;
 	/*
 	 * What its view was computed from (references, so an address is never

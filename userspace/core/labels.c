@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 
 #include "base/util.h"
+#include "core/k8s.h"
 #include "core/labels.h"
 #include "base/buf.h"
 
@@ -28,6 +29,8 @@
 struct cg_entry {
 	__u64 id;
 	char *path;
+	struct lp_k8s *k8s; /* its pod's identity (a reference); NULL: none (yet) */
+	__u64 k8s_at;	    /* when it was last looked for (0: never) */
 };
 
 struct port_entry {
@@ -43,6 +46,7 @@ struct lp_listener {
 
 struct lp_labels {
 	char *mount;
+	char *k8s_root; /* where the kubelet's /var/log is found; NULL: not looked for */
 	struct cg_entry *cg;
 	size_t ncg, capcg;
 	__u64 last_scan;
@@ -73,8 +77,10 @@ static void cg_clear(struct lp_labels *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->ncg; i++)
+	for (i = 0; i < l->ncg; i++) {
 		free(l->cg[i].path);
+		lp_k8s_put(l->cg[i].k8s);
+	}
 	l->ncg = 0;
 }
 
@@ -86,6 +92,7 @@ void lp_labels__free(struct lp_labels *l)
 	free(l->cg);
 	free(l->ports);
 	free(l->mount);
+	free(l->k8s_root);
 	free(l);
 }
 
@@ -105,10 +112,10 @@ static void cg_add(struct lp_labels *l, __u64 id, const char *raw)
 		l->cg = n;
 		l->capcg = cap;
 	}
-	l->cg[l->ncg].path = strdup(rel[0] ? rel : "/");
+	l->cg[l->ncg] = (struct cg_entry){ .id = id, .path = strdup(rel[0] ? rel : "/") };
 	if (!l->cg[l->ncg].path)
 		return;
-	l->cg[l->ncg++].id = id;
+	l->ncg++;
 }
 
 /* walk the cgroup tree: the cgroup v2 id of a directory is its inode number */
@@ -169,8 +176,17 @@ static void cg_scan(struct lp_labels *l)
 				break;
 		if (i != nold || nold != l->ncg)
 			l->gen++;
-		for (i = 0; i < nold; i++)
+		for (i = 0; i < nold; i++) {
+			/* the same cgroup keeps what was found for it */
+			if (i < l->ncg && old[i].id == l->cg[i].id && !l->cg[i].k8s &&
+			    !strcmp(old[i].path, l->cg[i].path)) {
+				l->cg[i].k8s = old[i].k8s;
+				l->cg[i].k8s_at = old[i].k8s_at;
+				old[i].k8s = NULL;
+			}
 			free(old[i].path);
+			lp_k8s_put(old[i].k8s);
+		}
 		free(old);
 	}
 	free(rel);
@@ -184,6 +200,50 @@ static const char *cg_find(struct lp_labels *l, __u64 id)
 		if (l->cg[i].id == id)
 			return l->cg[i].path;
 	return NULL;
+}
+
+static struct cg_entry *cg_entry_of(struct lp_labels *l, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < l->ncg; i++)
+		if (l->cg[i].id == id)
+			return &l->cg[i];
+	return NULL;
+}
+
+int lp_labels__set_k8s_root(struct lp_labels *l, const char *root)
+{
+	char *r = root && *root ? strdup(root) : NULL;
+
+	if (root && *root && !r)
+		return -ENOMEM;
+	free(l->k8s_root);
+	l->k8s_root = r;
+	return 0;
+}
+
+bool lp_labels__k8s_on(const struct lp_labels *l)
+{
+	return l->k8s_root != NULL;
+}
+
+struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
+{
+	struct cg_entry *e;
+	__u64 now;
+
+	if (!l->k8s_root || !lp_labels__cgroup(l, id) || !(e = cg_entry_of(l, id)))
+		return NULL;
+	if (e->k8s)
+		return e->k8s;
+	/* not found yet: the kubelet may not have written its files; looked for again later */
+	now = lp_mono_ns();
+	if (e->k8s_at && now - e->k8s_at < CG_RESCAN_NS)
+		return NULL;
+	e->k8s_at = now;
+	e->k8s = lp_k8s_resolve(l->k8s_root, e->path);
+	return e->k8s;
 }
 
 const char *lp_labels__cgroup(struct lp_labels *l, __u64 id)

@@ -7,11 +7,13 @@
 #ifndef LP_LABELS_H
 #define LP_LABELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "latprobe.h"
 
 struct lp_labels;
+struct lp_k8s;
 
 #define LP_NAME_MAX 64	  /* a process name after cleaning: 15 bytes can triple */
 #define LP_PATH_MAX 1024 /* a cgroup path after cleaning, at most */
@@ -26,6 +28,16 @@ void lp_labels__free(struct lp_labels *l);
 void lp_labels__prime(struct lp_labels *l);
 /* "/system.slice/nginx.service" ("/" for the root); NULL if unknown. Valid until the next call. */
 const char *lp_labels__cgroup(struct lp_labels *l, __u64 cgroup_id);
+/* where the kubelet's files are read (root/var/log/pods...); NULL or "": not at all */
+int lp_labels__set_k8s_root(struct lp_labels *l, const char *root);
+/*
+ * The Kubernetes identity of a cgroup (core/k8s.h), looked for once and
+ * again at most once a second while not found; NULL: not a pod's, or its
+ * files are not there. The caller takes its own reference (lp_k8s_get).
+ */
+struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 cgroup_id);
+/* are Kubernetes identities looked for at all? */
+bool lp_labels__k8s_on(const struct lp_labels *l);
 /* a readable service name for the series; never NULL */
 const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key);
 /*

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/collector_int.h"
+#include "core/k8s.h"
 
 void lp_model_free(struct lp_model *m)
 {
@@ -72,6 +73,7 @@ void lp_view_put(struct lp_series_view *v)
 		return;
 	free(v->cgroup);
 	free(v->service);
+	lp_k8s_put(v->k8s);
 	lp_snap_put(v->total);
 	free(v);
 }

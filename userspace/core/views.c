@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/collector_int.h"
+#include "core/k8s.h"
 
 static void fill_quantiles(const struct lp_dist *d, const struct lp_fine_table *ft, double *q)
 {
@@ -41,9 +42,11 @@ double lp_coll_series_rate(const struct lp_collector *c, const struct coll_serie
 bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 gen)
 {
 	char *cg, *svc = NULL;
+	struct lp_k8s *k8s;
 	bool changed;
 
-	if (s->cgroup && s->lab_gen == gen)
+	/* the same names while their generation stays, unless a pod's files are awaited */
+	if (s->cgroup && s->lab_gen == gen && !s->k8s_wait)
 		return false;
 	if (s->key.flags & LP_KEY_OVERFLOW) {
 		cg = strdup("");
@@ -63,11 +66,35 @@ bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 g
 		free(svc);
 		return true; /* resolved again next time */
 	}
-	changed = !s->cgroup || strcmp(s->cgroup, cg) || strcmp(s->service, svc);
+	k8s = c->labels && !(s->key.flags & LP_KEY_OVERFLOW)
+		      ? lp_labels__k8s(c->labels, s->key.cgroup_id)
+		      : NULL;
+	if (k8s) {
+		/* a pod's service: its container's name, else its workload's, else the pod's */
+		const char *n = k8s->container[0] ? k8s->container
+				: k8s->workload[0] ? k8s->workload
+						   : k8s->pod;
+		char *t = strdup(n);
+
+		if (t) {
+			free(svc);
+			svc = t;
+		}
+	}
+	changed = !s->cgroup || strcmp(s->cgroup, cg) || strcmp(s->service, svc) ||
+		  k8s != s->k8s;
 	free(s->cgroup);
 	free(s->service);
 	s->cgroup = cg;
 	s->service = svc;
+	lp_k8s_put(s->k8s);
+	s->k8s = lp_k8s_get(k8s);
+	{
+		char uid[LP_K8S_ID], cid[LP_K8S_ID];
+
+		s->k8s_wait = !k8s && c->labels && lp_labels__k8s_on(c->labels) &&
+			      !lp_k8s_ids(cg, uid, sizeof(uid), cid, sizeof(cid));
+	}
 	s->lab_gen = gen;
 	return changed;
 }
@@ -167,6 +194,7 @@ static struct lp_series_view *view_rerated(const struct lp_config *cfg,
 	v->rate = rate;
 	v->cgroup = strdup(o->cgroup);
 	v->service = strdup(o->service);
+	v->k8s = lp_k8s_get(o->k8s);
 	v->total = lp_snap_get(o->total);
 	if (!v->cgroup || !v->service) {
 		lp_view_put(v);
@@ -242,6 +270,7 @@ static struct lp_series_view *build_view(struct lp_collector *c, struct coll_ser
 	v->route = lp_route_label(&cfg->routes, s->key.route);
 	v->cgroup = strdup(s->cgroup ? s->cgroup : "");
 	v->service = strdup(s->service ? s->service : "unknown");
+	v->k8s = lp_k8s_get(s->k8s);
 	v->total = lp_snap_get(s->cur);
 	v->rate = rate;
 	if (!v->cgroup || !v->service) {

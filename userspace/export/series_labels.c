@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/names.h"
+#include "core/k8s.h"
 #include "export/series_labels.h"
 
 static const char *get_side(const struct lp_series_view *v, char *buf, size_t len)
@@ -72,6 +73,54 @@ static const char *get_cgroup(const struct lp_series_view *v, char *buf, size_t 
 	return buf;
 }
 
+/* Kubernetes (core/k8s.h): only for a pod's series, each only where known */
+static const char *k8s_str(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static const char *get_k8s_namespace(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return v->k8s ? k8s_str(v->k8s->ns) : NULL;
+}
+
+static const char *get_k8s_pod(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return v->k8s ? k8s_str(v->k8s->pod) : NULL;
+}
+
+static const char *get_k8s_container(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return v->k8s ? k8s_str(v->k8s->container) : NULL;
+}
+
+/* the workload as the pod's name shows it: one of the three, or none */
+static const char *workload(const struct lp_series_view *v, enum lp_k8s_kind kind)
+{
+	return v->k8s && v->k8s->kind == kind ? k8s_str(v->k8s->workload) : NULL;
+}
+
+static const char *get_k8s_deployment(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return workload(v, LP_K8S_DEPLOYMENT);
+}
+
+static const char *get_k8s_statefulset(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return workload(v, LP_K8S_STATEFULSET);
+}
+
+static const char *get_k8s_daemonset(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return workload(v, LP_K8S_DAEMONSET);
+}
+
 const struct lp_label_def lp_series_labels[LP_L_COUNT] = {
 	{LP_L_SIDE, "side", "side", "side", LP_LBL_SIDE, get_side},
 	{LP_L_METHOD, "http_request_method", "http.request.method", "method", 0, get_method},
@@ -85,6 +134,17 @@ const struct lp_label_def lp_series_labels[LP_L_COUNT] = {
 	 0, get_version},
 	{LP_L_SERVICE, "service_name", "service.name", "service", LP_LBL_RESOURCE, get_service},
 	{LP_L_CGROUP, "cgroup", "cgroup", "cgroup", 0, get_cgroup},
+	{LP_L_K8S_NAMESPACE, "k8s_namespace_name", "k8s.namespace.name", "namespace", 0,
+	 get_k8s_namespace},
+	{LP_L_K8S_POD, "k8s_pod_name", "k8s.pod.name", "pod", 0, get_k8s_pod},
+	{LP_L_K8S_CONTAINER, "k8s_container_name", "k8s.container.name", "container", 0,
+	 get_k8s_container},
+	{LP_L_K8S_DEPLOYMENT, "k8s_deployment_name", "k8s.deployment.name", "deployment", 0,
+	 get_k8s_deployment},
+	{LP_L_K8S_STATEFULSET, "k8s_statefulset_name", "k8s.statefulset.name", "statefulset", 0,
+	 get_k8s_statefulset},
+	{LP_L_K8S_DAEMONSET, "k8s_daemonset_name", "k8s.daemonset.name", "daemonset", 0,
+	 get_k8s_daemonset},
 };
 
 void lp_series_label_values(const struct lp_series_view *v, struct lp_label_vals *out)

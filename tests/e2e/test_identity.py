@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Kubernetes identity end to end, with no API server: a node laid out as the
+kubelet lays it out, under a directory of the test's own (--k8s-root). Two
+pods, one under each cgroup driver's names: a Deployment's pod in the
+systemd driver's slices (containerd), a StatefulSet's in cgroupfs's
+directories (CRI-O ids), each with a real server inside; the kubelet's
+/var/log/pods and /var/log/containers entries for them, one pod's namespace
+named with a byte that is not UTF-8. The agent, scoped to the test's own
+cgroup, labels each series with its namespace, pod, container and workload in
+JSON and in /metrics (which promtool parses), and a pod deleted and
+recreated under a new UID is a new series."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from lpharness import PYTHON, HERE, Agent, cgroup2_mount, curl, free_port, require_root, \
+    stop_process, wait_port
+
+UID1 = "0b2f7c7e-1d3a-4f8b-9c2e-5a6b7c8d9e0f"
+CID1 = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
+UID2 = "7a1e2b3c-4d5e-4f60-8172-93a4b5c6d7e8"
+CID2 = "a1b2c3d4e5f60718293a4b5c6d7e8f903f2a9c1b7d4e5f60718293a4b5c6d7e8"
+UID3 = "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
+
+
+class Node:
+    """Cgroups named as the kubelet names them below a cgroup of the test's
+    own, and the kubelet's log directories below a root of the test's own."""
+
+    def __init__(self):
+        require_root()
+        self.base = f"latprobe-e2e-k8s-{os.getpid()}"
+        self.mount = cgroup2_mount()
+        self.root = tempfile.mkdtemp(prefix="lp-k8s-root-")
+        os.chmod(self.root, 0o755)  # the agent reads it as nobody
+        self.cgroups = []
+        self.procs = []
+
+    def cgroup(self, rel):
+        path = os.path.join(self.mount, self.base)
+        for part in [""] + rel.strip("/").split("/"):
+            path = os.path.join(path, part) if part else path
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                self.cgroups.append(path)
+        return path
+
+    def pod(self, ns, pod, uid, container, cid):
+        d = os.path.join(self.root, "var/log/pods", f"{ns}_{pod}_{uid}", container)
+        os.makedirs(d, mode=0o755, exist_ok=True)
+        links = os.path.join(self.root, "var/log/containers")
+        os.makedirs(links, mode=0o755, exist_ok=True)
+        for p in (self.root, os.path.join(self.root, "var"), os.path.join(self.root, "var/log"),
+                  os.path.join(self.root, "var/log/pods"), links, os.path.dirname(d), d):
+            os.chmod(p, 0o755)
+        os.symlink(os.path.join("/var/log/pods", f"{ns}_{pod}_{uid}", container, "0.log"),
+                   os.path.join(links, f"{pod}_{ns}_{container}-{cid}.log"))
+
+    def server(self, cg):
+        port = free_port()
+        p = subprocess.Popen(["sh", "-c", f'echo $$ > {cg}/cgroup.procs && exec "$@"', "sh",
+                              PYTHON, os.path.join(HERE, "slow_server.py"), str(port),
+                              "/dev/null", "127.0.0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_port(port)
+        return port
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            stop_process(p)
+        for path in reversed(self.cgroups):
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def series_of(doc, port):
+    return [s for s in doc["series"] if s["port"] == port and s["side"] == "server"]
+
+
+class KubernetesNames(unittest.TestCase):
+    def test_pods_of_both_drivers_are_named_from_the_kubelet_files(self):
+        uidu = UID1.replace("-", "_")
+        with Node() as node:
+            web = node.cgroup("kubepods.slice/kubepods-burstable.slice/"
+                              f"kubepods-burstable-pod{uidu}.slice/cri-containerd-{CID1}.scope")
+            db = node.cgroup(f"kubepods/besteffort/pod{UID2}/{CID2}")
+            node.pod("shop", "web-7d9f8b6c5d-x2k4p", UID1, "nginx", CID1)
+            node.pod("data\udcff", "db-0", UID2, "postgres", CID2)  # a byte 0xff
+            pweb, pdb = node.server(web), node.server(db)
+            lport = free_port()
+            with Agent("--cgroup", "/" + node.base, "--k8s-root", node.root, "--side", "server",
+                       "-i", "1s", "--listen", f"127.0.0.1:{lport}") as ag:
+                for _ in range(3):
+                    curl(f"http://127.0.0.1:{pweb}/?ms=1")
+                    curl(f"http://127.0.0.1:{pdb}/?ms=1")
+                time.sleep(2.5)
+                with urllib.request.urlopen(f"http://127.0.0.1:{lport}/metrics") as r:
+                    text = r.read().decode()
+                doc = ag.stop()
+        w = series_of(doc, pweb)
+        self.assertEqual(sum(s["count"] for s in w), 3, w)
+        self.assertEqual({(s["namespace"], s["pod"], s["container"], s["deployment"],
+                           s["statefulset"], s["daemonset"]) for s in w},
+                         {("shop", "web-7d9f8b6c5d-x2k4p", "nginx", "web", None, None)})
+        d = series_of(doc, pdb)
+        self.assertEqual(sum(s["count"] for s in d), 3, d)
+        self.assertEqual({(s["pod"], s["container"], s["statefulset"], s["deployment"])
+                          for s in d}, {("db-0", "postgres", "db", None)})
+        # a pod's service is its container's name
+        self.assertEqual({s["service"] for s in w}, {"nginx"})
+        self.assertEqual({s["service"] for s in d}, {"postgres"})
+        # the namespace's byte that is not UTF-8 became U+FFFD, never raw
+        self.assertEqual({s["namespace"] for s in d}, {"data\ufffd"})
+        self.assertIn('k8s_namespace_name="shop",k8s_pod_name="web-7d9f8b6c5d-x2k4p",'
+                      'k8s_container_name="nginx",k8s_deployment_name="web"', text)
+        self.assertIn('k8s_pod_name="db-0",k8s_container_name="postgres",'
+                      'k8s_statefulset_name="db"', text)
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        self.assertNotIn("error", (r.stdout + r.stderr).lower(), r.stdout + r.stderr)
+
+    def test_a_pod_recreated_under_a_new_uid_is_a_new_series(self):
+        with Node() as node:
+            first = node.cgroup(f"kubepods/pod{UID1}/{CID1}")
+            node.pod("shop", "api-0", UID1, "api", CID1)
+            lport = free_port()
+            with Agent("--cgroup", "/" + node.base, "--k8s-root", node.root, "--side", "server",
+                       "-i", "1s", "--listen", f"127.0.0.1:{lport}") as ag:
+                p1 = node.server(first)
+                curl(f"http://127.0.0.1:{p1}/?ms=1")
+                time.sleep(1.5)
+                # the same name, a new UID: the kubelet's new files, a new cgroup
+                node.pod("shop", "api-0", UID3, "api", CID2)
+                second = node.cgroup(f"kubepods/pod{UID3}/{CID2}")
+                p2 = node.server(second)
+                curl(f"http://127.0.0.1:{p2}/?ms=1")
+                curl(f"http://127.0.0.1:{p2}/?ms=1")
+                time.sleep(2.5)
+                doc = ag.stop()
+        a, b = series_of(doc, p1), series_of(doc, p2)
+        self.assertEqual(sum(s["count"] for s in a), 1)
+        self.assertEqual(sum(s["count"] for s in b), 2)
+        self.assertEqual({s["pod"] for s in a + b}, {"api-0"})
+        self.assertNotEqual({s["cgroup"] for s in a}, {s["cgroup"] for s in b})
+
+
+if __name__ == "__main__":
+    unittest.main()
