@@ -1041,6 +1041,7 @@ static void test_every_output_carries_every_label(void **state)
 	struct lp_push_cfg c;
 	struct lp_label_vals lv;
 	Prometheus__WriteRequest *wr;
+	Otlp__ExportMetricsServiceRequest *otr;
 	char want[512], *doc;
 	unsigned i;
 
@@ -1054,6 +1055,8 @@ static void test_every_output_carries_every_label(void **state)
 	wr = rw_decode(&rw);
 	c = push_cfg("otlp+http://collector/v1/metrics");
 	assert_int_equal(lp_sink_otlp.encode(&ot, &model, NULL, &c), 0);
+	otr = otlp__export_metrics_service_request__unpack(NULL, ot.len, (const uint8_t *)ot.data);
+	assert_non_null(otr);
 	assert_int_equal(lp_enc_influx(&influx, &model), 0);
 	lp_buf_add(&influx, "", 1);
 	c = push_cfg("dogstatsd://d:8125");
@@ -1084,10 +1087,27 @@ static void test_every_output_carries_every_label(void **state)
 			fail_msg("protobuf: no %s=%s", d->prom, x);
 		if (!(d->flags & LP_LBL_SIDE) && !rw_has(wr, d->prom, x))
 			fail_msg("remote write: no %s=%s", d->prom, x);
-		/* OTLP: the semantic-convention name (a number as an int) */
+		/* OTLP: the semantic-convention name (a number as an int); the
+		 * service and its pod on the resource, the others on the points */
 		if (!(d->flags & LP_LBL_SIDE) &&
 		    !memmem(ot.data, ot.len, d->otel, strlen(d->otel)))
 			fail_msg("OTLP: no attribute %s", d->otel);
+		if (d->flags & LP_LBL_RESOURCE) {
+			const Otlp__Resource *res = NULL;
+			size_t r;
+
+			for (r = 0; r < otr->n_resource_metrics; r++) {
+				const Otlp__Resource *x = otr->resource_metrics[r]->resource;
+				const char *sv = ot_attr(x->attributes, x->n_attributes, "service.name");
+
+				if (sv && !strcmp(sv, "curl"))
+					res = x;
+			}
+			assert_non_null(res);
+			if (!ot_attr(res->attributes, res->n_attributes, d->otel) ||
+			    strcmp(ot_attr(res->attributes, res->n_attributes, d->otel), x))
+				fail_msg("OTLP: the resource has no %s=%s", d->otel, x);
+		}
 		if (!(d->flags & (LP_LBL_SIDE | LP_LBL_NUM)) && !memmem(ot.data, ot.len, x, strlen(x)))
 			fail_msg("OTLP: no value %s for %s", x, d->otel);
 		/* the push sinks' tags */
@@ -1109,6 +1129,7 @@ static void test_every_output_carries_every_label(void **state)
 	}
 	free(doc);
 	prometheus__write_request__free_unpacked(wr, NULL);
+	otlp__export_metrics_service_request__free_unpacked(otr, NULL);
 	lp_buf_free(&text);
 	lp_buf_free(&pb);
 	lp_buf_free(&rw);

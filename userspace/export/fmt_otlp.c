@@ -4,8 +4,9 @@
  * ExportMetricsServiceRequest (userspace/proto/otlp.proto), cumulative.
  *
  * - A resource per service: the series' service_name becomes the resource's
- *   service.name, with host.name; what belongs to no service (the agent's
- *   counters, the SLO settings) is the resource service.name=latprobe.
+ *   service.name, with its pod's k8s.* attributes on Kubernetes and
+ *   host.name; what belongs to no service (the agent's counters, the SLO
+ *   settings) is the resource service.name=latprobe.
  * - Names follow OpenTelemetry's semantic conventions where they have one:
  *   http.server.request.duration and http.client.request.duration (unit s),
  *   attributes http.request.method, http.response.status_code (an int),
@@ -50,9 +51,15 @@ struct ot_metric {
 	size_t n;
 };
 
+/* the resource attributes of a series: service.name, and its pod's (k8s.*) */
+struct ot_rkey {
+	const char *k[LP_L_COUNT], *v[LP_L_COUNT];
+	int n;
+};
+
 struct ot_res {
 	struct ot_res *next;
-	const char *service;
+	struct ot_rkey key; /* the writer's copies */
 	struct ot_metric *head, **tail, *cur;
 	size_t n;
 };
@@ -96,15 +103,15 @@ static Otlp__KeyValue *ot_kv(struct writer *s, const char *key, const char *v, b
 	return av->string_value ? kv : NULL;
 }
 
-/* the attributes of a data point (all labels but service_name), and its service */
+/* the attributes of a data point, and apart those of its resource (rk) */
 static Otlp__KeyValue **ot_attrs(struct writer *s, const struct label *l, int nl, size_t *n,
-				 const char **service)
+				 struct ot_rkey *rk)
 {
 	Otlp__KeyValue **kv = lp_wr_alloc(s, (size_t)(nl ? nl : 1) * sizeof(*kv));
 	int i;
 
 	*n = 0;
-	*service = NULL;
+	rk->n = 0;
 	if (!kv)
 		return NULL;
 	for (i = 0; i < nl; i++) {
@@ -112,7 +119,10 @@ static Otlp__KeyValue **ot_attrs(struct writer *s, const struct label *l, int nl
 		const struct lp_label_def *d = lp_series_label_by_prom(l[i].name);
 
 		if (d && (d->flags & LP_LBL_RESOURCE)) {
-			*service = l[i].value; /* the only resource label: service.name */
+			if (rk->n < LP_L_COUNT) {
+				rk->k[rk->n] = d->otel;
+				rk->v[rk->n++] = l[i].value;
+			}
 			continue;
 		}
 		kv[*n] = ot_kv(s, d ? d->otel : l[i].name, l[i].value, d && (d->flags & LP_LBL_NUM));
@@ -123,19 +133,42 @@ static Otlp__KeyValue **ot_attrs(struct writer *s, const struct label *l, int nl
 	return kv;
 }
 
-static struct ot_res *ot_res_of(struct writer *s, const char *service)
+static bool rkey_same(const struct ot_rkey *a, const struct ot_rkey *b)
 {
+	int i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->k[i], b->k[i]) || strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* the resource of rk (none: the agent's own, service.name=latprobe), made at its first use */
+static struct ot_res *ot_res_of(struct writer *s, const struct ot_rkey *rk)
+{
+	static const struct ot_rkey agent = { .k = { "service.name" }, .v = { "latprobe" }, .n = 1 };
 	struct ot_state *st = s->ot;
 	struct ot_res *r;
+	int i;
 
-	if (!service)
-		service = "latprobe";
+	if (!rk->n)
+		rk = &agent;
 	for (r = st->head; r; r = r->next)
-		if (!strcmp(r->service, service))
+		if (rkey_same(&r->key, rk))
 			return r;
 	r = lp_wr_alloc(s, sizeof(*r));
-	if (!r || !(r->service = lp_wr_strdup(s, service)))
+	if (!r)
 		return NULL;
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < rk->n; i++) {
+		r->key.k[i] = rk->k[i]; /* the table's literals */
+		r->key.v[i] = lp_wr_strdup(s, rk->v[i]);
+		if (!r->key.v[i])
+			return NULL;
+	}
+	r->key.n = rk->n;
 	r->tail = &r->head;
 	*st->tail = r;
 	st->tail = &r->next;
@@ -170,9 +203,9 @@ static char *ot_metric_name(struct writer *s, const struct family *f, const char
 }
 
 /* the current family's metric in the point's resource, made at its first point */
-static struct ot_metric *ot_metric(struct writer *s, const char *service)
+static struct ot_metric *ot_metric(struct writer *s, const struct ot_rkey *rk)
 {
-	struct ot_res *r = ot_res_of(s, service);
+	struct ot_res *r = ot_res_of(s, rk);
 	struct ot_metric *om;
 	const char *unit;
 
@@ -200,10 +233,10 @@ static struct ot_metric *ot_metric(struct writer *s, const char *service)
 	return om;
 }
 
-/* a data point msg for the metric of service; false: out of memory (s->err set) */
-static bool ot_add(struct writer *s, const char *service, void *msg)
+/* a data point msg for the metric of resource rk; false: out of memory (s->err set) */
+static bool ot_add(struct writer *s, const struct ot_rkey *rk, void *msg)
 {
-	struct ot_metric *om = ot_metric(s, service);
+	struct ot_metric *om = ot_metric(s, rk);
 	struct ot_point *p = lp_wr_alloc(s, sizeof(*p));
 
 	if (!om || !p)
@@ -229,12 +262,12 @@ static void ot_sample(struct writer *s, const struct label *l, int nl, double v,
 {
 	struct ot_state *st = s->ot;
 	Otlp__NumberDataPoint *p = lp_wr_alloc(s, sizeof(*p));
-	const char *service;
+	struct ot_rkey rk;
 
 	if (!p)
 		return;
 	otlp__number_data_point__init(p);
-	p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &service);
+	p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &rk);
 	if (!p->attributes)
 		return;
 	if (s->fam->type == F_COUNTER)
@@ -242,7 +275,7 @@ static void ot_sample(struct writer *s, const struct label *l, int nl, double v,
 	p->time_unix_nano = st->now_ns;
 	p->value_case = OTLP__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
 	p->as_double = v;
-	ot_add(s, service, p);
+	ot_add(s, &rk, p);
 }
 
 /* the fine buckets as OTLP's positive buckets: dense from the first non-empty one */
@@ -315,7 +348,7 @@ static void ot_histogram(struct writer *s, const struct label *l, int nl, const 
 	struct ot_state *st = s->ot;
 	uint64_t start = h->created > 0 ? ot_ns(h->created) : st->start_ns;
 	double sum = (double)h->snap->sum_ns / 1e9;
-	const char *service;
+	struct ot_rkey rk;
 
 	if (s->native) {
 		Otlp__ExponentialHistogramDataPoint *p = lp_wr_alloc(s, sizeof(*p));
@@ -323,28 +356,28 @@ static void ot_histogram(struct writer *s, const struct label *l, int nl, const 
 		if (!p)
 			return;
 		otlp__exponential_histogram_data_point__init(p);
-		p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &service);
+		p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &rk);
 		if (!p->attributes || !ot_exponential(s, h, p))
 			return;
 		p->start_time_unix_nano = start;
 		p->time_unix_nano = st->now_ns;
 		p->sum_present_case = OTLP__EXPONENTIAL_HISTOGRAM_DATA_POINT__SUM_PRESENT_SUM;
 		p->sum = sum;
-		ot_add(s, service, p);
+		ot_add(s, &rk, p);
 	} else {
 		Otlp__HistogramDataPoint *p = lp_wr_alloc(s, sizeof(*p));
 
 		if (!p)
 			return;
 		otlp__histogram_data_point__init(p);
-		p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &service);
+		p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &rk);
 		if (!p->attributes || !ot_explicit(s, h, p))
 			return;
 		p->start_time_unix_nano = start;
 		p->time_unix_nano = st->now_ns;
 		p->sum_present_case = OTLP__HISTOGRAM_DATA_POINT__SUM_PRESENT_SUM;
 		p->sum = sum;
-		ot_add(s, service, p);
+		ot_add(s, &rk, p);
 	}
 }
 
@@ -354,13 +387,13 @@ static void ot_summary(struct writer *s, const struct label *l, int nl, const st
 	Otlp__SummaryDataPoint *p = lp_wr_alloc(s, sizeof(*p));
 	Otlp__SummaryDataPoint__ValueAtQuantile *q = lp_wr_alloc(s, (sm->n + 1) * sizeof(*q));
 	Otlp__SummaryDataPoint__ValueAtQuantile **qp = lp_wr_alloc(s, (sm->n + 1) * sizeof(*qp));
-	const char *service;
+	struct ot_rkey rk;
 	unsigned i;
 
 	if (!p || !q || !qp)
 		return;
 	otlp__summary_data_point__init(p);
-	p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &service);
+	p->attributes = ot_attrs(s, l, nl, &p->n_attributes, &rk);
 	if (!p->attributes)
 		return;
 	for (i = 0; i < sm->n; i++) {
@@ -377,7 +410,7 @@ static void ot_summary(struct writer *s, const struct label *l, int nl, const st
 	p->time_unix_nano = st->now_ns;
 	p->count = sm->count;
 	p->sum = sm->sum;
-	ot_add(s, service, p);
+	ot_add(s, &rk, p);
 }
 
 static void ot_end_family(struct writer *s)
@@ -463,7 +496,7 @@ static Otlp__ResourceMetrics *ot_resource(struct writer *s, struct ot_res *r)
 {
 	Otlp__ResourceMetrics *rm = lp_wr_alloc(s, sizeof(*rm));
 	Otlp__Resource *res = lp_wr_alloc(s, sizeof(*res));
-	Otlp__KeyValue **kv = lp_wr_alloc(s, 2 * sizeof(*kv));
+	Otlp__KeyValue **kv = lp_wr_alloc(s, ((size_t)r->key.n + 1) * sizeof(*kv));
 	Otlp__ScopeMetrics *sm = lp_wr_alloc(s, sizeof(*sm)), **smp = lp_wr_alloc(s, sizeof(*smp));
 	Otlp__InstrumentationScope *scope = lp_wr_alloc(s, sizeof(*scope));
 	Otlp__Metric **ms = lp_wr_alloc(s, (r->n ? r->n : 1) * sizeof(*ms));
@@ -472,13 +505,16 @@ static Otlp__ResourceMetrics *ot_resource(struct writer *s, struct ot_res *r)
 
 	if (!rm || !res || !kv || !sm || !smp || !scope || !ms)
 		return NULL;
-	kv[0] = ot_kv(s, "service.name", r->service, false);
-	kv[1] = ot_kv(s, "host.name", s->ot->host, false);
-	if (!kv[0] || !kv[1])
+	for (i = 0; i < (size_t)r->key.n; i++)
+		if (!(kv[i] = ot_kv(s, r->key.k[i], r->key.v[i], false)))
+			return NULL;
+	kv[i] = ot_kv(s, "host.name", s->ot->host, false);
+	if (!kv[i])
 		return NULL;
 	otlp__resource__init(res);
-	res->n_attributes = 2;
+	res->n_attributes = i + 1;
 	res->attributes = kv;
+	i = 0;
 	for (om = r->head; om; om = om->next) {
 		if (!ot_finish_metric(s, om))
 			return NULL;

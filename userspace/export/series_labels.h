@@ -35,7 +35,7 @@ enum lp_label_id {
 
 #define LP_LBL_SIDE	0x1 /* the side: only where the metric's name does not say it */
 #define LP_LBL_NUM	0x2 /* a number where it is one: OTLP and JSON write it as such */
-#define LP_LBL_RESOURCE 0x4 /* OTLP: the service's resource, not the data point */
+#define LP_LBL_RESOURCE 0x4 /* OTLP: an attribute of the resource (the service, its pod) */
 
 struct lp_label_def {
 	enum lp_label_id id;
