@@ -36,8 +36,8 @@ static void test_ids_from_both_drivers_and_every_runtime(void **state)
 		{"/kubepods.slice/kubepods-pod" UIDU ".slice/docker-" CID ".scope", UID, CID},
 		{"/kubepods/burstable/pod" UID "/" CID, UID, CID},
 		{"/kubepods/pod" UID "/" CID, UID, CID},
-		/* below a scope of the test's own, and the pod's own cgroup */
-		{"/latprobe-e2e-x/kubepods/besteffort/pod" UID, UID, ""},
+		/* the pod's own cgroup */
+		{"/kubepods/besteffort/pod" UID, UID, ""},
 		/* CRI-O's monitor is not a container */
 		{"/kubepods.slice/kubepods-pod" UIDU ".slice/crio-conmon-" CID ".scope", UID, ""},
 	};
@@ -55,6 +55,10 @@ static void test_ids_from_both_drivers_and_every_runtime(void **state)
 		lp_k8s_ids("/system.slice/nginx.service", uid, sizeof(uid), cid, sizeof(cid)),
 		-ENOENT);
 	assert_int_equal(lp_k8s_ids("/kubepods.slice", uid, sizeof(uid), cid, sizeof(cid)),
+			 -ENOENT);
+	/* a kubepods a tenant made in its own subtree: not a pod's, whatever it copies */
+	assert_int_equal(lp_k8s_ids("/user.slice/user-1000.slice/kubepods/pod" UID "/" CID, uid,
+				    sizeof(uid), cid, sizeof(cid)),
 			 -ENOENT);
 	assert_int_equal(
 		lp_k8s_ids("/kubepods/burstable/podX;rm -rf", uid, sizeof(uid), cid, sizeof(cid)),

@@ -288,7 +288,9 @@ static int attach(struct agent *a)
 	a->labels = lp_labels__new(a->mount);
 	if (a->labels) {
 		lp_labels__prime(a->labels);
-		if (lp_labels__set_k8s_root(a->labels, a->cfg.k8s_root ? a->cfg.k8s_root : "/"))
+		/* the watched cgroup relative to the mount, as the labels' paths are */
+		if (lp_labels__set_k8s_root(a->labels, a->cfg.k8s_root ? a->cfg.k8s_root : "/",
+					    a->cgpath + strlen(a->mount)))
 			fprintf(stderr, "latprobe: no memory for --k8s-root: pod names off\n");
 	}
 	/* HTTPS: the library scanner, a child that keeps what it needs to make uprobes */

@@ -108,8 +108,11 @@ int lp_k8s_ids(const char *path, char *uid, size_t ulen, char *cid, size_t clen)
 		if (!n)
 			break;
 		if (!in_pods) {
+			/* the top level only: below it, anyone with a subtree could make one */
 			in_pods = (n == 8 && !memcmp(c, "kubepods", 8)) ||
 				  (n == 14 && !memcmp(c, "kubepods.slice", 14));
+			if (!in_pods)
+				return -ENOENT;
 			continue;
 		}
 		if (!*uid) {

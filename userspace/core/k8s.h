@@ -33,8 +33,10 @@ struct lp_k8s {
 
 /*
  * Pure: the pod UID (dashes, as the API writes it) and the container id (""
- * for the pod's own cgroup) in a cgroup path, wherever its kubepods part
- * starts. 0, or -ENOENT when the path is not a pod's.
+ * for the pod's own cgroup) in a cgroup path that starts with the kubelet's
+ * kubepods level (relative to the scope the agent watches: a tenant can make
+ * a "kubepods" in a subtree of its own, never at the top). 0, or -ENOENT
+ * when the path is not a pod's.
  */
 int lp_k8s_ids(const char *path, char *uid, size_t ulen, char *cid, size_t clen);
 /* Pure: the workload a pod's name shows (name: its name, or ""). */

@@ -46,7 +46,8 @@ struct lp_listener {
 
 struct lp_labels {
 	char *mount;
-	char *k8s_root; /* where the kubelet's /var/log is found; NULL: not looked for */
+	char *k8s_root;	 /* where the kubelet's /var/log is found; NULL: not looked for */
+	char *k8s_scope; /* the watched cgroup (--cgroup; "" for the root): kubepods is its child */
 	struct cg_entry *cg;
 	size_t ncg, capcg;
 	__u64 last_scan;
@@ -93,6 +94,7 @@ void lp_labels__free(struct lp_labels *l)
 	free(l->ports);
 	free(l->mount);
 	free(l->k8s_root);
+	free(l->k8s_scope);
 	free(l);
 }
 
@@ -212,15 +214,31 @@ static struct cg_entry *cg_entry_of(struct lp_labels *l, __u64 id)
 	return NULL;
 }
 
-int lp_labels__set_k8s_root(struct lp_labels *l, const char *root)
+int lp_labels__set_k8s_root(struct lp_labels *l, const char *root, const char *scope)
 {
 	char *r = root && *root ? strdup(root) : NULL;
+	char *sc = strdup(scope && strcmp(scope, "/") ? scope : "");
 
-	if (root && *root && !r)
+	if ((root && *root && !r) || !sc) {
+		free(r);
+		free(sc);
 		return -ENOMEM;
+	}
 	free(l->k8s_root);
+	free(l->k8s_scope);
 	l->k8s_root = r;
+	l->k8s_scope = sc;
 	return 0;
+}
+
+/* a cgroup path relative to the watched scope (NULL: outside it) */
+static const char *in_scope(const struct lp_labels *l, const char *path)
+{
+	size_t n = strlen(l->k8s_scope);
+
+	if (strncmp(path, l->k8s_scope, n) || (path[n] && path[n] != '/'))
+		return NULL;
+	return path + n;
 }
 
 bool lp_labels__k8s_on(const struct lp_labels *l)
@@ -242,7 +260,7 @@ struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
 	if (e->k8s_at && now - e->k8s_at < CG_RESCAN_NS)
 		return NULL;
 	e->k8s_at = now;
-	e->k8s = lp_k8s_resolve(l->k8s_root, e->path);
+	e->k8s = in_scope(l, e->path) ? lp_k8s_resolve(l->k8s_root, in_scope(l, e->path)) : NULL;
 	return e->k8s;
 }
 

@@ -28,8 +28,12 @@ void lp_labels__free(struct lp_labels *l);
 void lp_labels__prime(struct lp_labels *l);
 /* "/system.slice/nginx.service" ("/" for the root); NULL if unknown. Valid until the next call. */
 const char *lp_labels__cgroup(struct lp_labels *l, __u64 cgroup_id);
-/* where the kubelet's files are read (root/var/log/pods...); NULL or "": not at all */
-int lp_labels__set_k8s_root(struct lp_labels *l, const char *root);
+/*
+ * Where the kubelet's files are read (root/var/log/pods...; NULL or "": not
+ * at all), and the cgroup the agent watches (--cgroup; NULL or "/": the
+ * root), whose child the kubelet's kubepods level must be.
+ */
+int lp_labels__set_k8s_root(struct lp_labels *l, const char *root, const char *scope);
 /*
  * The Kubernetes identity of a cgroup (core/k8s.h), looked for once and
  * again at most once a second while not found; NULL: not a pod's, or its
