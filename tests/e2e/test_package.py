@@ -239,7 +239,15 @@ class Kubernetes(unittest.TestCase):
         self.assertTrue(conf[0]["readOnly"])
         self.assertEqual(vols[conf[0]["name"]]["configMap"]["name"],
                          by_kind["ConfigMap"]["metadata"]["name"])
-        self.assertEqual(len(mounts), 2, "only the cgroup filesystem and the settings")
+        # and the kubelet's log directories for pod names (--k8s-root), read-only
+        logs = {m["mountPath"]: m for m in mounts.values() if m["mountPath"].startswith("/host/")}
+        self.assertEqual(set(logs), {"/host/var/log/pods", "/host/var/log/containers"})
+        for m in logs.values():
+            self.assertTrue(m["readOnly"])
+            self.assertEqual(vols[m["name"]]["hostPath"]["path"], m["mountPath"][len("/host"):])
+        self.assertEqual(c["args"][c["args"].index("--k8s-root") + 1], "/host")
+        self.assertEqual(len(mounts), 4, "only the cgroup filesystem, the settings and the "
+                         "kubelet's log directories")
         self.assertEqual(c["args"][:2], ["--config", "/etc/latprobe/latprobe.yaml"])
         self.assertIn("--watch-config", c["args"])
         settings = yaml.safe_load(by_kind["ConfigMap"]["data"]["latprobe.yaml"])
