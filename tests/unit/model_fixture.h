@@ -15,7 +15,7 @@
 static struct lp_config cfg;
 static struct lp_fine_table ft;
 static struct lp_model model;
-static struct lp_self self = { .start_time = 1700000000.5, .cpu_seconds = 1.25,
+static struct lp_self self __attribute__((unused)) = { .start_time = 1700000000.5, .cpu_seconds = 1.25,
 			       .resident_bytes = 8388608, .virtual_bytes = 33554432,
 			       .open_fds = 9, .max_fds = 1024, .last_scrape_s = 0.00125,
 			       .scrapes = 7, .http_errors = 2, .scrape_failures = 1, .max_series = 16384 };

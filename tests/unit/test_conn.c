@@ -463,39 +463,6 @@ static void test_request_start_split_into_single_bytes_is_untimed_not_misread(vo
 	assert_int_equal(cv.last.ns, 200);
 }
 
-/* A head split before its length: counted unframed, no sample; the next response is exact. */
-static void test_unframed_response_is_counted_not_sampled_and_the_next_is_exact(void **state)
-{
-	struct conv cv = { 0 };
-
-	(void)state;
-	seg(&cv, IN, 1, 1, REQ, 0, 100);
-	seg(&cv, OUT, 1, 0, "HTTP/1.1 200 OK\r\nContent-Le", 0, 200);
-	seg(&cv, OUT, 28, 0, "ngth: 5\r\n\r\nab", 0, 300);
-	seg(&cv, OUT, 41, 0, "cde", 0, 700); /* body: its last byte */
-	assert_int_equal(cv.samples, 0);
-	seg(&cv, IN, 1 + RL, 44, REQ, 0, 5000);
-	seg(&cv, OUT, 44, 0, RSP, 0, 5100); /* the next response ends it */
-	assert_int_equal(cv.samples, 1);
-	assert_int_equal(cv.all[0], 100);
-	assert_int_equal(cv.counters[LP_CNT_UNFRAMED], 1);
-	assert_int_equal(cv.counters[LP_CNT_UNPAIRED], 0);
-}
-
-static void test_unframed_response_ends_at_the_close(void **state)
-{
-	struct conv cv = { 0 };
-
-	(void)state;
-	seg(&cv, IN, 1, 1, REQ, 0, 100);
-	seg(&cv, OUT, 1, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, 200);
-	seg(&cv, OUT, 52, 0, "more", 0, 400);
-	seg(&cv, OUT, 56, 0, "", LP_TCP_FIN, 9000);
-	assert_int_equal(cv.samples, 0);
-	assert_int_equal(cv.counters[LP_CNT_UNFRAMED], 1);
-	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 0);
-}
-
 static void test_non_http_traffic_creates_no_state(void **state)
 {
 	struct conv cv = { 0 };
@@ -694,8 +661,6 @@ int main(void)
 		cmocka_unit_test(test_responder_fin_or_any_rst_with_a_response_unfinished_is_unanswered),
 		cmocka_unit_test(test_requester_half_close_keeps_waiting_for_the_response),
 		cmocka_unit_test(test_request_start_split_into_single_bytes_is_untimed_not_misread),
-		cmocka_unit_test(test_unframed_response_is_counted_not_sampled_and_the_next_is_exact),
-		cmocka_unit_test(test_unframed_response_ends_at_the_close),
 		cmocka_unit_test(test_non_http_traffic_creates_no_state),
 		cmocka_unit_test(test_response_without_request_is_an_orphan),
 		cmocka_unit_test(test_connect_tunnel_ends_tracking),

@@ -212,6 +212,39 @@ static void test_every_request_waiting_at_the_close_is_counted(void **state)
 	assert_accounted(&cv, 3);
 }
 
+/* A head split before its length: counted unframed, no sample; the next response is exact. */
+static void test_unframed_response_is_counted_not_sampled_and_the_next_is_exact(void **state)
+{
+	struct conv cv = {0};
+
+	(void)state;
+	seg(&cv, IN, 1, 1, GET, 0, 100);
+	seg(&cv, OUT, 1, 0, "HTTP/1.1 200 OK\r\nContent-Le", 0, 200);
+	seg(&cv, OUT, 28, 0, "ngth: 5\r\n\r\nab", 0, 300);
+	seg(&cv, OUT, 41, 0, "cde", 0, 700); /* body: its last byte */
+	assert_int_equal(cv.samples, 0);
+	seg(&cv, IN, 1 + GL, 44, GET, 0, 5000);
+	seg(&cv, OUT, 44, 0, OK2, 0, 5100); /* the next response ends it */
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.all[0], 100);
+	assert_int_equal(cv.counters[LP_CNT_UNFRAMED], 1);
+	assert_int_equal(cv.counters[LP_CNT_UNPAIRED], 0);
+}
+
+static void test_an_unframed_response_at_the_close_is_counted_not_sampled(void **state)
+{
+	struct conv cv = {0};
+
+	(void)state;
+	seg(&cv, IN, 1, 1, GET, 0, 100);
+	seg(&cv, OUT, 1, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, 200);
+	seg(&cv, OUT, 52, 0, "more", 0, 400);
+	seg(&cv, OUT, 56, 0, "", LP_TCP_FIN, 9000);
+	assert_int_equal(cv.samples, 0);
+	assert_int_equal(cv.counters[LP_CNT_UNFRAMED], 1);
+	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +254,9 @@ int main(void)
 		cmocka_unit_test(
 			test_a_response_beyond_the_steps_alone_is_unframed_and_the_next_exact),
 		cmocka_unit_test(test_every_request_waiting_at_the_close_is_counted),
+		cmocka_unit_test(
+			test_unframed_response_is_counted_not_sampled_and_the_next_is_exact),
+		cmocka_unit_test(test_an_unframed_response_at_the_close_is_counted_not_sampled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

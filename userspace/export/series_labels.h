@@ -4,7 +4,7 @@
  * OpenTelemetry attribute, its tag in the push sinks and the JSON API, and
  * how its value is found. Every output iterates this table and applies only
  * its own escaping, so adding a label is a row and a getter
- * (tests/unit/test_expo.c checks every output carries every row).
+ * (tests/unit/test_outputs.c checks every output carries every row).
  */
 #ifndef LP_SERIES_LABELS_H
 #define LP_SERIES_LABELS_H
