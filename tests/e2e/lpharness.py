@@ -161,19 +161,26 @@ class TestCgroup:
         return self
 
     def __exit__(self, *exc):
-        with open(os.path.join(self.path, "cgroup.procs")) as f:
-            for pid in f.read().split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for _ in range(50):
+        remove_cgroup(self.path)
+
+
+def remove_cgroup(path, must=True):
+    """Kill what runs in the cgroup at path, and remove it (it must have no
+    children left); with must=False a cgroup that stays busy is left."""
+    with open(os.path.join(path, "cgroup.procs")) as f:
+        for pid in f.read().split():
             try:
-                os.rmdir(self.path)
-                return
-            except OSError:
-                time.sleep(0.1)
-        os.rmdir(self.path)
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.1)
+    if must:
+        os.rmdir(path)
 
 
 def read_until(proc, text, stream="stderr", timeout=15.0):

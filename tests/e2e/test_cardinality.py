@@ -4,12 +4,11 @@ floods the series map with every method x 100 statuses x 3 ports while a
 second service in a cgroup of its own keeps its old and new series exact and
 unfolded. Both services and their clients run in cgroups the test creates."""
 import os
-import signal
 import time
 import unittest
 
 from lpharness import (Agent, Prometheus, PyServer, TestCgroup, curl, free_port, http_get,
-                       series)
+                       remove_cgroup, series)
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 STATUSES = list(range(400, 500))
@@ -98,19 +97,7 @@ class SubCgroups:
 
     def __exit__(self, *exc):
         for p in reversed(self.paths):
-            with open(os.path.join(p, "cgroup.procs")) as f:
-                for pid in f.read().split():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-        for p in reversed(self.paths):
-            for _ in range(50):
-                try:
-                    os.rmdir(p)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_cgroup(p, must=False)
 
 
 class TenantShare(unittest.TestCase):

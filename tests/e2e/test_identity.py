@@ -9,18 +9,16 @@ named with a byte that is not UTF-8. The agent, scoped to the test's own
 cgroup, labels each series with its namespace, pod, container and workload in
 JSON and in /metrics (which promtool parses), and a pod deleted and
 recreated under a new UID is a new series."""
-import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import unittest
 import urllib.request
 
-from lpharness import PYTHON, HERE, Agent, cgroup2_mount, curl, free_port, require_root, \
-    stop_process, wait_port
+from lpharness import PYTHON, HERE, Agent, cgroup2_mount, curl, free_port, remove_cgroup, \
+    require_root, stop_process, wait_port
 
 UID1 = "0b2f7c7e-1d3a-4f8b-9c2e-5a6b7c8d9e0f"
 CID1 = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
@@ -79,18 +77,7 @@ class Node:
         for p in self.procs:
             stop_process(p)
         for path in reversed(self.cgroups):
-            with open(os.path.join(path, "cgroup.procs")) as f:
-                for pid in f.read().split():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_cgroup(path, must=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -12,19 +12,6 @@
 
 #include "core/hist.h"
 
-static __u64 fine_at(const struct lp_snap *s, __u32 slot)
-{
-	if (!s || slot < s->fine_lo || slot >= s->fine_lo + s->fine_n)
-		return 0;
-	return s->fine[slot - s->fine_lo];
-}
-
-/* a slot that went back is a restart: taken whole from newer (as lp_dist_diff) */
-static __u64 moved(__u64 newer, __u64 older)
-{
-	return newer >= older ? newer - older : newer;
-}
-
 static struct lp_delta *delta_alloc(__u32 n, __u32 nclassic)
 {
 	struct lp_delta *x = calloc(1, sizeof(*x) + (size_t)n * (sizeof(__u64) + sizeof(__u16)));
@@ -51,7 +38,7 @@ static __u32 walk(const struct lp_snap *newer, const struct lp_snap *older, stru
 	__u32 i, n = 0;
 
 	for (i = 0; i < newer->nclassic; i++) {
-		__u64 v = moved(newer->classic[i],
+		__u64 v = lp_sub_mono(newer->classic[i],
 				older && i < older->nclassic ? older->classic[i] : 0);
 
 		if (v && x) {
@@ -61,7 +48,7 @@ static __u32 walk(const struct lp_snap *newer, const struct lp_snap *older, stru
 		n += v != 0;
 	}
 	for (i = newer->fine_lo; i < newer->fine_lo + newer->fine_n; i++) {
-		__u64 v = moved(newer->fine[i - newer->fine_lo], fine_at(older, i));
+		__u64 v = lp_sub_mono(newer->fine[i - newer->fine_lo], lp_snap_fine(older, i));
 
 		if (v && x) {
 			x->val[n] = v;
@@ -81,8 +68,8 @@ struct lp_delta *lp_delta_between(const struct lp_snap *newer, const struct lp_s
 	x = delta_alloc(walk(newer, older, NULL), newer->nclassic);
 	if (!x)
 		return NULL;
-	x->count = moved(newer->count, older ? older->count : 0);
-	x->sum_ns = moved(newer->sum_ns, older ? older->sum_ns : 0);
+	x->count = lp_sub_mono(newer->count, older ? older->count : 0);
+	x->sum_ns = lp_sub_mono(newer->sum_ns, older ? older->sum_ns : 0);
 	walk(newer, older, x);
 	return x;
 }

@@ -175,17 +175,13 @@ void lp_dist_free(struct lp_dist *d)
 	d->fine = NULL;
 }
 
-static __u64 snap_fine(const struct lp_snap *s, __u32 slot)
+__u64 lp_snap_fine(const struct lp_snap *s, __u32 slot)
 {
 	if (!s || slot < s->fine_lo || slot >= s->fine_lo + s->fine_n)
 		return 0;
 	return s->fine[slot - s->fine_lo];
 }
 
-static __u64 sub_mono(__u64 a, __u64 b)
-{
-	return a >= b ? a - b : a;
-}
 
 void lp_dist_clear(struct lp_dist *d)
 {
@@ -228,14 +224,14 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 		return;
 	d->lo = newer->fine_lo < d->nfine ? newer->fine_lo : d->nfine;
 	d->hi = newer->fine_lo + newer->fine_n < d->nfine ? newer->fine_lo + newer->fine_n : d->nfine;
-	d->sum_ns = sub_mono(newer->sum_ns, older ? older->sum_ns : 0);
+	d->sum_ns = lp_sub_mono(newer->sum_ns, older ? older->sum_ns : 0);
 	for (i = 0; i < d->nclassic && i < newer->nclassic; i++) {
-		d->classic[i] = sub_mono(newer->classic[i],
+		d->classic[i] = lp_sub_mono(newer->classic[i],
 					 older && i < older->nclassic ? older->classic[i] : 0);
 		d->count += d->classic[i];
 	}
 	for (i = newer->fine_lo; i < newer->fine_lo + newer->fine_n && i < d->nfine; i++)
-		d->fine[i] = sub_mono(newer->fine[i - newer->fine_lo], snap_fine(older, i));
+		d->fine[i] = lp_sub_mono(newer->fine[i - newer->fine_lo], lp_snap_fine(older, i));
 }
 
 void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus)

@@ -49,6 +49,13 @@ struct lp_snap *lp_snap_get(struct lp_snap *s);
 void lp_snap_put(struct lp_snap *s);
 /* a + b, slot by slot (a series' totals before a retirement plus after its return) */
 struct lp_snap *lp_snap_plus(const struct lp_snap *a, const struct lp_snap *b);
+/* fine slot slot of s (0 outside what it stores, or without s) */
+__u64 lp_snap_fine(const struct lp_snap *s, __u32 slot);
+/* newer - older of a counter; one that went back is a restart, taken whole from newer */
+static inline __u64 lp_sub_mono(__u64 newer, __u64 older)
+{
+	return newer >= older ? newer - older : newer;
+}
 /* true if both hold the same totals (cheap: count and sum) */
 bool lp_snap_same(const struct lp_snap *a, const struct lp_snap *b);
 
