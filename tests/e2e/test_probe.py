@@ -334,11 +334,11 @@ class Lifecycle(unittest.TestCase):
             try:
                 # the agent's own programs, by owner: other agents may come and go
                 mine = prog_ids_of(agent.proc.pid)
-                self.assertEqual(len(mine), 5)
+                self.assertEqual(len(mine), 6)
                 # one cgroup_skb program for both directions, and the TLS uprobes
                 self.assertEqual({p["name"] for p in self._latprobe_progs() if p["id"] in mine},
-                                 {"latprobe_skb", "lp_tls_enter",
-                                  "lp_tls_exit", "lp_tls_set_fd", "lp_tls_free"})
+                                 {"latprobe_skb", "lp_tls_enter", "lp_tls_exit",
+                                  "lp_tls_set_fd", "lp_tls_clear", "lp_tls_free"})
                 # the uprobes: made and held by its TLS scanner child once it probed libssl
                 if "TLS: probing" not in agent.stderr:
                     found, buf = read_until(agent.proc, "TLS: probing")
