@@ -215,9 +215,8 @@ static void test_every_output_carries_every_label(void **state)
 		if (!strstr(graphite.data, want))
 			fail_msg("Graphite: no %s", want);
 		/* the JSON API: a number as a number */
-		snprintf(want, (d->flags & LP_LBL_NUM) ? sizeof(want) : 0, "\"%s\":%s", d->tag, x);
-		if (!(d->flags & LP_LBL_NUM))
-			snprintf(want, sizeof(want), "\"%s\":\"%s\"", d->tag, x);
+		snprintf(want, sizeof(want),
+			 (d->flags & LP_LBL_NUM) ? "\"%s\":%s" : "\"%s\":\"%s\"", d->tag, x);
 		if (!strstr(doc, want))
 			fail_msg("JSON: no %s", want);
 	}

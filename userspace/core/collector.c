@@ -123,9 +123,14 @@ struct lp_collector *lp_collector__new(const struct lp_config *cfg, const struct
 		if (cfg->windows_ns[i] > maxw)
 			maxw = cfg->windows_ns[i];
 	/* enough ticks to reach back one whole window and one step, with slack for late ticks */
-	for (i = 0; i < cfg->nwindows; i++)
-		if ((c->wstep[i] = lp_coll_window_step(cfg, (unsigned)i)) > maxstep)
+	for (i = 0; i < cfg->nwindows; i++) {
+		c->wstep[i] = lp_coll_window_step(cfg, (unsigned)i);
+		c->wreach[i] = (unsigned)((cfg->windows_ns[i] + cfg->interval_ns - 1) /
+					  cfg->interval_ns) +
+			       c->wstep[i] + 1;
+		if (c->wstep[i] > maxstep)
 			maxstep = c->wstep[i];
+	}
 	c->ring_len = (unsigned)((maxw + cfg->interval_ns - 1) / cfg->interval_ns) + maxstep + 2;
 	c->tick_ns = calloc(c->ring_len, sizeof(*c->tick_ns));
 	c->tick_seq = calloc(c->ring_len, sizeof(*c->tick_seq));

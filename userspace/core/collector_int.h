@@ -86,6 +86,8 @@ struct lp_collector {
 
 	unsigned ring_len;
 	unsigned wstep[LP_MAX_WINDOWS]; /* ticks between a window's possible starts */
+	/* how far back a window may start: its ticks, a step and a late tick */
+	unsigned wreach[LP_MAX_WINDOWS];
 	unsigned head;	 /* ring slot of the latest tick */
 	__u64 *tick_seq; /* [ring_len]: the number of the tick in each slot */
 	__u64 nticks;

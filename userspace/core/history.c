@@ -89,11 +89,8 @@ static bool grid_between(const struct lp_collector *c, __u64 a, __u64 b, __u64 s
 
 	for (w = 0; w < c->cfg->nwindows; w++) {
 		__u64 step = c->wstep[w], g;
-		/* the oldest tick it may start at: its length, a step and a late tick back */
-		__u64 reach =
-			(c->cfg->windows_ns[w] + c->cfg->interval_ns - 1) / c->cfg->interval_ns +
-			step + 1;
-		__u64 from = seq > reach ? seq - reach : 0;
+		/* the oldest tick it may start at */
+		__u64 from = seq > c->wreach[w] ? seq - c->wreach[w] : 0;
 
 		g = (a > from ? a : from) + step - 1;
 		g -= g % step;

@@ -238,17 +238,17 @@ static int match_link(const char *entry, void *ctx)
 	return lp_k8s_container_link(entry, m->cid, m->name, sizeof(m->name));
 }
 
-/* the only container directory of a pod's log directory, if it has one only */
+struct only_match {
+	unsigned n; /* entries seen */
+	char name[64];
+};
+
+/* the container directories of a pod's log directory: counted, the first kept */
 static int match_any(const char *entry, void *ctx)
 {
-	struct link_match *m = ctx;
+	struct only_match *m = ctx;
 
-	if (m->name[0]) {
-		m->name[0] = '\0';
-		m->cid = NULL; /* a second: no single answer */
-		return -ENOENT;
-	}
-	if (m->cid)
+	if (!m->n++)
 		put(m->name, sizeof(m->name), entry, strlen(entry));
 	return -ENOENT; /* look at them all */
 }
@@ -285,12 +285,12 @@ struct lp_k8s *lp_k8s_resolve(const char *root, const char *cgpath)
 		put(k->container, sizeof(k->container), lm.name, strlen(lm.name));
 	} else {
 		/* no link (yet): the pod's only container, if it has one only */
-		lm.cid = "";
-		lm.name[0] = '\0';
+		struct only_match om = {0};
+
 		snprintf(sub, sizeof(sub), "/var/log/pods/%s", pm.dir);
-		find_entry(root, sub, match_any, &lm);
-		if (lm.cid)
-			put(k->container, sizeof(k->container), lm.name, strlen(lm.name));
+		find_entry(root, sub, match_any, &om);
+		if (om.n == 1)
+			put(k->container, sizeof(k->container), om.name, strlen(om.name));
 	}
 	clean(k->ns, sizeof(k->ns));
 	clean(k->pod, sizeof(k->pod));

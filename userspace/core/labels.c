@@ -249,6 +249,7 @@ bool lp_labels__k8s_on(const struct lp_labels *l)
 struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
 {
 	struct cg_entry *e;
+	const char *rel;
 	__u64 now;
 
 	if (!l->k8s_root || !lp_labels__cgroup(l, id) || !(e = cg_entry_of(l, id)))
@@ -260,7 +261,8 @@ struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
 	if (e->k8s_at && now - e->k8s_at < CG_RESCAN_NS)
 		return NULL;
 	e->k8s_at = now;
-	e->k8s = in_scope(l, e->path) ? lp_k8s_resolve(l->k8s_root, in_scope(l, e->path)) : NULL;
+	rel = in_scope(l, e->path);
+	e->k8s = rel ? lp_k8s_resolve(l->k8s_root, rel) : NULL;
 	return e->k8s;
 }
 
