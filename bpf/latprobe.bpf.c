@@ -221,6 +221,24 @@ __noinline int lp_h2_goaway_g(struct lp_h2 *h, __u32 last, struct lp_verdict *v)
 	return 0;
 }
 
+/* a stream's response ended (lp_h2_end_stream): its sample, off the deep frames' stack */
+__noinline int lp_h2_end_g(struct lp_h2 *h, __u32 id, __u64 at, struct lp_verdict *v)
+{
+	if (!h || !v)
+		return 0;
+	lp_h2_end_stream(h, id, at, v);
+	return 0;
+}
+
+/* a response's header block: its grpc-status (lp_h2_trailers) */
+__noinline int lp_h2_trailers_g(struct lp_h2 *h, __u32 id, const struct lp_h2_walk *w, int last)
+{
+	if (!h || !w)
+		return 0;
+	lp_h2_trailers(h, id, w, last);
+	return 0;
+}
+
 /* a step of a Huffman decoding in the window (lp_huff_chunk): verified once */
 __noinline int lp_huff_chunk_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o)
 {

@@ -102,6 +102,7 @@ static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value
 	key->status = 0;
 	key->method = 0;
 	key->route = 0;
+	key->grpc = 0;
 	key->flags = LP_KEY_CG_OVERFLOW | (key->flags & LP_KEY_TTFB);
 	__sync_fetch_and_add(&g->folded_over, 1);
 	*v = bpf_map_lookup_elem(&series, key);
@@ -220,6 +221,7 @@ static __always_inline __u32 samples(const struct lp_verdict *vd, struct lp_key 
 		}
 		key->status = vd->s[i].status;
 		key->method = vd->s[i].method;
+		key->grpc = vd->s[i].grpc;
 		key->flags = flags | (vd->s[i].kind == LP_SAMPLE_TTFB ? LP_KEY_TTFB : 0);
 		n += vd->s[i].kind == LP_SAMPLE_DURATION;
 		record(key, vd->s[i].ns, slot);

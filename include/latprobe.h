@@ -97,8 +97,21 @@ struct lp_key {
 	__u8 family;	 /* 4 or 6: IP version of the packets */
 	__u8 flags;	 /* LP_KEY_* */
 	__u16 route;	 /* LP_ROUTE_* (include/lp_route.h): 0 without --route */
-	__u16 pad[3];
+	__u8 grpc;	 /* a gRPC call's status code + 1 (LP_GRPC_*); 0: not gRPC */
+	__u8 pad0;
+	__u16 pad[2];
 };
+
+/*
+ * lp_key.grpc: a gRPC call (an HTTP/2 stream whose response ended with a
+ * grpc-status, include/lp_h2.h) has its status code (0 OK ... 16
+ * UNAUTHENTICATED) + 1 there; plain HTTP is 0. LP_GRPC_BAD and
+ * LP_GRPC_UNKNOWN are the kernel side's own, never in a key.
+ */
+#define LP_GRPC_NONE	0
+#define LP_GRPC_CODES	17   /* codes 0..16 (the gRPC status codes) */
+#define LP_GRPC_BAD	0xfe /* a grpc-status that is no code: counted, no sample */
+#define LP_GRPC_UNKNOWN 0xff /* a reference that may have been grpc-status: counted, no sample */
 
 /*
  * Per-CPU value of a series. The map's value size is set at load time to
@@ -151,6 +164,7 @@ enum lp_counter {
 	LP_CNT_TLS_LIBS_FAILED, /* libssl files that could not be probed (no symbols, ...) */
 	LP_CNT_UNPAIRED,	/* requests not timed: an earlier response's framing was lost
 				 * while they waited, their responses cannot be paired */
+	LP_CNT_GRPC_INVALID,	/* gRPC calls whose grpc-status was no status code: no sample */
 	LP_CNT_MAX,
 };
 

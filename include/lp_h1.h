@@ -78,7 +78,7 @@ static __always_inline void lp_rsp_end(struct lp_conn *c, struct lp_verdict *v, 
 			lp_count(v, LP_CNT_UNFRAMED); /* its end is not known exactly */
 		else
 			lp_sample(v, c->rsp.start_ns, at_ns, c->rsp.status, c->rsp.method,
-				  LP_SAMPLE_DURATION, c->rsp.route);
+				  LP_SAMPLE_DURATION, c->rsp.route, LP_GRPC_NONE);
 	}
 	c->rsp.mflags = 0;
 	c->rsp.d.fstate = LP_F_IDLE;
@@ -236,7 +236,7 @@ static __always_inline int lp_rsp_begin(struct lp_conn *c, struct lp_run *r, __u
 			lp_count(v, LP_CNT_UNPAIRED);
 		} else {
 			lp_sample(v, c->rsp.start_ns, r->now, status, c->rsp.method, LP_SAMPLE_TTFB,
-				  c->rsp.route);
+				  c->rsp.route, LP_GRPC_NONE);
 		}
 		if (!lp_pending(c))
 			c->rsp.unpaired = 0; /* every request has had its response: certain again */

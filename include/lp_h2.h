@@ -28,6 +28,12 @@
  *  - :method and :status come from HPACK (include/lp_hpack.h), each
  *    direction's dynamic table followed; a stream whose method or status
  *    cannot be resolved is counted untimed, never given a guessed label;
+ *  - a gRPC call is a stream whose response carries grpc-status, in its
+ *    trailers or in a trailers-only response: its duration (to the
+ *    response's END_STREAM, streaming calls too) is sampled with the code.
+ *    A grpc-status that is no code (LP_CNT_GRPC_INVALID), or a last header
+ *    block with a reference that cannot be resolved and no grpc-status
+ *    (LP_CNT_H2_UNKNOWN: it may have been one), makes no sample;
  *  - RST_STREAM ends a stream, counted as reset, not sampled, and so does
  *    the server's GOAWAY for the streams above its last; a close or reset
  *    of the connection counts the streams still waiting unanswered;
@@ -105,7 +111,9 @@ struct lp_h2_stream {
 	__u8 method;
 	__u8 flags; /* LP_H2S_* */
 	__u16 route; /* LP_ROUTE_* id of its request */
-	__u16 pad[3];
+	__u8 grpc;   /* its response's grpc-status (lp_key.grpc; LP_GRPC_BAD, LP_GRPC_UNKNOWN) */
+	__u8 pad1;
+	__u16 pad[2];
 };
 
 /* What a header block's walk found so far. */
@@ -116,7 +124,8 @@ struct lp_h2_walk {
 	__u8 want;	       /* LP_HK_METHOD (a request's block) or LP_HK_STATUS */
 	__u8 path;	       /* its :path was seen: route */
 	__u8 unknown;	       /* a reference that could not be resolved came before it */
-	__u8 pad[3];
+	__u8 grpc;	       /* a response's: its first grpc-status (lp_key.grpc, LP_GRPC_BAD) */
+	__u8 pad[2];
 };
 
 /* One direction's frames. */
@@ -205,6 +214,7 @@ static __always_inline void lp_h2_upgrade(struct lp_h2 *h, __u32 preface, __u32 
 	s->method = method;
 	s->route = route;
 	s->status = 0;
+	s->grpc = LP_GRPC_NONE;
 	s->flags = LP_H2S_OPEN;
 }
 
@@ -243,6 +253,8 @@ static __always_inline void lp_h2_goaway(struct lp_h2 *h, __u32 last, struct lp_
 #define LP_H2_DROP(h, v, unanswered) lp_h2_drop(h, v, unanswered)
 #define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers(h, r, buf, v)
 #define LP_H2_GOAWAY(h, last, v) lp_h2_goaway(h, last, v)
+#define LP_H2_END(h, id, at, v) lp_h2_end_stream(h, id, at, v)
+#define LP_H2_TRAILERS(h, id, w, last) lp_h2_trailers(h, id, w, last)
 #endif
 
 /* the connection is no longer followed: its waiting streams untimed */
@@ -282,6 +294,7 @@ static __always_inline void lp_h2_request(struct lp_h2 *h, __u32 id, __u64 at,
 	s->method = (__u8)m->value;
 	s->route = route;
 	s->status = 0;
+	s->grpc = LP_GRPC_NONE;
 	s->flags = LP_H2S_OPEN;
 	lp_count(v, LP_CNT_REQUESTS);
 }
@@ -308,7 +321,26 @@ static __always_inline void lp_h2_response(struct lp_h2 *h, __u32 id, __u64 at,
 	}
 	s->status = st->value;
 	s->flags |= LP_H2S_ANSWERED;
-	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, s->route);
+	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_TTFB, s->route, LP_GRPC_NONE);
+}
+
+/*
+ * A header block of stream id's answered response (w its walk; last: the
+ * block ends the stream, trailers or a trailers-only response): its
+ * grpc-status, the first one given; in a last block without one, a
+ * reference that could not be resolved makes the call's status unknown.
+ */
+static __always_inline void lp_h2_trailers(struct lp_h2 *h, __u32 id, const struct lp_h2_walk *w,
+					   int last)
+{
+	struct lp_h2_stream *s = lp_h2_slot(h, id);
+
+	if (s->id != id || !(s->flags & LP_H2S_ANSWERED) || s->grpc)
+		return;
+	if (w->grpc)
+		s->grpc = w->grpc;
+	else if (last && w->unknown)
+		s->grpc = LP_GRPC_UNKNOWN;
 }
 
 /* Stream id's response ended with a frame that ended at time at. */
@@ -319,7 +351,13 @@ static __always_inline void lp_h2_end_stream(struct lp_h2 *h, __u32 id, __u64 at
 
 	if (s->id != id || !(s->flags & LP_H2S_ANSWERED))
 		return;
-	lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, s->route);
+	if (s->grpc == LP_GRPC_BAD)
+		lp_count(v, LP_CNT_GRPC_INVALID);
+	else if (s->grpc == LP_GRPC_UNKNOWN)
+		lp_count(v, LP_CNT_H2_UNKNOWN);
+	else
+		lp_sample(v, s->start_ns, at, s->status, s->method, LP_SAMPLE_DURATION, s->route,
+			  s->grpc);
 	s->flags = 0;
 	s->id = 0;
 }

@@ -27,7 +27,7 @@ static __always_inline void lp_h2_frame_end(struct lp_h2 *h, struct lp_run *r,
 		if (!d->cont)
 			d->cont_end = 0;
 	if (end && r->rsp)
-		lp_h2_end_stream(h, d->cur_id, r->now, v);
+		LP_H2_END(h, d->cur_id, r->now, v);
 	d->cur_type = LP_H2_PRIORITY; /* nothing more to do at its end */
 }
 
@@ -71,7 +71,8 @@ static __always_inline __u16 lp_h2_path(const __u8 *p, __u32 n, struct lp_hp_tab
 
 /*
  * The field w->f of a header block, just walked through t (p[0, lim)
- * read), noted in the walk: the field a label needs, and a request's route.
+ * read), noted in the walk: the field a label needs, a request's route, a
+ * response's grpc-status.
  */
 static __always_inline void lp_h2_note(const __u8 *p, __u32 lim, struct lp_hp_table *t,
 				       struct lp_h2_walk *w)
@@ -80,13 +81,18 @@ static __always_inline void lp_h2_note(const __u8 *p, __u32 lim, struct lp_hp_ta
 
 	if (w->m.kind != w->want && (f->kind == w->want || f->kind == LP_HK_UNKNOWN))
 		w->m = *f;
-	if (w->want != LP_HK_METHOD || w->path || LP_ROUTE_H2 == LP_ROUTE_NONE)
+	if (f->kind == LP_HK_UNKNOWN)
+		w->unknown = 1;
+	if (w->want == LP_HK_STATUS) {
+		if (f->kind == LP_HK_GRPC && !w->grpc)
+			w->grpc = (__u8)f->value;
+		return;
+	}
+	if (w->path || LP_ROUTE_H2 == LP_ROUTE_NONE)
 		return;
 	if (f->kind == LP_HK_PATH) {
 		w->path = 1;
 		w->route = lp_h2_path(p, lim, t, f);
-	} else if (f->kind == LP_HK_UNKNOWN) {
-		w->unknown = 1;
 	}
 }
 
@@ -99,7 +105,7 @@ static __always_inline __u16 lp_h2_route(const struct lp_h2_walk *w)
 {
 	if (w->path)
 		return w->route;
-	return w->unknown ? LP_ROUTE_UNKNOWN : LP_ROUTE_H2;
+	return w->unknown && LP_ROUTE_H2 != LP_ROUTE_NONE ? LP_ROUTE_UNKNOWN : LP_ROUTE_H2;
 }
 
 #ifndef LP_HP_FIELD
@@ -190,18 +196,24 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 	}
 	if (res < 0)
 		return -1;
-	if (!res)
+	if (!res) {
 		d->t.lost = 1; /* what the rest inserted is unknown: later references are too */
+		w->unknown = 1; /* ... and what it held: a response's grpc-status, say */
+	}
 	if (d->cur_type == LP_H2_HEADERS) {
 		d->cont = !(fl & LP_H2F_END_HEADERS);
 		d->cont_end = fl & LP_H2F_END_STREAM;
-		if (r->rsp)
+		if (r->rsp) {
 			lp_h2_response(h, d->cur_id, d->part_ns, m, m->kind != LP_HK_OTHER, v);
-		else
+			LP_H2_TRAILERS(h, d->cur_id, w, d->cont_end && !d->cont);
+		} else {
 			lp_h2_request(h, d->cur_id, d->part_ns, m, m->kind != LP_HK_OTHER,
 				      lp_h2_route(w), v);
+		}
 	} else if (d->cur_type == LP_H2_CONTINUATION) {
 		d->cont = !(fl & LP_H2F_END_HEADERS);
+		if (r->rsp)
+			LP_H2_TRAILERS(h, d->cur_id, w, d->cont_end && !d->cont);
 	} else {
 		d->cont = !(fl & LP_H2F_END_HEADERS); /* a PUSH_PROMISE's block: the table only */
 		d->cont_end = 0;

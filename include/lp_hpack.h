@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * HPACK (RFC 7541), as far as latprobe's labels need it: the fields of a
- * header block one at a time; :method and :status recognised whether
- * indexed (static or dynamic table), literal or Huffman-coded; and each
+ * header block one at a time; :method, :status and gRPC's grpc-status
+ * recognised whether indexed (static or dynamic table), literal or
+ * Huffman-coded; and each
  * direction's dynamic table followed exactly enough to resolve references
  * to them: every entry's insertion and size (for the evictions), and what
  * it is for the entries a label needs. What cannot be resolved (a reference
@@ -34,6 +35,7 @@ enum lp_hp_kind {
 	LP_HK_STATUS,	 /* :status; value the code, 0 if not three digits */
 	LP_HK_PATH,	 /* :path; value its route id once matched (include/lp_h2_route.h), 0 before */
 	LP_HK_UNKNOWN,	 /* a reference that cannot be resolved */
+	LP_HK_GRPC,	 /* grpc-status; value its code + 1, or LP_GRPC_BAD (include/latprobe.h) */
 };
 
 /* A dynamic entry, by insertion: where it starts in the bytes ever inserted, and what it is. */
@@ -350,6 +352,25 @@ static __always_inline __u16 lp_hp_status(const __u8 *s, __u32 n)
 }
 
 /*
+ * a grpc-status value: its code + 1 (lp_key.grpc) for "0" ... "16" (one or
+ * two digits), LP_GRPC_BAD for anything else (n is its decoded length)
+ */
+static __always_inline __u16 lp_hp_grpc(const __u8 *s, __u32 n)
+{
+	__u32 c;
+
+	if (n < 1 || n > 2 || s[0] < '0' || s[0] > '9')
+		return LP_GRPC_BAD;
+	c = s[0] - '0';
+	if (n == 2) {
+		if (s[1] < '0' || s[1] > '9')
+			return LP_GRPC_BAD;
+		c = 10 * c + (s[1] - '0');
+	}
+	return c < LP_GRPC_CODES ? (__u16)(c + 1) : LP_GRPC_BAD;
+}
+
+/*
  * The value of a literal of kind f->kind at p[vat, vat + vlen) (Huffman if
  * huff): f->value from it; *len its length decoded. LP_HP_BAD if the
  * Huffman code is not valid.
@@ -362,7 +383,8 @@ static __always_inline int lp_hp_value(const __u8 *p, __u32 vat, __u32 vlen, __u
 	__u32 i, k = vlen;
 	int r;
 
-	if (huff && (need_len || f->kind == LP_HK_METHOD || f->kind == LP_HK_STATUS)) {
+	if (huff && (need_len || f->kind == LP_HK_METHOD || f->kind == LP_HK_STATUS ||
+		     f->kind == LP_HK_GRPC)) {
 		r = lp_huff_decode(p, vat, vlen, o);
 		if (r < 0)
 			return LP_HP_BAD;
@@ -376,6 +398,8 @@ static __always_inline int lp_hp_value(const __u8 *p, __u32 vat, __u32 vlen, __u
 		f->value = lp_hp_method(s, k);
 	else if (f->kind == LP_HK_STATUS)
 		f->value = lp_hp_status(s, k);
+	else if (f->kind == LP_HK_GRPC)
+		f->value = lp_hp_grpc(s, k);
 	return 0;
 }
 
@@ -392,10 +416,36 @@ static __always_inline __u32 lp_huff_least(__u32 len)
 #define LP_HUFF_COLON 0xb8
 
 /*
- * A literal name p[at, at + len): its kind (":method", ":status", ":path")
- * and decoded length. need_len: the length must be exact (an entry the
- * table may keep); otherwise a Huffman-coded name that cannot begin with
- * ':' is not decoded, and *name_len is the least it can be.
+ * Is the literal name p[at, at + len) "grpc-status"? A string has one
+ * Huffman code (the padding is EOS's first bits, RFC 7541 5.2), so both
+ * forms are compared as bytes: 11 plain, or the 8 of its code.
+ */
+#define LP_HP_GRPC_STATUS_HUFF 0x8fda3412b2c8ca9aULL /* its code, first byte lowest */
+#define LP_HP_GRPC_STATUS_LO   0x6174732d63707267ULL /* "grpc-sta", first byte lowest */
+#define LP_HP_GRPC_STATUS_HI   0x737574U		/* "tus" */
+
+static __always_inline int lp_hp_is_grpc_status(const __u8 *p, __u32 at, __u32 len, __u8 huff)
+{
+	__u64 w = 0;
+	__u32 i, hi;
+
+	if (len != (huff ? 8u : 11u))
+		return 0;
+	for (i = 0; i < 8; i++)
+		w |= (__u64)p[(at + i) & LP_HP_MASK] << (8 * i);
+	if (huff)
+		return w == LP_HP_GRPC_STATUS_HUFF;
+	hi = p[(at + 8) & LP_HP_MASK] | (__u32)p[(at + 9) & LP_HP_MASK] << 8 |
+	     (__u32)p[(at + 10) & LP_HP_MASK] << 16;
+	return w == LP_HP_GRPC_STATUS_LO && hi == LP_HP_GRPC_STATUS_HI;
+}
+
+/*
+ * A literal name p[at, at + len): its kind (":method", ":status", ":path",
+ * "grpc-status") and decoded length. need_len: the length must be exact
+ * (an entry the table may keep); otherwise a Huffman-coded name that
+ * cannot begin with ':' (and is not grpc-status) is not decoded, and
+ * *name_len is the least it can be.
  */
 static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 huff, __u8 *kind,
 				      __u32 *name_len, int need_len, struct lp_huff_out *o)
@@ -406,6 +456,11 @@ static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 h
 	int r;
 
 	*kind = LP_HK_OTHER;
+	if (lp_hp_is_grpc_status(p, at, len, huff)) {
+		*kind = LP_HK_GRPC;
+		*name_len = 11;
+		return 0;
+	}
 	if (huff && !need_len && (!len || (p[at & LP_HP_MASK] & 0xfe) != LP_HUFF_COLON)) {
 		*name_len = lp_huff_least(len);
 		return 0;

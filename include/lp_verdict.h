@@ -40,7 +40,8 @@ struct lp_sample {
 	__u8 method;
 	__u8 kind;  /* enum lp_sample_kind */
 	__u16 route; /* LP_ROUTE_* id of the request */
-	__u16 pad;
+	__u8 grpc;   /* lp_key.grpc: a gRPC call's status + 1, 0: not gRPC */
+	__u8 pad;
 };
 
 #define LP_VERDICT_SAMPLES 64 /* samples one segment can end; more are counted lost (a power of two) */
@@ -98,17 +99,18 @@ static __always_inline void lp_count(struct lp_verdict *v, __u32 counter)
 }
 
 static __always_inline void lp_sample_put(struct lp_sample *s, __u64 d, __u16 status, __u8 method,
-					  __u8 kind, __u16 route)
+					  __u8 kind, __u16 route, __u8 grpc)
 {
 	s->ns = d;
 	s->status = status;
 	s->method = method;
 	s->kind = kind;
 	s->route = route;
+	s->grpc = grpc;
 }
 
 static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 end, __u16 status,
-				      __u8 method, __u8 kind, __u16 route)
+				      __u8 method, __u8 kind, __u16 route, __u8 grpc)
 {
 	__u64 d = end - start;
 	__u8 i = v->n;
@@ -125,7 +127,8 @@ static __always_inline void lp_sample(struct lp_verdict *v, __u64 start, __u64 e
 		return;
 	}
 	/* the verdict is map memory in the kernel (the working slot): a masked index will do */
-	lp_sample_put(&v->s[i & (LP_VERDICT_SAMPLES - 1)], d, status, method, kind, route);
+	lp_sample_put(&v->s[i & (LP_VERDICT_SAMPLES - 1)], d, status, method, kind, route,
+		      grpc);
 	v->n = i + 1;
 }
 

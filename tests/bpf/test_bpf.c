@@ -324,6 +324,40 @@ static void test_http2_streams_begin_in_the_kernel(void **state)
 	assert_int_equal(real_series(), 0);
 }
 
+/*
+ * gRPC's grpc-status through the kernel's HPACK walk (its name literal and
+ * Huffman-coded, values good and bad, inserted and referred to): the
+ * blocks walk whole, every call begins, nothing is lost.
+ */
+static void test_grpc_status_fields_walk_in_the_kernel(void **state)
+{
+#define GS "\x0b" "grpc-status"
+	static const char b0[] = "\x83\x86\x84\x40" GS "\x01" "0"; /* literal, "0" */
+	static const char b1[] = "\x83\x86\x84\x40\x88\x9a\xca\xc8\xb2\x12\x34\xda\x8f\x81\x07";
+	static const char b2[] = "\x83\x86\x84\x40" GS "\x03" "999"; /* no code */
+	static const char b3[] = "\x83\x86\x84\xbe\xbf";		/* the entries above */
+	static const char b4[] = "\x83\x86\x84\x20\x00" GS "\x02" "16"; /* size 0, then 16 */
+#undef GS
+	static const char *const blocks[] = {b0, b1, b2, b3, b4};
+	static const int lens[] = {sizeof(b0) - 1, sizeof(b1) - 1, sizeof(b2) - 1, sizeof(b3) - 1,
+				   sizeof(b4) - 1};
+	static char seg[1024];
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	unsigned i;
+	int n = 24;
+
+	(void)state;
+	memcpy(seg, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+		h2frame(seg, &n, 1, 0x5, 2 * i + 1, blocks[i], lens[i]);
+	build(&p, V4, IPPROTO_TCP, seg, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 5);
+	run(&p, 0, 1, d); /* the client side */
+	assert_only(d, LP_CNT_REQUESTS, 5);
+}
+
 static void test_ipv6_request_in_starts_a_timing(void **state)
 {
 	struct pkt p;
@@ -596,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_request_in_starts_a_timing_and_is_allowed),
 		cmocka_unit_test(test_ipv6_request_in_starts_a_timing),
 		cmocka_unit_test(test_http2_streams_begin_in_the_kernel),
+		cmocka_unit_test(test_grpc_status_fields_walk_in_the_kernel),
 		cmocka_unit_test(test_requests_are_framed_in_the_kernel),
 		cmocka_unit_test(test_response_without_request_is_counted_not_sampled),
 		cmocka_unit_test(test_pure_ack_syn_fin_rst_change_nothing),

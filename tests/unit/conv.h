@@ -25,6 +25,7 @@ struct conv {
 	__u16 route[64];		  /* ... and its route */
 	__u16 status[64];		  /* ... and its status */
 	__u8 method[64];		  /* ... and its method */
+	__u8 grpc[64];			  /* ... and its gRPC status + 1 (0: not gRPC) */
 	__u8 side;
 };
 
@@ -83,6 +84,7 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 				cv->route[cv->samples] = v.s[i].route;
 				cv->status[cv->samples] = v.s[i].status;
 				cv->method[cv->samples] = v.s[i].method;
+				cv->grpc[cv->samples] = v.s[i].grpc;
 			}
 			cv->samples++;
 			cv->last = v.s[i];

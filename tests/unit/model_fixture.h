@@ -2,7 +2,7 @@
 /*
  * One fixed model for the tests of what is built from a model (expositions,
  * push encoders, the JSON document): three series — a server series with a
- * hostile service name on a route, an unrouted client series over IPv6 inside TLS, the
+ * hostile service name on a route, a failed gRPC call's client series over IPv6 inside TLS, the
  * overflow series — two windows, two SLOs, a route and an excluded path. Include after cmocka.h, expo.h and lp_bucket.h.
  */
 #ifndef MODEL_FIXTURE_H
@@ -42,7 +42,7 @@ static int setup(void **state)
 {
 	const char *argv[] = { "latprobe", "--slo", "name=post_250ms,method=POST,threshold=250ms,objective=99.9%",
 			       "-w", "1m", "-w", "5m", "--route", "checkout=/api/cart/checkout",
-			       "--exclude-path", "/healthz" };
+			       "--route", "/shop.Cart/Checkout", "--exclude-path", "/healthz" };
 	static const __u64 a[] = { 500, 120000, 130000, 2500000, 2500000, 9000000, 10000000,
 				   10000001, 300000000 };
 	static const __u64 b[] = { 40000000, 41000000 };
@@ -54,7 +54,7 @@ static int setup(void **state)
 
 	(void)state;
 	lp_config_defaults(&cfg);
-	if (lp_cli_parse(&cfg, 11, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
+	if (lp_cli_parse(&cfg, 13, (char **)argv, err, sizeof(err), NULL) != LP_CLI_RUN)
 		return -1;
 	if (lp_fine_table_init(&ft, cfg.schema))
 		return -1;
@@ -96,7 +96,8 @@ static int setup(void **state)
 	v = model.series[1];
 	v->key = (struct lp_key){ .cgroup_id = 77, .port = 443, .status = 503,
 				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
-				  .route = LP_ROUTE_UNROUTED, .flags = LP_KEY_TLS | LP_KEY_H2 };
+				  .route = LP_ROUTE_FIRST + 1, .grpc = 14 + 1,
+				  .flags = LP_KEY_TLS | LP_KEY_H2 }; /* gRPC: UNAVAILABLE */
 	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */

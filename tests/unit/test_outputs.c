@@ -53,15 +53,15 @@ static void test_every_output_carries_the_route(void **state)
 	assert_non_null(memmem(b.data, b.len,
 			       "\x0a\x0a"
 			       "http_route"
-			       "\x12\x08"
-			       "unrouted",
-			       22));
+			       "\x12\x13"
+			       "/shop.Cart/Checkout",
+			       33));
 	assert_non_null(memmem(b.data, b.len, "latprobe_http_excluded_requests_total", 37));
 	lp_buf_free(&b);
 	doc = lp_report_json_string(&model);
 	assert_non_null(doc);
 	assert_non_null(strstr(doc, "\"route\":\"checkout\""));
-	assert_non_null(strstr(doc, "\"route\":\"unrouted\""));
+	assert_non_null(strstr(doc, "\"route\":\"/shop.Cart/Checkout\""));
 	assert_non_null(strstr(doc, "\"excluded\":[{\"path\":\"/healthz\",\"server\":17,"
 				    "\"client\":2}]"));
 	free(doc);
@@ -83,7 +83,7 @@ static void test_every_output_carries_the_route(void **state)
 	fclose(f);
 	assert_non_null(strstr(tab, " ROUTE "));
 	assert_non_null(strstr(tab, " checkout "));
-	assert_non_null(strstr(tab, " unrouted "));
+	assert_non_null(strstr(tab, " /shop.Cart/Checkout "));
 	assert_non_null(strstr(tab, "excluded /healthz: 17 server, 2 client\n"));
 	free(tab);
 }

@@ -90,6 +90,14 @@ static int slo_key(struct lp_slo *slo, const char *key, const char *val, unsigne
 		if (!*val || strlen(val) >= sizeof(slo->route_label))
 			return lp_errf(-EINVAL, err, errlen, "route '%s' is not a route label", val);
 		strcpy(slo->route_label, val);
+	} else if (!strcmp(key, "rpc")) {
+		if (!strcmp(val, "grpc"))
+			slo->rpc = LP_SLO_RPC_GRPC;
+		else if (!strcmp(val, "http"))
+			slo->rpc = LP_SLO_RPC_HTTP;
+		else if (strcmp(val, "any"))
+			return lp_errf(-EINVAL, err, errlen, "rpc '%s' is not grpc, http or any",
+				       val);
 	} else if (!strcmp(key, "port")) {
 		if (lp_parse_port(val, &slo->port))
 			return lp_errf(-EINVAL, err, errlen, "port '%s' is not 1..65535", val);

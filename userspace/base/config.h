@@ -34,12 +34,16 @@
  * A service level objective: "objective of the requests that match finish
  * within threshold". Evaluated per series from the exact classic counters.
  */
+#define LP_SLO_RPC_GRPC 1 /* rpc=grpc: gRPC calls only */
+#define LP_SLO_RPC_HTTP 2 /* rpc=http: requests that are not gRPC calls */
+
 struct lp_slo {
 	char name[LP_SLO_NAME_MAX];
 	__u8 method; /* enum lp_method, 0: any */
 	__u8 side;   /* enum lp_side, 0: any */
 	__u16 port;  /* 0: any */
 	__u16 route; /* LP_ROUTE_* id, 0: any (resolved from route_label once routes are known) */
+	__u8 rpc;    /* LP_SLO_RPC_*: gRPC calls only, plain HTTP only, or 0: any */
 	char route_label[LP_ROUTE_LEN + 1]; /* route=, as given; "" for any */
 	__u64 threshold_ns;
 	double objective;  /* 0 < objective < 1 */

@@ -89,6 +89,10 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "Requests not timed because a response's framing was lost while they waited on "
 		 "their connection (pipelining): which response answers which is no longer "
 		 "certain until every request has had one."},
+	[LP_CNT_GRPC_INVALID] =
+		{"grpc_status_invalid", "latprobe_grpc_status_invalid",
+		 "gRPC calls whose grpc-status was no status code (not 0 to 16): no sample, "
+		 "never a guessed status."},
 	[LP_CNT_TLS_LIBS_FAILED] =
 		{"tls_libraries_unprobed", "latprobe_tls_libraries_unprobed",
 		 "Libraries named libssl.so* in processes in scope that could not be probed "

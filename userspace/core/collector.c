@@ -258,7 +258,7 @@ static int slo_fresh(struct lp_collector *c, const struct lp_config *cfg, unsign
 
 		if (s->cur && lp_series_selected(cfg, &s->key) &&
 		    lp_slo_applies(&cfg->slos[k], &s->key))
-			lp_dist_add_snap(tot, s->cur, false);
+			lp_dist_add_snap(tot, s->cur, false, lp_grpc_failed(&s->key));
 	}
 	now = lp_snap_from_dist(tot);
 	if (!now)
@@ -272,7 +272,7 @@ static int slo_fresh(struct lp_collector *c, const struct lp_config *cfg, unsign
 static bool same_slo(const struct lp_slo *a, const struct lp_slo *b)
 {
 	return a->method == b->method && a->side == b->side && a->port == b->port &&
-	       a->route == b->route && a->threshold_ns == b->threshold_ns &&
+	       a->route == b->route && a->rpc == b->rpc && a->threshold_ns == b->threshold_ns &&
 	       a->objective == b->objective && a->classic_idx == b->classic_idx &&
 	       !strcmp(a->name, b->name);
 }
@@ -363,6 +363,7 @@ static void take_value(struct lp_collector *c, struct coll_series *s, const stru
 static void slo_totals(struct lp_collector *c, const struct coll_series *s,
 		       const struct lp_snap *now)
 {
+	bool failed = lp_grpc_failed(&s->key);
 	unsigned k;
 
 	if (!lp_series_selected(c->cfg, &s->key))
@@ -370,9 +371,9 @@ static void slo_totals(struct lp_collector *c, const struct coll_series *s,
 	for (k = 0; k < c->cfg->nslos; k++) {
 		if (!lp_slo_applies(&c->cfg->slos[k], &s->key))
 			continue;
-		lp_dist_add_snap(&c->slo_tot[k], now, false);
+		lp_dist_add_snap(&c->slo_tot[k], now, false, failed);
 		if (s->cur)
-			lp_dist_add_snap(&c->slo_tot[k], s->cur, true);
+			lp_dist_add_snap(&c->slo_tot[k], s->cur, true, failed);
 		c->slo_moved[k] = true;
 	}
 }

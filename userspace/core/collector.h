@@ -195,5 +195,11 @@ bool lp_series_selected(const struct lp_config *cfg, const struct lp_key *key);
 void lp_slo_figures(__u64 good, __u64 total, double objective, double *ratio, double *burn);
 /* does the SLO apply to the series? */
 bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key);
+/*
+ * Is the series made of failed gRPC calls (a status the server answers for:
+ * UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE,
+ * DATA_LOSS)? None of its calls is good for an SLO, however fast.
+ */
+bool lp_grpc_failed(const struct lp_key *key);
 
 #endif /* LP_COLLECTOR_H */

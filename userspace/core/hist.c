@@ -234,7 +234,7 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 		d->fine[i] = lp_sub_mono(newer->fine[i - newer->fine_lo], lp_snap_fine(older, i));
 }
 
-void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus)
+void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus, bool failed)
 {
 	/* times -1 is the two's complement: a sum of additions and removals stays exact */
 	__u64 sign = minus ? ~0ULL : 1, lo, hi;
@@ -242,7 +242,9 @@ void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus)
 
 	d->count += sign * s->count;
 	d->sum_ns += sign * s->sum_ns;
-	for (i = 0; i < d->nclassic && i < s->nclassic; i++)
+	if (failed && d->nclassic)
+		d->classic[d->nclassic - 1] += sign * s->count;
+	for (i = 0; !failed && i < d->nclassic && i < s->nclassic; i++)
 		d->classic[i] += sign * s->classic[i];
 	lo = s->fine_lo;
 	hi = (__u64)s->fine_lo + s->fine_n < d->nfine ? (__u64)s->fine_lo + s->fine_n : d->nfine;

@@ -79,8 +79,13 @@ void lp_dist_diff(struct lp_dist *d, const struct lp_snap *newer, const struct l
 void lp_dist_clear(struct lp_dist *d);
 /* d += src (same fine table; classic slots up to the smaller nclassic) */
 void lp_dist_merge(struct lp_dist *d, const struct lp_dist *src);
-/* d += s, or d -= s with minus (wrapping: a running total of snapshots added and taken away) */
-void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus);
+/*
+ * d += s, or d -= s with minus (wrapping: a running total of snapshots added
+ * and taken away). failed: s's requests all go to the last classic slot
+ * (+Inf: over any threshold, never good for an SLO); its sum and fine
+ * buckets, its true durations, as they are.
+ */
+void lp_dist_add_snap(struct lp_dist *d, const struct lp_snap *s, bool minus, bool failed);
 /* a snapshot of what d holds */
 struct lp_snap *lp_snap_from_dist(const struct lp_dist *d);
 /* add one sample (for tests and benchmarks that build distributions by hand) */

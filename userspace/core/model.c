@@ -146,7 +146,18 @@ bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key)
 	/* SLOs count whole durations: not the overflow series, not time to first byte */
 	if (key->flags & (LP_KEY_OVERFLOW | LP_KEY_TTFB))
 		return false;
+	if (slo->rpc && (slo->rpc == LP_SLO_RPC_GRPC) != (key->grpc != LP_GRPC_NONE))
+		return false;
 	return (!slo->method || slo->method == key->method) &&
 	       (!slo->side || slo->side == key->side) && (!slo->port || slo->port == key->port) &&
 	       (!slo->route || slo->route == key->route);
+}
+
+bool lp_grpc_failed(const struct lp_key *key)
+{
+	/* codes + 1 (lp_key.grpc): 2 UNKNOWN, 4 DEADLINE_EXCEEDED, 12 ... 15 */
+	static const unsigned failed = 1u << (2 + 1) | 1u << (4 + 1) | 1u << (12 + 1) |
+				       1u << (13 + 1) | 1u << (14 + 1) | 1u << (15 + 1);
+
+	return key->grpc && key->grpc <= LP_GRPC_CODES && (failed >> key->grpc & 1);
 }

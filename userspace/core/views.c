@@ -261,6 +261,7 @@ static struct lp_series_view *build_view(struct lp_collector *c, struct coll_ser
 	const struct lp_config *cfg = c->cfg;
 	struct lp_series_view *v = lp_view_new(cfg);
 	struct lp_dist *d = &c->dist;
+	bool failed = lp_grpc_failed(&s->key); /* no call of it is good for an SLO */
 	unsigned w, k;
 
 	if (!v)
@@ -286,7 +287,7 @@ static struct lp_series_view *build_view(struct lp_collector *c, struct coll_ser
 	for (k = 0; k < cfg->nslos; k++) {
 		double burn;
 
-		v->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
+		v->slo_good[k] = failed ? 0 : lp_dist_le(d, cfg->slos[k].classic_idx);
 		lp_slo_figures(v->slo_good[k], d->count, cfg->slos[k].objective, &v->slo_ratio[k],
 			       &burn);
 	}
@@ -300,7 +301,7 @@ static struct lp_series_view *build_view(struct lp_collector *c, struct coll_ser
 		wv->sum_ns = d->sum_ns;
 		fill_quantiles(d, c->ft, wv->q);
 		for (k = 0; k < cfg->nslos; k++) {
-			wv->slo_good[k] = lp_dist_le(d, cfg->slos[k].classic_idx);
+			wv->slo_good[k] = failed ? 0 : lp_dist_le(d, cfg->slos[k].classic_idx);
 			wv->slo_total[k] = d->count;
 			lp_slo_figures(wv->slo_good[k], wv->slo_total[k], cfg->slos[k].objective,
 				       &wv->slo_ratio[k], &wv->slo_burn[k]);
@@ -325,6 +326,8 @@ static int cmp_view(const struct lp_series_view *x, const struct lp_series_view 
 		return x->key.route - y->key.route;
 	if (x->key.status != y->key.status)
 		return x->key.status - y->key.status;
+	if (x->key.grpc != y->key.grpc)
+		return x->key.grpc - y->key.grpc;
 	if (x->key.family != y->key.family)
 		return x->key.family - y->key.family;
 	if (x->key.flags != y->key.flags)

@@ -111,7 +111,10 @@ static void slo_line(FILE *f, const struct lp_model *m, unsigned k, const char *
 	char thr[16], p99[16], scope[128] = "", *p = scope;
 
 	fmt_duration(thr, sizeof(thr), slo->threshold_ns);
-	p += sprintf(p, "%s", slo->method ? lp_method_name(slo->method) : "all");
+	p += sprintf(p, "%s%s", slo->method ? lp_method_name(slo->method) : "all",
+		     slo->rpc == LP_SLO_RPC_GRPC   ? " gRPC calls"
+		     : slo->rpc == LP_SLO_RPC_HTTP ? " plain HTTP"
+						   : "");
 	p += sprintf(p, " %s", slo->side == LP_SIDE_SERVER   ? "served"
 			       : slo->side == LP_SIDE_CLIENT ? "called"
 							     : "served or called");
@@ -153,6 +156,8 @@ static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_
 		fprintf(f, "%s ", cut(name, sizeof(name), v->route ? v->route : "-", 20));
 	if (v->key.flags & LP_KEY_OVERFLOW)
 		fprintf(f, "%6s", "-");
+	else if (v->key.grpc) /* a gRPC call: its HTTP status, then its gRPC status */
+		fprintf(f, "%3s/%-2u", lp_status_label(&v->key, st, sizeof(st)), v->key.grpc - 1u);
 	else
 		fprintf(f, "%6s", lp_status_label(&v->key, st, sizeof(st)));
 	fprintf(f, " %10llu %9.2f %9s %9s", (unsigned long long)v->total->count, v->rate, p50, p99);
@@ -571,6 +576,7 @@ static struct json_object *jslos(const struct lp_model *m)
 		jset(o, "side", slo->side ? jstr(lp_side_name(slo->side)) : NULL);
 		jset(o, "port", slo->port ? jint(slo->port) : NULL);
 		jset(o, "route", slo->route_label[0] ? jstr(slo->route_label) : NULL);
+		jset(o, "rpc", slo->rpc ? jstr(slo->rpc == LP_SLO_RPC_GRPC ? "grpc" : "http") : NULL);
 		jset(o, "threshold_seconds", jdouble((double)slo->threshold_ns / 1e9));
 		jset(o, "objective", jdouble(slo->objective));
 		jset(o, "windows", jslo_windows(m, i));

@@ -121,6 +121,63 @@ static const char *get_k8s_daemonset(const struct lp_series_view *v, char *buf, 
 	return workload(v, LP_K8S_DAEMONSET);
 }
 
+/* gRPC (include/lp_h2.h): only for a call whose response carried grpc-status */
+static const char *get_rpc_system(const struct lp_series_view *v, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return v->key.grpc ? "grpc" : NULL;
+}
+
+static const char *get_grpc_status(const struct lp_series_view *v, char *buf, size_t len)
+{
+	if (!v->key.grpc)
+		return NULL;
+	snprintf(buf, len, "%u", v->key.grpc - 1u);
+	return buf;
+}
+
+/*
+ * The service and method of a gRPC call, from its route when the route is
+ * written as a gRPC path: "/pkg.Service/Method" gives both, "/pkg.Service/"
+ * (or "/pkg.Service/" with a star) the service; *method NULL when there is none.
+ */
+static const char *grpc_service(const struct lp_series_view *v, char *buf, size_t len,
+				const char **method)
+{
+	const char *r = v->route, *slash;
+	size_t n;
+
+	*method = NULL;
+	if (!v->key.grpc || !r || r[0] != '/')
+		return NULL;
+	slash = strchr(r + 1, '/');
+	if (!slash || slash == r + 1 || strchr(slash + 1, '/'))
+		return NULL;
+	n = (size_t)(slash - (r + 1));
+	if (n >= len)
+		return NULL;
+	memcpy(buf, r + 1, n);
+	buf[n] = '\0';
+	if (slash[1] && strcmp(slash + 1, "*"))
+		*method = slash + 1;
+	return buf;
+}
+
+static const char *get_rpc_service(const struct lp_series_view *v, char *buf, size_t len)
+{
+	const char *method;
+
+	return grpc_service(v, buf, len, &method);
+}
+
+static const char *get_rpc_method(const struct lp_series_view *v, char *buf, size_t len)
+{
+	const char *method;
+
+	grpc_service(v, buf, len, &method);
+	return method;
+}
+
 const struct lp_label_def lp_series_labels[LP_L_COUNT] = {
 	{LP_L_SIDE, "side", "side", "side", LP_LBL_SIDE, get_side},
 	{LP_L_METHOD, "http_request_method", "http.request.method", "method", 0, get_method},
@@ -145,6 +202,11 @@ const struct lp_label_def lp_series_labels[LP_L_COUNT] = {
 	 LP_LBL_RESOURCE, get_k8s_statefulset},
 	{LP_L_K8S_DAEMONSET, "k8s_daemonset_name", "k8s.daemonset.name", "daemonset",
 	 LP_LBL_RESOURCE, get_k8s_daemonset},
+	{LP_L_RPC_SYSTEM, "rpc_system", "rpc.system", "rpc_system", 0, get_rpc_system},
+	{LP_L_RPC_SERVICE, "rpc_service", "rpc.service", "rpc_service", 0, get_rpc_service},
+	{LP_L_RPC_METHOD, "rpc_method", "rpc.method", "rpc_method", 0, get_rpc_method},
+	{LP_L_GRPC_STATUS, "rpc_grpc_status_code", "rpc.grpc.status_code", "grpc_status",
+	 LP_LBL_NUM, get_grpc_status},
 };
 
 void lp_series_label_values(const struct lp_series_view *v, struct lp_label_vals *out)

@@ -30,6 +30,10 @@ enum lp_label_id {
 	LP_L_K8S_DEPLOYMENT,
 	LP_L_K8S_STATEFULSET,
 	LP_L_K8S_DAEMONSET,
+	LP_L_RPC_SYSTEM,
+	LP_L_RPC_SERVICE,
+	LP_L_RPC_METHOD,
+	LP_L_GRPC_STATUS,
 	LP_L_COUNT,
 };
 
@@ -50,7 +54,7 @@ struct lp_label_def {
 /* in the order Prometheus writes them */
 extern const struct lp_label_def lp_series_labels[LP_L_COUNT];
 
-#define LP_LABEL_BUF 32
+#define LP_LABEL_BUF 132 /* a number, or a gRPC service taken from a route */
 
 /* every label's value of a series (NULL where it has none) */
 struct lp_label_vals {

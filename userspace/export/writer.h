@@ -34,7 +34,7 @@ struct label {
 	const char *value;
 };
 
-#define MAX_LABELS 16
+#define MAX_LABELS 24
 
 struct hist {
 	const struct lp_config *cfg;
