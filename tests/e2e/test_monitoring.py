@@ -28,6 +28,7 @@ import urllib.request
 
 import yaml
 
+from test_grpc import GrpcServer, client as grpc_client
 from lpharness import BINARY, ROOT, Agent, Prometheus, PyServer, curl, free_port, \
     live_metrics, require_root, stop_process, wait_port
 
@@ -511,8 +512,9 @@ class Grafana(unittest.TestCase):
         fleet_jobs = job + [("latprobe_classic", f"127.0.0.1:{port}", {"histograms": "classic"},
                              None)]
         with Prometheus(job) as native, Prometheus(job, native_histograms=False) as classic, \
-                Prometheus(fleet_jobs) as fleet, PyServer() as srv:
+                Prometheus(fleet_jobs) as fleet, PyServer() as srv, GrpcServer() as grpc:
             agent = Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "-p", str(srv.port),
+                          "-p", str(grpc.port),
                           "--route", "root=/",
                           "--slo", f"name=lptest,port={srv.port},threshold=10ms,"
                           "objective=95%").start()
@@ -520,6 +522,7 @@ class Grafana(unittest.TestCase):
                 # traffic across several scrapes: rates need two samples with traffic between
                 for _ in range(5):
                     curl(*[srv.url("/?ms=1")] * 20, *[srv.url("/?ms=20&status=404")] * 2)
+                    grpc_client(grpc.port, *["unary:1:0"] * 5, "unary:0:5")  # the gRPC row
                     native.wait_scrapes(1)
                 classic.wait_scrapes(1)
                 fleet.wait_scrapes(1)

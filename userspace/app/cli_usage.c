@@ -54,7 +54,7 @@ const char *lp_cli_usage(void)
 	       "SLOs:\n"
 	       "      --slo SPEC          add an SLO (repeatable, up to 8 with the default):\n"
 	       "                          threshold=DUR,objective=PCT[,method=M][,side=S]\n"
-	       "                          [,port=N][,route=LABEL][,name=NAME]\n"
+	       "                          [,port=N][,route=LABEL][,rpc=grpc|http][,name=NAME]\n"
 	       "                          e.g. --slo method=POST,threshold=250ms,objective=99.9%\n"
 	       "      --no-default-slo    drop the default SLO (GET served, 10ms, 99%)\n"
 	       "      --ttfb              also time to the response's first byte, a histogram\n"
