@@ -123,9 +123,6 @@ class Grpc(unittest.TestCase):
         self.assertEqual([g["code"] for g in old], [0] * 3 + [5] * 3)
         self.assertEqual([g["code"] for g in got], [0, 0, 5])
         c = doc["counters"]
-        if os.environ.get("LP_DEBUG"):
-            print({k: v for k, v in c.items() if v},
-                  [(x["side"], x.get("grpc_status"), x["count"]) for x in series(doc, port=srv.port)])
         for side in ("server", "client"):
             ok = count(doc, side=side, port=srv.port, grpc_status=0)
             nf = count(doc, side=side, port=srv.port, grpc_status=5)
