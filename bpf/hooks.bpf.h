@@ -75,6 +75,7 @@ int lp_h2_drop_g(struct lp_h2 *h, struct lp_verdict *v, int unanswered);
 int lp_h2_goaway_g(struct lp_h2 *h, __u32 last, struct lp_verdict *v);
 int lp_h2_end_g(struct lp_h2 *h, __u32 id, __u64 at, struct lp_verdict *v);
 int lp_h2_trailers_g(struct lp_h2 *h, __u32 id, const struct lp_h2_walk *w, int last);
+int lp_conn_open_start_g(struct lp_conn *c, struct lp_h2 *h, __u32 seq, int rsp);
 
 /*
  * --route/--exclude-path entries in the "routes" trie; 0: no routes, no
@@ -112,6 +113,7 @@ __u32 route_max_len = 0;
 #define LP_H2_GOAWAY(h, last, v)     lp_h2_goaway_g(h, last, v)
 #define LP_H2_END(h, id, at, v)	     lp_h2_end_g(h, id, at, v)
 #define LP_H2_TRAILERS(h, id, w, last) lp_h2_trailers_g(h, id, w, last)
+#define LP_CONN_OPEN_START(c, h, seq, rsp) lp_conn_open_start_g(c, h, seq, rsp)
 /* the working slot sl, in scope where LP_CONN_SEGMENT runs (as for its LOAD) */
 #define LP_VERDICT_FLUSH(v) lp_flush_g(sl)
 #define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)

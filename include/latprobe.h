@@ -321,7 +321,14 @@ struct lp_dir {
 	__u32 end;    /* LENGTH: end of the body; CHUNKED in LP_CH_DATA: end of the data */
 	__u8 fstate;  /* enum lp_fstate */
 	__u8 chunk;   /* enum lp_chunk */
-	__u8 pad[2];
+	/*
+	 * 1: a direction whose first bytes may have gone by before the state
+	 * existed, beyond the ack that began it (an HTTP/2 server's SETTINGS,
+	 * sent at accept): it begins at the first segment seen
+	 * (lp_conn_open_start).
+	 */
+	__u8 open_start;
+	__u8 pad;
 	__u64 acc;    /* the chunk size being read */
 };
 

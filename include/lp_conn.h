@@ -89,11 +89,47 @@ static __always_inline __u32 lp_conn_steps(const struct lp_conn *c)
 }
 
 /*
+ * The first segment of a direction that starts open (lp_dir.open_start):
+ * an HTTP/2 connection's response direction. The server speaks first (its
+ * SETTINGS), and the segment that made the state may carry an ack that
+ * does not cover what it had already sent: on the server, sent at accept
+ * before the preface came in; on the client, already past the received
+ * hook but not yet taken by TCP (loopback: the two CPUs race). Those bytes
+ * left the server before it had a request: they held no response, and
+ * they will never be seen. The direction begins at the first segment seen.
+ * Received segments may be taken on two CPUs at once (lp_seq_take): the
+ * move is one compare-and-swap, and a segment that lost to one after it
+ * is taken as old (a retransmission), its stream counted at the close.
+ */
+static __always_inline void lp_conn_open_start(struct lp_conn *c, struct lp_h2 *h, __u32 seq,
+					       int rsp)
+{
+	struct lp_dir *d = rsp ? &c->rsp.d : &c->req;
+	struct lp_dir cur, want;
+
+	d->open_start = 0;
+	cur.next_max = *(volatile __u64 *)&d->next_max;
+	if (!lp_seq_after(seq, cur.next))
+		return;
+	want.next = seq;
+	want.max = lp_seq_after(cur.max, seq) ? cur.max : seq;
+	if (__sync_val_compare_and_swap(&d->next_max, cur.next_max, want.next_max) != cur.next_max)
+		return;
+	if (h)
+		lp_h2_rebase(h, rsp, seq);
+}
+
+/* the kernel side makes it a global function: one branch less for the verifier to fork on */
+#ifndef LP_CONN_OPEN_START
+#define LP_CONN_OPEN_START(c, h, seq, rsp) lp_conn_open_start(c, h, seq, rsp)
+#endif
+
+/*
  * Set up the run for a segment of a connection with state. Returns 0 when
  * there is nothing to frame or close (tracking ended, pure ACK).
  */
-static __always_inline int lp_conn_begin(struct lp_conn *c, const struct lp_seg *s, __u64 now,
-					 struct lp_run *r, struct lp_verdict *v)
+static __always_inline int lp_conn_begin(struct lp_conn *c, struct lp_h2 *h, const struct lp_seg *s,
+					 __u64 now, struct lp_run *r, struct lp_verdict *v)
 {
 	struct lp_dir *d;
 	__u32 old;
@@ -107,6 +143,8 @@ static __always_inline int lp_conn_begin(struct lp_conn *c, const struct lp_seg 
 	r->stop = 0;
 	v->side = c->q.role;
 	d = lp_run_dir(c, r);
+	if (s->plen && d->open_start)
+		LP_CONN_OPEN_START(c, h, s->seq, r->rsp);
 	if (s->plen) {
 		int gaveup = 0;
 
@@ -241,7 +279,7 @@ _Static_assert(2 * LP_H2_FRAMES <= LP_VERDICT_SAMPLES / 2, "a step fits a half-f
 	do {                                                                                       \
 		struct lp_run __r = {};                                                            \
 		struct lp_h2 *__h = (h);                                                           \
-		if (!lp_conn_begin((c), (s), (now), &__r, (v)))                                    \
+		if (!lp_conn_begin((c), __h, (s), (now), &__r, (v)))                               \
 			break;                                                                     \
 		LP_CONN_READS((c), __h, __r, (v), (buf), LOAD, lp_conn_steps(c));                  \
 		if (__r.want == LP_WANT_H2C) {                                                     \
@@ -303,6 +341,8 @@ static __always_inline void lp_conn_init(struct lp_conn *c, const struct lp_seg 
 	/* what the requester acknowledged is old data in the response direction */
 	c->rsp.d.next = s->ack;
 	c->rsp.d.max = s->ack;
+	/* an HTTP/2 server speaks first (its SETTINGS), maybe before this segment's ack saw it */
+	c->rsp.d.open_start = c->q.proto == LP_PROTO_HTTP2 && s->cls != LP_CLASS_H2_FRAME;
 }
 
 #endif /* LP_CONN_H */

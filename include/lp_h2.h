@@ -183,6 +183,19 @@ static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack, in
 	h->lost = 0;
 }
 
+/*
+ * A direction whose first bytes were never seen (they left before the
+ * state existed, lp_conn_begin): its frames begin at seq. Only before any
+ * frame of it was followed, so its HPACK table is still empty.
+ */
+static __always_inline void lp_h2_rebase(struct lp_h2 *h, int dir, __u32 seq)
+{
+	struct lp_h2_dir *d = &h->d[dir & 1];
+
+	d->next_hdr = seq;
+	d->framed = seq;
+}
+
 static __always_inline struct lp_h2_stream *lp_h2_slot(struct lp_h2 *h, __u32 id)
 {
 	return &h->s[(id >> 1) & (LP_H2_STREAMS - 1)];

@@ -291,6 +291,96 @@ static void test_a_close_counts_the_waiting_streams_unanswered(void **state)
 	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 2);
 }
 
+/*
+ * A server that speaks first: its SETTINGS leave at accept, before the
+ * client's preface comes in with an ack that does not cover them (on
+ * loopback a race of the two CPUs; grpc servers do this). The state begins
+ * at the preface, the response direction at the server's first segment
+ * seen after it, never waiting on bytes that left before.
+ */
+static void test_a_server_that_speaks_before_the_preface_arrives(void **state)
+{
+	struct conv cv = {0};
+	__u32 i;
+
+	(void)state;
+	reset_seqs();
+	frame(&b, LP_H2_SETTINGS, 0, 0, "000300000064");
+	out(&cv, &b, 50);
+	assert_false(cv.has_state);
+	client_start(&a);
+	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
+	segn(&cv, IN, cseq, 50000, a.b, a.n, 0, 100); /* acks none of the SETTINGS */
+	cseq += a.n;
+	a.n = 0;
+	assert_true(cv.has_state);
+	for (i = 0; i < 2; i++) {
+		if (i) {
+			frame(&a, LP_H2_HEADERS, ES | EH, 3, GET);
+			in(&cv, &a, 2100);
+		}
+		if (!i)
+			frame(&b, LP_H2_SETTINGS, 1, 0, ""); /* ACK */
+		frame(&b, LP_H2_HEADERS, EH, 2 * i + 1, i ? S404 : S200);
+		frame(&b, LP_H2_DATA, ES, 2 * i + 1, "68656c6c6f");
+		out(&cv, &b, 1100 + 2000 * i);
+		assert_int_equal(cv.samples, i + 1);
+		assert_int_equal(cv.last.ns, 1000);
+		assert_int_equal(cv.last.status, i ? 404 : 200);
+	}
+	/* the next sent segment is in order: no more rebasing; a retransmission is one */
+	frame(&b, LP_H2_PING, 0, 0, "0000000000000001");
+	out(&cv, &b, 5000);
+	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 0);
+	assert_int_equal(cv.counters[LP_CNT_UNANSWERED], 0);
+	assert_int_equal(cv.counters[LP_CNT_RETRANSMITS], 0);
+	/*
+	 * The client side: the server's SETTINGS went by the received hook
+	 * before the preface made the state, and TCP had not taken them when
+	 * the preface's ack was written. The server's next segment begins it.
+	 */
+	memset(&cv, 0, sizeof(cv));
+	reset_seqs();
+	frame(&b, LP_H2_SETTINGS, 0, 0, "000300000064");
+	segn(&cv, IN, sseq, cseq, b.b, b.n, 0, 50);
+	sseq += b.n;
+	b.n = 0;
+	client_start(&a);
+	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
+	segn(&cv, OUT, cseq, 50000, a.b, a.n, 0, 100);
+	cseq += a.n;
+	a.n = 0;
+	frame(&b, LP_H2_SETTINGS, 1, 0, "");
+	frame(&b, LP_H2_HEADERS, EH, 1, S200);
+	frame(&b, LP_H2_DATA, ES, 1, "");
+	segn(&cv, IN, sseq, cseq, b.b, b.n, 0, 700);
+	sseq += b.n;
+	b.n = 0;
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.last.ns, 600);
+	assert_int_equal(cv.side, LP_SIDE_CLIENT);
+	/* the SETTINGS again (a retransmission): old, nothing more */
+	frame(&b, LP_H2_SETTINGS, 0, 0, "000300000064");
+	segn(&cv, IN, 50000, cseq, b.b, b.n, 0, 800);
+	assert_int_equal(cv.counters[LP_CNT_RETRANSMITS], 1);
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 0);
+	/* where the ack covered the server's bytes, nothing moves: they begin at the ack */
+	memset(&cv, 0, sizeof(cv));
+	reset_seqs();
+	client_start(&a);
+	frame(&a, LP_H2_HEADERS, ES | EH, 1, GET);
+	segn(&cv, OUT, cseq, sseq, a.b, a.n, 0, 100);
+	cseq += a.n;
+	a.n = 0;
+	frame(&b, LP_H2_SETTINGS, 0, 0, "");
+	frame(&b, LP_H2_HEADERS, EH, 1, S200);
+	frame(&b, LP_H2_DATA, ES, 1, "");
+	segn(&cv, IN, sseq, cseq, b.b, b.n, 0, 700);
+	assert_int_equal(cv.samples, 1);
+	assert_int_equal(cv.last.ns, 600);
+}
+
 /* what cannot be followed ends in counts, never in a sample */
 static void test_hostile_frames_end_in_counts(void **state)
 {
@@ -562,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_an_h2c_upgrade_times_stream_1_and_goes_on_as_http2),
 		cmocka_unit_test(test_an_h2c_response_after_the_preface_and_the_client_side),
 		cmocka_unit_test(test_what_is_not_an_h2c_upgrade),
+		cmocka_unit_test(test_a_server_that_speaks_before_the_preface_arrives),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
