@@ -19,7 +19,9 @@ Configurations, each round in a shuffled order:
 Modes: keep-alive (wrk -c32), churn (Connection: close, a connection per
 request), h2 (HTTP/2 with prior knowledge: h2load -c32 -m1, the same shape
 as keep-alive) and h2mux (h2load -c4 -m8: eight streams at once on each of
-four connections); nginx serves the same file on both. Programs are told apart by owner: the agent's by its pid
+four connections); nginx serves the same file on both. pingpong: traffic
+that is not HTTP (bench/pingpong.py, a redis-style ping-pong on one
+connection) in a cgroup of its own, every configuration attached there. Programs are told apart by owner: the agent's by its pid
 (bpftool's pids), the floor's by its pin path.
 
 Placement (--placement): where nginx and wrk run decides most of the cost,
@@ -29,7 +31,7 @@ handled on the sender's CPU), as on a node whose clients and servers run
 apart. "same": both on one CPU, no line of state moves between caches.
 "free": the scheduler decides (rounds then differ by ~1.5x as it moves them).
 
-usage: sudo bench/kcost.py [--seconds 4] [--rounds 3] [--modes keepalive,close,h2,h2mux]
+usage: sudo bench/kcost.py [--seconds 4] [--rounds 3] [--modes keepalive,close,h2,h2mux,pingpong]
                            [--placement split,same,free] [--json OUT] [--binary ./latprobe]
 """
 import argparse
@@ -47,7 +49,8 @@ OUT = os.path.join(ROOT, ".output", "bench")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from overhead import Nginx, bpf_stats, h2load, wrk, sh  # noqa: E402
-from lpharness import cgroup2_mount, prog_ids_of, read_until, stop_process  # noqa: E402
+from lpharness import (cgroup2_mount, prog_ids_of, read_until, remove_cgroup,  # noqa: E402
+                       stop_process)
 
 
 def prog_table():
@@ -57,13 +60,17 @@ def prog_table():
 class Config:
     """One configuration attached for the duration of a `with`; .ids() its own programs."""
 
-    def __init__(self, name, binary, args, micro=None):
+    def __init__(self, name, binary, args, micro=None, cgroup=None):
         self.name, self.binary, self.args = name, binary, args
         self.micro = micro  # a program pair of bench/micro.bpf.c
+        self.cgroup = cgroup  # attach there (a cgroup of the run's own), not at the root
         self.proc = self.pins = None
 
+    def cgpath(self):
+        return os.path.join(cgroup2_mount(), self.cgroup) if self.cgroup else cgroup2_mount()
+
     def __enter__(self):
-        cg = cgroup2_mount()
+        cg = self.cgpath()
         if self.name == "floor" or self.micro:
             obj, self.prefix = ("micro.bpf.o", self.micro) if self.micro else \
                 ("floor.bpf.o", "floor")
@@ -73,7 +80,9 @@ class Config:
                 sh("bpftool", "cgroup", "attach", cg, d, "pinned",
                    f"{self.pins}/{self.prefix}_{d}", "multi")
         else:
-            self.proc = subprocess.Popen([self.binary, "--quiet", "--listen", "none"] + self.args,
+            scope = ["--cgroup", "/" + self.cgroup] if self.cgroup else []
+            self.proc = subprocess.Popen([self.binary, "--quiet", "--listen", "none"] + scope +
+                                         self.args,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             ok, buf = read_until(self.proc, "attached")
             if not ok:
@@ -92,7 +101,7 @@ class Config:
         if self.proc:
             stop_process(self.proc)
         if self.pins:
-            cg = cgroup2_mount()
+            cg = self.cgpath()
             for d in ("ingress", "egress"):
                 subprocess.run(["bpftool", "cgroup", "detach", cg, d, "pinned",
                                 f"{self.pins}/{self.prefix}_{d}"], capture_output=True)
@@ -117,7 +126,9 @@ def measure(cfg, ngx, mode, seconds, cpus=None):
         if not ids:
             raise RuntimeError(f"{cfg.name}: found no programs of its own")
         s0 = stats(ids)
-        if mode in H2_MODES:
+        if mode == "pingpong":
+            res = pingpong(cfg.cgroup, cpus)
+        elif mode in H2_MODES:
             res = h2load(ngx.h2url, seconds, *H2_MODES[mode], cpus)
         else:
             res = wrk(ngx.url, seconds, 32, mode == "close", cpus)
@@ -127,6 +138,23 @@ def measure(cfg, ngx, mode, seconds, cpus=None):
     return {"ns_per_request": ns / max(1, res["requests"]),
             "runs_per_request": runs / max(1, res["requests"]),
             "ns_per_run": ns / max(1, runs), "rps": res["rps"]}
+
+
+PINGPONG_TRIPS = 10000
+
+
+def pingpong(cgroup, cpus):
+    """bench/pingpong.py inside the cgroup: a connection that is not HTTP."""
+    path = os.path.join(cgroup2_mount(), cgroup)
+    place = f"{cpus[0]},{cpus[1]}" if cpus and cpus[0] is not None else ""
+    r = subprocess.run(["sh", "-c", f'echo $$ > {path}/cgroup.procs && exec "$@"', "sh",
+                        sys.executable, os.path.join(HERE, "pingpong.py"),
+                        "--trips", str(PINGPONG_TRIPS)] + (["--cpus", place] if place else []),
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode:
+        raise RuntimeError(f"pingpong failed: {r.stderr[-400:]}")
+    got = json.loads(r.stdout)
+    return {"requests": got["trips"], "rps": got["trips"] / got["seconds"]}
 
 
 def routes_file(n):
@@ -144,7 +172,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--modes", default="keepalive,close,h2,h2mux")
+    ap.add_argument("--modes", default="keepalive,close,h2,h2mux,pingpong")
     ap.add_argument("--binary", default=os.path.join(ROOT, "latprobe"))
     ap.add_argument("--extra", action="append", default=[],
                     help="NAME=ARGS: another latprobe configuration (space-separated args)")
@@ -193,8 +221,12 @@ def main():
         for place in a.placement.split(","):
             server_cpu, client_cpu = PLACEMENTS[place]
             ngx = Nginx(cpus=server_cpu)
+            cgdir = f"latprobe-kcost-{os.getpid()}"
+            os.makedirs(os.path.join(cgroup2_mount(), cgdir), exist_ok=True)
             try:
                 for mode in a.modes.split(","):
+                    # the ping-pong's programs see its cgroup only: nothing else's traffic
+                    cg = cgdir if mode == "pingpong" else None
                     runs = {c: [] for c in configs}
                     name = mode if place == "split" else f"{mode}, {place}"
                     for r in range(a.rounds):
@@ -202,8 +234,8 @@ def main():
                         random.shuffle(order)
                         for c in order:
                             m = measure(Config(c, binaries.get(c, a.binary), configs[c],
-                                               c if c in micros else None), ngx, mode, a.seconds,
-                                        client_cpu)
+                                               c if c in micros else None, cg), ngx, mode,
+                                        a.seconds, (server_cpu, client_cpu) if cg else client_cpu)
                             runs[c].append(m)
                             print(f"  {name} round {r + 1} {c:<8} {m['ns_per_request']:7.0f} "
                                   f"ns/request {m['runs_per_request']:4.1f} runs/request "
@@ -212,6 +244,7 @@ def main():
                     result["modes"][name] = runs
             finally:
                 ngx.stop()
+                remove_cgroup(os.path.join(cgroup2_mount(), cgdir), must=False)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
         json.dump(result, f, indent=1)
@@ -220,10 +253,17 @@ def main():
 
 def report(result):
     for mode, runs in result["modes"].items():
-        load = {"h2": "h2load -c32 -m1", "h2mux": "h2load -c4 -m8"}.get(mode.split(",")[0],
-                                                                       "wrk -t1 -c32")
-        print(f"\nkernel cost, {mode}: nginx 4 KB, {load}, {result['rounds']} interleaved "
-              f"rounds of {result['seconds']} s, bpf_stats of each configuration's own programs")
+        kind = mode.split(",")[0]
+        load = {"h2": "h2load -c32 -m1", "h2mux": "h2load -c4 -m8"}.get(kind, "wrk -t1 -c32")
+        if kind == "pingpong":
+            print(f"\nkernel cost, {mode}: not HTTP, bench/pingpong.py (one connection, "
+                  f"{PINGPONG_TRIPS} round trips of 32 + 7 bytes) in a cgroup of its own, every "
+                  f"configuration attached there, {result['rounds']} interleaved rounds; "
+                  f"a request is a round trip")
+        else:
+            print(f"\nkernel cost, {mode}: nginx 4 KB, {load}, {result['rounds']} interleaved "
+                  f"rounds of {result['seconds']} s, bpf_stats of each configuration's own "
+                  f"programs")
         print(f"{'config':<8} {'ns/request':>10} {'min':>6} {'max':>6} {'x floor':>8} "
               f"{'per round':>22} {'runs/req':>8}")
         floors = [r["ns_per_request"] for r in runs["floor"]]
@@ -235,7 +275,8 @@ def report(result):
             print(f"{c:<8} {statistics.median(ns):>10.0f} {min(ns):>6.0f} {max(ns):>6.0f} "
                   f"{statistics.median(ns) / floor:>8.2f} "
                   f"{' '.join(f'{x:.2f}' for x in per_round):>22} "
-                  f"{statistics.median(r['runs_per_request'] for r in rs):>8.1f}")
+                  f"{statistics.median(r['runs_per_request'] for r in rs):>8.1f}"
+                  f"{statistics.median(r['ns_per_run'] for r in rs):>8.0f} ns/run")
 
 
 if __name__ == "__main__":

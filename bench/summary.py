@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """One table of every target of `make bench`, from the JSON the benchmarks
-wrote (.output/bench/{overhead,accuracy,scale}.json), each with its figure and
+wrote (.output/bench/{overhead,kcost,accuracy,scale}.json), each with its figure and
 a verdict. usage: bench/summary.py [DIR]"""
 import json
 import os
@@ -53,6 +53,17 @@ def main():
             rows.append((f"{mode}: CPU per request added at 4 connections",
                          f"+{(cpu['latprobe'] - cpu['baseline']) * 1e9:.0f} ns "
                          f"({cpu['baseline'] * 1e6:.1f} us baseline)", "figure"))
+    kc = load("kcost")
+    if kc:
+        for mode, runs in kc["modes"].items():
+            if not mode.startswith("pingpong") or "floor" not in runs:
+                continue
+            fl = statistics.median(r["ns_per_run"] for r in runs["floor"])
+            for c in ("both", "server"):
+                if c in runs:
+                    ns = statistics.median(r["ns_per_run"] for r in runs[c])
+                    row(f"{mode}: not HTTP, {c}: <= 2x the empty pair per run",
+                        f"{ns:.0f} ns/run, {ns / fl:.2f}x (floor {fl:.0f} ns)", ns <= 2 * fl)
     acc = load("accuracy")
     if acc:
         from accuracy import SCHEMAS, DISTS, schema_bound, verdict

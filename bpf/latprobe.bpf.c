@@ -35,6 +35,7 @@ struct pkt {
 	__u32 poff; /* payload offset from the network header */
 	__u16 sport, dport;
 	__u8 family;
+	__u8 not_http; /* as its direction's first payload, it decides: not HTTP */
 };
 
 /* IPv4/IPv6 + TCP headers, read directly: they are in the linear area. */
@@ -98,6 +99,7 @@ static __always_inline void classify(struct __sk_buff *skb, struct pkt *pk)
 	if (n == 0 || bpf_skb_load_bytes(skb, pk->poff, buf, n))
 		return;
 	pk->seg.cls = lp_classify(buf, n, &pk->seg.method, &pk->seg.status);
+	pk->not_http = lp_first_payload_not_http(buf, n, pk->seg.cls);
 }
 
 /* copy payload bytes [off, off + len) of the segment into the slot's window */
@@ -386,6 +388,43 @@ __noinline int segment(struct __sk_buff *skb, struct lp_conn *c, struct lp_h2 *h
 #include "tls.bpf.h"
 
 /*
+ * A segment without state whose bytes, were they its direction's first,
+ * would decide the connection is not HTTP (lp_first_payload_not_http). If
+ * they are the first, the connection is marked (state with the role
+ * LP_ROLE_NOT_HTTP): its later segments cost one storage lookup, never a
+ * read. If not, the connection was met mid-stream and stays undecided:
+ * counted, classified again at its next segment. The first: on ingress,
+ * nothing received before and the segment in order (TCP has not taken it
+ * yet); on egress, the connection's first data segment sent (TCP counted
+ * it before the hook), a retransmission of it not.
+ */
+static __always_inline void not_http(struct __sk_buff *skb, struct bpf_sock *sk,
+				     const struct pkt *pk, __u8 ingress)
+{
+	struct bpf_tcp_sock *tp = bpf_tcp_sock(sk);
+	__u32 segs = skb->gso_segs ? skb->gso_segs : 1;
+	struct lp_conn *c;
+
+	if (!tp)
+		return;
+	if (ingress ? tp->bytes_received || pk->seg.seq != tp->rcv_nxt
+		    : tp->data_segs_out > segs) {
+		count(LP_CNT_UNDECIDED);
+		return;
+	}
+	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(LP_CNT_STORAGE_FAILED);
+		return;
+	}
+	/* the other direction's first request may have made it HTTP's on another CPU */
+	if (c->q.role == LP_ROLE_NONE) {
+		c->q.role = LP_ROLE_NOT_HTTP;
+		count(LP_CNT_NOT_HTTP);
+	}
+}
+
+/*
  * The connection's state for a segment, or NULL when it has none to frame:
  * only a request start creates state (with one side only, where that
  * side's requests start: in for the server side, out for the client).
@@ -396,7 +435,7 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 	struct lp_conn *c = bpf_sk_storage_get(&conns, sk, 0, 0);
 
 	if (c) {
-		/* upgraded or closed: not HTTP/1.x any more */
+		/* upgraded or closed, or decided not HTTP at all: nothing to read */
 		if (c->q.role != LP_ROLE_SERVER && c->q.role != LP_ROLE_CLIENT)
 			return NULL;
 		return c;
@@ -404,6 +443,10 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 	if (!pk->seg.plen || (side_filter && ingress != (side_filter == LP_SIDE_SERVER)))
 		return NULL;
 	classify(skb, pk);
+	if (pk->not_http) {
+		not_http(skb, sk, pk, ingress);
+		return NULL;
+	}
 	if (!lp_conn_wants_state(&pk->seg)) {
 		if (!ingress && tls_loaded)
 			tls_sock(skb, pk);

@@ -165,6 +165,10 @@ enum lp_counter {
 	LP_CNT_UNPAIRED,	/* requests not timed: an earlier response's framing was lost
 				 * while they waited, their responses cannot be paired */
 	LP_CNT_GRPC_INVALID,	/* gRPC calls whose grpc-status was no status code: no sample */
+	LP_CNT_NOT_HTTP,	/* connections decided not HTTP by their first payload: marked,
+				 * their later segments pass at the cost of one lookup */
+	LP_CNT_UNDECIDED,	/* segments of connections met mid-stream (their first payload
+				 * was before the agent), classified again: not HTTP yet */
 	LP_CNT_MAX,
 };
 
@@ -277,6 +281,7 @@ enum lp_role {
 	LP_ROLE_SERVER = LP_SIDE_SERVER,
 	LP_ROLE_CLIENT = LP_SIDE_CLIENT,
 	LP_ROLE_DONE, /* after 101 or a CONNECT tunnel: not HTTP/1.x any more */
+	LP_ROLE_NOT_HTTP, /* its first payload began nothing HTTP (lp_first_payload_not_http) */
 };
 
 /*

@@ -206,6 +206,52 @@ static __always_inline int lp_classify(const __u8 *p, __u32 n, __u8 *method, __u
 
 #undef LP_CLASSIFY_TRY
 
+/*
+ * The first payload of a connection's direction, classified LP_CLASS_NONE:
+ * does it decide that the connection is not HTTP (1), or could it still
+ * begin traffic the agent follows, or that leads to it (0)? Still could:
+ *  - a TLS record (content type 20..23, version 3.x): HTTPS, timed through
+ *    the library, whose writes the egress program helps name;
+ *  - a PROXY protocol header, v1 ("PROXY ") or v2 (its signature, which
+ *    begins with CR LF);
+ *  - an empty line (CR or LF): a request may follow it (RFC 9112 2.2);
+ *  - an HTTP/2 SETTINGS frame (type 4, stream 0): a server speaks first,
+ *    perhaps before the client's preface made the state (lp_conn.h);
+ *  - any of these cut short (a lone 0x16, "PRO", the first bytes of a
+ *    SETTINGS frame's header): no decision yet.
+ * Only for a direction's first payload: later bytes can be anything.
+ */
+static __always_inline int lp_first_payload_not_http(const __u8 *p, __u32 n, int cls)
+{
+	__u32 len, i;
+
+	if (cls != LP_CLASS_NONE || n == 0)
+		return 0;
+	switch (p[0]) {
+	case 0x14 ... 0x17: /* a TLS record */
+		return n >= 2 && p[1] != 3;
+	case '\r':
+	case '\n':
+		return 0;
+	case 'P':
+		return lp_match_token(p, n, "PROXY ", 6) == LP_MATCH_NO;
+	case 0: /* an HTTP/2 frame: SETTINGS, not an ACK, on stream 0; cut: as far as it goes */
+		if (n >= 3) {
+			len = (__u32)p[1] << 8 | p[2];
+			if (len % 6 || len > 16384)
+				return 1;
+		}
+		if ((n >= 4 && p[3] != 4) || (n >= 5 && p[4]))
+			return 1;
+		for (i = 5; i < 9; i++)
+			if (i < n && p[i])
+				return 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* 1xx other than 101: an interim response, the final one is still to come. */
 static __always_inline int lp_status_is_interim(__u16 status)
 {

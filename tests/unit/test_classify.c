@@ -208,6 +208,67 @@ static void test_other_protocols_and_garbage_are_nothing(void **state)
 	}
 }
 
+/* as the kernel asks for a direction's first payload: classified, then decided */
+static int decides(const char *s, size_t n)
+{
+	__u8 *p = guard_page + page - n;
+	__u8 m;
+	__u16 st;
+	int cls;
+
+	memcpy(p, s, n);
+	cls = lp_classify(p, (__u32)n, &m, &st);
+	return lp_first_payload_not_http(p, (__u32)n, cls);
+}
+
+#define DECIDES(lit) decides(lit, sizeof(lit) - 1)
+
+static void test_a_first_payload_decides_not_http_only_if_it_can_begin_nothing(void **state)
+{
+	static const char settings[] = "\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64";
+	static const char proxy2[] = "\r\n\r\n\x00\r\nQUIT\n\x21\x11";
+	size_t i;
+
+	(void)state;
+	/* other protocols: decided */
+	assert_true(DECIDES("*1\r\n$4\r\nPING\r\n"));	  /* redis */
+	assert_true(DECIDES("PING\r\n"));		  /* redis, inline: a P that is no PROXY */
+	assert_true(DECIDES("SET key value\r\n"));
+	assert_true(DECIDES("\x00\x00\x00\x08\x04\xd2\x16\x2f")); /* postgres SSLRequest */
+	assert_true(DECIDES("\x4a\x00\x00\x00\x0a" "8.0"));	  /* a MySQL greeting */
+	assert_true(DECIDES("220 mail ESMTP ready\r\n"));	  /* a server speaking first */
+	assert_true(DECIDES("SSH-2.0-OpenSSH_9.2\r\n"));
+	assert_true(DECIDES("get / HTTP/1.1\r\n")); /* methods are case-sensitive */
+	assert_true(DECIDES("\x16\x01\x00"));	    /* a handshake type, no TLS version */
+	/* HTTP/2 frames other than a server's first SETTINGS: a first payload never */
+	assert_true(DECIDES("\x00\x00\x00\x04\x01\x00\x00\x00\x00"));	  /* SETTINGS ACK */
+	assert_true(DECIDES("\x00\x00\x08\x06\x00\x00\x00\x00\x00"));	  /* PING */
+	assert_true(DECIDES("\x00\x00\x06\x04\x00\x00\x00\x00\x01"));	  /* on a stream */
+	assert_true(DECIDES("\x00\x00\x05\x04\x00\x00\x00\x00\x00"));	  /* not 6-byte settings */
+	/* what HTTP begins with, or what leads to it: no decision */
+	assert_false(DECIDES("GET / HTTP/1.1\r\n"));
+	assert_false(DECIDES("HTTP/1.1 200 OK\r\n"));
+	assert_false(DECIDES("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+	assert_false(DECIDES("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")); /* ClientHello */
+	assert_false(DECIDES("\x17\x03\x03\x00\x20"));			       /* app data */
+	assert_false(DECIDES("PROXY TCP4 10.0.0.1 10.0.0.2 5000 80\r\nGET"));
+	assert_false(decides(proxy2, sizeof(proxy2) - 1));
+	assert_false(DECIDES("\r\nGET / HTTP/1.1\r\n")); /* an empty line before a request */
+	assert_false(DECIDES("\nGET /"));
+	assert_false(decides(settings, sizeof(settings) - 1)); /* a server's SETTINGS */
+	assert_false(decides(settings, 9));		       /* empty SETTINGS, header only */
+	assert_false(DECIDES("\x00\x00\x12\x01\x05\x00\x00\x00\x01")); /* HEADERS, stream 1 */
+	/* cut short: each prefix of what could begin something stays undecided */
+	for (i = 1; i < 9; i++)
+		assert_false(decides(settings, i));
+	for (i = 1; i < 6; i++)
+		assert_false(decides("PROXY ", i));
+	for (i = 1; i < 4; i++)
+		assert_false(decides("GET /", i));
+	assert_false(DECIDES("\x16"));
+	assert_false(DECIDES("H"));
+}
+
 static void test_interim_statuses(void **state)
 {
 	(void)state;
@@ -230,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_method_without_its_space_is_not_a_request),
 		cmocka_unit_test(test_http2_and_other_versions_are_not_responses),
 		cmocka_unit_test(test_other_protocols_and_garbage_are_nothing),
+		cmocka_unit_test(test_a_first_payload_decides_not_http_only_if_it_can_begin_nothing),
 		cmocka_unit_test(test_interim_statuses),
 	};
 

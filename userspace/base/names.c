@@ -93,6 +93,17 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		{"grpc_status_invalid", "latprobe_grpc_status_invalid",
 		 "gRPC calls whose grpc-status was no status code (not 0 to 16): no sample, "
 		 "never a guessed status."},
+	[LP_CNT_NOT_HTTP] =
+		{"not_http_connections", "latprobe_connections_not_http",
+		 "Connections whose first payload (either direction) could begin nothing HTTP: "
+		 "no request, response, TLS record, HTTP/2 preface or SETTINGS, PROXY header. "
+		 "Marked once; their later segments are not read."},
+	[LP_CNT_UNDECIDED] =
+		{"undecided_segments", "latprobe_segments_undecided",
+		 "Payload segments of connections without state whose first payload went by "
+		 "before the agent (met mid-stream), classified again because such a connection "
+		 "cannot be decided not HTTP. Falls as the connections from before the agent "
+		 "close."},
 	[LP_CNT_TLS_LIBS_FAILED] =
 		{"tls_libraries_unprobed", "latprobe_tls_libraries_unprobed",
 		 "Libraries named libssl.so* in processes in scope that could not be probed "
