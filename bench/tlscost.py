@@ -12,7 +12,9 @@ Interleaved rounds, each configuration once per round in a shuffled order:
   notls    latprobe --no-tls (plaintext only: cgroup_skb sees ciphertext)
 With kernel.bpf_stats_enabled=1 (restored after): the agent's own programs'
 run time per request (its programs told apart by the agent's pid), split
-into the uprobe programs (lp_tls_*) and the cgroup_skb pair.
+into the uprobe programs (lp_tls_*) and the cgroup_skb pair, and the
+uprobe hits per request (their run counts: each one a trap into the kernel
+and back, which bpf_stats does not time).
 
   (+ any --variant NAME=BINARY: e.g. bench/build_stage.sh's TLS cuts, whose
    return programs, or both, stop at once: the traps' own cost)
@@ -82,15 +84,16 @@ def measure(config, binary, load, seconds):
     finally:
         if proc:
             stop_process(proc)
-    tls = skb = 0
-    for i, (name, ns, _) in after.items():
+    tls = skb = hits = 0
+    for i, (name, ns, cnt) in after.items():
         d = ns - before.get(i, (name, 0, 0))[1]
         if name.startswith("lp_tls"):
             tls += d
+            hits += cnt - before.get(i, (name, 0, 0))[2]
         else:
             skb += d
     n = max(1, res["requests"])
-    return {"rps": res["rps"], "tls_ns": tls / n, "skb_ns": skb / n}
+    return {"rps": res["rps"], "tls_ns": tls / n, "skb_ns": skb / n, "hits": hits / n}
 
 
 def main():
@@ -131,8 +134,8 @@ def main():
                         m = measure(c, binaries[c], loads[mode][0], a.seconds)
                         runs[mode][c].append(m)
                         print(f"  {mode} round {r + 1} {c:<6} {m['rps']:8.0f} req/s  uprobes "
-                              f"{m['tls_ns']:6.0f} ns/request  cgroup_skb {m['skb_ns']:6.0f} "
-                              "ns/request", flush=True)
+                              f"{m['tls_ns']:6.0f} ns/request ({m['hits']:4.1f} hits)  "
+                              f"cgroup_skb {m['skb_ns']:6.0f} ns/request", flush=True)
     finally:
         ngx.stop()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -147,13 +150,15 @@ def report(mode, load, runs, configs, a):
     print(f"\nHTTPS cost ({mode}): nginx 4 KB over TLS, {load}, {a.rounds} interleaved "
           f"rounds of {a.seconds} s")
     print(f"{'config':<7} {'req/s':>8} {'x none':>7} {'uprobes ns/req':>15} "
-          f"{'cgroup_skb ns/req':>18}")
+          f"{'hits/req':>8} {'ns/hit':>7} {'cgroup_skb ns/req':>18}")
     for c in configs:
         rs = runs[c]
         rps = statistics.median(m["rps"] for m in rs)
         ratio = statistics.median(m["rps"] / b for m, b in zip(rs, base))
-        print(f"{c:<7} {rps:>8.0f} {ratio:>7.3f} "
-              f"{statistics.median(m['tls_ns'] for m in rs):>15.0f} "
+        tls = statistics.median(m['tls_ns'] for m in rs)
+        hits = statistics.median(m.get('hits', 0) for m in rs)
+        print(f"{c:<7} {rps:>8.0f} {ratio:>7.3f} {tls:>15.0f} {hits:>8.1f} "
+              f"{tls / hits if hits else 0:>7.0f} "
               f"{statistics.median(m['skb_ns'] for m in rs):>18.0f}")
 
 

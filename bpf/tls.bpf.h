@@ -312,7 +312,10 @@ int BPF_KPROBE(lp_tls_enter, void *ssl, void *buf, __u64 num, void *nptr)
 		.kind = (__u32)bpf_get_attach_cookie(ctx),
 	};
 
-	if (LP_TLS_CUT(2) || !tls_in_scope())
+	if (LP_TLS_CUT(2))
+		return 0;
+	count(LP_CNT_TLS_HITS); /* the trap's count: before anything can return */
+	if (!tls_in_scope())
 		return 0;
 	if (call.kind == LP_TLS_READ_EX || call.kind == LP_TLS_WRITE_EX)
 		call.nptr = (__u64)nptr;
@@ -331,7 +334,10 @@ int BPF_KRETPROBE(lp_tls_exit, long ret)
 	__u8 ingress;
 
 	(void)ctx;
-	if (!cp || LP_TLS_CUT(1) || LP_TLS_CUT(2))
+	if (LP_TLS_CUT(1) || LP_TLS_CUT(2))
+		return 0;
+	count(LP_CNT_TLS_HITS);
+	if (!cp)
 		return 0;
 	/* the call's entry is read in place (not copied: the stack below is deep), deleted at the end */
 	k.ssl = cp->ssl;
@@ -369,6 +375,7 @@ int BPF_KPROBE(lp_tls_set_fd, void *ssl, int fd)
 	__u32 fam;
 
 	(void)ctx;
+	count(LP_CNT_TLS_HITS);
 	if (!tls_in_scope() || fd < 0 || !koff[LP_KOFF_TASK_FILES])
 		return 0;
 	/* current->files->fdt->fd[fd]: the file */
@@ -414,6 +421,7 @@ int BPF_KPROBE(lp_tls_clear, void *ssl)
 	struct lp_tls_sess *s = bpf_map_lookup_elem(&tls_sessions, &k);
 
 	(void)ctx;
+	count(LP_CNT_TLS_HITS);
 	if (!s || (!s->seq[0] && !s->seq[1]))
 		return 0;
 	bpf_map_delete_elem(&tls_h2, &k);
@@ -428,6 +436,7 @@ int BPF_KPROBE(lp_tls_free, void *ssl)
 	struct lp_tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
 
 	(void)ctx;
+	count(LP_CNT_TLS_HITS);
 	if (!bpf_map_delete_elem(&tls_sessions, &k)) {
 		__u32 *owned = bpf_map_lookup_elem(&tls_owned, &k.tgid);
 

@@ -169,6 +169,8 @@ enum lp_counter {
 				 * their later segments pass at the cost of one lookup */
 	LP_CNT_UNDECIDED,	/* segments of connections met mid-stream (their first payload
 				 * was before the agent), classified again: not HTTP yet */
+	LP_CNT_TLS_HITS,	/* runs of the TLS uprobe programs: each probed SSL_* call traps
+				 * once on entry, reads and writes once more on return */
 	LP_CNT_MAX,
 };
 

@@ -128,6 +128,12 @@ class Https(unittest.TestCase):
         for s in series(doc, scheme="https", port=ng.port):
             self.assertEqual(s["family"], "ipv4")
             self.assertEqual(s["status"], 200)
+        # the traps: per request at least SSL_read and SSL_write, entry and return, at
+        # each end (8); nginx's reads until WANT_READ, handshakes and closes add some
+        hits = doc["counters"]["tls_probe_hits"]
+        print(f"    uprobe hits {hits}: {hits / served:.1f} per request")
+        self.assertGreaterEqual(hits, 8 * served)
+        self.assertLessEqual(hits, 20 * served + 500)
 
     def test_a_slow_tls_server_is_timed_to_the_last_byte(self):
         with Certs() as certs, TrickleTLS(certs) as srv:
@@ -404,6 +410,7 @@ class Https(unittest.TestCase):
                 ag.kill()
         self.assertNotIn("TLS", ag.stderr)
         self.assertEqual(count(doc, port=srv.port), 0)
+        self.assertEqual(doc["counters"]["tls_probe_hits"], 0)  # no uprobe, no trap
 
 
 def build_ssl_reuse(d):

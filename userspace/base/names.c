@@ -104,6 +104,13 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "before the agent (met mid-stream), classified again because such a connection "
 		 "cannot be decided not HTTP. Falls as the connections from before the agent "
 		 "close."},
+	[LP_CNT_TLS_HITS] =
+		{"tls_probe_hits", "latprobe_tls_probe_hits",
+		 "Runs of the TLS uprobe programs, in every process that calls the probed libssl "
+		 "(outside the --cgroup scope too: the trap comes before any check): each "
+		 "SSL_read, SSL_write, SSL_shutdown call traps into the kernel "
+		 "on entry and on return, SSL_set_fd, SSL_clear, SSL_free on entry. Divided by the "
+		 "requests over TLS, the traps a request costs (--no-tls: none)."},
 	[LP_CNT_TLS_LIBS_FAILED] =
 		{"tls_libraries_unprobed", "latprobe_tls_libraries_unprobed",
 		 "Libraries named libssl.so* in processes in scope that could not be probed "
