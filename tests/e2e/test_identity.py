@@ -17,8 +17,8 @@ import time
 import unittest
 import urllib.request
 
-from lpharness import PYTHON, HERE, Agent, cgroup2_mount, curl, free_port, remove_cgroup, \
-    require_root, stop_process, wait_port
+from lpharness import PYTHON, HERE, BINARY, Agent, cgroup2_mount, curl, free_port, read_until, \
+    remove_cgroup, require_root, stop_process, wait_port
 
 UID1 = "0b2f7c7e-1d3a-4f8b-9c2e-5a6b7c8d9e0f"
 CID1 = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
@@ -126,6 +126,35 @@ class KubernetesNames(unittest.TestCase):
         r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
         self.assertNotIn("error", (r.stdout + r.stderr).lower(), r.stdout + r.stderr)
+
+    def test_the_table_names_each_pod(self):
+        uidu = UID1.replace("-", "_")
+        with Node() as node:
+            web = node.cgroup("kubepods.slice/kubepods-burstable.slice/"
+                              f"kubepods-burstable-pod{uidu}.slice/cri-containerd-{CID1}.scope")
+            node.pod("shop", "web-7d9f8b6c5d-x2k4p", UID1, "nginx", CID1)
+            plain = node.cgroup("system.slice/web.service")  # no pod's
+            pweb, pplain = node.server(web), node.server(plain)
+            ag = subprocess.Popen([BINARY, "--cgroup", "/" + node.base, "--k8s-root", node.root,
+                                   "--side", "server", "-i", "1s", "--listen", "none",
+                                   "--duration", "4s"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+            try:
+                found, buf = read_until(ag, "attached")
+                self.assertTrue(found, buf)
+                curl(f"http://127.0.0.1:{pweb}/?ms=1", f"http://127.0.0.1:{pweb}/?ms=1")
+                curl(f"http://127.0.0.1:{pplain}/?ms=1")
+                out, err = ag.communicate(timeout=30)
+            finally:
+                stop_process(ag)
+        self.assertEqual(ag.returncode, 0, err)
+        last = out[out.rindex("\nSERVICE "):]
+        header = last.splitlines()[1]
+        col = header.index("NAMESPACE/POD")
+        rows = {l.split()[3]: l for l in last.splitlines()[2:] if l.strip()}
+        self.assertEqual(rows[str(pweb)][col:].split()[0], "shop/web-7d9f8b6c5d-x2k4p", last)
+        self.assertEqual(rows[str(pplain)][col:].split()[0], "-", last)
+        self.assertTrue(rows[str(pweb)].startswith("nginx "), last)
 
     def test_a_pod_recreated_under_a_new_uid_is_a_new_series(self):
         with Node() as node:

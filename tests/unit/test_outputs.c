@@ -314,10 +314,48 @@ static void test_the_table_answers_each_slo_first(void **state)
 	free(tab);
 }
 
+/* On Kubernetes the table names each series' pod; a series no pod's shows "-". */
+static void test_the_table_has_a_pod_column_on_kubernetes(void **state)
+{
+	struct lp_k8s *pod = model.series[1]->k8s;
+	char *tab = NULL, *hdr, *line;
+	size_t tlen = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&tab, &tlen);
+	assert_non_null(f);
+	lp_report_table(f, &model, false);
+	fclose(f);
+	hdr = strstr(tab, "\nSERVICE ");
+	assert_non_null(hdr);
+	assert_non_null(strstr(hdr, " PORT       NAMESPACE/POD                    "));
+	line = strstr(tab, "\ncurl ");
+	assert_non_null(line);
+	/* its column lines up under the header's */
+	assert_int_equal(strstr(line, "shop/web-7d9f8b6c5d-x2k4p ") - line,
+			 strstr(hdr, "NAMESPACE/POD") - hdr);
+	/* the other series is no pod's */
+	assert_non_null(strstr(tab, " -                                "));
+	free(tab);
+	/* no pod anywhere: no column */
+	model.series[1]->k8s = NULL;
+	tab = NULL;
+	f = open_memstream(&tab, &tlen);
+	assert_non_null(f);
+	lp_report_table(f, &model, false);
+	fclose(f);
+	model.series[1]->k8s = pod;
+	assert_null(strstr(tab, "NAMESPACE/POD"));
+	assert_null(strstr(tab, "shop/"));
+	free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_table_answers_each_slo_first),
+		cmocka_unit_test(test_the_table_has_a_pod_column_on_kubernetes),
 		cmocka_unit_test(test_every_output_carries_the_route),
 		cmocka_unit_test(test_every_output_carries_every_label),
 		cmocka_unit_test(test_every_output_carries_the_protocol_version),

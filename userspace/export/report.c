@@ -135,9 +135,35 @@ static void slo_line(FILE *f, const struct lp_model *m, unsigned k, const char *
 		(unsigned long long)sw->total, p99);
 }
 
+/* on Kubernetes: some series is a pod's, and the table gains a NAMESPACE/POD column */
+#define LP_POD_COL 32
+
+static bool any_pod(const struct lp_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseries; i++)
+		if (m->series[i]->k8s)
+			return true;
+	return false;
+}
+
+/* "namespace/pod" from the label table's rows, "-" for a series that is no pod's */
+static const char *pod_cell(const struct lp_series_view *v, char *out, size_t len)
+{
+	char nb[LP_LABEL_BUF], pb[LP_LABEL_BUF], both[2 * LP_LABEL_BUF + 2];
+	const char *ns = lp_series_labels[LP_L_K8S_NAMESPACE].get(v, nb, sizeof(nb));
+	const char *pod = lp_series_labels[LP_L_K8S_POD].get(v, pb, sizeof(pb));
+
+	if (!ns || !pod)
+		return cut(out, len, "-", LP_POD_COL);
+	snprintf(both, sizeof(both), "%s/%s", ns, pod);
+	return cut(out, len, both, LP_POD_COL);
+}
+
 /* one series' row of the table: its names, count, rate, quantiles, SLO cells */
 static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_view *v,
-		      bool routes)
+		      bool routes, bool pods)
 {
 	const struct lp_config *cfg = m->cfg;
 	const struct lp_window_view *w = &v->win[0];
@@ -152,6 +178,8 @@ static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_
 	else
 		fprintf(f, "%s %-6s %-7s %-10s ", cut(name, sizeof(name), v->service, 24),
 			lp_side_name(v->key.side), lp_method_name(v->key.method), port);
+	if (pods)
+		fprintf(f, "%s ", pod_cell(v, name, sizeof(name)));
 	if (routes)
 		fprintf(f, "%s ", cut(name, sizeof(name), v->route ? v->route : "-", 20));
 	if (v->key.flags & LP_KEY_OVERFLOW)
@@ -185,7 +213,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	struct tm tm;
 	size_t i;
 	unsigned k;
-	bool routes = cfg->routes.nroutes > 0;
+	bool routes = cfg->routes.nroutes > 0, pods = any_pod(m);
 
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
@@ -204,6 +232,8 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		   "last %ss (a name cut to fit ends in ~)\n",
 		ibuf, wbuf);
 	fprintf(f, "%-24s %-6s %-7s %-10s ", "SERVICE", "SIDE", "METHOD", "PORT");
+	if (pods)
+		fprintf(f, "%-*s ", LP_POD_COL, "NAMESPACE/POD");
 	if (routes)
 		fprintf(f, "%-20s ", "ROUTE");
 	fprintf(f, "%6s %10s %9s %9s %9s", "STATUS", "COUNT", "RATE/s", "P50", "P99");
@@ -216,7 +246,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		/* the table shows durations; --ttfb is in /metrics and JSON */
 		if (m->series[i]->key.flags & LP_KEY_TTFB)
 			continue;
-		table_row(f, m, m->series[i], routes);
+		table_row(f, m, m->series[i], routes, pods);
 		if (hist)
 			print_hist(f, m, m->series[i]);
 	}
