@@ -104,7 +104,20 @@ class KubernetesNames(unittest.TestCase):
                 time.sleep(2.5)
                 with urllib.request.urlopen(f"http://127.0.0.1:{lport}/metrics") as r:
                     text = r.read().decode()
+                # latprobe check over one namespace, one pod: the default SLO (GETs in 10 ms)
+                checks = {}
+                for scope in (("--namespace", "shop"), ("--pod", "db-0"),
+                              ("--namespace", "nope")):
+                    r = subprocess.run([BINARY, "check", "-u", f"http://127.0.0.1:{lport}",
+                                        *scope], capture_output=True, text=True, timeout=30)
+                    checks[scope[1]] = (r.returncode, r.stdout)
                 doc = ag.stop()
+        self.assertEqual(checks["shop"][0], 0, checks)
+        self.assertIn("SLO get_10ms (namespace shop): 100.00% of 3 requests", checks["shop"][1])
+        self.assertEqual(checks["db-0"][0], 0, checks)
+        self.assertIn("(pod db-0): 100.00% of 3 requests", checks["db-0"][1])
+        self.assertEqual(checks["nope"][0], 3, checks)
+        self.assertIn("no series of namespace nope", checks["nope"][1])
         w = series_of(doc, pweb)
         self.assertEqual(sum(s["count"] for s in w), 3, w)
         self.assertEqual({(s["namespace"], s["pod"], s["container"], s["deployment"],

@@ -338,6 +338,82 @@ static void test_bad_arguments_name_the_flag(void **state)
 	assert_string_equal(o.url, "http://127.0.0.1:18464/api/v1/slos");
 }
 
+/* /api/v1/series with four series: two pods of "shop", one of "data", one no pod's */
+static void scoped_doc(char *buf, size_t len)
+{
+	static const char *const rows[][4] = {
+		{"\"shop\"", "\"web-1\"", "95", "100"},
+		{"\"shop\"", "\"web-2\"", "100", "100"},
+		{"\"data\"", "\"db-0\"", "10", "20"},
+		{"null", "null", "1000", "1000"},
+	};
+	char d[2048], *end;
+	size_t off, i;
+
+	doc(d, sizeof(d), 1219, 1220);
+	end = strstr(d, "\"series\":[]}");
+	assert_non_null(end);
+	off = (size_t)snprintf(buf, len, "%.*s\"series\":[", (int)(end - d), d);
+	for (i = 0; i < 4; i++)
+		off += (size_t)snprintf(buf + off, len - off,
+					"%s{\"namespace\":%s,\"pod\":%s,\"count\":1,\"windows\":["
+					"{\"window_seconds\":60,\"slo\":[]},"
+					"{\"window_seconds\":300,\"slo\":[{\"name\":\"get_10ms\","
+					"\"good\":%s,\"total\":%s}]}]}",
+					i ? "," : "", rows[i][0], rows[i][1], rows[i][2],
+					rows[i][3]);
+	snprintf(buf + off, len - off, "]}");
+}
+
+/* --namespace, --pod: the SLO summed over that scope's series, from /api/v1/series */
+static void test_a_namespace_or_a_pod_is_judged_over_its_own_series(void **state)
+{
+	struct lp_check_opts o;
+	char d[4096], out[2048], err[512];
+
+	(void)state;
+	scoped_doc(d, sizeof(d));
+	assert_int_equal(parse(&o, "--namespace shop", err, sizeof(err)), 0);
+	assert_string_equal(o.url, "http://127.0.0.1:18464/api/v1/series");
+	assert_int_equal(lp_check_eval(d, &o, out, sizeof(out)), LP_STATE_CRITICAL);
+	assert_non_null(strstr(out, "LATPROBE CRITICAL - SLO get_10ms (namespace shop): 97.50% of "
+				    "200 requests"));
+	assert_non_null(strstr(out, "'requests'=200;;;0; 'good'=195;;;0; 'p50'=U;;;0;"));
+	assert_int_equal(parse(&o, "--namespace shop --pod web-2", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_eval(d, &o, out, sizeof(out)), LP_STATE_OK);
+	assert_non_null(strstr(out, "SLO get_10ms (namespace shop, pod web-2): 100.00% of 100 "));
+	assert_int_equal(parse(&o, "--pod db-0 -m burn_rate -c 10", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_eval(d, &o, out, sizeof(out)), LP_STATE_CRITICAL);
+	assert_non_null(strstr(out, "(pod db-0): 50.00% of 20 requests within 0.01s over 5m "
+				    "(objective 99%), burn rate 50 | "));
+	assert_non_null(strstr(out, "'burn_rate'=50;;10;0;"));
+	/* a scope with series but no requests in the window: --empty decides */
+	assert_int_equal(parse(&o, "--namespace shop -W 1m --empty warning", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_eval(d, &o, out, sizeof(out)), LP_STATE_WARNING);
+	/* no series of it at all: unknown, saying so */
+	assert_int_equal(parse(&o, "--namespace nope", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_eval(d, &o, out, sizeof(out)), LP_STATE_UNKNOWN);
+	assert_non_null(strstr(out, "the agent has no series of namespace nope"));
+	/* Zabbix reads the same sums */
+	assert_int_equal(parse(&o, "--zabbix good --namespace shop", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_zabbix(d, &o, out, sizeof(out)), 0);
+	assert_string_equal(out, "195");
+	assert_int_equal(parse(&o, "--zabbix total --namespace data", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_zabbix(d, &o, out, sizeof(out)), 0);
+	assert_string_equal(out, "20");
+	/* without a scope, the agent's own sum over every series */
+	assert_int_equal(parse(&o, "", err, sizeof(err)), 0);
+	assert_int_equal(lp_check_eval(d, &o, out, sizeof(out)), LP_STATE_OK);
+	assert_non_null(strstr(out, "of 1220 requests"));
+	/* what cannot be: a quantile over several series, a URL of another path */
+	assert_int_equal(parse(&o, "--namespace shop -m p99", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--namespace: --metric p99 cannot be summed"));
+	assert_int_equal(parse(&o, "--pod x -u http://h:1/metrics", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--pod: needs the agent's /api/v1/series"));
+	assert_int_equal(parse(&o, "-u http://h:1 --namespace shop", err, sizeof(err)), 0);
+	assert_string_equal(o.url, "http://h:1/api/v1/series");
+}
+
 static void test_an_agent_that_is_down_is_unknown(void **state)
 {
 	/* port 1 on loopback: nothing listens there, the connection is refused */
@@ -362,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_nonsense_is_unknown_with_the_reason),
 		cmocka_unit_test(test_zabbix_values_and_discovery),
 		cmocka_unit_test(test_bad_arguments_name_the_flag),
+		cmocka_unit_test(test_a_namespace_or_a_pod_is_judged_over_its_own_series),
 		cmocka_unit_test(test_an_agent_that_is_down_is_unknown),
 	};
 

@@ -29,7 +29,8 @@ static const char *const state_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"
 
 struct slo_window {
 	const char *name;
-	char scope[LP_ROUTE_LEN + 16]; /* " (route X)" for an SLO of one route, else "" */
+	char scope[560]; /* " (route X)" for an SLO of one route, " (namespace N, pod P)": a scope
+			  */
 	double objective, threshold_s, window_s;
 	__u64 good, total;
 	double ratio, burn, q[LP_NQUANTILES];
@@ -226,6 +227,97 @@ static int find_slo(struct json_object *root, const struct lp_check_opts *o, str
 	return window_fields(win, sw, why, len);
 }
 
+static bool str_is(struct json_object *o, const char *key, const char *want)
+{
+	struct json_object *x;
+
+	return json_object_object_get_ex(o, key, &x) && json_object_is_type(x, json_type_string) &&
+	       !strcmp(json_object_get_string(x), want);
+}
+
+/* a series' SLO cell (its good and total) in the window of window_s; false: none */
+static bool series_cell(struct json_object *s, const struct slo_window *sw, __u64 *good,
+			__u64 *total)
+{
+	struct json_object *wins, *w, *cells, *c;
+	double ws;
+	size_t i, j;
+
+	if (!json_object_object_get_ex(s, "windows", &wins) ||
+	    !json_object_is_type(wins, json_type_array))
+		return false;
+	for (i = 0; i < json_object_array_length(wins); i++) {
+		w = json_object_array_get_idx(wins, i);
+		if (!get_num(w, "window_seconds", &ws) || fabs(ws - sw->window_s) > 1e-3 ||
+		    !json_object_object_get_ex(w, "slo", &cells) ||
+		    !json_object_is_type(cells, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(cells); j++) {
+			c = json_object_array_get_idx(cells, j);
+			if (str_is(c, "name", sw->name) && get_count(c, "good", good) &&
+			    get_count(c, "total", total) && *good <= *total)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * --namespace/--pod: the window's good and total summed over the series of
+ * that scope (the document is /api/v1/series); ratio and burn rate from
+ * them, quantiles undetermined. -EINVAL with why when no series is of it.
+ */
+static int scope_sums(struct json_object *root, const struct lp_check_opts *o,
+		      struct slo_window *sw, char *why, size_t len)
+{
+	struct json_object *series, *s;
+	__u64 good, total;
+	size_t i, seen = 0;
+	unsigned q;
+
+	if (!json_object_object_get_ex(root, "series", &series) ||
+	    !json_object_is_type(series, json_type_array)) {
+		snprintf(why, len, "the answer is not latprobe's /api/v1/series (no \"series\")");
+		return -EINVAL;
+	}
+	sw->good = sw->total = 0;
+	for (i = 0; i < json_object_array_length(series); i++) {
+		s = json_object_array_get_idx(series, i);
+		if ((o->ns[0] && !str_is(s, "namespace", o->ns)) ||
+		    (o->pod[0] && !str_is(s, "pod", o->pod)))
+			continue;
+		seen++;
+		if (series_cell(s, sw, &good, &total)) {
+			sw->good += good;
+			sw->total += total;
+		}
+	}
+	if (!seen) {
+		snprintf(why, len, "the agent has no series of %s%s%s%s%s",
+			 o->ns[0] ? "namespace " : "", o->ns, o->ns[0] && o->pod[0] ? ", " : "",
+			 o->pod[0] ? "pod " : "", o->pod);
+		return -EINVAL;
+	}
+	sw->ratio = sw->total ? (double)sw->good / (double)sw->total : NAN;
+	sw->burn = sw->total ? (1 - sw->ratio) / (1 - sw->objective) : NAN;
+	for (q = 0; q < LP_NQUANTILES; q++)
+		sw->q[q] = NAN;
+	snprintf(sw->scope, sizeof(sw->scope), " (%s%s%s%s%s)", o->ns[0] ? "namespace " : "", o->ns,
+		 o->ns[0] && o->pod[0] ? ", " : "", o->pod[0] ? "pod " : "", o->pod);
+	return 0;
+}
+
+/* the SLO and window the options ask for, over the scope they name */
+static int find_scoped_slo(struct json_object *root, const struct lp_check_opts *o,
+			   struct slo_window *sw, char *why, size_t len)
+{
+	int e = find_slo(root, o, sw, why, len);
+
+	if (e || (!o->ns[0] && !o->pod[0]))
+		return e;
+	return scope_sums(root, o, sw, why, len);
+}
+
 static struct json_object *parse_doc(const char *doc)
 {
 	return doc ? json_tokener_parse(doc) : NULL;
@@ -284,10 +376,10 @@ enum lp_state lp_check_eval(const char *doc, const struct lp_check_opts *o, char
 	struct lp_range warn = {}, crit = {};
 	struct slo_window sw = {};
 	enum lp_state st = LP_STATE_OK;
-	char why[768], win[24], thr[32], perf[512], head[512];
+	char why[768], win[24], thr[32], perf[512], head[1024];
 	double val;
 
-	if (find_slo(root, o, &sw, why, sizeof(why))) {
+	if (find_scoped_slo(root, o, &sw, why, sizeof(why))) {
 		snprintf(out, len, "LATPROBE UNKNOWN - %s", why);
 		json_object_put(root);
 		return LP_STATE_UNKNOWN;
@@ -415,7 +507,7 @@ int lp_check_zabbix(const char *doc, const struct lp_check_opts *o, char *out, s
 		json_object_put(root);
 		return r;
 	}
-	if (find_slo(root, o, &sw, why, sizeof(why))) {
+	if (find_scoped_slo(root, o, &sw, why, sizeof(why))) {
 		snprintf(out, len, "%s", why);
 		json_object_put(root);
 		return -EINVAL;

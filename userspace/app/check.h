@@ -68,6 +68,11 @@ struct lp_check_opts {
 	bool done;		   /* --help or --version was printed: nothing more to do */
 	char userpwd[512];	   /* --auth-file */
 	char ca_file[512];
+	/*
+	 * --namespace, --pod ("": any): the SLO over that pod's or namespace's
+	 * series alone, summed from /api/v1/series (good_ratio, burn_rate)
+	 */
+	char ns[256], pod[256];
 };
 
 /*

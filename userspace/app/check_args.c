@@ -103,6 +103,7 @@ static void usage(FILE *f)
 		"Usage: latprobe check [-u URL] [-s SLO] [-W WINDOW] [-m METRIC] [-w RANGE] [-c "
 		"RANGE]\n"
 		"                      [-t SECONDS] [--empty STATE] [--auth-file F] [--ca-file F]\n"
+		"                      [--namespace NS [--pod POD]]\n"
 		"       latprobe check --zabbix VALUE|discovery [-u URL] [-s SLO] [-W WINDOW]\n"
 		"\n"
 		"Ask a running latprobe agent whether an SLO holds, as a monitoring plugin\n"
@@ -127,6 +128,9 @@ static void usage(FILE *f)
 		"  -t, --timeout SEC    give up after SEC seconds (default 10): UNKNOWN\n"
 		"      --empty STATE    state when the window holds no request: ok (default),\n"
 		"                       warning, critical, unknown\n"
+		"      --namespace NS   only the series of Kubernetes namespace NS (with --pod:\n"
+		"                       of that pod): good_ratio and burn_rate summed over them\n"
+		"      --pod POD        only the series of pod POD\n"
 		"      --auth-file F    basic auth: a file holding user:password\n"
 		"      --ca-file F      CA bundle for an https:// agent\n"
 		"      --zabbix VALUE   print one value for a Zabbix item: good_ratio, burn_rate,\n"
@@ -167,7 +171,7 @@ static int set_url(struct lp_check_opts *o, const char *u)
 	return lp_copy(o->url, sizeof(o->url), u) ? -EINVAL : 0;
 }
 
-enum { OPT_EMPTY = 256, OPT_ZABBIX, OPT_AUTH, OPT_CA };
+enum { OPT_EMPTY = 256, OPT_ZABBIX, OPT_AUTH, OPT_CA, OPT_NS, OPT_POD };
 
 static const struct option longopts[] = {
 	{"url", required_argument, NULL, 'u'},
@@ -181,6 +185,8 @@ static const struct option longopts[] = {
 	{"zabbix", required_argument, NULL, OPT_ZABBIX},
 	{"auth-file", required_argument, NULL, OPT_AUTH},
 	{"ca-file", required_argument, NULL, OPT_CA},
+	{"namespace", required_argument, NULL, OPT_NS},
+	{"pod", required_argument, NULL, OPT_POD},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{},
@@ -200,6 +206,36 @@ static bool zabbix_value(const char *v)
 		if (!strcmp(v, lp_check_metric_name(i)))
 			return true;
 	return false;
+}
+
+/*
+ * --namespace/--pod: the SLO is summed over the series of that scope, which
+ * /api/v1/series has with their SLO cells (the agent's own /api/v1/slos sums
+ * every series). Quantiles of several series cannot be summed: only the
+ * good ratio and the burn rate are judged.
+ */
+static int scope_url(struct lp_check_opts *o, char *err, size_t errlen)
+{
+	const char *flag = o->pod[0] ? "--pod" : "--namespace";
+	static const char slos[] = "/api/v1/slos";
+	size_t n = strlen(o->url);
+
+	if (!o->ns[0] && !o->pod[0])
+		return 0;
+	if (o->metric != LP_METRIC_RATIO && o->metric != LP_METRIC_BURN)
+		return lp_errf(-EINVAL, err, errlen,
+			       "%s: --metric %s cannot be summed over a scope's series: judge "
+			       "good_ratio or burn_rate",
+			       flag, lp_check_metric_name(o->metric));
+	if (n < sizeof(slos) - 1 || strcmp(o->url + n - (sizeof(slos) - 1), slos))
+		return lp_errf(-EINVAL, err, errlen,
+			       "%s: needs the agent's /api/v1/series; give --url without a path "
+			       "or ending in %s",
+			       flag, slos);
+	o->url[n - (sizeof(slos) - 1)] = '\0';
+	return lp_copy(o->url + strlen(o->url), sizeof(o->url) - strlen(o->url), "/api/v1/series")
+		       ? lp_errf(-EINVAL, err, errlen, "--url: too long")
+		       : 0;
 }
 
 /* one option: 0, or -EINVAL with err naming the flag and the value */
@@ -279,6 +315,15 @@ static int check_option(struct lp_check_opts *o, int c, const char *arg, char *e
 		if (lp_copy(o->ca_file, sizeof(o->ca_file), arg))
 			return lp_errf(-EINVAL, err, errlen, "--ca-file: path too long");
 		return 0;
+	case OPT_NS:
+		if (!*arg || lp_copy(o->ns, sizeof(o->ns), arg))
+			return lp_errf(-EINVAL, err, errlen, "--namespace: '%s' is not a namespace",
+				       arg);
+		return 0;
+	case OPT_POD:
+		if (!*arg || lp_copy(o->pod, sizeof(o->pod), arg))
+			return lp_errf(-EINVAL, err, errlen, "--pod: '%s' is not a pod name", arg);
+		return 0;
 	}
 	return lp_errf(-EINVAL, err, errlen, "unknown option");
 }
@@ -320,6 +365,8 @@ int lp_check_parse_args(int argc, char **argv, struct lp_check_opts *o, FILE *ou
 	}
 	if (optind < argc)
 		return lp_errf(-EINVAL, err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (scope_url(o, err, errlen))
+		return -EINVAL;
 	/* the ranges now that the metric is known; defaults need the document */
 	if (o->warn_s[0] && lp_range_parse(o->warn_s, o->metric == LP_METRIC_RATIO, &r))
 		return lp_errf(-EINVAL, err, errlen,
