@@ -9,7 +9,9 @@ named with a byte that is not UTF-8. The agent, scoped to the test's own
 cgroup, labels each series with its namespace, pod, container and workload in
 JSON and in /metrics (which promtool parses), and a pod deleted and
 recreated under a new UID is a new series."""
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,8 +19,8 @@ import time
 import unittest
 import urllib.request
 
-from lpharness import PYTHON, HERE, BINARY, Agent, cgroup2_mount, curl, free_port, read_until, \
-    remove_cgroup, require_root, stop_process, wait_port
+from lpharness import PYTHON, HERE, BINARY, ROOT, Agent, Prometheus, cgroup2_mount, curl, \
+    free_port, read_until, remove_cgroup, require_root, stop_process, wait_port
 
 UID1 = "0b2f7c7e-1d3a-4f8b-9c2e-5a6b7c8d9e0f"
 CID1 = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
@@ -139,6 +141,60 @@ class KubernetesNames(unittest.TestCase):
         r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
         self.assertNotIn("error", (r.stdout + r.stderr).lower(), r.stdout + r.stderr)
+
+    def test_the_dashboards_namespace_and_workload_variables_pick_their_pods(self):
+        """The shipped Grafana dashboard's Kubernetes variables, against a real
+        Prometheus scraping an agent on a node with a Deployment's pod and a
+        StatefulSet's: each variable lists its names, and a panel's query with
+        one chosen holds that pod's service alone (All: both)."""
+        with open(os.path.join(ROOT, "deploy", "grafana", "latprobe-dashboard.json")) as f:
+            dash = json.load(f)
+        variables = {v["name"]: v for v in dash["templating"]["list"]}
+        p99 = [t["expr"] for p in dash["panels"] for t in p["targets"]
+               if p["title"] == "p50 and p99 by service"][1]
+        uidu = UID1.replace("-", "_")
+        with Node() as node:
+            web = node.cgroup("kubepods.slice/kubepods-burstable.slice/"
+                              f"kubepods-burstable-pod{uidu}.slice/cri-containerd-{CID1}.scope")
+            db = node.cgroup(f"kubepods/besteffort/pod{UID2}/{CID2}")
+            node.pod("shop", "web-7d9f8b6c5d-x2k4p", UID1, "nginx", CID1)
+            node.pod("data", "db-0", UID2, "postgres", CID2)
+            pweb, pdb = node.server(web), node.server(db)
+            lport = free_port()
+            with Agent("--cgroup", "/" + node.base, "--k8s-root", node.root, "--side", "server",
+                       "-i", "1s", "--listen", f"127.0.0.1:{lport}"), \
+                    Prometheus([("latprobe", f"127.0.0.1:{lport}", None, None)]) as prom:
+                for _ in range(4):
+                    curl(*[f"http://127.0.0.1:{pweb}/?ms=1"] * 3)
+                    curl(*[f"http://127.0.0.1:{pdb}/?ms=1"] * 3)
+                    prom.wait_scrapes(1)
+                listed = {}
+                for name in ("namespace", "deployment", "statefulset", "daemonset"):
+                    m = re.fullmatch(r"label_values\((\w+), (\w+)\)",
+                                     variables[name]["definition"])
+                    listed[name] = set(prom.api(f"label/{m.group(2)}/values",
+                                                **{"match[]": m.group(1)}))
+
+                def services(**chosen):
+                    q = p99.replace("$__rate_interval", "30s")
+                    for v in ("service", "route", "protocol", "namespace", "deployment",
+                              "statefulset", "daemonset"):
+                        q = q.replace("$" + v, chosen.get(v, ".*"))
+                    self.assertNotIn("$", q)
+                    return {r["metric"].get("service_name") for r in prom.query(q)}
+
+                every = services()
+                shop = services(namespace="shop")
+                web_only = services(deployment="web")
+                db_only = services(statefulset="db")
+                none = services(daemonset="nothing")
+        self.assertEqual(listed, {"namespace": {"shop", "data"}, "deployment": {"web"},
+                                  "statefulset": {"db"}, "daemonset": set()})
+        self.assertEqual(every, {"nginx", "postgres"})
+        self.assertEqual(shop, {"nginx"})
+        self.assertEqual(web_only, {"nginx"})
+        self.assertEqual(db_only, {"postgres"})
+        self.assertEqual(none, set())
 
     def test_the_table_names_each_pod(self):
         uidu = UID1.replace("-", "_")
