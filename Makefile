@@ -288,7 +288,8 @@ BENCH_BINS := $(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/micro.bpf.o $(OUTPUT)/
 # BENCH_ROUNDS, BENCH_ACC_SECONDS, BENCH_SCALE_SIZES and BENCH_PLACEMENT
 # (kcost's CPU placements: split,same) shorten it.
 bench: deps-bench all $(BENCH_BINS)
-	$(Q)$(PYTHON) bench/kcost.py --seconds $(or $(BENCH_SECONDS),4) --placement $(or $(BENCH_PLACEMENT),split,same)
+	$(Q)$(PYTHON) bench/kcost.py --seconds $(or $(BENCH_SECONDS),4) --placement $(or $(BENCH_PLACEMENT),split,same) \
+		--modes keepalive,close,h2,h2mux,pingpong,grpc
 	$(Q)$(PYTHON) bench/tlscost.py --seconds $(or $(BENCH_SECONDS),4) --modes https,h2
 	$(Q)$(PYTHON) bench/overhead.py --seconds $(or $(BENCH_SECONDS),6)
 	$(Q)$(PYTHON) bench/accuracy.py

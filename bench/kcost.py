@@ -21,7 +21,10 @@ request), h2 (HTTP/2 with prior knowledge: h2load -c32 -m1, the same shape
 as keep-alive) and h2mux (h2load -c4 -m8: eight streams at once on each of
 four connections); nginx serves the same file on both. pingpong: traffic
 that is not HTTP (bench/pingpong.py, a redis-style ping-pong on one
-connection) in a cgroup of its own, every configuration attached there. Programs are told apart by owner: the agent's by its pid
+connection) in a cgroup of its own, every configuration attached there.
+grpc: unary gRPC calls (tests/e2e/grpc_peer.py's server, python3-grpcio)
+from h2load -c4 -m1 (not in the default modes: the Python server makes
+few calls a second, which the cost per call does not depend on). Programs are told apart by owner: the agent's by its pid
 (bpftool's pids), the floor's by its pin path.
 
 Placement (--placement): where nginx and wrk run decides most of the cost,
@@ -51,6 +54,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from overhead import Nginx, bpf_stats, h2load, wrk, sh  # noqa: E402
 from lpharness import (cgroup2_mount, prog_ids_of, read_until, remove_cgroup,  # noqa: E402
                        stop_process)
+from test_grpc import GrpcServer  # noqa: E402
 
 
 def prog_table():
@@ -128,6 +132,8 @@ def measure(cfg, ngx, mode, seconds, cpus=None):
         s0 = stats(ids)
         if mode == "pingpong":
             res = pingpong(cfg.cgroup, cpus)
+        elif mode == "grpc":
+            res = h2load(ngx.grpc_url, seconds, 4, 1, cpus, GRPC_ARGS)
         elif mode in H2_MODES:
             res = h2load(ngx.h2url, seconds, *H2_MODES[mode], cpus)
         else:
@@ -141,6 +147,22 @@ def measure(cfg, ngx, mode, seconds, cpus=None):
 
 
 PINGPONG_TRIPS = 10000
+
+# gRPC: unary calls of tests/e2e/grpc_peer.py's Echo service (python3-grpcio), from
+# h2load: a message b"0 0" (no delay, status OK) in gRPC's framing, as POST
+GRPC_BODY = os.path.join(OUT, "grpc-unary.bin")
+GRPC_ARGS = ["-d", GRPC_BODY, "-H", "content-type: application/grpc", "-H", "te: trailers"]
+
+
+def grpc_server(cpus):
+    """tests/e2e/grpc_peer.py's server on the server's CPU, and the body of a call."""
+    os.makedirs(OUT, exist_ok=True)
+    with open(GRPC_BODY, "wb") as f:
+        f.write(b"\x00" + len(b"0 0").to_bytes(4, "big") + b"0 0")
+    srv = GrpcServer(prefix=["taskset", "-c", cpus] if cpus else ())
+    srv.__enter__()
+    srv.url = f"http://127.0.0.1:{srv.port}/lp.test.Echo/Unary"
+    return srv
 
 
 def pingpong(cgroup, cpus):
@@ -221,6 +243,8 @@ def main():
         for place in a.placement.split(","):
             server_cpu, client_cpu = PLACEMENTS[place]
             ngx = Nginx(cpus=server_cpu)
+            grpc = grpc_server(server_cpu) if "grpc" in a.modes.split(",") else None
+            ngx.grpc_url = grpc.url if grpc else None
             cgdir = f"latprobe-kcost-{os.getpid()}"
             os.makedirs(os.path.join(cgroup2_mount(), cgdir), exist_ok=True)
             try:
@@ -244,6 +268,8 @@ def main():
                     result["modes"][name] = runs
             finally:
                 ngx.stop()
+                if grpc:
+                    grpc.__exit__(None, None, None)
                 remove_cgroup(os.path.join(cgroup2_mount(), cgdir), must=False)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
@@ -255,7 +281,11 @@ def report(result):
     for mode, runs in result["modes"].items():
         kind = mode.split(",")[0]
         load = {"h2": "h2load -c32 -m1", "h2mux": "h2load -c4 -m8"}.get(kind, "wrk -t1 -c32")
-        if kind == "pingpong":
+        if kind == "grpc":
+            print(f"\nkernel cost, {mode}: gRPC unary calls (tests/e2e/grpc_peer.py, python3-"
+                  f"grpcio) from h2load -c4 -m1, {result['rounds']} interleaved rounds of "
+                  f"{result['seconds']} s, bpf_stats of each configuration's own programs")
+        elif kind == "pingpong":
             print(f"\nkernel cost, {mode}: not HTTP, bench/pingpong.py (one connection, "
                   f"{PINGPONG_TRIPS} round trips of 32 + 7 bytes) in a cgroup of its own, every "
                   f"configuration attached there, {result['rounds']} interleaved rounds; "

@@ -184,9 +184,10 @@ def wrk(url, seconds, conns, close, cpus=None):
     return {"requests": n, "rps": rps, "p99": p99, "non2xx": int(bad.group(1)) if bad else 0}
 
 
-def h2load(url, seconds, conns, streams, cpus=None):
-    """h2load (nghttp2-client) for a time: its requests that succeeded, and the rate."""
-    args = ["h2load", "-t1", f"-c{conns}", f"-m{streams}", f"-D{seconds}", url]
+def h2load(url, seconds, conns, streams, cpus=None, extra=()):
+    """h2load (nghttp2-client) for a time: its requests that succeeded, and the rate.
+    extra: more h2load arguments (-d BODY, -H HEADER: gRPC calls)."""
+    args = ["h2load", "-t1", f"-c{conns}", f"-m{streams}", f"-D{seconds}", *extra, url]
     if cpus:
         args[0:0] = ["taskset", "-c", cpus]
     out = sh(*args)

@@ -15,21 +15,16 @@ import argparse
 import json
 import os
 import socket
+import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "e2e"))
+from tcp_peer import recv_exactly  # noqa: E402
+
 COMMAND = b"*2\r\n$4\r\nECHO\r\n$12\r\nping-pong-32\r\n"[:32]
 ANSWER = b"+PONG\r\n"
-
-
-def recv_exactly(s, n):
-    got = b""
-    while len(got) < n:
-        b = s.recv(n - len(got))
-        if not b:
-            raise ConnectionError("peer closed")
-        got += b
-    return got
 
 
 def serve(ls, trips, cpu):

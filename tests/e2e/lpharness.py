@@ -147,6 +147,27 @@ class LossyNetns:
         subprocess.run(["ip", "netns", "del", self.name])
 
 
+class PortServer:
+    """A server command listening on self.port (set by the subclass with its
+    command), started and waited for by a `with`, stopped at its end."""
+
+    def __init__(self, cmd, port):
+        self.cmd, self.port, self.proc = cmd, port, None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        try:
+            wait_port(self.port)
+        except Exception:
+            stop_process(self.proc)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        stop_process(self.proc, timeout=10)
+
+
 class TestCgroup:
     """A cgroup v2 of the test's own; `prefix` runs a command inside it."""
 

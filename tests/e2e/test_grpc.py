@@ -12,8 +12,8 @@ import os
 import subprocess
 import unittest
 
-from lpharness import (HERE, PYTHON, Agent, TestCgroup, count, free_port, series,
-                       stop_process, wait_port)
+from lpharness import (HERE, PYTHON, Agent, PortServer, TestCgroup, count, free_port, series,
+                       stop_process)
 
 PEER = os.path.join(HERE, "grpc_peer.py")
 SVC = "lp.test.Echo"
@@ -22,23 +22,10 @@ BOUND = 0.045
 OFFSET = 0.01
 
 
-class GrpcServer:
+class GrpcServer(PortServer):
     def __init__(self, prefix=()):
-        self.port = free_port()
-        self.prefix = list(prefix)
-
-    def __enter__(self):
-        self.proc = subprocess.Popen([*self.prefix, PYTHON, PEER, "server", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_port(self.port)
-        except Exception:
-            stop_process(self.proc)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        stop_process(self.proc, timeout=10)
+        port = free_port()
+        super().__init__([*prefix, PYTHON, PEER, "server", str(port)], port)
 
 
 def client(port, *calls, prefix=()):

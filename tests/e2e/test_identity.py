@@ -83,20 +83,26 @@ class Node:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def two_pods(node, db_namespace="data"):
+    """A Deployment's pod (systemd driver, containerd) and a StatefulSet's
+    (cgroupfs, CRI-O ids), each with a server: their ports."""
+    uidu = UID1.replace("-", "_")
+    web = node.cgroup("kubepods.slice/kubepods-burstable.slice/"
+                      f"kubepods-burstable-pod{uidu}.slice/cri-containerd-{CID1}.scope")
+    db = node.cgroup(f"kubepods/besteffort/pod{UID2}/{CID2}")
+    node.pod("shop", "web-7d9f8b6c5d-x2k4p", UID1, "nginx", CID1)
+    node.pod(db_namespace, "db-0", UID2, "postgres", CID2)
+    return node.server(web), node.server(db)
+
+
 def series_of(doc, port):
     return [s for s in doc["series"] if s["port"] == port and s["side"] == "server"]
 
 
 class KubernetesNames(unittest.TestCase):
     def test_pods_of_both_drivers_are_named_from_the_kubelet_files(self):
-        uidu = UID1.replace("-", "_")
         with Node() as node:
-            web = node.cgroup("kubepods.slice/kubepods-burstable.slice/"
-                              f"kubepods-burstable-pod{uidu}.slice/cri-containerd-{CID1}.scope")
-            db = node.cgroup(f"kubepods/besteffort/pod{UID2}/{CID2}")
-            node.pod("shop", "web-7d9f8b6c5d-x2k4p", UID1, "nginx", CID1)
-            node.pod("data\udcff", "db-0", UID2, "postgres", CID2)  # a byte 0xff
-            pweb, pdb = node.server(web), node.server(db)
+            pweb, pdb = two_pods(node, "data\udcff")  # a byte 0xff in the namespace
             lport = free_port()
             with Agent("--cgroup", "/" + node.base, "--k8s-root", node.root, "--side", "server",
                        "-i", "1s", "--listen", f"127.0.0.1:{lport}") as ag:
@@ -152,14 +158,8 @@ class KubernetesNames(unittest.TestCase):
         variables = {v["name"]: v for v in dash["templating"]["list"]}
         p99 = [t["expr"] for p in dash["panels"] for t in p["targets"]
                if p["title"] == "p50 and p99 by service"][1]
-        uidu = UID1.replace("-", "_")
         with Node() as node:
-            web = node.cgroup("kubepods.slice/kubepods-burstable.slice/"
-                              f"kubepods-burstable-pod{uidu}.slice/cri-containerd-{CID1}.scope")
-            db = node.cgroup(f"kubepods/besteffort/pod{UID2}/{CID2}")
-            node.pod("shop", "web-7d9f8b6c5d-x2k4p", UID1, "nginx", CID1)
-            node.pod("data", "db-0", UID2, "postgres", CID2)
-            pweb, pdb = node.server(web), node.server(db)
+            pweb, pdb = two_pods(node)
             lport = free_port()
             with Agent("--cgroup", "/" + node.base, "--k8s-root", node.root, "--side", "server",
                        "-i", "1s", "--listen", f"127.0.0.1:{lport}"), \

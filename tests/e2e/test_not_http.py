@@ -9,29 +9,18 @@ import os
 import subprocess
 import unittest
 
-from lpharness import (HERE, PYTHON, Agent, PyServer, TestCgroup, count, curl, free_port,
-                       stop_process, wait_port)
+from lpharness import (HERE, PYTHON, Agent, PortServer, PyServer, TestCgroup, count, curl,
+                       free_port, stop_process)
 
 PEER = os.path.join(HERE, "tcp_peer.py")
 BANNER = "220 latprobe-test ready\r\n"
 
 
-class PeerServer:
+class PeerServer(PortServer):
     def __init__(self, prefix, banner=""):
-        self.port = free_port()
-        self.cmd = [*prefix, PYTHON, PEER, "serve", str(self.port)] + ([banner] if banner else [])
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_port(self.port)
-        except Exception:
-            stop_process(self.proc)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        stop_process(self.proc)
+        port = free_port()
+        super().__init__([*prefix, PYTHON, PEER, "serve", str(port)] + ([banner] if banner else []),
+                         port)
 
 
 def client(prefix, port, trips, banner_len=0):
