@@ -196,6 +196,31 @@ class KubernetesNames(unittest.TestCase):
         self.assertEqual(db_only, {"postgres"})
         self.assertEqual(none, set())
 
+    def test_service_name_from_chooses_its_source(self):
+        got = {}
+        with Node() as node:
+            pweb, pdb = two_pods(node)
+            for order in ("workload,container", "process", "unit,process", "pod"):
+                with Agent("--cgroup", "/" + node.base, "--k8s-root", node.root, "--side",
+                           "server", "--service-name-from", order) as ag:
+                    curl(f"http://127.0.0.1:{pweb}/?ms=1")
+                    curl(f"http://127.0.0.1:{pdb}/?ms=1")
+                    doc = ag.stop()
+                got[order] = ({s["service"] for s in series_of(doc, pweb)},
+                              {s["service"] for s in series_of(doc, pdb)})
+        self.assertEqual(got["workload,container"], ({"web"}, {"db"}))
+        self.assertEqual(got["process"], ({"python3"}, {"python3"}))
+        # a pod's cgroup is its container's scope: the runtime's id, cut to 12
+        self.assertEqual(got["unit,process"], ({"container:" + CID1[:12]},
+                                               {"container:" + CID2[:12]}))
+        self.assertEqual(got["pod"], ({"web-7d9f8b6c5d-x2k4p"}, {"db-0"}))
+        # a bad source is refused, naming the flag
+        r = subprocess.run([BINARY, "--service-name-from", "container,image", "--duration", "1"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--service-name-from: 'image' is not container, workload, pod, unit or "
+                      "process", r.stderr)
+
     def test_the_table_names_each_pod(self):
         uidu = UID1.replace("-", "_")
         with Node() as node:

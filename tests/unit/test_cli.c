@@ -126,6 +126,11 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--max-series-per-cgroup", "-1", "--max-series-per-cgroup: '-1'" },
 		{ "--max-series-per-cgroup", "lots", "--max-series-per-cgroup: 'lots'" },
 		{ "--max-series-per-cgroup", "0", "" }, /* valid: no cap */
+		{ "--service-name-from", "container,image", "--service-name-from: 'image'" },
+		{ "--service-name-from", "pod,pod", "--service-name-from: 'pod,pod' names pod twice" },
+		{ "--service-name-from", "unit,", "--service-name-from: 'unit,' is not a list" },
+		{ "--service-name-from", "", "--service-name-from: '' is not a list" },
+		{ "--service-name-from", "process,unit", "" }, /* valid */
 		{ "--slo", "threshold=10ms", "--slo: 'threshold=10ms': threshold= and objective=" },
 		{ "--slo", "threshold=10ms,objective=100%", "objective '100%'" },
 		{ "--slo", "threshold=fast,objective=99", "threshold 'fast'" },
@@ -316,7 +321,8 @@ static void test_a_config_file_holds_what_the_flags_hold(void **state)
 				   "    threshold: 250ms\n"
 				   "    objective: 99.9%\n"
 				   "    method: POST\n"
-				   "  - threshold=25ms,objective=99%,route=users,name=users\n";
+				   "  - threshold=25ms,objective=99%,route=users,name=users\n"
+				   "service-name-from: workload,process\n";
 	struct lp_config cfg;
 	struct lp_args args;
 
@@ -337,6 +343,9 @@ static void test_a_config_file_holds_what_the_flags_hold(void **state)
 	assert_close(cfg.slos[1].objective, 0.999, 1e-12);
 	assert_string_equal(cfg.slos[2].name, "users");
 	assert_int_equal(cfg.slos[2].route, lp_route_id(&cfg.routes, "users"));
+	assert_int_equal(cfg.nservice_from, 2);
+	assert_int_equal(cfg.service_from[0], LP_SVC_WORKLOAD);
+	assert_int_equal(cfg.service_from[1], LP_SVC_PROCESS);
 	lp_args_free(&args);
 }
 

@@ -39,6 +39,7 @@ enum {
 	OPT_NO_TLS,
 	OPT_TLS_SCAN,
 	OPT_K8S_ROOT,
+	OPT_SERVICE_FROM,
 	OPT_TLS_SESSIONS,
 	OPT_CONFIG,
 	OPT_WATCH_CONFIG,
@@ -79,6 +80,7 @@ static const struct option long_opts[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"user", required_argument, NULL, OPT_USER},
 	{"k8s-root", required_argument, NULL, OPT_K8S_ROOT},
+	{"service-name-from", required_argument, NULL, OPT_SERVICE_FROM},
 	{"verbose", no_argument, NULL, 'v'},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"watch-config", no_argument, NULL, OPT_WATCH_CONFIG},
@@ -206,6 +208,8 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 				       "--k8s-root: '%s' is not an absolute path or none", arg);
 		cfg->k8s_root = strcmp(arg, "none") ? arg : "";
 		return 0;
+	case OPT_SERVICE_FROM:
+		return lp_parse_service_from(cfg, arg, err, errlen);
 	}
 	return -ENOENT;
 }

@@ -60,6 +60,8 @@ int lp_cli_option_kind(const char *name);
 
 /* parsers of single values; return 0 or -EINVAL */
 int lp_parse_slo(const char *spec, struct lp_slo *slo, char *err, size_t errlen);
+/* --service-name-from: the order of service_name's sources into cfg; -EINVAL naming the flag */
+int lp_parse_service_from(struct lp_config *cfg, const char *arg, char *err, size_t errlen);
 int lp_parse_port(const char *s, __u16 *port);
 /* --listen: ":PORT" (all addresses, dual stack), "IPv4:PORT", "localhost:PORT", "[IPv6]:PORT" */
 int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);

@@ -219,3 +219,45 @@ int lp_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	*len = sizeof(*in4);
 	return 0;
 }
+
+/* --service-name-from container,workload,pod,unit,process: an order, each at most once */
+int lp_parse_service_from(struct lp_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	static const char *const names[LP_SVC_SOURCES] = {
+		[LP_SVC_CONTAINER] = "container",
+		[LP_SVC_WORKLOAD] = "workload",
+		[LP_SVC_POD] = "pod",
+		[LP_SVC_UNIT] = "unit",
+		[LP_SVC_PROCESS] = "process",
+	};
+	const char *p = arg;
+	unsigned n = 0, i;
+	bool seen[LP_SVC_SOURCES] = {false};
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		for (i = 0; i < LP_SVC_SOURCES; i++)
+			if (strlen(names[i]) == len && !strncmp(p, names[i], len))
+				break;
+		if (i == LP_SVC_SOURCES)
+			return lp_errf(
+				-EINVAL, err, errlen,
+				"--service-name-from: '%.*s' is not container, workload, pod, "
+				"unit or process",
+				(int)len, p);
+		if (seen[i])
+			return lp_errf(-EINVAL, err, errlen,
+				       "--service-name-from: '%s' names %s twice", arg, names[i]);
+		seen[i] = true;
+		cfg->service_from[n++] = (__u8)i;
+		p += len;
+		if (*p == ',' && !*++p)
+			break;
+	}
+	if (!n || p[-1] == ',')
+		return lp_errf(-EINVAL, err, errlen,
+			       "--service-name-from: '%s' is not a list of sources", arg);
+	cfg->nservice_from = n;
+	return 0;
+}

@@ -288,6 +288,7 @@ static int attach(struct agent *a)
 	a->labels = lp_labels__new(a->mount);
 	if (a->labels) {
 		lp_labels__prime(a->labels);
+		lp_labels__set_service_from(a->labels, a->cfg.service_from, a->cfg.nservice_from);
 		/* the watched cgroup relative to the mount, as the labels' paths are */
 		if (lp_labels__set_k8s_root(a->labels, a->cfg.k8s_root ? a->cfg.k8s_root : "/",
 					    a->cgpath + strlen(a->mount)))

@@ -50,6 +50,9 @@ static const char *needs_restart(const struct lp_config *n, const struct lp_conf
 		return "--user";
 	if (!same_str(n->k8s_root, o->k8s_root))
 		return "--k8s-root";
+	if (n->nservice_from != o->nservice_from ||
+	    memcmp(n->service_from, o->service_from, n->nservice_from))
+		return "--service-name-from";
 	if (n->tls != o->tls || n->tls_sessions != o->tls_sessions ||
 	    n->tls_sessions_per_process != o->tls_sessions_per_process ||
 	    n->tls_scan_ns != o->tls_scan_ns)

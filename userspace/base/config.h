@@ -30,6 +30,16 @@
 #define LP_DEFAULT_PORT	      18464
 #define LP_CAP_LEVEL_AUTO     0xffffffffu
 
+/* where service_name comes from (--service-name-from), tried in the order given */
+enum lp_svc_source {
+	LP_SVC_CONTAINER, /* a pod's container */
+	LP_SVC_WORKLOAD,  /* a pod's Deployment, StatefulSet or DaemonSet, as its name shows it */
+	LP_SVC_POD,	  /* a pod's name */
+	LP_SVC_UNIT,	  /* the cgroup's systemd unit, or its container ("docker:<id>") */
+	LP_SVC_PROCESS,	  /* the process listening on the server's port (server side) */
+	LP_SVC_SOURCES,
+};
+
 /*
  * A service level objective: "objective of the requests that match finish
  * within threshold". Evaluated per series from the exact classic counters.
@@ -96,6 +106,9 @@ struct lp_config {
 	unsigned npush;
 	const char *user; /* --user: switch to this user after attaching */
 	const char *k8s_root; /* --k8s-root: where the kubelet's /var/log is; NULL: "/"; "": off */
+	/* --service-name-from: the sources of service_name in order; else the cgroup's name */
+	__u8 service_from[LP_SVC_SOURCES];
+	unsigned nservice_from; /* 0: the default order (container, workload, pod, unit, process) */
 	const char *config_file; /* --config: SIGHUP re-reads it */
 	bool watch_config;	 /* --watch-config: and so does a change of the file */
 	/*

@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "base/config.h"
 #include "base/util.h"
 #include "core/k8s.h"
 #include "core/labels.h"
@@ -56,6 +57,8 @@ struct lp_labels {
 	bool diag_warned; /* sock_diag failed and the fallback was said once */
 	__u64 last_ports; /* the last refresh of ports[] */
 	__u64 gen;	  /* bumped whenever a name known before may read differently */
+	__u8 svc_from[LP_SVC_SOURCES]; /* service_name's sources, in order */
+	unsigned nsvc_from;
 	char buf[512];
 };
 
@@ -71,7 +74,22 @@ struct lp_labels *lp_labels__new(const char *mount)
 		return NULL;
 	}
 	l->gen = 1;
+	lp_labels__set_service_from(l, NULL, 0);
 	return l;
+}
+
+void lp_labels__set_service_from(struct lp_labels *l, const __u8 *order, unsigned n)
+{
+	static const __u8 def[] = {LP_SVC_CONTAINER, LP_SVC_WORKLOAD, LP_SVC_POD, LP_SVC_UNIT,
+				   LP_SVC_PROCESS};
+
+	if (!n || n > LP_SVC_SOURCES) {
+		order = def;
+		n = sizeof(def);
+	}
+	memcpy(l->svc_from, order, n);
+	l->nsvc_from = n;
+	l->gen++;
 }
 
 static void cg_clear(struct lp_labels *l)
@@ -655,22 +673,46 @@ void lp_labels__prime(struct lp_labels *l)
 	ports_refresh(l);
 }
 
+/* one source of the service's name (enum lp_svc_source) for key; NULL: it has none */
+static const char *service_source(struct lp_labels *l, const struct lp_key *key, const char *cg,
+				  unsigned src)
+{
+	struct lp_k8s *k = NULL;
+	const char *n = NULL;
+
+	if (src == LP_SVC_UNIT)
+		return cg && strcmp(cg, "/") &&
+				       lp_service_from_cgroup(cg, l->buf, sizeof(l->buf)) == 0 &&
+				       (strchr(l->buf, ':') || strstr(l->buf, ".service"))
+			       ? l->buf
+			       : NULL;
+	if (src == LP_SVC_PROCESS)
+		return key->side == LP_SIDE_SERVER ? listener_name(l, key->port) : NULL;
+	k = cg ? lp_labels__k8s(l, key->cgroup_id) : NULL;
+	if (k)
+		n = src == LP_SVC_CONTAINER  ? k->container
+		    : src == LP_SVC_WORKLOAD ? k->workload
+					     : k->pod;
+	if (!n || !n[0])
+		return NULL;
+	snprintf(l->buf, sizeof(l->buf), "%s", n);
+	return l->buf;
+}
+
 const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key)
 {
-	const char *cg, *proc;
+	const char *cg, *name;
+	unsigned i;
 
 	if (key->flags & LP_KEY_OVERFLOW)
 		return "overflow";
 	cg = lp_labels__cgroup(l, key->cgroup_id);
-	/* a unit or container says more than a process name */
-	if (cg && strcmp(cg, "/") && lp_service_from_cgroup(cg, l->buf, sizeof(l->buf)) == 0 &&
-	    (strchr(l->buf, ':') || strstr(l->buf, ".service")))
-		return l->buf;
-	if (key->side == LP_SIDE_SERVER) {
-		proc = listener_name(l, key->port);
-		if (proc)
-			return proc;
+	for (i = 0; i < l->nsvc_from; i++) {
+		name = service_source(l, key, cg, l->svc_from[i]);
+		if (name)
+			return name;
 	}
+	/* none of them: the cgroup's own name, which says something */
 	if (cg && strcmp(cg, "/") && lp_service_from_cgroup(cg, l->buf, sizeof(l->buf)) == 0)
 		return l->buf;
 	return "unknown";

@@ -42,8 +42,14 @@ int lp_labels__set_k8s_root(struct lp_labels *l, const char *root, const char *s
 struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 cgroup_id);
 /* are Kubernetes identities looked for at all? */
 bool lp_labels__k8s_on(const struct lp_labels *l);
-/* a readable service name for the series; never NULL */
+/*
+ * A readable service name for the series, never NULL: the first of the
+ * sources (enum lp_svc_source, --service-name-from) it has, else its
+ * cgroup's name, else "unknown". Valid until the next call.
+ */
 const char *lp_labels__service(struct lp_labels *l, const struct lp_key *key);
+/* the sources' order (NULL or 0: container, workload, pod, unit, process) */
+void lp_labels__set_service_from(struct lp_labels *l, const __u8 *order, unsigned n);
 /*
  * The generation of the names: what lp_labels__cgroup and lp_labels__service
  * answered for a key stays their answer while it does not change (a caller

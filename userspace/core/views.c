@@ -69,18 +69,6 @@ bool lp_coll_series_names(struct lp_collector *c, struct coll_series *s, __u64 g
 	k8s = c->labels && !(s->key.flags & LP_KEY_OVERFLOW)
 		      ? lp_labels__k8s(c->labels, s->key.cgroup_id)
 		      : NULL;
-	if (k8s) {
-		/* a pod's service: its container's name, else its workload's, else the pod's */
-		const char *n = k8s->container[0] ? k8s->container
-				: k8s->workload[0] ? k8s->workload
-						   : k8s->pod;
-		char *t = strdup(n);
-
-		if (t) {
-			free(svc);
-			svc = t;
-		}
-	}
 	changed = !s->cgroup || strcmp(s->cgroup, cg) || strcmp(s->service, svc) ||
 		  k8s != s->k8s;
 	free(s->cgroup);
