@@ -232,7 +232,7 @@ __noinline int lp_h2_end_g(struct lp_h2 *h, __u32 id, __u64 at, struct lp_verdic
 	return 0;
 }
 
-/* an HTTP/2 response direction's first segment, beyond where its state began (lp_conn_open_start) */
+/* an HTTP/2 response direction's first segment, beyond its state's start (lp_conn_open_start) */
 __noinline int lp_conn_open_start_g(struct lp_conn *c, struct lp_h2 *h, __u32 seq, int rsp)
 {
 	if (!c)
