@@ -97,9 +97,11 @@ static __always_inline __u32 lp_conn_steps(const struct lp_conn *c)
  * hook but not yet taken by TCP (loopback: the two CPUs race). Those bytes
  * left the server before it had a request: they held no response, and
  * they will never be seen. The direction begins at the first segment seen.
- * Received segments may be taken on two CPUs at once (lp_seq_take): the
- * move is one compare-and-swap, and a segment that lost to one after it
- * is taken as old (a retransmission), its stream counted at the close.
+ * A received one has first waited its bounded while for the segment
+ * before it (lp_h2_wait), so a segment truly first is not overtaken by the
+ * next on the other CPU; past that bound (bytes that went by before the
+ * state never come) it begins the direction. The move is one
+ * compare-and-swap all the same (lp_seq_take's reasons).
  */
 static __always_inline void lp_conn_open_start(struct lp_conn *c, struct lp_h2 *h, __u32 seq,
 					       int rsp)

@@ -519,9 +519,6 @@ static __always_inline void lp_h2_wait(const struct lp_conn *c, struct lp_h2 *h,
 	if (!h || !s->ingress || !s->plen)
 		return;
 	d = &h->d[((c->q.role == LP_ROLE_SERVER) != (s->ingress != 0)) & 1];
-	/* a direction that starts open begins at whichever segment comes first */
-	if (d == &h->d[1] && c->rsp.d.open_start)
-		return;
 	/* the common case, in order: a plain read, no atomic on the shared line */
 	if (!lp_seq_before(*(volatile __u32 *)&d->framed, s->seq))
 		return;
