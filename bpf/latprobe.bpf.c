@@ -504,7 +504,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		h = bpf_sk_storage_get(&h2conns, sk, 0, 0);
 		if (!h)
 			return SK_PASS;
-		lp_h2_wait(c, h, &pk.seg);
+		if (lp_h2_wait(c, h, &pk.seg))
+			count(LP_CNT_H2_REORDERED);
 	}
 	sl = lp_slot_begin(&slot, &pk.seg, c->rsp.cgroup_id, pk.sport, pk.family,
 			   c->q.proto == LP_PROTO_HTTP2 ? LP_KEY_H2 : 0);

@@ -171,6 +171,8 @@ enum lp_counter {
 				 * was before the agent), classified again: not HTTP yet */
 	LP_CNT_TLS_HITS,	/* runs of the TLS uprobe programs: each probed SSL_* call traps
 				 * once on entry, reads and writes once more on return */
+	LP_CNT_H2_REORDERED,	/* received HTTP/2 segments that came ahead of bytes not yet
+				 * followed and waited out their bound (lp_h2_wait) */
 	LP_CNT_MAX,
 };
 

@@ -508,23 +508,27 @@ static __always_inline void lp_h2_giveup(struct lp_h2 *h, struct lp_run *r, stru
  * not read, so the later segment waits, a bounded while, for the earlier
  * one to be followed; a segment truly out of order (loss) waits the bound
  * and is then handled as out of order. Sent segments are in order (TCP
- * sends under the socket's lock).
+ * sends under the socket's lock). Returns 1 when the bound ran out: the
+ * segment came truly out of order (LP_CNT_H2_REORDERED). On loopback
+ * that is the segment before it still queued on another CPU (its softirq
+ * deferred to ksoftirqd under load), which no bounded wait can cover.
  */
-static __always_inline void lp_h2_wait(const struct lp_conn *c, struct lp_h2 *h,
-				       const struct lp_seg *s)
+static __always_inline int lp_h2_wait(const struct lp_conn *c, struct lp_h2 *h,
+				      const struct lp_seg *s)
 {
 	struct lp_h2_dir *d;
 	__u32 i;
 
 	if (!h || !s->ingress || !s->plen)
-		return;
+		return 0;
 	d = &h->d[((c->q.role == LP_ROLE_SERVER) != (s->ingress != 0)) & 1];
 	/* the common case, in order: a plain read, no atomic on the shared line */
 	if (!lp_seq_before(*(volatile __u32 *)&d->framed, s->seq))
-		return;
+		return 0;
 	for (i = 0; i < LP_H2_WAIT; i++)
 		if (!lp_seq_before(__sync_fetch_and_add(&d->framed, 0), s->seq))
-			break;
+			return 0;
+	return 1;
 }
 
 /* After the segment's bytes: data seen out of order before, then FIN and RST. */

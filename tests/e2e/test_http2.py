@@ -82,24 +82,26 @@ def h2_client(port, *paths, prefix=()):
 
 class Http2(unittest.TestCase):
     def test_nginx_h2c_with_curl_and_h2load_is_counted_exactly_on_both_sides(self):
-        with TestCgroup("h2c") as cg, Nginx(http2=True, prefix=cg.prefix) as ng, \
+        # nginx and h2load on one CPU: loopback keeps their segments in order (TestCgroup)
+        with TestCgroup("h2c") as cg, Nginx(http2=True, prefix=cg.one_cpu) as ng, \
                 Agent("-i", "1s", "--cgroup", "/" + cg.name) as ag:
             codes = curl_h2(*[ng.url("/4k.bin")] * 5, ng.url("/nope"), ng.url("/nope"),
                             ng.url("/204"), prefix=cg.prefix)
             self.assertEqual(codes, [200] * 5 + [404, 404, 204])
-            ok, done = h2load(ng.url("/4k.bin"), 2000, 4, 32, prefix=cg.prefix)
+            ok, done = h2load(ng.url("/4k.bin"), 2000, 4, 32, prefix=cg.one_cpu)
             self.assertEqual((ok, done), (2000, 2000))
             doc = ag.stop()
         for side in ("server", "client"):
             self.assertEqual(count(doc, side=side, port=ng.port, status=200, method="GET",
-                                   protocol_version="2"), 2005, side)
+                                   protocol_version="2"), 2005,
+                             f"{side}; counters {doc['counters']}")
             self.assertEqual(count(doc, side=side, port=ng.port, status=404,
                                    protocol_version="2"), 2, side)
             self.assertEqual(count(doc, side=side, port=ng.port, status=204,
                                    protocol_version="2"), 1, side)
             self.assertEqual(count(doc, side=side, port=ng.port, protocol_version="1.1"), 0)
         for name in ("h2_connections_lost", "h2_streams_unresolved", "h2_streams_reset",
-                     "lost_samples"):
+                     "lost_samples", "h2_segments_out_of_order"):
             self.assertEqual(doc["counters"].get(name, 0), 0, name)
         self.assertEqual(doc["counters"]["requests"], 2 * 2008)
 
@@ -147,7 +149,7 @@ class Http2(unittest.TestCase):
         # curl and h2load (nghttp2: :path Huffman-coded, inserted into the table on first use,
         # referenced after) against nginx h2c; the gRPC health check path excluded
         health = "/grpc.health.v1.Health/Check"
-        with TestCgroup("h2route") as cg, Nginx(http2=True, prefix=cg.prefix) as ng:
+        with TestCgroup("h2route") as cg, Nginx(http2=True, prefix=cg.one_cpu) as ng:
             files(ng, health, "/api/users/1")
             with Agent("-i", "1s", "--cgroup", "/" + cg.name, "--route", "users=/api/users",
                        "--exclude-path", "/grpc.health.v1.Health/", "--slo",
@@ -155,19 +157,21 @@ class Http2(unittest.TestCase):
                 codes = curl_h2(*[ng.url("/api/users/1")] * 3, ng.url("/4k.bin"),
                                 ng.url(health), prefix=cg.prefix)
                 self.assertEqual(codes, [200] * 5)
-                ok, done = h2load(ng.url("/api/users/1"), 2000, 4, 32, prefix=cg.prefix)
+                ok, done = h2load(ng.url("/api/users/1"), 2000, 4, 32, prefix=cg.one_cpu)
                 self.assertEqual((ok, done), (2000, 2000))
-                hok, hdone = h2load(ng.url(health), 500, 2, 8, prefix=cg.prefix)
+                hok, hdone = h2load(ng.url(health), 500, 2, 8, prefix=cg.one_cpu)
                 self.assertEqual((hok, hdone), (500, 500))
                 doc = ag.stop()
         for side in ("server", "client"):
             self.assertEqual(routes_of(doc, ng.port, side), {("users", 200): 2003,
-                                                              ("unrouted", 200): 1}, side)
+                                                              ("unrouted", 200): 1},
+                             f"{side}; counters {doc['counters']}")
         ex = [e for e in doc["excluded"] if e["path"] == "/grpc.health.v1.Health/"][0]
         self.assertEqual((ex["server"], ex["client"]), (501, 501))
         slo = [s for s in doc["slos"] if s["name"] == "users"][0]
         self.assertEqual((slo["windows"][0]["total"], slo["windows"][0]["good"]), (2003, 2003))
         self.assertEqual(doc["counters"].get("h2_streams_unresolved", 0), 0)
+        self.assertEqual(doc["counters"]["h2_segments_out_of_order"], 0)
         self.assertEqual(count(doc, port=ng.port, route="unknown"), 0)
 
     def test_an_http11_upgrade_to_h2c_is_followed_on_as_http2(self):

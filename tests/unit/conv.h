@@ -68,6 +68,9 @@ static void segn(struct conv *cv, int ingress, __u32 seq, __u32 ack, const char 
 		if (cv->c.q.proto == LP_PROTO_HTTP2)
 			lp_h2_init(&cv->h2, s.seq, s.ack, s.cls == LP_CLASS_H2_FRAME);
 	}
+	/* as the kernel: a received HTTP/2 segment ahead of a gap waits its bound, counted */
+	if (cv->c.q.proto == LP_PROTO_HTTP2 && lp_h2_wait(&cv->c, &cv->h2, &s))
+		cv->counters[LP_CNT_H2_REORDERED]++;
 	/* as the kernel: the time only where a message can begin or end */
 	LP_CONN_SEGMENT(&cv->c, cv->c.q.proto == LP_PROTO_HTTP2 ? &cv->h2 : NULL, &s,
 			lp_conn_needs_time(&cv->c, &s) ? now : 0, &v, win, TLOAD);

@@ -111,6 +111,12 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "SSL_read, SSL_write, SSL_shutdown call traps into the kernel "
 		 "on entry and on return, SSL_set_fd, SSL_clear, SSL_free on entry. Divided by the "
 		 "requests over TLS, the traps a request costs (--no-tls: none)."},
+	[LP_CNT_H2_REORDERED] =
+		{"h2_segments_out_of_order", "latprobe_h2_segments_out_of_order",
+		 "Received HTTP/2 segments that came ahead of bytes not yet seen (loss, "
+		 "reordering; on loopback, the segment before still queued on another CPU under "
+		 "load). Unless the gap lies inside a DATA frame, the connection can no longer be "
+		 "followed (h2_connections_lost)."},
 	[LP_CNT_TLS_LIBS_FAILED] =
 		{"tls_libraries_unprobed", "latprobe_tls_libraries_unprobed",
 		 "Libraries named libssl.so* in processes in scope that could not be probed "
