@@ -15,7 +15,13 @@ listening endpoint, --max-series large enough):
                       two request rates (wrk against nginx): it must not grow
                       with the rate, user space does no per-request work
 
+With --variant NAME=PATH (repeatable), each size runs this tree's agent
+("after") and each variant's, alternately, --rounds times: before and after
+measured side by side in one run (the collection time is what issue 29 holds
+within 10 % at 10 000 series).
+
 usage: sudo bench/scale.py [--sizes 100,10000,100000] [--json OUT]
+                           [--variant before=/path/to/old/latprobe] [--rounds N]
 """
 import argparse
 import gzip
@@ -166,7 +172,7 @@ def scrape(url, fmt, gz):
     return time.perf_counter() - t0, len(body), body
 
 
-def one_size(want, ngx):
+def one_size(want, ngx, binary=BINARY):
     per_port = len(STATUSES) if want >= 2 * len(STATUSES) else max(1, want // 2)
     nports = max(1, want // 2 // per_port)
     statuses = STATUSES[:per_port]
@@ -175,7 +181,7 @@ def one_size(want, ngx):
     ports = [int(srv.stdout.readline()) for _ in range(nports)]
     lport = free_port()
     before = latprobe_progs()
-    agent = subprocess.Popen([BINARY, "-q", "--listen", f"127.0.0.1:{lport}",
+    agent = subprocess.Popen([binary, "-q", "--listen", f"127.0.0.1:{lport}",
                               "--max-series", str(max(16384, 2 * want + 1024)),
                               # one process makes every series here: no per-cgroup cap
                               "--max-series-per-cgroup", "0"],
@@ -255,6 +261,8 @@ def report(results):
           f"{'idle CPU':>8}")
     for r in results:
         sc = r["scrape"]
+        if r.get("variant"):
+            print(f"{r['variant']} (round {r['round']}):")
         print(f"{r['series']:>7} {sum(r['maps'].values()) / 2**20:>9.1f} MiB "
               f"{r['rss'] / 2**20:>5.1f} MiB {r['rss_peak'] / 2**20:>5.1f} MiB "
               f"{r['collect_s'] * 1e3:>6.1f} ms "
@@ -278,7 +286,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default=os.environ.get("BENCH_SCALE_SIZES", "100,10000,100000"))
     ap.add_argument("--json", default=os.path.join(OUT, "scale.json"))
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=PATH: another agent binary, run alternately with this tree's")
+    ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
+    variants = [("after" if a.variant else "", BINARY)]
+    for v in a.variant:
+        name, sep, path = v.partition("=")
+        if not sep or not os.access(path, os.X_OK):
+            sys.exit(f"bench/scale.py: --variant {v!r}: want NAME=PATH of an executable")
+        variants.insert(0, (name, path))
     if os.geteuid() != 0:
         sys.exit("bench/scale.py: needs root to attach the agent (sudo)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -288,13 +305,33 @@ def main():
     results = []
     try:
         for want in (int(x) for x in a.sizes.split(",")):
-            results.append(one_size(want, ngx if want == 10000 else None))
-            print(f"  {results[-1]['series']} series done", flush=True)
+            for rnd in range(a.rounds):
+                for name, path in variants:
+                    results.append(one_size(want, ngx if want == 10000 else None, path))
+                    results[-1].update(variant=name, round=rnd + 1)
+                    print(f"  {name or 'latprobe'}: {results[-1]['series']} series done",
+                          flush=True)
     finally:
         ngx.stop()
     with open(a.json, "w") as f:
         json.dump(results, f, indent=1)
     report(results)
+    if a.variant:
+        compare(results)
+
+
+def compare(results):
+    """The collection time of each variant at each size: median over its rounds."""
+    print("\ncollection time, median of each agent's rounds (interleaved in this run):")
+    sizes = sorted({r["series_wanted"] for r in results})
+    names = list(dict.fromkeys(r["variant"] for r in results))
+    for want in sizes:
+        med = {n: statistics.median(r["collect_s"] for r in results
+                                    if r["series_wanted"] == want and r["variant"] == n)
+               for n in names}
+        base = med[names[0]]
+        print(f"  {want:>7} series: " + ", ".join(
+            f"{n} {med[n] * 1e3:.1f} ms ({med[n] / base:.3f}x {names[0]})" for n in names))
 
 
 if __name__ == "__main__":

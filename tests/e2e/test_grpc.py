@@ -1,36 +1,65 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""gRPC end to end: a python3-grpcio server and client (tests/e2e/grpc_peer.py)
-on loopback, each agent scoped to a cgroup of the test's own. Unary calls of
+"""gRPC end to end: python3-grpcio (tests/e2e/grpc_peer.py) and grpc-go
+(tests/e2e/grpc_go/peer.go, built offline from Debian's golang-google-grpc-dev)
+servers and clients, each pair and across, on loopback, each agent scoped to a
+cgroup of the test's own. Unary calls of
 known delay, calls failing with NOT_FOUND and DEADLINE_EXCEEDED, a
 server-streaming call that takes seconds, a client-streaming call, the
 health check excluded: counts, statuses, methods and durations against the
 client's own timings, both sides; an SLO on gRPC calls that a failed call
 never meets; and a channel opened before the agent, whose references to
 entries from before are counted, never given a guessed status."""
+import functools
 import json
 import os
+import shutil
 import subprocess
 import unittest
 
-from lpharness import (HERE, PYTHON, Agent, PortServer, TestCgroup, count, free_port, series,
-                       stop_process)
+from lpharness import (HERE, PYTHON, ROOT, Agent, PortServer, TestCgroup, count, free_port,
+                       series, stop_process)
 
 PEER = os.path.join(HERE, "grpc_peer.py")
+GO_SRC = os.path.join(HERE, "grpc_go", "peer.go")
 SVC = "lp.test.Echo"
 # schema 3: within 4.4 % of the truth; the client's own time adds its stack
 BOUND = 0.045
 OFFSET = 0.01
 
 
+@functools.lru_cache(maxsize=None)
+def go_peer():
+    """tests/e2e/grpc_go/peer.go, built once with Debian's Go and grpc-go sources, offline
+    (GOPATH mode: no module download); the build cache under .output/ for the next run."""
+    go = shutil.which("go")
+    if not go or not os.path.isdir("/usr/share/gocode/src/google.golang.org/grpc"):
+        raise RuntimeError("the grpc-go peer needs golang-go and golang-google-grpc-dev "
+                           "(make deps installs them)")
+    out = os.path.join(ROOT, ".output", "tests", "grpc_go_peer")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": "/usr/share/gocode", "GOFLAGS": "",
+           "GOCACHE": os.path.join(ROOT, ".output", "gocache"), "CGO_ENABLED": "0"}
+    r = subprocess.run([go, "build", "-o", out, GO_SRC], env=env, capture_output=True,
+                       text=True, timeout=900)
+    if r.returncode:
+        raise RuntimeError(f"building the grpc-go peer failed: {r.stderr}")
+    return out
+
+
+def peer_cmd(peer):
+    """The command of a peer: "python" (grpc_peer.py) or "go" (grpc_go/peer.go)."""
+    return [PYTHON, PEER] if peer == "python" else [go_peer()]
+
+
 class GrpcServer(PortServer):
-    def __init__(self, prefix=()):
+    def __init__(self, prefix=(), peer="python"):
         port = free_port()
-        super().__init__([*prefix, PYTHON, PEER, "server", str(port)], port)
+        super().__init__([*prefix, *peer_cmd(peer), "server", str(port)], port)
 
 
-def client(port, *calls, prefix=()):
-    """grpc_peer.py client: each call's path, status and the client's own seconds."""
-    r = subprocess.run([*prefix, PYTHON, PEER, "client", str(port), *calls],
+def client(port, *calls, prefix=(), peer="python"):
+    """A peer's client: each call's path, status and the client's own seconds."""
+    r = subprocess.run([*prefix, *peer_cmd(peer), "client", str(port), *calls],
                        capture_output=True, text=True, timeout=120)
     if r.returncode:
         raise RuntimeError(f"grpc client failed: {r.stderr}")
@@ -44,13 +73,25 @@ def routes():
 
 class Grpc(unittest.TestCase):
     def test_calls_statuses_and_methods_are_exact_on_both_sides(self):
-        with TestCgroup("grpc") as cg, GrpcServer(prefix=cg.prefix) as srv, \
+        self.exact("python", "python")
+
+    def test_grpc_go_server_and_client_exact_on_both_sides(self):
+        self.exact("go", "go")
+
+    def test_grpc_go_and_python_across_exact_on_both_sides(self):
+        with self.subTest(server="go", client="python"):
+            self.exact("go", "python")
+        with self.subTest(server="python", client="go"):
+            self.exact("python", "go")
+
+    def exact(self, server, client_peer):
+        with TestCgroup("grpc") as cg, GrpcServer(prefix=cg.prefix, peer=server) as srv, \
                 Agent("-i", "1s", "--cgroup", "/" + cg.name, *routes(), "--slo",
                       "name=grpc_100ms,rpc=grpc,side=server,threshold=100ms,"
                       "objective=99%") as ag:
             got = client(srv.port, *["unary:20:0"] * 10, *["unary:0:5"] * 5,
                          *["unary:0:4"] * 2, "sstream:500:0:4", "cstream:0:0:5",
-                         *["health:0:0"] * 3, prefix=cg.prefix)
+                         *["health:0:0"] * 3, prefix=cg.prefix, peer=client_peer)
             doc = ag.stop()
         codes = [g["code"] for g in got]
         self.assertEqual(codes, [0] * 10 + [5] * 5 + [4] * 2 + [0, 0] + [0] * 3)
@@ -92,8 +133,14 @@ class Grpc(unittest.TestCase):
         self.assertEqual(w["good"], 10 + 5 + 1)
 
     def test_a_channel_open_before_the_agent_is_never_guessed(self):
-        with TestCgroup("grpcold") as cg, GrpcServer(prefix=cg.prefix) as srv:
-            held = subprocess.Popen([*cg.prefix, PYTHON, PEER, "hold", str(srv.port), "4",
+        self.channel_before("python")
+
+    def test_a_grpc_go_channel_open_before_the_agent_is_never_guessed(self):
+        self.channel_before("go")
+
+    def channel_before(self, peer):
+        with TestCgroup("grpcold") as cg, GrpcServer(prefix=cg.prefix, peer=peer) as srv:
+            held = subprocess.Popen([*cg.prefix, *peer_cmd(peer), "hold", str(srv.port), "4",
                                      *["unary:10:0"] * 3, *["unary:0:5"] * 3],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
@@ -102,7 +149,8 @@ class Grpc(unittest.TestCase):
                     out, err = held.communicate(timeout=60)
                     self.assertEqual(held.returncode, 0, err)
                     # a new channel after: exact
-                    got = client(srv.port, *["unary:10:0"] * 2, "unary:0:5", prefix=cg.prefix)
+                    got = client(srv.port, *["unary:10:0"] * 2, "unary:0:5", prefix=cg.prefix,
+                                 peer=peer)
                     doc = ag.stop()
             finally:
                 stop_process(held)
