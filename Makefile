@@ -23,7 +23,8 @@ DEPS_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config mak
 DEPS_TEST  := nginx-light wrk curl python3 nftables iproute2 procps prometheus openssl \
 	apache2-utils systemd util-linux python3-seccomp prometheus-pushgateway graphite-carbon python3-whisper \
 	influxdb victoria-metrics nagios4-core zabbix-agent lintian man-db python3-yaml dpkg-dev \
-	nghttp2-client python3-h2 python3-grpcio libssl-dev duktape-dev golang-go golang-google-grpc-dev
+	nghttp2-client python3-h2 python3-grpcio libssl-dev duktape-dev golang-go golang-google-grpc-dev \
+	podman runc busybox-static
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # ...and one not in Debian: the OTLP test decodes what the agent sends with the OpenTelemetry project's
 # own generated protobuf types (npm: @opentelemetry/otlp-transformer, pinned in

@@ -2,7 +2,9 @@
 /*
  * Kubernetes identity from cgroup paths as both cgroup drivers name them
  * (containerd, CRI-O, Docker) and from the kubelet's files, laid out here
- * in a directory of the test's own as the kubelet lays them out.
+ * in a directory of the test's own as the kubelet lays them out; Docker
+ * and Podman names from their state files, laid out as the engines write
+ * them (core/engine.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/engine.h"
 #include "core/k8s.h"
 
 #define UID  "0b2f7c7e-1d3a-4f8b-9c2e-5a6b7c8d9e0f"
@@ -166,6 +169,104 @@ static void test_resolve_from_the_kubelet_files(void **state)
 	}
 }
 
+static void test_engine_ids_where_the_engines_put_containers(void **state)
+{
+	char id[LP_ENGINE_ID];
+
+	(void)state;
+	assert_int_equal(lp_engine_id("/system.slice/docker-" CID ".scope", id, sizeof(id)),
+			 LP_ENGINE_DOCKER);
+	assert_string_equal(id, CID);
+	assert_int_equal(lp_engine_id("/docker/" CID, id, sizeof(id)), LP_ENGINE_DOCKER);
+	assert_int_equal(lp_engine_id("/machine.slice/libpod-" CID ".scope", id, sizeof(id)),
+			 LP_ENGINE_PODMAN);
+	assert_int_equal(lp_engine_id("/machine.slice/libpod-" CID ".scope/container", id,
+				      sizeof(id)),
+			 LP_ENGINE_PODMAN);
+	assert_int_equal(lp_engine_id("/libpod_parent/libpod-" CID, id, sizeof(id)),
+			 LP_ENGINE_PODMAN);
+	assert_string_equal(id, CID);
+	/* not a container: conmon, a unit, a short or upper-case id, a tenant's look-alike */
+	assert_int_equal(lp_engine_id("/machine.slice/libpod-conmon-" CID ".scope", id, sizeof(id)),
+			 LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/system.slice/docker.service", id, sizeof(id)),
+			 LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/docker/3f2a9c1b7d4e", id, sizeof(id)), LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/docker/3F2A9C1B7D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F6071"
+				      "8293A4B5C6D7E8",
+				      id, sizeof(id)),
+			 LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/tenant/system.slice/docker-" CID ".scope", id, sizeof(id)),
+			 LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/user.slice/docker-" CID ".scope", id, sizeof(id)),
+			 LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/", id, sizeof(id)), LP_ENGINE_NONE);
+	assert_int_equal(lp_engine_id("/docker/" CID, id, 64), LP_ENGINE_NONE); /* no room */
+}
+
+static void put_file(const char *root, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* the engines' state laid out as they write it, under a directory of the test's own */
+static void test_engine_names_from_their_state_files(void **state)
+{
+	static const char *const dirs[] = {
+		"/var", "/var/lib", "/var/lib/docker", "/var/lib/docker/containers",
+		"/var/lib/docker/containers/" CID, "/var/lib/containers",
+		"/var/lib/containers/storage", "/var/lib/containers/storage/vfs-containers",
+	};
+	char root[] = "/tmp/lp-engine-XXXXXX", name[256], cmd[600];
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		mk(root, dirs[i]);
+	put_file(root, "/var/lib/docker/containers/" CID "/config.v2.json",
+		 "{\"ID\":\"" CID "\",\"Name\":\"/shop-web\",\"State\":{}}");
+	assert_int_equal(lp_engine_name(root, "/system.slice/docker-" CID ".scope", name,
+					sizeof(name)),
+			 0);
+	assert_string_equal(name, "shop-web");
+	/* Podman: the storage driver's containers.json, the first of its names */
+	put_file(root, "/var/lib/containers/storage/vfs-containers/containers.json",
+		 "[{\"id\":\"aaaa\",\"names\":[\"other\"]},"
+		 "{\"id\":\"" CID "\",\"names\":[\"billing\",\"alias\"],\"layer\":\"x\"}]");
+	assert_int_equal(lp_engine_name(root, "/libpod_parent/libpod-" CID, name, sizeof(name)), 0);
+	assert_string_equal(name, "billing");
+	/* hostile: control bytes and bytes that are not UTF-8 cleaned; not a string: none */
+	put_file(root, "/var/lib/docker/containers/" CID "/config.v2.json",
+		 "{\"Name\":\"/a\\u0001b\\n\xff\"}");
+	assert_int_equal(lp_engine_name(root, "/docker/" CID, name, sizeof(name)), 0);
+	for (i = 0; name[i]; i++)
+		assert_true((unsigned char)name[i] >= 0x20 && name[i] != 0x7f);
+	assert_int_equal(strncmp(name, "a", 1), 0);
+	put_file(root, "/var/lib/docker/containers/" CID "/config.v2.json", "{\"Name\":42}");
+	assert_int_equal(lp_engine_name(root, "/docker/" CID, name, sizeof(name)), -ENOENT);
+	put_file(root, "/var/lib/docker/containers/" CID "/config.v2.json", "{\"Name\":\"/");
+	assert_int_equal(lp_engine_name(root, "/docker/" CID, name, sizeof(name)), -ENOENT);
+	/* a container the engine has no state for, and a path that is no container's */
+	assert_int_equal(lp_engine_name(root, "/machine.slice/libpod-" CID "x.scope", name,
+					sizeof(name)),
+			 -ENOENT);
+	assert_int_equal(lp_engine_name(root, "/system.slice/nginx.service", name, sizeof(name)),
+			 -ENOENT);
+	put_file(root, "/var/lib/containers/storage/vfs-containers/containers.json", "[]");
+	assert_int_equal(lp_engine_name(root, "/libpod_parent/libpod-" CID, name, sizeof(name)),
+			 -ENOENT);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_workload_as_the_pod_name_shows_it),
 		cmocka_unit_test(test_kubelet_entries),
 		cmocka_unit_test(test_resolve_from_the_kubelet_files),
+		cmocka_unit_test(test_engine_ids_where_the_engines_put_containers),
+		cmocka_unit_test(test_engine_names_from_their_state_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@
 #include "app/cli.h"
 #include "app/reload_check.h"
 #include "core/collector.h"
+#include "core/engine.h"
 #include "core/hist.h"
 #include "core/labels.h"
 #include "core/probe.h"
@@ -178,6 +179,7 @@ struct agent {
 	char mount[4096], cgpath[4096], kept[160];
 	struct lp_probe *probe;
 	struct lp_tls_child tls; /* the TLS scanner (core/tls.h) */
+	struct lp_engine_helper engine; /* the container names reader (core/engine.h) */
 	struct lp_labels *labels;
 	struct lp_source src;
 	struct lp_collector *coll;
@@ -303,6 +305,19 @@ static int attach(struct agent *a)
 				"latprobe: TLS: cannot start the library scanner: %s; "
 				"HTTPS is not seen\n",
 				strerror(-e));
+	}
+	/* Docker/Podman names: their state is root's alone; a helper reads it */
+	e = lp_engine_helper_start(&a->engine, a->cfg.k8s_root ? a->cfg.k8s_root : "/",
+				   a->switch_user ? &a->user : NULL);
+	if (e < 0)
+		fprintf(stderr,
+			"latprobe: cannot start the container names reader: %s; Docker and "
+			"Podman containers keep their ids\n",
+			strerror(-e));
+	else if (e > 0 && a->labels) {
+		lp_labels__set_engine_helper(a->labels, &a->engine);
+		fprintf(stderr, "latprobe: container names: Docker/Podman state read by a helper "
+				"that keeps cap_dac_read_search alone\n");
 	}
 	/* attached: from here on the agent only reads (before any thread starts) */
 	e = lp_privs_drop(a->switch_user ? &a->user : NULL, low_port(&a->cfg), maps_readable,
@@ -586,6 +601,7 @@ static void agent_free(struct agent *a)
 	lp_collector__free(a->coll);
 	lp_labels__free(a->labels);
 	lp_tls_stop(&a->tls);
+	lp_engine_helper_stop(&a->engine);
 	lp_probe__destroy(a->probe);
 	lp_fine_table_free(&a->ft);
 	lp_webconfig_free(&a->wc);

@@ -18,6 +18,7 @@
 
 #include "base/config.h"
 #include "base/util.h"
+#include "core/engine.h"
 #include "core/k8s.h"
 #include "core/labels.h"
 #include "base/buf.h"
@@ -32,6 +33,8 @@ struct cg_entry {
 	char *path;
 	struct lp_k8s *k8s; /* its pod's identity (a reference); NULL: none (yet) */
 	__u64 k8s_at;	    /* when it was last looked for (0: never) */
+	char *engine;	    /* its Docker/Podman container's name (core/engine.h); NULL: none (yet) */
+	__u64 engine_at;    /* when it was last looked for (0: never) */
 };
 
 struct port_entry {
@@ -48,6 +51,7 @@ struct lp_listener {
 struct lp_labels {
 	char *mount;
 	char *k8s_root;	 /* where the kubelet's /var/log is found; NULL: not looked for */
+	struct lp_engine_helper *engine; /* reads the engines' state for us; NULL: we read it */
 	char *k8s_scope; /* the watched cgroup (--cgroup; "" for the root): kubepods is its child */
 	struct cg_entry *cg;
 	size_t ncg, capcg;
@@ -98,6 +102,7 @@ static void cg_clear(struct lp_labels *l)
 
 	for (i = 0; i < l->ncg; i++) {
 		free(l->cg[i].path);
+		free(l->cg[i].engine);
 		lp_k8s_put(l->cg[i].k8s);
 	}
 	l->ncg = 0;
@@ -203,8 +208,12 @@ static void cg_scan(struct lp_labels *l)
 				l->cg[i].k8s = old[i].k8s;
 				l->cg[i].k8s_at = old[i].k8s_at;
 				old[i].k8s = NULL;
+				l->cg[i].engine = old[i].engine;
+				l->cg[i].engine_at = old[i].engine_at;
+				old[i].engine = NULL;
 			}
 			free(old[i].path);
+			free(old[i].engine);
 			lp_k8s_put(old[i].k8s);
 		}
 		free(old);
@@ -282,6 +291,35 @@ struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
 	rel = in_scope(l, e->path);
 	e->k8s = rel ? lp_k8s_resolve(l->k8s_root, rel) : NULL;
 	return e->k8s;
+}
+
+const char *lp_labels__engine(struct lp_labels *l, __u64 id)
+{
+	char name[LP_NAME_MAX];
+	struct cg_entry *e;
+	const char *rel;
+	__u64 now;
+
+	if (!l->k8s_root || !lp_labels__cgroup(l, id) || !(e = cg_entry_of(l, id)))
+		return NULL;
+	if (e->engine)
+		return e->engine;
+	/* not found yet: the engine may not have written its state; looked for again later */
+	now = lp_mono_ns();
+	if (e->engine_at && now - e->engine_at < CG_RESCAN_NS)
+		return NULL;
+	e->engine_at = now;
+	rel = in_scope(l, e->path);
+	if (rel && !(l->engine && l->engine->pid > 0
+			     ? lp_engine_helper_name(l->engine, rel, name, sizeof(name))
+			     : lp_engine_name(l->k8s_root, rel, name, sizeof(name))))
+		e->engine = strdup(name);
+	return e->engine;
+}
+
+void lp_labels__set_engine_helper(struct lp_labels *l, struct lp_engine_helper *h)
+{
+	l->engine = h;
 }
 
 const char *lp_labels__cgroup(struct lp_labels *l, __u64 id)
@@ -619,6 +657,8 @@ static const char *service_source(struct lp_labels *l, const struct lp_key *key,
 		n = src == LP_SVC_CONTAINER  ? k->container
 		    : src == LP_SVC_WORKLOAD ? k->workload
 					     : k->pod;
+	else if (cg && src == LP_SVC_CONTAINER)
+		n = lp_labels__engine(l, key->cgroup_id); /* Docker, Podman */
 	if (!n || !n[0])
 		return NULL;
 	snprintf(l->buf, sizeof(l->buf), "%s", n);

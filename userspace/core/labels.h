@@ -43,6 +43,15 @@ struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 cgroup_id);
 /* are Kubernetes identities looked for at all? */
 bool lp_labels__k8s_on(const struct lp_labels *l);
 /*
+ * The name of a cgroup's Docker or Podman container (core/engine.h), read
+ * under the --k8s-root directory, looked for once and again after a while
+ * while the engine's state is not there; NULL: none.
+ */
+const char *lp_labels__engine(struct lp_labels *l, __u64 cgroup_id);
+/* Read the engines' state through h (core/engine.h), which outlives l, while it runs. */
+struct lp_engine_helper;
+void lp_labels__set_engine_helper(struct lp_labels *l, struct lp_engine_helper *h);
+/*
  * A readable service name for the series, never NULL: the first of the
  * sources (enum lp_svc_source, --service-name-from) it has, else its
  * cgroup's name, else "unknown". Valid until the next call.

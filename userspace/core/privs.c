@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "core/privs.h"
 
@@ -141,4 +142,68 @@ int lp_privs_drop(const struct lp_user *user, bool keep_bind, bool (*can_read)(v
 fail:
 	snprintf(err, errlen, "failed to drop capabilities: %s", strerror(-e));
 	return e;
+}
+
+void lp_privs_child_keep(const int *caps, int n, const struct lp_user *user, const char *who)
+{
+	cap_value_t keep[8], cv;
+	cap_t c = cap_init();
+	int k;
+
+	if (n > 8)
+		n = 8;
+	for (k = 0; k < n; k++)
+		keep[k] = (cap_value_t)caps[k];
+	/* the bounding set too: nothing else can ever come back, not even by exec */
+	for (cv = 0; cv <= CAP_LAST_CAP; cv++) {
+		int kept = 0;
+
+		for (k = 0; k < n; k++)
+			kept |= keep[k] == cv;
+		if (!kept)
+			prctl(PR_CAPBSET_DROP, cv, 0, 0, 0);
+	}
+	/*
+	 * the agent's user too (a file it parses cannot make uid 0 do
+	 * anything), the capabilities above kept across the switch; it also
+	 * lets the agent's death reach it (a parent-death signal from a
+	 * process of another user is refused)
+	 */
+	if (user && user->uid &&
+	    (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
+	     setresgid(user->gid, user->gid, user->gid) ||
+	     setresuid(user->uid, user->uid, user->uid)))
+		fprintf(stderr, "latprobe: %s stays uid 0: %s\n", who, strerror(errno));
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	if (c && !cap_set_flag(c, CAP_PERMITTED, n, keep, CAP_SET) &&
+	    !cap_set_flag(c, CAP_EFFECTIVE, n, keep, CAP_SET))
+		cap_set_proc(c);
+	cap_free(c);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+void lp_privs_child_stop(pid_t *pid, int *fd, const char *who)
+{
+	int i;
+
+	if (*pid <= 0)
+		return;
+	/*
+	 * The child may run as another user than the agent now: no signal, an
+	 * EOF. Waited for a bounded time: should it be stuck in a system call,
+	 * the agent still stops, and the child dies with it (PR_SET_PDEATHSIG).
+	 */
+	close(*fd);
+	for (i = 0; i < 50; i++) {
+		pid_t r = waitpid(*pid, NULL, WNOHANG);
+
+		if (r == *pid || (r < 0 && errno != EINTR))
+			break;
+		usleep(100000);
+	}
+	if (i == 50)
+		fprintf(stderr, "latprobe: %s did not stop within 5 s; it ends with the agent\n",
+			who);
+	*pid = -1;
+	*fd = -1;
 }

@@ -39,4 +39,17 @@ int lp_user_default(struct lp_user *u);
 int lp_privs_drop(const struct lp_user *user, bool keep_bind, bool (*can_read)(void *ctx),
 		  void *ctx, char *kept, size_t keptlen, char *err, size_t errlen);
 
+/*
+ * In a helper child forked before the drop (the TLS scanner, the container
+ * names reader): keep only caps[0..n) (CAP_* values, at most 8), in the
+ * bounding set too, become user (NULL or uid 0: stay), no new privileges.
+ * who names the child in a message.
+ */
+void lp_privs_child_keep(const int *caps, int n, const struct lp_user *user, const char *who);
+/*
+ * Stop such a child: close its end of the channel (*fd), the child's cue
+ * to exit, and reap it within 5 s; *pid and *fd become -1.
+ */
+void lp_privs_child_stop(pid_t *pid, int *fd, const char *who);
+
 #endif

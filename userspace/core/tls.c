@@ -295,9 +295,7 @@ static void sweep(struct lp_probe *p)
  */
 static void keep_caps(const struct lp_user *user)
 {
-	cap_value_t caps[6], cv;
-	int n = 0;
-	cap_t c = cap_init();
+	int caps[6], n = 0;
 
 	caps[n++] = CAP_SYS_PTRACE;
 	caps[n++] = CAP_DAC_READ_SEARCH;
@@ -307,33 +305,7 @@ static void keep_caps(const struct lp_user *user)
 	}
 	/* perf_event_open of a uprobe: CAP_PERFMON is not enough on every kernel (6.18 here) */
 	caps[n++] = CAP_SYS_ADMIN;
-	/* the bounding set too: nothing else can ever come back, not even by exec */
-	for (cv = 0; cv <= CAP_LAST_CAP; cv++) {
-		int k, keep = 0;
-
-		for (k = 0; k < n; k++)
-			keep |= caps[k] == cv;
-		if (!keep)
-			prctl(PR_CAPBSET_DROP, cv, 0, 0, 0);
-	}
-	/*
-	 * the agent's user too (a file it parses cannot make uid 0 do
-	 * anything), the capabilities above kept across the switch; it also
-	 * lets the agent's death reach it (a parent-death signal from a
-	 * process of another user is refused)
-	 */
-	if (user && user->uid &&
-	    (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
-	     setresgid(user->gid, user->gid, user->gid) ||
-	     setresuid(user->uid, user->uid, user->uid)))
-		fprintf(stderr, "latprobe: TLS: the library scanner stays uid 0: %s\n",
-			strerror(errno));
-	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	if (c && !cap_set_flag(c, CAP_PERMITTED, n, caps, CAP_SET) &&
-	    !cap_set_flag(c, CAP_EFFECTIVE, n, caps, CAP_SET))
-		cap_set_proc(c);
-	cap_free(c);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	lp_privs_child_keep(caps, n, user, "TLS: the library scanner");
 }
 
 /* scan until the agent closes its end of the pipe (or dies: PR_SET_PDEATHSIG) */
@@ -397,26 +369,5 @@ int lp_tls_start(struct lp_tls_child *c, struct lp_probe *p, const struct lp_con
 
 void lp_tls_stop(struct lp_tls_child *c)
 {
-	int i;
-
-	if (c->pid <= 0)
-		return;
-	/*
-	 * The child may run as another user than the agent now: no signal, an
-	 * EOF. Waited for a bounded time: should it be stuck in a system call,
-	 * the agent still stops, and the child dies with it (PR_SET_PDEATHSIG).
-	 */
-	close(c->fd);
-	for (i = 0; i < 50; i++) {
-		pid_t r = waitpid(c->pid, NULL, WNOHANG);
-
-		if (r == c->pid || (r < 0 && errno != EINTR))
-			break;
-		usleep(100000);
-	}
-	if (i == 50)
-		fprintf(stderr, "latprobe: TLS: the library scanner did not stop within 5 s; "
-				"it ends with the agent\n");
-	c->pid = -1;
-	c->fd = -1;
+	lp_privs_child_stop(&c->pid, &c->fd, "TLS: the library scanner");
 }
