@@ -283,6 +283,23 @@ class Agent:
         self.kill()
 
 
+def children(pid, name=None):
+    """The pids whose parent is pid (and whose name is name, when given)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+            comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+            if int(rest.split()[1]) == pid and (name is None or comm == name):
+                out.append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
 def series(doc, **match):
     """The series of a latprobe JSON document whose fields equal match."""
     return [s for s in doc["series"] if all(s.get(k) == v for k, v in match.items())]

@@ -13,7 +13,8 @@ import tempfile
 import time
 import unittest
 
-from lpharness import Agent, count, curl, free_port, require_root, series, wait_port
+from lpharness import (Agent, children, count, curl, free_port, require_root, series,
+                       wait_port)
 
 CAP_DAC_READ_SEARCH = 2
 
@@ -23,23 +24,6 @@ def podman(*args, check=True):
     if check and r.returncode:
         raise RuntimeError(f"podman {' '.join(args)}: {r.stderr.strip()}")
     return r.stdout.strip()
-
-
-def children(pid):
-    """The pids whose parent is pid, with their names."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-            out[int(d)] = name
-    return out
 
 
 def status_field(pid, field):
@@ -76,11 +60,14 @@ class EngineNames(unittest.TestCase):
             with Agent("-i", "1s", "--port", str(port)) as ag:
                 self.assertEqual(curl(*[f"http://127.0.0.1:{port}/"] * 5), [200] * 5)
                 # the helper: the agent's child, CAP_DAC_READ_SEARCH its only capability
-                helpers = [p for p, n in children(ag.proc.pid).items() if n == "latprobe-names"]
+                helpers = children(ag.proc.pid, "latprobe-names")
                 self.assertEqual(len(helpers), 1, children(ag.proc.pid))
                 self.assertEqual(int(status_field(helpers[0], "CapEff"), 16),
                                  1 << CAP_DAC_READ_SEARCH)
                 self.assertEqual(int(status_field(ag.proc.pid, "CapEff"), 16), 0)
+                # nothing of the agent's but its socket: no map, no listener, no pipe
+                self.assertEqual(sorted(int(f) for f in os.listdir(f"/proc/{helpers[0]}/fd")),
+                                 [0, 1, 2, 3])
                 self.assertNotEqual(status_field(ag.proc.pid, "Uid"), "0")
                 time.sleep(1.5)
                 doc = ag.stop()

@@ -14,8 +14,8 @@ import tempfile
 import time
 import unittest
 
-from lpharness import (HERE, PYTHON, Agent, Nginx, PyServer, TestCgroup, count, curl,
-                       free_port, read_until, series, stop_process, wait_port, wrk)
+from lpharness import (HERE, PYTHON, Agent, Nginx, PyServer, TestCgroup, children, count,
+                       curl, free_port, read_until, series, stop_process, wait_port, wrk)
 
 
 class Certs:
@@ -473,20 +473,6 @@ class SslReuse(unittest.TestCase):
             self.assertLess(abs(total - sum(truth)), 0.015)
 
 
-def children(pid):
-    """The pids whose parent is pid."""
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
-
-
 def real_libssl_holder(prefix):
     """A process (in a cgroup: prefix) that maps the system's libssl, as any
     Python that imports ssl does; returns it once it has."""
@@ -577,7 +563,7 @@ class ScannerHardening(unittest.TestCase):
                     real = real_libssl_holder(cg.prefix)
                     self.assertTrue(wait_line(ag, "TLS: probing"),
                                     f"the scanner stopped probing: {ag.stderr}")
-                    scanner = children(ag.proc.pid)
+                    scanner = children(ag.proc.pid, "latprobe-tls")
                     self.assertEqual(len(scanner), 1, scanner)
                     t0 = time.monotonic()
                     ag.stop(timeout=15)
@@ -595,7 +581,7 @@ class ScannerHardening(unittest.TestCase):
     def test_the_scanner_keeps_only_its_capabilities_and_the_agents_user(self):
         ag = Agent("-i", "1s").start()
         try:
-            (scanner,) = children(ag.proc.pid)
+            (scanner,) = children(ag.proc.pid, "latprobe-tls")
             with open(f"/proc/{scanner}/status") as f:
                 st = dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
             ag.stop()
@@ -613,7 +599,7 @@ class ScannerHardening(unittest.TestCase):
     def test_the_scanner_dies_with_a_killed_agent(self):
         ag = Agent("-i", "1s").start()
         try:
-            (scanner,) = children(ag.proc.pid)
+            (scanner,) = children(ag.proc.pid, "latprobe-tls")
             ag.proc.kill()
             ag.proc.wait()
             deadline = time.monotonic() + 5

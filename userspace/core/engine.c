@@ -252,8 +252,20 @@ int lp_engine_helper_start(struct lp_engine_helper *h, const char *root,
 		return -errno;
 	}
 	if (h->pid == 0) {
-		close(fds[0]);
-		helper(fds[1], root, user, parent);
+		/*
+		 * nothing of the agent's but the socket: its maps, its listening
+		 * sockets, the TLS scanner's stop pipe (held here, it would never
+		 * see the agent close it)
+		 */
+		int fd = fds[1];
+
+		if (fd != 3) {
+			fd = dup2(fd, 3);
+			if (fd < 0)
+				_exit(1);
+		}
+		close_range(4, ~0U, 0);
+		helper(fd, root, user, parent);
 		_exit(0);
 	}
 	close(fds[1]);
