@@ -180,9 +180,9 @@ static void test_engine_ids_where_the_engines_put_containers(void **state)
 	assert_int_equal(lp_engine_id("/docker/" CID, id, sizeof(id)), LP_ENGINE_DOCKER);
 	assert_int_equal(lp_engine_id("/machine.slice/libpod-" CID ".scope", id, sizeof(id)),
 			 LP_ENGINE_PODMAN);
-	assert_int_equal(lp_engine_id("/machine.slice/libpod-" CID ".scope/container", id,
-				      sizeof(id)),
-			 LP_ENGINE_PODMAN);
+	assert_int_equal(
+		lp_engine_id("/machine.slice/libpod-" CID ".scope/container", id, sizeof(id)),
+		LP_ENGINE_PODMAN);
 	assert_int_equal(lp_engine_id("/libpod_parent/libpod-" CID, id, sizeof(id)),
 			 LP_ENGINE_PODMAN);
 	assert_string_equal(id, CID);
@@ -220,9 +220,14 @@ static void put_file(const char *root, const char *rel, const char *text)
 static void test_engine_names_from_their_state_files(void **state)
 {
 	static const char *const dirs[] = {
-		"/var", "/var/lib", "/var/lib/docker", "/var/lib/docker/containers",
-		"/var/lib/docker/containers/" CID, "/var/lib/containers",
-		"/var/lib/containers/storage", "/var/lib/containers/storage/vfs-containers",
+		"/var",
+		"/var/lib",
+		"/var/lib/docker",
+		"/var/lib/docker/containers",
+		"/var/lib/docker/containers/" CID,
+		"/var/lib/containers",
+		"/var/lib/containers/storage",
+		"/var/lib/containers/storage/vfs-containers",
 	};
 	char root[] = "/tmp/lp-engine-XXXXXX", name[256], cmd[600];
 	size_t i;
@@ -233,9 +238,8 @@ static void test_engine_names_from_their_state_files(void **state)
 		mk(root, dirs[i]);
 	put_file(root, "/var/lib/docker/containers/" CID "/config.v2.json",
 		 "{\"ID\":\"" CID "\",\"Name\":\"/shop-web\",\"State\":{}}");
-	assert_int_equal(lp_engine_name(root, "/system.slice/docker-" CID ".scope", name,
-					sizeof(name)),
-			 0);
+	assert_int_equal(
+		lp_engine_name(root, "/system.slice/docker-" CID ".scope", name, sizeof(name)), 0);
 	assert_string_equal(name, "shop-web");
 	/* Podman: the storage driver's containers.json, the first of its names */
 	put_file(root, "/var/lib/containers/storage/vfs-containers/containers.json",
@@ -255,9 +259,9 @@ static void test_engine_names_from_their_state_files(void **state)
 	put_file(root, "/var/lib/docker/containers/" CID "/config.v2.json", "{\"Name\":\"/");
 	assert_int_equal(lp_engine_name(root, "/docker/" CID, name, sizeof(name)), -ENOENT);
 	/* a container the engine has no state for, and a path that is no container's */
-	assert_int_equal(lp_engine_name(root, "/machine.slice/libpod-" CID "x.scope", name,
-					sizeof(name)),
-			 -ENOENT);
+	assert_int_equal(
+		lp_engine_name(root, "/machine.slice/libpod-" CID "x.scope", name, sizeof(name)),
+		-ENOENT);
 	assert_int_equal(lp_engine_name(root, "/system.slice/nginx.service", name, sizeof(name)),
 			 -ENOENT);
 	put_file(root, "/var/lib/containers/storage/vfs-containers/containers.json", "[]");

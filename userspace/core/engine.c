@@ -84,8 +84,8 @@ enum lp_engine lp_engine_id(const char *path, char *id, size_t len)
 		e = LP_ENGINE_DOCKER;
 		got = comp[1];
 	} else if ((is(comp[0], clen[0], "machine.slice") ||
-		  is(comp[0], clen[0], "libpod_parent")) &&
-		 (got = scoped(comp[1], clen[1], "libpod-")))
+		    is(comp[0], clen[0], "libpod_parent")) &&
+		   (got = scoped(comp[1], clen[1], "libpod-")))
 		e = LP_ENGINE_PODMAN;
 	if (!got)
 		return LP_ENGINE_NONE;
@@ -142,7 +142,8 @@ static int podman_in(const char *file, const char *id, char *name, size_t len)
 	for (i = 0; i < n && rc; i++) {
 		c = json_object_array_get_idx(o, i);
 		if (!json_object_object_get_ex(c, "id", &v) ||
-		    !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), id))
+		    !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), id))
 			continue;
 		if (json_object_object_get_ex(c, "names", &v) &&
 		    json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0) {
@@ -231,8 +232,7 @@ static void helper(int fd, const char *root, const struct lp_user *user, pid_t p
 	}
 }
 
-int lp_engine_helper_start(struct lp_engine_helper *h, const char *root,
-			   const struct lp_user *user)
+int lp_engine_helper_start(struct lp_engine_helper *h, const char *root, const struct lp_user *user)
 {
 	pid_t parent = getpid();
 	int fds[2];

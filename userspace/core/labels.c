@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,8 @@ struct cg_entry {
 	char *path;
 	struct lp_k8s *k8s; /* its pod's identity (a reference); NULL: none (yet) */
 	__u64 k8s_at;	    /* when it was last looked for (0: never) */
-	char *engine;	    /* its Docker/Podman container's name (core/engine.h); NULL: none (yet) */
-	__u64 engine_at;    /* when it was last looked for (0: never) */
+	char *engine;	 /* its Docker/Podman container's name (core/engine.h); NULL: none (yet) */
+	__u64 engine_at; /* when it was last looked for (0: never) */
 };
 
 struct port_entry {
@@ -273,48 +274,55 @@ bool lp_labels__k8s_on(const struct lp_labels *l)
 	return l->k8s_root != NULL;
 }
 
-struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
+/*
+ * A cgroup's entry when its identity of one kind is to be looked for: the
+ * names are read below the --k8s-root directory, so none without one. A
+ * kind not found yet (its files not written yet) is looked for again, at
+ * most once a CG_RESCAN_NS (*at: the last look, of the entry's found).
+ */
+static const char *identity_due(struct lp_labels *l, __u64 id, struct cg_entry **ep, size_t at_off)
 {
 	struct cg_entry *e;
-	const char *rel;
-	__u64 now;
+	__u64 now, *at;
 
 	if (!l->k8s_root || !lp_labels__cgroup(l, id) || !(e = cg_entry_of(l, id)))
 		return NULL;
-	if (e->k8s)
-		return e->k8s;
-	/* not found yet: the kubelet may not have written its files; looked for again later */
+	*ep = e;
+	at = (__u64 *)((char *)e + at_off);
 	now = lp_mono_ns();
-	if (e->k8s_at && now - e->k8s_at < CG_RESCAN_NS)
+	if (*at && now - *at < CG_RESCAN_NS)
 		return NULL;
-	e->k8s_at = now;
-	rel = in_scope(l, e->path);
-	e->k8s = rel ? lp_k8s_resolve(l->k8s_root, rel) : NULL;
-	return e->k8s;
+	*at = now;
+	return in_scope(l, e->path);
+}
+
+struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
+{
+	struct cg_entry *e = NULL;
+	const char *rel;
+
+	if ((e = cg_entry_of(l, id)) && e->k8s)
+		return e->k8s;
+	rel = identity_due(l, id, &e, offsetof(struct cg_entry, k8s_at));
+	if (rel)
+		e->k8s = lp_k8s_resolve(l->k8s_root, rel);
+	return e ? e->k8s : NULL;
 }
 
 const char *lp_labels__engine(struct lp_labels *l, __u64 id)
 {
 	char name[LP_NAME_MAX];
-	struct cg_entry *e;
+	struct cg_entry *e = NULL;
 	const char *rel;
-	__u64 now;
 
-	if (!l->k8s_root || !lp_labels__cgroup(l, id) || !(e = cg_entry_of(l, id)))
-		return NULL;
-	if (e->engine)
+	if ((e = cg_entry_of(l, id)) && e->engine)
 		return e->engine;
-	/* not found yet: the engine may not have written its state; looked for again later */
-	now = lp_mono_ns();
-	if (e->engine_at && now - e->engine_at < CG_RESCAN_NS)
-		return NULL;
-	e->engine_at = now;
-	rel = in_scope(l, e->path);
+	rel = identity_due(l, id, &e, offsetof(struct cg_entry, engine_at));
 	if (rel && !(l->engine && l->engine->pid > 0
 			     ? lp_engine_helper_name(l->engine, rel, name, sizeof(name))
 			     : lp_engine_name(l->k8s_root, rel, name, sizeof(name))))
 		e->engine = strdup(name);
-	return e->engine;
+	return e ? e->engine : NULL;
 }
 
 void lp_labels__set_engine_helper(struct lp_labels *l, struct lp_engine_helper *h)
