@@ -5,8 +5,8 @@
  * of a connection without state, create state (HTTP/2's too) for a request
  * or preface, then LP_CONN_SEGMENT with reads from the segment's payload.
  * Each payload is copied into a heap buffer of exactly its size, so any
- * read past the segment is an ASan error. Included by tests/unit/test_conn.c
- * and test_h2.c, after lp_conn.h.
+ * read past the segment is an ASan error. Included by tests/unit/test_conn.c,
+ * test_h2.c and test_h2order.c, after lp_conn.h.
  */
 #ifndef LP_TEST_CONV_H
 #define LP_TEST_CONV_H

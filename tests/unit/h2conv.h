@@ -3,7 +3,7 @@
  * HTTP/2 conversations for the host tests: frames built from hex payloads,
  * a client's preface, segments in and out of a server (tests/unit/conv.h
  * drives them through the state machine). Included by tests/unit/test_h2.c
- * and test_h2route.c, after conv.h.
+ * test_h2order.c and test_h2route.c, after conv.h.
  */
 #ifndef LP_TEST_H2CONV_H
 #define LP_TEST_H2CONV_H
