@@ -477,6 +477,17 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 	return c;
 }
 
+/*
+ * The address a client's socket was connected to (the socket's, not the
+ * packet's: a Service's ClusterIP before any DNAT, as the caller named it).
+ * IPv4 packets only: a v4-mapped IPv6 socket sends them too; IPv6 has no
+ * room in the key (0: no label).
+ */
+static __always_inline __u32 peer_of(struct __sk_buff *skb, __u8 family)
+{
+	return family == 4 ? skb->remote_ip4 : 0;
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 {
 	struct lp_h2 *h = NULL;
@@ -513,6 +524,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		return SK_PASS;
 	sl->poff = pk.poff;
 	sl->tenant = c->rsp.tenant_id;
+	if (client_addr && c->q.role == LP_ROLE_CLIENT)
+		sl->key.peer = peer_of(skb, pk.family);
 	if (!LP_CUT(4))
 		segment(skb, c, h, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
 	lp_slot_finish(sl);

@@ -17,6 +17,8 @@ const volatile __u8 side_filter = 0;
 const volatile __u64 classic_bounds[LP_CLASSIC_MAX] = {};
 /* --ttfb: also record time to the first byte of the final response */
 const volatile __u8 ttfb = 0;
+/* --client-address ip: client-side series keyed by the address called too (lp_key.peer) */
+const volatile __u8 client_addr = 0;
 
 /*
  * Working memory of one segment, per CPU: the read window, the verdict and

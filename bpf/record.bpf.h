@@ -87,6 +87,16 @@ static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value
 	n = g->series;
 	if (n < cg_cap)
 		return g;
+	/* a new address called (--client-address ip): into the cgroup's "other" first */
+	if (key->peer && key->peer != LP_PEER_OTHER) {
+		key->peer = LP_PEER_OTHER;
+		count(LP_CNT_PEER_FOLDED);
+		*v = bpf_map_lookup_elem(&series, key);
+		if (*v)
+			return NULL;
+		if (n < cg_cap + LP_CG_CLASS_EXTRA)
+			return g;
+	}
 	if (!(key->flags & LP_KEY_STATUS_CLASS)) {
 		key->status = key->status / 100 * 100;
 		key->flags |= LP_KEY_STATUS_CLASS;
@@ -99,6 +109,7 @@ static __always_inline struct lp_cg *cg_fold(struct lp_key *key, struct lp_value
 	/* the tenant's overflow series: what a series of it shares with every other */
 	key->cgroup_id = tenant;
 	key->port = 0;
+	key->peer = 0;
 	key->status = 0;
 	key->method = 0;
 	key->route = 0;
@@ -271,6 +282,7 @@ static __always_inline struct lp_slot *lp_slot_begin(__u32 *slot, const struct l
 	sl->key.port = port;
 	sl->key.family = family;
 	sl->key.flags = flags;
+	sl->key.peer = 0;
 	sl->slot = *slot;
 	return sl;
 }

@@ -77,6 +77,8 @@ enum lp_method {
  */
 #define LP_CG_MAX	   4096 /* cgroups accounted (an LRU: the least recent is forgotten) */
 #define LP_CG_CLASS_EXTRA 32	/* status-class series a cgroup may add past its share */
+/* lp_key.peer of a cgroup over its share: its new addresses called, together ("other") */
+#define LP_PEER_OTHER	   0xffffffffu
 
 struct lp_cg {
 	__u64 series;	    /* series it created (status-class series included) */
@@ -99,7 +101,8 @@ struct lp_key {
 	__u16 route;	 /* LP_ROUTE_* (include/lp_route.h): 0 without --route */
 	__u8 grpc;	 /* a gRPC call's status code + 1 (LP_GRPC_*); 0: not gRPC */
 	__u8 pad0;
-	__u16 pad[2];
+	__u32 peer;	 /* client side, --client-address ip: the IPv4 address the socket
+			  * was connected to (network order); 0: none (IPv6, off) */
 };
 
 /*
@@ -173,6 +176,8 @@ enum lp_counter {
 				 * once on entry, reads and writes once more on return */
 	LP_CNT_H2_REORDERED,	/* received HTTP/2 segments that came ahead of bytes not yet
 				 * followed and waited out their bound (lp_h2_wait) */
+	LP_CNT_PEER_FOLDED,	/* client samples of a new address of a cgroup over its share:
+				 * folded into its "other" address (LP_PEER_OTHER) */
 	LP_CNT_MAX,
 };
 

@@ -98,6 +98,7 @@ static int setup(void **state)
 				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
 				  .route = LP_ROUTE_FIRST + 1, .grpc = 14 + 1,
 				  .flags = LP_KEY_TLS | LP_KEY_H2 }; /* gRPC: UNAVAILABLE */
+	v->key.peer = 0x0500000a; /* called 10.0.0.5 (network order on a little-endian host) */
 	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */

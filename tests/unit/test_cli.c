@@ -131,6 +131,10 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--service-name-from", "unit,", "--service-name-from: 'unit,' is not a list" },
 		{ "--service-name-from", "", "--service-name-from: '' is not a list" },
 		{ "--service-name-from", "process,unit", "" }, /* valid */
+		{ "--client-address", "host", "--client-address host: not yet" },
+		{ "--client-address", "IP", "--client-address: 'IP' is not ip or off" },
+		{ "--client-address", "ip", "" }, /* valid */
+		{ "--client-address", "off", "" },
 		{ "--slo", "threshold=10ms", "--slo: 'threshold=10ms': threshold= and objective=" },
 		{ "--slo", "threshold=10ms,objective=100%", "objective '100%'" },
 		{ "--slo", "threshold=fast,objective=99", "threshold 'fast'" },

@@ -122,7 +122,7 @@ static bool rw_has(const Prometheus__WriteRequest *wr, const char *name, const c
 /*
  * Generated from the label table (export/series_labels.h): every output
  * carries every label of a series, under that output's name for it. The
- * fixture's client series (curl, cgroup id:77, HTTP/2 over TLS on ::1,
+ * fixture's client series (curl, cgroup id:77, HTTP/2 over TLS to 10.0.0.5 v4-mapped,
  * route "unrouted", in a Deployment's pod) has values no output escapes,
  * so each is found as is.
  */

@@ -40,6 +40,7 @@ enum {
 	OPT_TLS_SCAN,
 	OPT_K8S_ROOT,
 	OPT_SERVICE_FROM,
+	OPT_CLIENT_ADDRESS,
 	OPT_TLS_SESSIONS,
 	OPT_CONFIG,
 	OPT_WATCH_CONFIG,
@@ -81,6 +82,7 @@ static const struct option long_opts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"k8s-root", required_argument, NULL, OPT_K8S_ROOT},
 	{"service-name-from", required_argument, NULL, OPT_SERVICE_FROM},
+	{"client-address", required_argument, NULL, OPT_CLIENT_ADDRESS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"watch-config", no_argument, NULL, OPT_WATCH_CONFIG},
@@ -210,6 +212,16 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 		return 0;
 	case OPT_SERVICE_FROM:
 		return lp_parse_service_from(cfg, arg, err, errlen);
+	case OPT_CLIENT_ADDRESS:
+		if (!strcmp(arg, "host"))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--client-address host: not yet (the Host header is not "
+				       "read into the key); ip or off");
+		if (strcmp(arg, "ip") && strcmp(arg, "off"))
+			return lp_errf(-EINVAL, err, errlen,
+				       "--client-address: '%s' is not ip or off", arg);
+		cfg->client_addr = !strcmp(arg, "ip");
+		return 0;
 	}
 	return -ENOENT;
 }

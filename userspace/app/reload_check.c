@@ -59,6 +59,8 @@ static const char *needs_restart(const struct lp_config *n, const struct lp_conf
 		return "--no-tls, --tls-sessions, --tls-sessions-per-process or --tls-scan";
 	if (n->ttfb != o->ttfb)
 		return "--ttfb";
+	if (n->client_addr != o->client_addr)
+		return "--client-address";
 	return NULL;
 }
 

@@ -119,6 +119,7 @@ struct lp_config {
 	const struct lp_config *reuse;
 	bool json;
 	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
+	bool client_addr; /* --client-address ip: client series by the address called */
 	/* HTTPS through the TLS library's uprobes (--no-tls: off) */
 	bool tls;
 	__u32 tls_sessions; /* --tls-sessions: TLS sessions tracked at once */

@@ -111,6 +111,11 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "SSL_read, SSL_write, SSL_shutdown call traps into the kernel "
 		 "on entry and on return, SSL_set_fd, SSL_clear, SSL_free on entry. Divided by the "
 		 "requests over TLS, the traps a request costs (--no-tls: none)."},
+	[LP_CNT_PEER_FOLDED] =
+		{"client_addresses_folded", "latprobe_client_addresses_folded",
+		 "Client-side samples (--client-address ip) of an address new to a cgroup already "
+		 "over its share of series (--max-series-per-cgroup): recorded with "
+		 "server_address=\"other\"."},
 	[LP_CNT_H2_REORDERED] =
 		{"h2_segments_out_of_order", "latprobe_h2_segments_out_of_order",
 		 "Received HTTP/2 segments that came ahead of bytes not yet seen (loss, "

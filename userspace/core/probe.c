@@ -215,6 +215,7 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
 	ro->nr_classic = cfg->nclassic;
 	ro->side_filter = cfg->side;
 	ro->ttfb = cfg->ttfb;
+	ro->client_addr = cfg->client_addr;
 	ro->spill_test_every = cfg->spill_test_every;
 	p->skel->bss->nr_routes = cfg->routes.ndefs;
 	ro->cg_cap = cfg->max_series_per_cgroup;

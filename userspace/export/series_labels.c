@@ -2,6 +2,7 @@
 /* The labels of a series, one row each (series_labels.h). */
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "base/names.h"
 #include "core/k8s.h"
@@ -36,6 +37,18 @@ static const char *get_port(const struct lp_series_view *v, char *buf, size_t le
 {
 	snprintf(buf, len, "%u", v->key.port);
 	return buf;
+}
+
+/* the client side's address called (--client-address ip): the dependency */
+static const char *get_server_address(const struct lp_series_view *v, char *buf, size_t len)
+{
+	struct in_addr a = {.s_addr = v->key.peer};
+
+	if (!v->key.peer || v->key.side != LP_SIDE_CLIENT)
+		return NULL;
+	if (v->key.peer == LP_PEER_OTHER)
+		return "other"; /* a cgroup's addresses past its share of series */
+	return inet_ntop(AF_INET, &a, buf, (socklen_t)len);
 }
 
 static const char *get_family(const struct lp_series_view *v, char *buf, size_t len)
@@ -185,6 +198,8 @@ const struct lp_label_def lp_series_labels[LP_L_COUNT] = {
 	 LP_LBL_NUM, get_status},
 	{LP_L_ROUTE, "http_route", "http.route", "route", 0, get_route},
 	{LP_L_PORT, "server_port", "server.port", "port", LP_LBL_NUM, get_port},
+	{LP_L_SERVER_ADDRESS, "server_address", "server.address", "server_address", 0,
+	 get_server_address},
 	{LP_L_FAMILY, "network_type", "network.type", "family", 0, get_family},
 	{LP_L_SCHEME, "url_scheme", "url.scheme", "scheme", 0, get_scheme},
 	{LP_L_VERSION, "network_protocol_version", "network.protocol.version", "protocol_version",

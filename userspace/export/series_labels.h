@@ -19,6 +19,7 @@ enum lp_label_id {
 	LP_L_STATUS,
 	LP_L_ROUTE,
 	LP_L_PORT,
+	LP_L_SERVER_ADDRESS,
 	LP_L_FAMILY,
 	LP_L_SCHEME,
 	LP_L_VERSION,
