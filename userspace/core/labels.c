@@ -311,16 +311,18 @@ struct lp_k8s *lp_labels__k8s(struct lp_labels *l, __u64 id)
 
 const char *lp_labels__engine(struct lp_labels *l, __u64 id)
 {
-	char name[LP_NAME_MAX];
+	char name[LP_NAME_MAX], id_buf[LP_ENGINE_ID];
 	struct cg_entry *e = NULL;
 	const char *rel;
 
 	if ((e = cg_entry_of(l, id)) && e->engine)
 		return e->engine;
 	rel = identity_due(l, id, &e, offsetof(struct cg_entry, engine_at));
-	if (rel && !(l->engine && l->engine->pid > 0
-			     ? lp_engine_helper_name(l->engine, rel, name, sizeof(name))
-			     : lp_engine_name(l->k8s_root, rel, name, sizeof(name))))
+	/* no container's path (the pure check): no file read, no question to the helper */
+	if (rel && lp_engine_id(rel, id_buf, sizeof(id_buf)) != LP_ENGINE_NONE &&
+	    !(l->engine && l->engine->pid > 0
+		      ? lp_engine_helper_name(l->engine, rel, name, sizeof(name))
+		      : lp_engine_name(l->k8s_root, rel, name, sizeof(name))))
 		e->engine = strdup(name);
 	return e ? e->engine : NULL;
 }
