@@ -88,6 +88,16 @@ __u32 nr_routes = 0;
  */
 __u32 route_max_len = 0;
 
+/*
+ * gRPC methods learned from HTTP/2 paths at most (--grpc-methods; 0: none),
+ * and the next slot of the grpc_methods map to give (slots are never given
+ * back: a method keeps its id for the agent's life)
+ */
+__u32 grpc_methods_max = 0;
+__u32 grpc_methods_next = 0;
+/* HTTP/2 :path fields are looked at for routes or gRPC methods */
+#define LP_H2_PATHS (nr_routes || grpc_methods_max)
+
 #define LP_ROUTE_KEY_PATH(p, n, start, k) lp_route_path_g((struct lp_win *)(p), n, start)
 #define LP_HEAD_STEP(p, st, h)		  lp_head_step_g((struct lp_win *)(p), st, h)
 #define LP_HEAD_UPGRADE(p, at, end, h)	  lp_head_upgrade_g((struct lp_win *)(p), at, end, h)

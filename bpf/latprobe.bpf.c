@@ -158,9 +158,50 @@ __noinline int lp_huff_path_g(struct lp_win *w, __u32 at, __u32 len, struct lp_h
 }
 
 /*
+ * The learned route of the gRPC method whose path is the window's route
+ * key (w->rk), matched by no route (--grpc-methods): its slot in the
+ * grpc_methods map, a new one the first time (user space reads the path
+ * there for the labels);
+ * LP_ROUTE_H2 when it is no gRPC method's path or every slot is taken
+ * (counted). The key's bytes past its end mark are zeroed first: the
+ * map hashes all of them. A global function: verified once, not once for
+ * every way lp_h2_path_key can end.
+ */
+__noinline int lp_learn_g(struct lp_win *w)
+{
+	struct lp_route_key *k;
+	__u32 len, slot, *got;
+
+	if (!w)
+		return LP_ROUTE_H2;
+	k = &w->rk;
+	len = lp_grpc_method_path(k);
+	if (!len)
+		return LP_ROUTE_H2;
+	lp_route_key_clear_tail(k, len);
+	got = bpf_map_lookup_elem(&grpc_methods, k);
+	if (got)
+		return LP_ROUTE_LEARNED | (*got & (LP_GRPC_METHODS_MAX - 1));
+	if (grpc_methods_next >= grpc_methods_max) {
+		count(LP_CNT_GRPC_PAST_CAP);
+		return LP_ROUTE_H2;
+	}
+	slot = __sync_fetch_and_add(&grpc_methods_next, 1);
+	if (slot < grpc_methods_max && !bpf_map_update_elem(&grpc_methods, k, &slot, BPF_NOEXIST))
+		return LP_ROUTE_LEARNED | (slot & (LP_GRPC_METHODS_MAX - 1));
+	/* another CPU learned it first (its slot stands; this one is not used), or no room */
+	got = bpf_map_lookup_elem(&grpc_methods, k);
+	if (got)
+		return LP_ROUTE_LEARNED | (*got & (LP_GRPC_METHODS_MAX - 1));
+	count(LP_CNT_GRPC_PAST_CAP);
+	return LP_ROUTE_H2;
+}
+
+/*
  * The route of an HTTP/2 request's :path field f, of which w->b[0, n) was
  * read (lp_h2_path_key): a longest-prefix-match in the same trie as
- * HTTP/1.x targets. A global function: verified once.
+ * HTTP/1.x targets, else a gRPC method learned (lp_learn_g). A global
+ * function: verified once.
  */
 __noinline int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f,
 			     struct lp_hp_table *t)
@@ -168,11 +209,15 @@ __noinline int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field
 	struct lp_route_val *rv;
 
 	if (!w || !f || !t || n > LP_WIN)
-		return LP_ROUTE_UNROUTED;
+		return LP_ROUTE_H2;
 	if (lp_h2_path_key(w->b, n, f, &w->rk, &t->scratch) != 1)
-		return LP_ROUTE_UNROUTED;
-	rv = bpf_map_lookup_elem(&routes, &w->rk);
-	return rv ? rv->id : LP_ROUTE_UNROUTED;
+		return LP_ROUTE_H2;
+	if (nr_routes) {
+		rv = bpf_map_lookup_elem(&routes, &w->rk);
+		if (rv)
+			return rv->id;
+	}
+	return grpc_methods_max ? lp_learn_g(w) : LP_ROUTE_H2;
 }
 
 /* HTTP/2 frames in the window (lp_h2_feed) */

@@ -134,6 +134,14 @@ struct {
 	__type(value, struct lp_route_val);
 } routes SEC(".maps");
 
+/* a learned gRPC method's path (its route key, zeroed past its end) -> its slot (lp_learn) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_GRPC_METHODS_MAX);
+	__type(key, struct lp_route_key);
+	__type(value, __u32);
+} grpc_methods SEC(".maps");
+
 /* requests of each --exclude-path, by side: index * 2 + side - 1 */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -178,6 +178,8 @@ enum lp_counter {
 				 * followed and waited out their bound (lp_h2_wait) */
 	LP_CNT_PEER_FOLDED,	/* client samples of a new address of a cgroup over its share:
 				 * folded into its "other" address (LP_PEER_OTHER) */
+	LP_CNT_GRPC_PAST_CAP,	/* HTTP/2 requests to a gRPC method past --grpc-methods learned:
+				 * in the series without a method */
 	LP_CNT_MAX,
 };
 

@@ -61,8 +61,13 @@ static __always_inline __u16 lp_h2_path(const __u8 *p, __u32 n, struct lp_hp_tab
 
 	if (f->value)
 		return f->value; /* a table entry's, matched when it was inserted */
+	/*
+	 * An entry no route was matched for: with routes, one from before the
+	 * agent (or its routes); without, one whose path has none (a path that
+	 * is no gRPC method, when only methods are learned).
+	 */
 	if (!(f->flags & (LP_HPF_LITERAL | LP_HPF_ROOT | LP_HPF_INDEX)))
-		return LP_ROUTE_UNKNOWN; /* an entry no route was matched for */
+		return LP_ROUTE_H2 == LP_ROUTE_NONE ? LP_ROUTE_NONE : LP_ROUTE_UNKNOWN;
 	route = LP_ROUTE_H2PATH(p, n, f, t);
 	if (f->flags & LP_HPF_INSERTED)
 		t->e[t->n & (LP_HP_RING - 1)].value = route;
@@ -88,7 +93,7 @@ static __always_inline void lp_h2_note(const __u8 *p, __u32 lim, struct lp_hp_ta
 			w->grpc = (__u8)f->value;
 		return;
 	}
-	if (w->path || LP_ROUTE_H2 == LP_ROUTE_NONE)
+	if (w->path || !LP_H2_PATHS)
 		return;
 	if (f->kind == LP_HK_PATH) {
 		w->path = 1;

@@ -142,6 +142,93 @@ static __always_inline int lp_h2_path_key(const __u8 *p, __u32 n, const struct l
 	return lp_h2_path_finish(k, kept, (__u32)total);
 }
 
+/* bytes of x (each below 0x80) at or above c (1..128): 0x80 in each */
+#define LP_GE(y, c) (((y) + (0x80 - (c)) * 0x0101010101010101ULL) & 0x8080808080808080ULL)
+
+/* a name's first byte: a letter or '_' */
+static __always_inline int lp_grpc_ident_start(__u8 c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/*
+ * Is the route key k the path of a gRPC method, "/<service>/<method>" as
+ * gRPC writes it: a service with a package (letters, digits, '_' and '.',
+ * at least one '.', beginning with a letter or '_'), then an identifier
+ * (letters, digits, '_', beginning with a letter or '_'), and the path's
+ * end (k has its end mark)? Returns the path's length, 0 when it is not
+ * one. Such paths are what --grpc-methods learns (bpf/latprobe.bpf.c);
+ * anything else a REST path over HTTP/2 could be ("/api/users",
+ * "/users/12345") is never learned, so no path's variety becomes series.
+ */
+static __always_inline __u32 lp_grpc_method_path(const struct lp_route_key *k)
+{
+	const __u64 ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	__u32 w, len, nslash = 0;
+	__u64 x, y, m, ok, id, sl, dot, seen = 0, bad = 0, before = 0, after = 0;
+	__u64 sl_in = 0, dot_in = 0; /* the previous word's last byte: a slash, a dot */
+
+	if (k->prefixlen < 8 * 6 || k->prefixlen > 8 * LP_ROUTE_LEN || k->prefixlen % 8)
+		return 0;
+	len = k->prefixlen / 8 - 1; /* the end mark is the last byte */
+	if (k->path[0] != '/' || k->path[len & (LP_ROUTE_LEN - 1)] ||
+	    !lp_grpc_ident_start(k->path[1]))
+		return 0;
+	/*
+	 * Eight bytes at a time, no branch on a byte and no index computed
+	 * from one (the verifier walks the loop once): which bytes are in the
+	 * path (1 <= position < len), what each is, how many slashes, the dots
+	 * before the first and after it, and the bytes on either side of a
+	 * slash (not a dot before it; a letter or '_' after it).
+	 */
+	for (w = 0; w < LP_ROUTE_LEN / 8; w++) {
+		__builtin_memcpy(&x, &k->path[8 * w], 8);
+		y = 8 * w * ones + 0x0706050403020100ULL; /* each byte's position */
+		m = LP_GE(y, 1) & ~LP_GE(y, len);
+		y = x & ~high;
+		sl = LP_GE(y, '/') & ~LP_GE(y, '/' + 1) & m;
+		dot = LP_GE(y, '.') & ~LP_GE(y, '.' + 1) & m;
+		id = (LP_GE(y, 'A') & ~LP_GE(y, 'Z' + 1)) | (LP_GE(y, 'a') & ~LP_GE(y, 'z' + 1)) |
+		     (LP_GE(y, '_') & ~LP_GE(y, '_' + 1));
+		ok = id | (LP_GE(y, '0') & ~LP_GE(y, '9' + 1)) | sl | dot;
+		bad |= (~ok | x) & m;
+		/* after a slash (this word's, or the last byte of the one before) */
+		bad |= ((sl << 8) | sl_in) & ~(id & ~(x & high));
+		/* a dot just before a slash */
+		bad |= sl & ((dot << 8) | dot_in);
+		sl_in = sl >> 56;
+		dot_in = dot >> 56;
+		/* dots before the first slash (low - 1: every byte when none), and after it */
+		y = (sl & -sl) - 1;
+		before |= dot & y & ~seen;
+		after |= dot & (~y | seen);
+		seen |= -((sl | -sl) >> 63);
+		nslash += (__u32)(((sl >> 7) * ones) >> 56);
+	}
+	if (bad || nslash != 1 || !before || after)
+		return 0;
+	return len;
+}
+
+/*
+ * Zero the bytes of k->path past its end mark (position len): a hash map
+ * keyed by the route key hashes them all. No branch on a byte.
+ */
+static __always_inline void lp_route_key_clear_tail(struct lp_route_key *k, __u32 len)
+{
+	__u64 x, keep;
+	__u32 w;
+
+	for (w = 0; w < LP_ROUTE_LEN / 8; w++) {
+		__builtin_memcpy(&x, &k->path[8 * w], 8);
+		keep = ~LP_GE(8 * w * 0x0101010101010101ULL + 0x0706050403020100ULL, len + 1) &
+		       0x8080808080808080ULL;
+		x &= (keep >> 7) * 0xff;
+		__builtin_memcpy(&k->path[8 * w], &x, 8);
+	}
+}
+#undef LP_GE
+
 /*
  * LP_ROUTE_H2PATH(p, n, f, t): the route id of the :path field f, a
  * literal or a static entry (t: the table, whose scratch a decoding
@@ -151,6 +238,13 @@ static __always_inline int lp_h2_path_key(const __u8 *p, __u32 n, const struct l
  */
 #ifndef LP_ROUTE_H2PATH
 #define LP_ROUTE_H2PATH(p, n, f, t) ((void)(p), (void)(n), (void)(f), (void)(t), LP_ROUTE_H2)
+#endif
+/*
+ * LP_H2_PATHS: are requests' :path fields looked at (routes, or gRPC
+ * methods learned)? The kernel side says so from its settings.
+ */
+#ifndef LP_H2_PATHS
+#define LP_H2_PATHS (LP_ROUTE_H2 != LP_ROUTE_NONE)
 #endif
 
 #endif /* LP_H2_ROUTE_H */

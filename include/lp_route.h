@@ -45,6 +45,13 @@
 				  * to an entry from before it): never a guessed route */
 #define LP_ROUTE_FIRST	  3	 /* ids of configured routes: LP_ROUTE_FIRST + index */
 #define LP_ROUTE_EXCLUDED 0x8000 /* | index of the --exclude-path: in no histogram */
+#define LP_ROUTE_LEARNED  0x4000 /* | slot: a gRPC method learned from an HTTP/2 :path */
+
+/* gRPC methods the kernel learns from traffic at most (--grpc-methods; "grpc_methods" map) */
+#define LP_GRPC_METHODS_MAX 1024
+#define LP_GRPC_METHODS_DEFAULT 256
+_Static_assert(LP_ROUTE_FIRST + LP_ROUTES_MAX < 0x3ffe, "route ids below the learned ones");
+_Static_assert(LP_GRPC_METHODS_MAX <= LP_ROUTE_LEARNED, "a slot fits beside the learned bit");
 
 struct lp_route_key {
 	__u32 prefixlen; /* bits: 8 x (path bytes + the end mark, if the end was seen) */

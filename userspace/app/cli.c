@@ -46,6 +46,7 @@ enum {
 	OPT_WATCH_CONFIG,
 	OPT_TLS_SHARE,
 	OPT_CG_LEVEL,
+	OPT_GRPC_METHODS,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
 	{"route", required_argument, NULL, OPT_ROUTE},
 	{"routes-file", required_argument, NULL, OPT_ROUTES_FILE},
 	{"exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH},
+	{"grpc-methods", required_argument, NULL, OPT_GRPC_METHODS},
 	{"schema", required_argument, NULL, OPT_SCHEMA},
 	{"buckets", required_argument, NULL, OPT_BUCKETS},
 	{"max-series", required_argument, NULL, OPT_MAX_SERIES},
@@ -188,6 +190,15 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 		if (lp_routes_add(&cfg->routes, arg, c == OPT_EXCLUDE_PATH, sub, sizeof(sub)))
 			return lp_errf(-EINVAL, err, errlen, "%s: %s",
 				       c == OPT_ROUTE ? "--route" : "--exclude-path", sub);
+		return 0;
+	}
+	case OPT_GRPC_METHODS: {
+		__u32 u;
+
+		if (lp_parse_u32(arg, 0, LP_GRPC_METHODS_MAX, &u))
+			return lp_errf(-EINVAL, err, errlen, "--grpc-methods: '%s' is not 0..%d", arg,
+				       LP_GRPC_METHODS_MAX);
+		cfg->grpc_methods = u;
 		return 0;
 	}
 	case OPT_ROUTES_FILE: {
@@ -484,14 +495,16 @@ static int finish_slos(struct lp_config *cfg, struct parse_state *ps, char *err,
 
 		if (!slo->route_label[0])
 			continue;
-		if (!cfg->routes.nroutes)
+		slo->route = lp_route_slo_id(&cfg->routes, slo->route_label, cfg->grpc_methods);
+		if (!slo->route && !cfg->routes.nroutes)
 			return lp_errf(-EINVAL, err, errlen,
-				       "--slo %s: route= needs routes (--route, --routes-file)",
+				       "--slo %s: route= needs routes (--route, --routes-file) or a "
+				       "gRPC method learned (/pkg.Service/Method)",
 				       slo->name);
-		slo->route = lp_route_id(&cfg->routes, slo->route_label);
 		if (!slo->route)
 			return lp_errf(-EINVAL, err, errlen,
-				       "--slo %s: route '%s' is not the label of a --route",
+				       "--slo %s: route '%s' is not the label of a --route nor a "
+				       "gRPC method (/pkg.Service/Method)",
 				       slo->name, slo->route_label);
 	}
 	/* classic boundaries: the given or default list plus every SLO threshold */

@@ -117,6 +117,11 @@ static int source_excluded(void *ctx, __u64 *out, unsigned n)
 	return lp_probe__excluded(ctx, out, n);
 }
 
+static int source_grpc_methods(void *ctx)
+{
+	return lp_probe__grpc_methods(ctx);
+}
+
 static bool maps_readable(void *ctx)
 {
 	__u64 c[LP_CNT_MAX];
@@ -337,6 +342,7 @@ static int start_exporters(struct agent *a)
 	a->src = (struct lp_source){.read = source_read,
 				    .counters = source_counters,
 				    .excluded = source_excluded,
+				    .grpc_methods = source_grpc_methods,
 				    .cgroups = source_cgroups,
 				    .retire = source_retire,
 				    .ctx = a->probe,
@@ -454,8 +460,8 @@ static int reload(struct agent *a, char *err, size_t errlen)
 		goto fail;
 	for (i = 0; i < g->cfg.nslos; i++)
 		if (g->cfg.slos[i].route_label[0])
-			g->cfg.slos[i].route =
-				lp_route_id(&g->cfg.routes, g->cfg.slos[i].route_label);
+			g->cfg.slos[i].route = lp_route_slo_id(
+				&g->cfg.routes, g->cfg.slos[i].route_label, g->cfg.grpc_methods);
 	e = lp_probe__set_routes(a->probe, &g->cfg.routes, &cur->routes, err, errlen);
 	if (e) {
 		char ignored[256];

@@ -61,6 +61,8 @@ static const char *needs_restart(const struct lp_config *n, const struct lp_conf
 		return "--ttfb";
 	if (n->client_addr != o->client_addr)
 		return "--client-address";
+	if (n->grpc_methods != o->grpc_methods)
+		return "--grpc-methods";
 	return NULL;
 }
 

@@ -30,4 +30,5 @@ void lp_config_defaults(struct lp_config *cfg)
 	cfg->tls_sessions = LP_TLS_SESSIONS_DEFAULT;
 	cfg->cgroup_cap_level = LP_CAP_LEVEL_AUTO;
 	cfg->tls_scan_ns = 5000000000ULL;
+	cfg->grpc_methods = LP_GRPC_METHODS_DEFAULT;
 }

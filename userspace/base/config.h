@@ -120,6 +120,8 @@ struct lp_config {
 	bool json;
 	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
 	bool client_addr; /* --client-address ip: client series by the address called */
+	/* --grpc-methods: gRPC methods the kernel learns from HTTP/2 paths at most (0: none) */
+	__u32 grpc_methods;
 	/* HTTPS through the TLS library's uprobes (--no-tls: off) */
 	bool tls;
 	__u32 tls_sessions; /* --tls-sessions: TLS sessions tracked at once */

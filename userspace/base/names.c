@@ -116,6 +116,10 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "Client-side samples (--client-address ip) of an address new to a cgroup already "
 		 "over its share of series (--max-series-per-cgroup): recorded with "
 		 "server_address=\"other\"."},
+	[LP_CNT_GRPC_PAST_CAP] =
+		{"grpc_methods_past_cap", "latprobe_grpc_methods_past_cap",
+		 "HTTP/2 requests to a gRPC method first seen after --grpc-methods methods were "
+		 "learned: recorded without rpc_method (a --route names it)."},
 	[LP_CNT_H2_REORDERED] =
 		{"h2_segments_out_of_order", "latprobe_h2_segments_out_of_order",
 		 "Received HTTP/2 segments that came ahead of bytes not yet seen (loss, "

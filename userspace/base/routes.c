@@ -6,6 +6,7 @@
 
 #include "base/buf.h"
 #include "base/routes.h"
+#include "lp_h2_route.h"
 #include "base/util.h"
 
 /* the trie entries of one prefix (as written): 1 or 2 */
@@ -233,10 +234,65 @@ __u32 lp_routes_max_len(const struct lp_routes *rs)
 	return m;
 }
 
+/* the learned methods' paths, by slot ("" until known) */
+static char learned[LP_GRPC_METHODS_MAX][LP_ROUTE_LEN];
+static bool learned_set[LP_GRPC_METHODS_MAX];
+
+int lp_route_learned_set(unsigned slot, const struct lp_route_key *k)
+{
+	__u32 len = lp_grpc_method_path(k);
+
+	if (slot >= LP_GRPC_METHODS_MAX || !len || len >= LP_ROUTE_LEN)
+		return -EINVAL;
+	if (__atomic_load_n(&learned_set[slot], __ATOMIC_ACQUIRE))
+		return 0; /* set once: a path never changes its slot */
+	memcpy(learned[slot], k->path, len);
+	learned[slot][len] = '\0';
+	__atomic_store_n(&learned_set[slot], true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+const char *lp_route_learned(__u16 id)
+{
+	unsigned slot = id & ~LP_ROUTE_LEARNED;
+
+	if ((id & (LP_ROUTE_LEARNED | LP_ROUTE_EXCLUDED)) != LP_ROUTE_LEARNED ||
+	    slot >= LP_GRPC_METHODS_MAX || !__atomic_load_n(&learned_set[slot], __ATOMIC_ACQUIRE))
+		return NULL;
+	return learned[slot];
+}
+
+bool lp_route_is_grpc_method(const char *label)
+{
+	struct lp_route_key k;
+	size_t len = strlen(label);
+
+	if (len >= LP_ROUTE_LEN)
+		return false;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.path, label, len);
+	k.prefixlen = (__u32)(8 * (len + 1));
+	return lp_grpc_method_path(&k) == len;
+}
+
+__u16 lp_route_slo_id(const struct lp_routes *rs, const char *label, bool learn)
+{
+	__u16 id = rs && rs->nroutes ? lp_route_id(rs, label) : 0;
+
+	if (!id && learn && lp_route_is_grpc_method(label))
+		return LP_ROUTE_BY_LABEL;
+	return id;
+}
+
 const char *lp_route_label(const struct lp_routes *rs, __u16 id)
 {
 	if (id == LP_ROUTE_NONE || !rs)
 		return NULL;
+	if ((id & (LP_ROUTE_LEARNED | LP_ROUTE_EXCLUDED)) == LP_ROUTE_LEARNED) {
+		const char *l = lp_route_learned(id);
+
+		return l ? l : LP_ROUTE_UNKNOWN_LABEL;
+	}
 	if (id >= LP_ROUTE_FIRST && !(id & LP_ROUTE_EXCLUDED) &&
 	    (unsigned)(id - LP_ROUTE_FIRST) < rs->nlabels)
 		return rs->labels[id - LP_ROUTE_FIRST];

@@ -64,6 +64,29 @@ __u32 lp_routes_max_len(const struct lp_routes *rs);
 const char *lp_route_label(const struct lp_routes *rs, __u16 id);
 /* The id whose label is label (LP_ROUTE_UNROUTED for "unrouted"); 0 when none. */
 __u16 lp_route_id(const struct lp_routes *rs, const char *label);
+/*
+ * gRPC methods the kernel learned (--grpc-methods; include/lp_route.h,
+ * LP_ROUTE_LEARNED): one table for the process, as the kernel's map is one.
+ * A slot's path is set once (user space reads the map when a series names
+ * a slot it does not know) and never changes, so a label read from here
+ * stays valid for the agent's life. lp_route_label gives it for the id.
+ */
+/* Set the path of slot (as the kernel's map has it). 0, or -EINVAL: no gRPC method's path. */
+int lp_route_learned_set(unsigned slot, const struct lp_route_key *k);
+/* The path of a learned route id; NULL when the id is none or its slot is not known yet. */
+const char *lp_route_learned(__u16 id);
+/* Is label a gRPC method's path ("/pkg.Service/Method"), as --grpc-methods learns them? */
+bool lp_route_is_grpc_method(const char *label);
+/*
+ * The id an SLO's route= label selects: a route's, LP_ROUTE_UNROUTED or
+ * LP_ROUTE_UNKNOWN; LP_ROUTE_BY_LABEL for a gRPC method's path that is no
+ * route's when learn (--grpc-methods) is on (matched by its learned
+ * label); 0 when none.
+ */
+__u16 lp_route_slo_id(const struct lp_routes *rs, const char *label, bool learn);
+/* An SLO's route: a learned method, matched by label (lp_slo_applies) */
+#define LP_ROUTE_BY_LABEL 0x3ffe
+
 /* The prefix of exclusion index i (as written), a dropped one's too. */
 const char *lp_route_excluded(const struct lp_routes *rs, unsigned i);
 

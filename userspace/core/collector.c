@@ -387,6 +387,12 @@ static void on_series(void *ctx, const struct lp_key *key, const struct lp_value
 		c->read_error = -ENOMEM;
 		return;
 	}
+	/* a gRPC method the kernel learned since the last read: its path, before SLOs judge it */
+	if ((key->route & (LP_ROUTE_LEARNED | LP_ROUTE_EXCLUDED)) == LP_ROUTE_LEARNED &&
+	    !lp_route_learned(key->route) && c->src.grpc_methods && !c->methods_read) {
+		c->methods_read = true;
+		c->src.grpc_methods(c->src.ctx);
+	}
 	if (s->retired && s->cur) {
 		/* back after a retirement: it goes on from the totals it left with */
 		lp_snap_put(s->base);
@@ -620,6 +626,7 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	c->read_error = 0;
+	c->methods_read = false;
 	c->now = now;
 	n = c->src.read(c->src.ctx, on_series, c);
 	if (n < 0 || c->read_error) {

@@ -32,6 +32,8 @@ struct lp_source {
 	int (*cgroups)(void *ctx, lp_cgroup_cb cb, void *cbctx);
 	/* requests of each --exclude-path: out[2 * i + (client side)]; may be NULL */
 	int (*excluded)(void *ctx, __u64 *out, unsigned n);
+	/* the learned gRPC methods' paths into lp_route_learned's table; may be NULL */
+	int (*grpc_methods)(void *ctx);
 	void *ctx;
 	__u32 nfine; /* fine slots per value */
 };

@@ -106,6 +106,7 @@ struct lp_collector {
 	struct lp_snap **slo_ring[LP_MAX_SLOS];
 	__u64 read_errors;
 	int read_error; /* of the current tick */
+	bool methods_read; /* the learned gRPC methods were read this tick */
 	__u64 now;	/* of the current tick */
 	__u64 retirements, returns;
 	__u64 forgotten; /* retired series that left user space too */

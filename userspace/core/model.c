@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/collector_int.h"
 #include "core/k8s.h"
@@ -148,9 +149,17 @@ bool lp_slo_applies(const struct lp_slo *slo, const struct lp_key *key)
 		return false;
 	if (slo->rpc && (slo->rpc == LP_SLO_RPC_GRPC) != (key->grpc != LP_GRPC_NONE))
 		return false;
+	if (slo->route == LP_ROUTE_BY_LABEL) {
+		/* a learned gRPC method: its slot is the kernel's, known by its path */
+		const char *l = lp_route_learned(key->route);
+
+		if (!l || strcmp(l, slo->route_label))
+			return false;
+	} else if (slo->route && slo->route != key->route) {
+		return false;
+	}
 	return (!slo->method || slo->method == key->method) &&
-	       (!slo->side || slo->side == key->side) && (!slo->port || slo->port == key->port) &&
-	       (!slo->route || slo->route == key->route);
+	       (!slo->side || slo->side == key->side) && (!slo->port || slo->port == key->port);
 }
 
 bool lp_grpc_failed(const struct lp_key *key)

@@ -218,6 +218,7 @@ static void set_rodata(struct lp_probe *p, const struct lp_config *cfg,
 	ro->client_addr = cfg->client_addr;
 	ro->spill_test_every = cfg->spill_test_every;
 	p->skel->bss->nr_routes = cfg->routes.ndefs;
+	p->skel->bss->grpc_methods_max = cfg->grpc_methods;
 	ro->cg_cap = cfg->max_series_per_cgroup;
 	{
 		__u32 lv = cfg->cgroup_cap_level == LP_CAP_LEVEL_AUTO ? (cfg->cgroup ? 1 : 0)

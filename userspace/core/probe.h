@@ -38,6 +38,8 @@ int lp_probe__retire(struct lp_probe *p, const struct lp_key *key, lp_series_cb 
 typedef void (*lp_cgroup_cb)(void *ctx, __u64 cgroup_id, const struct lp_cg *g);
 int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx);
 /* Requests of each --exclude-path, summed over CPUs: out[2 * i + (client side)], n entries. */
+/* the gRPC methods the kernel learned: their paths into base/routes' table (lp_route_learned) */
+int lp_probe__grpc_methods(struct lp_probe *p);
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n);
 /*
  * A reload: the trie's entries from cur's to next's (new and changed ones

@@ -432,6 +432,26 @@ out:
 	return e;
 }
 
+int lp_probe__grpc_methods(struct lp_probe *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.grpc_methods), e = 0;
+	struct lp_route_key k, next;
+	unsigned n = 0;
+	__u32 slot;
+	void *prev = NULL;
+
+	/* bounded by the map's size: entries are only added, never removed */
+	while (n++ < LP_GRPC_METHODS_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &slot))
+			continue; /* cannot be gone: a slot is for the agent's life */
+		if (lp_route_learned_set(slot, &k))
+			e = -EINVAL; /* no gRPC method's path: the kernel's check is the same */
+	}
+	return e;
+}
+
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n)
 {
 	int fd = bpf_map__fd(p->skel->maps.excluded), cpu;
