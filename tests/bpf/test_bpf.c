@@ -358,6 +358,51 @@ static void test_grpc_status_fields_walk_in_the_kernel(void **state)
 	assert_only(d, LP_CNT_REQUESTS, 5);
 }
 
+/*
+ * gRPC methods learned in the kernel (--grpc-methods, on by default): a
+ * method's path literal, Huffman-coded and referred to is one slot; a REST
+ * path and a path with a byte past ASCII are never learned.
+ */
+static void test_grpc_methods_are_learned_in_the_kernel(void **state)
+{
+	static const char b0[] = "\x83\x86\x44\x13/lp.test.Echo/Unary";
+	static const char b1[] = "\x83\x86\xbe"; /* the entry b0 made */
+	static const char b2[] = "\x83\x86\x44\x8e\x62\x8a\xd7\x49\x50\x95\xf0\x12\x73\xb1\xc2"
+				 "\xa1\xd9\xeb"; /* b0's path, Huffman-coded */
+	static const char b3[] = "\x83\x86\x44\x0a/api/users";
+	static const char b4[] = "\x83\x86\x44\x09/p.S/M\xffxy";
+	static const char b5[] = "\x83\x86\x04\x1c/grpc.health.v1.Health/Check";
+	static const char *const blocks[] = {b0, b1, b2, b3, b4, b5};
+	static const int lens[] = {sizeof(b0) - 1, sizeof(b1) - 1, sizeof(b2) - 1,
+				   sizeof(b3) - 1, sizeof(b4) - 1, sizeof(b5) - 1};
+	static char seg[1024];
+	const char *l;
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	unsigned i, known = 0, unary = 0, health = 0;
+	int n = 24;
+
+	(void)state;
+	memcpy(seg, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+		h2frame(seg, &n, 1, 0x5, 2 * i + 1, blocks[i], lens[i]);
+	build(&p, V4, IPPROTO_TCP, seg, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, 6);
+	run(&p, 0, 1, d); /* the client side: the same methods, the same slots */
+	assert_only(d, LP_CNT_REQUESTS, 6);
+	assert_int_equal(lp_probe__grpc_methods(probe), 0);
+	for (i = 0; i < LP_GRPC_METHODS_MAX; i++) {
+		l = lp_route_learned((__u16)(LP_ROUTE_LEARNED | i));
+		known += l != NULL;
+		unary += l && !strcmp(l, "/lp.test.Echo/Unary");
+		health += l && !strcmp(l, "/grpc.health.v1.Health/Check");
+	}
+	assert_int_equal(known, 2);
+	assert_int_equal(unary, 1);
+	assert_int_equal(health, 1);
+}
+
 static void test_ipv6_request_in_starts_a_timing(void **state)
 {
 	struct pkt p;
@@ -631,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_request_in_starts_a_timing),
 		cmocka_unit_test(test_http2_streams_begin_in_the_kernel),
 		cmocka_unit_test(test_grpc_status_fields_walk_in_the_kernel),
+		cmocka_unit_test(test_grpc_methods_are_learned_in_the_kernel),
 		cmocka_unit_test(test_requests_are_framed_in_the_kernel),
 		cmocka_unit_test(test_response_without_request_is_counted_not_sampled),
 		cmocka_unit_test(test_pure_ack_syn_fin_rst_change_nothing),

@@ -10,7 +10,9 @@ b"<delay ms> <status code> [<messages>]".
       and grpc.health.v1.Health/Check (SERVING).
   grpc_peer.py client PORT CALL...
       CALL is METHOD:DELAY:CODE[:N][@TIMEOUT] (METHOD unary, sstream,
-      cstream, health), all on one channel; prints one JSON line per call:
+      cstream, health, or a path /pkg.Service/Method called unary: one the
+      server does not have answers UNIMPLEMENTED), all on one channel;
+      prints one JSON line per call:
       its method path, the status code the client got and the client's own
       time from the call's start to its end.
   grpc_peer.py hold PORT SECONDS CALL...
@@ -108,11 +110,11 @@ def call(channel, spec):
     kind, delay, code = parts[0], parts[1], parts[2]
     n = parts[3] if len(parts) > 3 else "1"
     req = f"{delay} {code} {n}".encode()
-    path = PATHS[kind]
+    path = kind if kind.startswith("/") else PATHS[kind]
     t0 = time.monotonic()
     got = 0
     try:
-        if kind in ("unary", "health"):
+        if kind in ("unary", "health") or kind.startswith("/"):
             channel.unary_unary(path)(req, timeout=timeout)
         elif kind == "sstream":
             for _ in channel.unary_stream(path)(req, timeout=timeout):

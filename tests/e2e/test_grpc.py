@@ -175,5 +175,71 @@ class Grpc(unittest.TestCase):
         self.assertEqual(c.get("grpc_status_invalid", 0), 0)
 
 
+class LearnedMethods(unittest.TestCase):
+    """Methods without --route: learned in the kernel from the paths the calls carry
+    (--grpc-methods, default 256), a slot each, kept through the HPACK table."""
+
+    CALLS = [*["unary:10:0"] * 5, *["unary:0:5"] * 3, "sstream:50:0:3", "cstream:0:0:2",
+             *["health:0:0"] * 2]
+
+    def test_methods_are_learned_without_routes(self):
+        for server, client_peer in (("python", "python"), ("go", "go"), ("python", "go")):
+            with self.subTest(server=server, client=client_peer):
+                self.learned(server, client_peer)
+
+    def learned(self, server, client_peer):
+        with TestCgroup("grpclearn") as cg, GrpcServer(prefix=cg.prefix, peer=server) as srv, \
+                Agent("-i", "1s", "--cgroup", "/" + cg.name, "--slo",
+                      f"name=unary,route=/{SVC}/Unary,side=server,threshold=1s,"
+                      "objective=99%") as ag:
+            got = client(srv.port, *self.CALLS, prefix=cg.prefix, peer=client_peer)
+            doc = ag.stop()
+        self.assertEqual([g["code"] for g in got], [0] * 5 + [5] * 3 + [0] * 4)
+        health = "grpc.health.v1.Health"
+        for side in ("server", "client"):
+            m = dict(side=side, port=srv.port, rpc_system="grpc")
+            want = {(SVC, "Unary", 0): 5, (SVC, "Unary", 5): 3, (SVC, "ServerStream", 0): 1,
+                    (SVC, "ClientStream", 0): 1, (health, "Check", 0): 2}
+            for (svc, meth, code), n in want.items():
+                self.assertEqual(count(doc, **m, rpc_service=svc, rpc_method=meth,
+                                       grpc_status=code), n, (side, meth, code))
+            self.assertEqual(count(doc, side=side, port=srv.port), 12, side)
+            for s in series(doc, side=side, port=srv.port):
+                self.assertEqual(s["route"], f"/{s['rpc_service']}/{s['rpc_method']}")
+        self.assertEqual(doc["counters"].get("grpc_methods_past_cap", 0), 0)
+        # an SLO on a learned method: its 8 calls, all within 1 s (NOT_FOUND is the caller's)
+        w = [s for s in doc["slos"] if s["name"] == "unary"][0]["windows"][0]
+        self.assertEqual((w["total"], w["good"]), (8, 8))
+
+    def test_a_flood_of_methods_stays_within_the_cap(self):
+        paths = [f"/lp.evil.S{i}/M{i}:0:0" for i in range(30)]
+        with TestCgroup("grpcflood") as cg, GrpcServer(prefix=cg.prefix) as srv, \
+                Agent("-i", "1s", "--cgroup", "/" + cg.name, "--grpc-methods", "8") as ag:
+            got = client(srv.port, *paths, prefix=cg.prefix)
+            doc = ag.stop()
+        self.assertEqual([g["code"] for g in got], [12] * 30)  # UNIMPLEMENTED
+        for side in ("server", "client"):
+            s = series(doc, side=side, port=srv.port)
+            named = {x["rpc_method"] for x in s if x.get("rpc_method")}
+            self.assertEqual(len(named), 8, side)
+            self.assertEqual(sum(x["count"] for x in s), 30, side)
+            self.assertEqual(sum(x["count"] for x in s if not x.get("rpc_method")), 22, side)
+            for x in s:
+                self.assertEqual(x["grpc_status"], 12)
+        # every call past the cap was counted (each path is new: a literal, learned once)
+        self.assertGreaterEqual(doc["counters"].get("grpc_methods_past_cap", 0), 22)
+
+    def test_no_methods_learned_when_off(self):
+        with TestCgroup("grpcoff") as cg, GrpcServer(prefix=cg.prefix) as srv, \
+                Agent("-i", "1s", "--cgroup", "/" + cg.name, "--grpc-methods", "0") as ag:
+            client(srv.port, *["unary:0:0"] * 3, prefix=cg.prefix)
+            doc = ag.stop()
+        s = series(doc, side="server", port=srv.port)
+        self.assertEqual(sum(x["count"] for x in s), 3)
+        for x in s:
+            self.assertIsNone(x.get("rpc_method"))
+            self.assertIsNone(x.get("route"))
+
+
 if __name__ == "__main__":
     unittest.main()

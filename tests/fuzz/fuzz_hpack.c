@@ -6,13 +6,49 @@
  * the connection's start or not, its size); each block is at most LP_HP_WIN
  * bytes and copied to a buffer of exactly its size, so a read past it is an
  * ASan error. Every field must move forward or end the walk with an error,
- * and what it reports must be a value a label can carry.
+ * and what it reports must be a value a label can carry. A :path's route
+ * key, when the gRPC method rule takes it (lp_grpc_method_path), must be
+ * one: "/", a service, '/', a method, ASCII names, nothing past its end.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lp_hpack.h"
+#include "lp_h2_route.h"
+
+/* a method the rule took: "/" name "/" name, nothing but [A-Za-z0-9_.] in them */
+static void method_path(const uint8_t *p, __u32 n, const struct lp_hp_field *f,
+			struct lp_hp_table *t)
+{
+	struct {
+		struct lp_route_key k;
+		__u8 room[LP_ROUTE_LEN];
+	} key;
+	__u32 len, i, slashes = 0;
+
+	memset(&key, 0xa5, sizeof(key));
+	if (lp_h2_path_key(p, n, f, &key.k, &t->scratch) != 1)
+		return;
+	len = lp_grpc_method_path(&key.k);
+	if (!len)
+		return;
+	if (len >= LP_ROUTE_LEN || key.k.path[0] != '/' || key.k.path[len])
+		abort();
+	for (i = 1; i < len; i++) {
+		__u8 c = key.k.path[i];
+
+		slashes += c == '/';
+		if (!(c == '/' || c == '.' || c == '_' || (c >= '0' && c <= '9') ||
+		      (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			abort();
+	}
+	if (slashes != 1)
+		abort();
+	lp_route_key_clear_tail(&key.k, len);
+	for (i = len; i < LP_ROUTE_LEN; i++)
+		if (key.k.path[i])
+			abort();
+}
 
 static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)
 {
@@ -32,6 +68,8 @@ static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)
 			abort();
 		if (f.kind == LP_HK_METHOD && f.value >= LP_METHOD_COUNT)
 			abort();
+		if (f.kind == LP_HK_PATH)
+			method_path(p, n, &f, t);
 		at = (__u32)next;
 	}
 }

@@ -166,6 +166,10 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--routes-file", "/nonexistent/routes", "--routes-file: --routes-file /nonexistent" },
 		{ "--routes-file", "", "--routes-file: empty" },
 		{ "--slo", "threshold=1s,objective=99,route=/x", "route= needs routes" },
+		{ "--slo", "threshold=1s,objective=99,route=/a.B/C", "" }, /* a gRPC method */
+		{ "--grpc-methods", "1025", "--grpc-methods: '1025' is not 0..1024" },
+		{ "--grpc-methods", "many", "--grpc-methods: 'many' is not 0..1024" },
+		{ "--grpc-methods", "0", "" }, /* valid: none */
 		{ "--listen", "18464", "--listen: '18464'" },
 		{ "--listen", "0.0.0.0:99999", "--listen: '0.0.0.0:99999'" },
 		{ "--listen", "[::1:80", "--listen: '[::1:80'" },
@@ -278,6 +282,18 @@ static void test_slo_by_route(void **state)
 	assert_int_equal(cfg.slos[0].route, 0);
 	assert_int_equal(parse(&cfg, 5, bad), LP_CLI_EXIT_USAGE);
 	assert_non_null(strstr(err, "route '/api/users' is not the label of a --route"));
+	/* a gRPC method's path is a learned route's label, with routes or without */
+	{
+		const char *grpc[] = { "latprobe", "--route", "/api", "--slo",
+				       "route=/lp.test.Echo/Unary,threshold=10ms,objective=99%" };
+		const char *off[] = { "latprobe", "--grpc-methods", "0", "--slo",
+				      "route=/lp.test.Echo/Unary,threshold=10ms,objective=99%" };
+
+		assert_int_equal(parse(&cfg, 5, grpc), LP_CLI_RUN);
+		assert_int_equal(cfg.slos[1].route, LP_ROUTE_BY_LABEL);
+		assert_int_equal(parse(&cfg, 5, off), LP_CLI_EXIT_USAGE);
+		assert_non_null(strstr(err, "route= needs routes"));
+	}
 }
 
 /* a --config file, written for the test: its path */

@@ -32,8 +32,8 @@ struct lp_hp_field;
 struct lp_hp_table;
 static __u16 test_h2route(const __u8 *p, __u32 n, const struct lp_hp_field *f,
 			  struct lp_hp_table *t);
-#define LP_ROUTE_H2 (test_routes.ndefs ? LP_ROUTE_UNROUTED : LP_ROUTE_NONE)
-#define LP_H2_PATHS (test_routes.ndefs || learn_max)
+#define LP_ROUTE_H2		    (test_routes.ndefs ? LP_ROUTE_UNROUTED : LP_ROUTE_NONE)
+#define LP_H2_PATHS		    (test_routes.ndefs || learn_max)
 #define LP_ROUTE_H2PATH(p, n, f, t) test_h2route(p, n, f, t)
 
 #include "lp_conn.h"
@@ -144,16 +144,16 @@ static void test_which_paths_are_grpc_methods(void **state)
 		{"/a.B/c", 1},
 		{"/helloworld.Greeter/SayHello_2", 1},
 		{"/_p.S/_m", 1},
-		{"/pkg.Service7/M", 1},  /* the slash at byte 13 */
+		{"/pkg.Service7/M", 1},	 /* the slash at byte 13 */
 		{"/abcdef.h/Method", 1}, /* the slash at byte 9 */
 		{"/abcde.g/Method", 1},	 /* the slash at byte 8: its neighbours in two words */
 		{"/abcd.fg/Method", 1},
-		{"/api/users", 0},	/* a service without a package: REST looks the same */
+		{"/api/users", 0}, /* a service without a package: REST looks the same */
 		{"/users/12345", 0},
-		{"/pkg.Svc/", 0},	/* no method */
-		{"/pkg.Svc", 0},	/* no slash */
-		{"/pkg.Svc/M/x", 0},	/* three segments */
-		{"/pkg.Svc/1M", 0},	/* a method begins with a letter */
+		{"/pkg.Svc/", 0},    /* no method */
+		{"/pkg.Svc", 0},     /* no slash */
+		{"/pkg.Svc/M/x", 0}, /* three segments */
+		{"/pkg.Svc/1M", 0},  /* a method begins with a letter */
 		{"/1pkg.Svc/M", 0},
 		{"/.pkg/M", 0},
 		{"/pkg./M", 0},		/* a dot just before the slash */
@@ -224,7 +224,12 @@ static void call(struct bytes *s, __u32 id, const char *path_field)
 {
 	char hex[512];
 
-	snprintf(hex, sizeof(hex), "8286" "%s" "4101" "61", path_field);
+	snprintf(hex, sizeof(hex),
+		 "8286"
+		 "%s"
+		 "4101"
+		 "61",
+		 path_field);
 	frame(s, LP_H2_HEADERS, ES | EH, id, hex);
 }
 
@@ -248,7 +253,7 @@ static void conversation(struct conv *cv, const char *const *fields, int n)
 #define UNARY_HUFF  "448e628ad7495095f01273b1c2a1d9eb" /* "/lp.test.Echo/Unary", inserted */
 #define UNARY_LIT   "44132f6c702e746573742e4563686f2f556e617279" /* the same, literal */
 #define STREAM_HUFF "4493628ad7495095f01273b1b8b6772d9b9361474f" /* ".../ServerStream" */
-#define USERS_HUFF  "44876075998b505b11"			       /* "/api/users", inserted */
+#define USERS_HUFF  "44876075998b505b11"			 /* "/api/users", inserted */
 
 static void test_a_method_keeps_its_slot_through_the_table(void **state)
 {
@@ -306,9 +311,9 @@ static void test_past_the_cap_a_method_is_counted_and_unnamed(void **state)
 	assert_int_equal(cv.route[0], LP_ROUTE_LEARNED | 0);
 	assert_int_equal(cv.route[1], LP_ROUTE_NONE);
 	/* the table after two calls: 62 an :authority, 63 the stream's path, 64, 65 unary's */
-	assert_int_equal(cv.route[2], LP_ROUTE_NONE); /* the entry kept "no route" */
+	assert_int_equal(cv.route[2], LP_ROUTE_NONE);	     /* the entry kept "no route" */
 	assert_int_equal(cv.route[3], LP_ROUTE_LEARNED | 0); /* 66 now: unary's, its slot */
-	assert_int_equal(past_cap, 1); /* counted once: at its insertion */
+	assert_int_equal(past_cap, 1);			     /* counted once: at its insertion */
 	assert_int_equal(nlearned, 1);
 }
 

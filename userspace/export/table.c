@@ -149,6 +149,19 @@ static bool any_pod(const struct lp_model *m)
 	return false;
 }
 
+/* a ROUTE column: routes configured, or a series with a route (a gRPC method learned) */
+static bool any_route(const struct lp_model *m)
+{
+	size_t i;
+
+	if (m->cfg->routes.nroutes)
+		return true;
+	for (i = 0; i < m->nseries; i++)
+		if (m->series[i]->route)
+			return true;
+	return false;
+}
+
 /* "namespace/pod" from the label table's rows, "-" for a series that is no pod's */
 static const char *pod_cell(const struct lp_series_view *v, char *out, size_t len)
 {
@@ -214,7 +227,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	struct tm tm;
 	size_t i;
 	unsigned k;
-	bool routes = cfg->routes.nroutes > 0, pods = any_pod(m);
+	bool routes = any_route(m), pods = any_pod(m);
 
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
