@@ -62,6 +62,7 @@ int lp_hp_field_g(struct lp_win *w, __u32 n, __u32 at, struct lp_hp_table *t,
 		  struct lp_hp_field *f);
 struct lp_h2_walk;
 int lp_h2_note_g(struct lp_win *w, __u32 lim, struct lp_hp_table *t, struct lp_h2_walk *hw);
+int lp_learn_g(struct lp_win *w);
 int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f,
 		  struct lp_hp_table *t);
 int lp_huff_path_g(struct lp_win *w, __u32 at, __u32 len, struct lp_huff_out *o);
@@ -116,7 +117,12 @@ __u32 grpc_methods_next = 0;
 #define LP_HP_FIELD(p, n, at, t, f) lp_hp_field_g((struct lp_win *)(p), n, at, t, f)
 #define LP_H2_NOTE(p, lim, t, w)    lp_h2_note_g((struct lp_win *)(p), lim, t, w)
 /* routes on HTTP/2 paths: the key built in the window's rk, decoded there if Huffman-coded */
-#define LP_ROUTE_H2PATH(p, n, f, t) ((__u16)lp_route_h2_g((struct lp_win *)(p), n, f, t))
+#define LP_ROUTE_LEARN 0x3fff /* lp_route_h2_g: no route; learn it if it is a gRPC method */
+#define LP_ROUTE_H2PATH(p, n, f, t)                                                                \
+	({                                                                                         \
+		int r_ = lp_route_h2_g((struct lp_win *)(p), n, f, t);                             \
+		(__u16)(r_ == LP_ROUTE_LEARN ? lp_learn_g((struct lp_win *)(p)) : r_);             \
+	})
 #define LP_HUFF_PATH_STEP(p, at, len, o, out) lp_huff_path_g((struct lp_win *)(p), at, len, o)
 #define LP_H2_HEADERS(h, r, buf, v) lp_h2_headers_g(h, r, (struct lp_win *)(buf), v)
 #define LP_H2_DROP(h, v, unanswered) lp_h2_drop_g(h, v, unanswered)

@@ -200,8 +200,9 @@ __noinline int lp_learn_g(struct lp_win *w)
 /*
  * The route of an HTTP/2 request's :path field f, of which w->b[0, n) was
  * read (lp_h2_path_key): a longest-prefix-match in the same trie as
- * HTTP/1.x targets, else a gRPC method learned (lp_learn_g). A global
- * function: verified once.
+ * HTTP/1.x targets; LP_ROUTE_LEARN when it matched none and gRPC methods
+ * are learned (LP_ROUTE_H2PATH calls lp_learn_g then, the key in w->rk).
+ * A global function: verified once.
  */
 __noinline int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f,
 			     struct lp_hp_table *t)
@@ -217,7 +218,8 @@ __noinline int lp_route_h2_g(struct lp_win *w, __u32 n, const struct lp_hp_field
 		if (rv)
 			return rv->id;
 	}
-	return grpc_methods_max ? lp_learn_g(w) : LP_ROUTE_H2;
+	/* its caller learns it (lp_learn_g): one frame less on the BPF stack's 512 bytes */
+	return grpc_methods_max ? LP_ROUTE_LEARN : LP_ROUTE_H2;
 }
 
 /* HTTP/2 frames in the window (lp_h2_feed) */

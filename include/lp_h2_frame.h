@@ -52,7 +52,9 @@ static __always_inline int lp_h2_past_frame(struct lp_h2 *h, struct lp_run *r,
 /*
  * A request's :path field f (t: its table, whose newest entry f made if it
  * made one; p[0, n) read): its route, kept in the entry it made so that a
- * reference to it is matched without a byte read.
+ * reference to it is matched without a byte read, and for a literal of up
+ * to 16 bytes in the table's memo, so that the same bytes again (a client
+ * that never indexes :path) are matched by comparing two words.
  */
 static __always_inline __u16 lp_h2_path(const __u8 *p, __u32 n, struct lp_hp_table *t,
 					const struct lp_hp_field *f)
@@ -68,7 +70,25 @@ static __always_inline __u16 lp_h2_path(const __u8 *p, __u32 n, struct lp_hp_tab
 	 */
 	if (!(f->flags & (LP_HPF_LITERAL | LP_HPF_ROOT | LP_HPF_INDEX)))
 		return LP_ROUTE_H2 == LP_ROUTE_NONE ? LP_ROUTE_NONE : LP_ROUTE_UNKNOWN;
-	route = LP_ROUTE_H2PATH(p, n, f, t);
+	if ((f->flags & LP_HPF_LITERAL) && f->vlen && f->vlen <= 16 &&
+	    (__u32)f->vat + f->vlen <= n) {
+		/* the same bytes as the last short literal: the same path, the same route */
+		__u32 end = (__u32)f->vat + f->vlen;
+		__u64 w0 = LP_ROUTE_WORD(p, f->vat, end), w1 = LP_ROUTE_WORD(p, f->vat + 8, end);
+		__u16 len = f->vlen | (f->flags & LP_HPF_HUFFMAN ? 0x8000 : 0);
+
+		if (t->memo_len == len && t->memo[0] == w0 && t->memo[1] == w1) {
+			route = t->memo_route;
+		} else {
+			route = LP_ROUTE_H2PATH(p, n, f, t);
+			t->memo_len = len;
+			t->memo_route = route;
+			t->memo[0] = w0;
+			t->memo[1] = w1;
+		}
+	} else {
+		route = LP_ROUTE_H2PATH(p, n, f, t);
+	}
 	if (f->flags & LP_HPF_INSERTED)
 		t->e[t->n & (LP_HP_RING - 1)].value = route;
 	return route;

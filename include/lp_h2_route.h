@@ -163,10 +163,9 @@ static __always_inline int lp_grpc_ident_start(__u8 c)
  */
 static __always_inline __u32 lp_grpc_method_path(const struct lp_route_key *k)
 {
-	const __u64 ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	__u32 w, len, nslash = 0;
-	__u64 x, y, m, ok, id, sl, dot, seen = 0, bad = 0, before = 0, after = 0;
-	__u64 sl_in = 0, dot_in = 0; /* the previous word's last byte: a slash, a dot */
+	const __u64 high = 0x8080808080808080ULL;
+	__u64 x, y, m, id, sl, dot, seen = 0, bad = 0, dots = 0, carry = 0;
+	__u32 w, len;
 
 	if (k->prefixlen < 8 * 6 || k->prefixlen > 8 * LP_ROUTE_LEN || k->prefixlen % 8)
 		return 0;
@@ -175,41 +174,36 @@ static __always_inline __u32 lp_grpc_method_path(const struct lp_route_key *k)
 	    !lp_grpc_ident_start(k->path[1]))
 		return 0;
 	/*
-	 * Eight bytes at a time, no branch on a byte and no index computed
-	 * from one (the verifier walks the loop once): which bytes are in the
-	 * path (1 <= position < len), what each is, how many slashes, the dots
-	 * before the first and after it, and the bytes on either side of a
-	 * slash (not a dot before it; a letter or '_' after it).
+	 * Eight bytes at a time to the end mark's word, no branch on a byte
+	 * and no index computed from one (the verifier walks the loop once,
+	 * its states never forking but to leave it): which bytes are in the
+	 * path (1 <= position < len) and what each is. Bad: a byte that is no
+	 * name's, a second slash, a dot after the slash or just before it, a
+	 * byte after it that cannot begin a name. carry holds the word
+	 * before's last byte: 0x80 a slash, 0x40 a dot.
 	 */
 	for (w = 0; w < LP_ROUTE_LEN / 8; w++) {
+		if (8 * w > len) /* past the end mark: nothing more (the exit is the one branch) */
+			break;
 		__builtin_memcpy(&x, &k->path[8 * w], 8);
-		y = 8 * w * ones + 0x0706050403020100ULL; /* each byte's position */
+		y = 8 * w * 0x0101010101010101ULL + 0x0706050403020100ULL; /* positions */
 		m = LP_GE(y, 1) & ~LP_GE(y, len);
 		y = x & ~high;
 		sl = LP_GE(y, '/') & ~LP_GE(y, '/' + 1) & m;
 		dot = LP_GE(y, '.') & ~LP_GE(y, '.' + 1) & m;
 		id = (LP_GE(y, 'A') & ~LP_GE(y, 'Z' + 1)) | (LP_GE(y, 'a') & ~LP_GE(y, 'z' + 1)) |
 		     (LP_GE(y, '_') & ~LP_GE(y, '_' + 1));
-		ok = id | (LP_GE(y, '0') & ~LP_GE(y, '9' + 1)) | sl | dot;
-		bad |= (~ok | x) & m;
-		/* after a slash (this word's, or the last byte of the one before) */
-		bad |= ((sl << 8) | sl_in) & ~(id & ~(x & high));
-		/* a dot just before a slash */
-		bad |= sl & ((dot << 8) | dot_in);
-		sl_in = sl >> 56;
-		dot_in = dot >> 56;
-		/* dots before the first slash (low - 1: every byte when none), and after it */
-		y = (sl & -sl) - 1;
-		before |= dot & y & ~seen;
-		after |= dot & (~y | seen);
+		bad |= (~(id | (LP_GE(y, '0') & ~LP_GE(y, '9' + 1)) | sl | dot) | x) & m;
+		bad |= (((sl << 8) | (carry & 0x80)) & ~(id & ~(x & high))) |
+		       (sl & ((dot << 8) | ((carry & 0x40) << 1)));
+		carry = (sl >> 56) | ((dot >> 56) >> 1);
+		y = (sl & -sl) - 1; /* bytes before the word's first slash (every one: none) */
+		bad |= (sl & ~(y + 1)) | (sl & seen) | (dot & (~y | seen));
+		dots |= dot & y & ~seen;
 		seen |= -((sl | -sl) >> 63);
-		nslash += (__u32)(((sl >> 7) * ones) >> 56);
 	}
-	if (bad || nslash != 1 || !before || after)
-		return 0;
-	return len;
+	return bad || !seen || !dots ? 0 : len;
 }
-
 /*
  * Zero the bytes of k->path past its end mark (position len): a hash map
  * keyed by the route key hashes them all. No branch on a byte.
@@ -221,6 +215,8 @@ static __always_inline void lp_route_key_clear_tail(struct lp_route_key *k, __u3
 
 	for (w = 0; w < LP_ROUTE_LEN / 8; w++) {
 		__builtin_memcpy(&x, &k->path[8 * w], 8);
+		if (8 * w + 7 <= len) /* the path's own word */
+			continue;
 		keep = ~LP_GE(8 * w * 0x0101010101010101ULL + 0x0706050403020100ULL, len + 1) &
 		       0x8080808080808080ULL;
 		x &= (keep >> 7) * 0xff;

@@ -75,7 +75,16 @@ struct lp_hp_table {
 	__u32 floor; /* entries that began before this were evicted by a size update */
 	__u8 from_start; /* followed from the connection's first header block: every entry is known */
 	__u8 lost;	 /* a block was not walked whole: from then on dynamic references are unknown */
-	__u8 pad[6];
+	/*
+	 * The last short literal :path (include/lp_h2_frame.h, lp_h2_path):
+	 * its bytes as sent (up to 16, zero past them), its length | 0x8000
+	 * if Huffman-coded (0: none yet), its route. A client that does not
+	 * index :path (nghttp2) sends the same bytes on every call.
+	 */
+	__u16 memo_len;
+	__u16 memo_route;
+	__u8 pad[2];
+	__u64 memo[2];
 	struct lp_huff_out scratch; /* a decoding's working memory (not on the BPF stack) */
 	struct lp_hp_entry e[LP_HP_RING];
 };
@@ -116,6 +125,7 @@ static __always_inline void lp_hp_table_init(struct lp_hp_table *t, int from_sta
 	t->floor = 0;
 	t->from_start = from_start ? 1 : 0;
 	t->lost = 0;
+	t->memo_len = 0;
 }
 
 /* What static index i (1..61) is: :method GET/POST, :path, :status 200 ... 500, or other. */

@@ -142,6 +142,31 @@ static void test_a_path_in_the_table_keeps_its_route(void **state)
 	assert_int_equal(path_matches, 2);
 }
 
+static void test_a_path_never_indexed_is_matched_once_while_it_repeats(void **state)
+{
+	static const char *const specs[] = {"users=/api/users"};
+	/* literal without indexing (nghttp2's way): the same bytes, then others, then back */
+	static const char *const fields[] = {
+		"04896075998b505b10c07f", "04896075998b505b10c07f", "04896075998b505b10c07f",
+		"040c2f6170692f75736572732f31", /* the same path, not Huffman-coded: other bytes */
+		"04042f696d67", /* "/img" */
+		"04896075998b505b10c07f",
+	};
+	struct conv cv = {0};
+	int i;
+
+	(void)state;
+	routes(specs, 1, NULL);
+	path_matches = 0;
+	conversation(&cv, fields, 6);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(cv.route[i], USERS_ID);
+	assert_int_equal(cv.route[4], LP_ROUTE_UNROUTED);
+	assert_int_equal(cv.route[5], USERS_ID);
+	/* read: the first, the literal, "/img", the first again (the memo is one path) */
+	assert_int_equal(path_matches, 4);
+}
+
 static void test_an_excluded_health_check_is_in_no_histogram(void **state)
 {
 	static const char *const specs[] = {"users=/api/users"};
@@ -227,6 +252,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_literal_and_huffman_paths_route_as_http1_targets),
 		cmocka_unit_test(test_a_path_in_the_table_keeps_its_route),
+		cmocka_unit_test(test_a_path_never_indexed_is_matched_once_while_it_repeats),
 		cmocka_unit_test(test_an_excluded_health_check_is_in_no_histogram),
 		cmocka_unit_test(test_a_path_from_before_the_agent_is_unknown),
 		cmocka_unit_test(test_every_cut_of_a_huffman_path_is_never_a_wrong_route),
