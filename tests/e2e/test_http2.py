@@ -146,8 +146,9 @@ class Http2(unittest.TestCase):
 
 
     def test_routes_on_http2_paths_and_an_excluded_health_check(self):
-        # curl and h2load (nghttp2: :path Huffman-coded, inserted into the table on first use,
-        # referenced after) against nginx h2c; the gRPC health check path excluded
+        # curl and h2load (nghttp2: :path Huffman-coded and never indexed, the same bytes on
+        # each call: matched from the connection's last short :path after the first) against
+        # nginx h2c; the gRPC health check path excluded. Table references: test_grpc.py.
         health = "/grpc.health.v1.Health/Check"
         with TestCgroup("h2route") as cg, Nginx(http2=True, prefix=cg.one_cpu) as ng:
             files(ng, health, "/api/users/1")
