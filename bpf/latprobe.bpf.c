@@ -525,14 +525,46 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 }
 
 /*
+ * The number of the IPv6 address a client's socket was connected to (the
+ * "peers6" map; a new one the first time): 1..LP_PEERS6_MAX, or
+ * LP_PEER_OTHER once every number is given (counted). A global function:
+ * verified once, one call in handle().
+ */
+__noinline __u32 lp_peer6_g(struct __sk_buff *skb)
+{
+	struct lp_addr6 a;
+	__u32 n, *got;
+
+	if (!skb)
+		return 0;
+	a.w[0] = skb->remote_ip6[0];
+	a.w[1] = skb->remote_ip6[1];
+	a.w[2] = skb->remote_ip6[2];
+	a.w[3] = skb->remote_ip6[3];
+	got = bpf_map_lookup_elem(&peers6, &a);
+	if (got)
+		return *got;
+	if (peers6_next < LP_PEERS6_MAX) {
+		n = __sync_fetch_and_add(&peers6_next, 1) + 1;
+		if (n <= LP_PEERS6_MAX && !bpf_map_update_elem(&peers6, &a, &n, BPF_NOEXIST))
+			return n;
+		got = bpf_map_lookup_elem(&peers6, &a); /* another CPU numbered it first */
+		if (got)
+			return *got;
+	}
+	count(LP_CNT_PEERS6_FULL);
+	return LP_PEER_OTHER;
+}
+
+/*
  * The address a client's socket was connected to (the socket's, not the
- * packet's: a Service's ClusterIP before any DNAT, as the caller named it).
- * IPv4 packets only: a v4-mapped IPv6 socket sends them too; IPv6 has no
- * room in the key (0: no label).
+ * packet's: a Service's ClusterIP before any DNAT, as the caller named it):
+ * IPv4 as it is (a v4-mapped IPv6 socket sends IPv4 packets too), IPv6 by
+ * its number (lp_peer6_g).
  */
 static __always_inline __u32 peer_of(struct __sk_buff *skb, __u8 family)
 {
-	return family == 4 ? skb->remote_ip4 : 0;
+	return family == 4 ? skb->remote_ip4 : lp_peer6_g(skb);
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)

@@ -134,6 +134,16 @@ struct {
 	__type(value, struct lp_route_val);
 } routes SEC(".maps");
 
+/* IPv6 addresses clients called (--client-address ip) -> their number (lp_key.peer) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_PEERS6_MAX);
+	__type(key, struct lp_addr6);
+	__type(value, __u32);
+} peers6 SEC(".maps");
+/* the numbers given so far (never given back: an address keeps its number) */
+__u32 peers6_next;
+
 /* a learned gRPC method's path (its route key, zeroed past its end) -> its slot (lp_learn) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -79,6 +79,17 @@ enum lp_method {
 #define LP_CG_CLASS_EXTRA 32	/* status-class series a cgroup may add past its share */
 /* lp_key.peer of a cgroup over its share: its new addresses called, together ("other") */
 #define LP_PEER_OTHER	   0xffffffffu
+/*
+ * IPv6 addresses clients called (--client-address ip) the kernel numbers:
+ * an IPv6 series' lp_key.peer is its address's number (1..), user space
+ * reads the address in the "peers6" map
+ */
+#define LP_PEERS6_MAX 4096
+
+/* an IPv6 address (lp_key.peer's number in the "peers6" map) */
+struct lp_addr6 {
+	__u32 w[4]; /* network order, as the socket has it */
+};
 
 struct lp_cg {
 	__u64 series;	    /* series it created (status-class series included) */
@@ -102,7 +113,8 @@ struct lp_key {
 	__u8 grpc;	 /* a gRPC call's status code + 1 (LP_GRPC_*); 0: not gRPC */
 	__u8 pad0;
 	__u32 peer;	 /* client side, --client-address ip: the IPv4 address the socket
-			  * was connected to (network order); 0: none (IPv6, off) */
+			  * was connected to (network order); IPv6, its number in the
+			  * "peers6" map (LP_PEERS6_MAX); 0: none (off) */
 };
 
 /*
@@ -178,6 +190,8 @@ enum lp_counter {
 				 * followed and waited out their bound (lp_h2_wait) */
 	LP_CNT_PEER_FOLDED,	/* client samples of a new address of a cgroup over its share:
 				 * folded into its "other" address (LP_PEER_OTHER) */
+	LP_CNT_PEERS6_FULL,	/* client segments to an IPv6 address first called after
+				 * LP_PEERS6_MAX were numbered: server_address "other" */
 	LP_CNT_GRPC_PAST_CAP,	/* HTTP/2 requests to a gRPC method past --grpc-methods learned:
 				 * in the series without a method */
 	LP_CNT_MAX,

@@ -12,7 +12,7 @@ from lpharness import PYTHON, Agent, TestCgroup, count, curl, free_port, series,
 
 # one process, one HTTP server per address given, on one port
 SERVERS = r"""
-import sys, threading
+import socket, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -24,7 +24,9 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 port = int(sys.argv[1])
-servers = [ThreadingHTTPServer((a, port), H) for a in sys.argv[2:]]
+class H6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+servers = [(H6 if ":" in a else ThreadingHTTPServer)((a, port), H) for a in sys.argv[2:]]
 for s in servers[1:]:
     threading.Thread(target=s.serve_forever, daemon=True).start()
 print("ready", flush=True)
@@ -72,6 +74,27 @@ class ClientAddress(unittest.TestCase):
                     else:
                         self.assertEqual(got, {(None, 8)})
                     self.assertEqual(doc["counters"]["client_addresses_folded"], 0)
+
+    def test_ipv6_dependencies_are_two_series(self):
+        # ::1 and an address the test puts on lo (and takes away)
+        extra = "fd6c:7072:6f62::2"
+        subprocess.run(["ip", "-6", "addr", "add", f"{extra}/128", "dev", "lo", "nodad"],
+                       check=True)
+        try:
+            with Servers(["::1", extra]) as srv, TestCgroup("caddr6") as cg, \
+                    Agent("-i", "1s", "--cgroup", "/" + cg.name, "--side", "client", "--port",
+                          str(srv.port), "--client-address", "ip") as ag:
+                self.assertEqual(curl(*[f"http://[::1]:{srv.port}/"] * 3, prefix=cg.prefix),
+                                 [200] * 3)
+                self.assertEqual(curl(*[f"http://[{extra}]:{srv.port}/"] * 5,
+                                      prefix=cg.prefix), [200] * 5)
+                doc = ag.stop()
+        finally:
+            subprocess.run(["ip", "-6", "addr", "del", f"{extra}/128", "dev", "lo"])
+        got = {(s.get("server_address"), s["family"], s["count"])
+               for s in series(doc, side="client", port=srv.port)}
+        self.assertEqual(got, {("::1", "ipv6", 3), (extra, "ipv6", 5)})
+        self.assertEqual(doc["counters"]["client_v6_addresses_full"], 0)
 
     def test_addresses_past_the_cgroups_share_are_other(self):
         addrs = [f"127.0.0.{i}" for i in range(2, 14)]  # 12 dependencies

@@ -8,9 +8,11 @@
 #ifndef MODEL_FIXTURE_H
 #define MODEL_FIXTURE_H
 
+#include <arpa/inet.h>
 #include "app/cli.h" /* the fixture is configured as a user would: by flags */
 #include "core/k8s.h"
 #include "export/self.h"
+#include "base/peers6.h"
 
 static struct lp_config cfg;
 static struct lp_fine_table ft;
@@ -98,7 +100,13 @@ static int setup(void **state)
 				  .side = LP_SIDE_CLIENT, .method = LP_METHOD_POST, .family = 6,
 				  .route = LP_ROUTE_FIRST + 1, .grpc = 14 + 1,
 				  .flags = LP_KEY_TLS | LP_KEY_H2 }; /* gRPC: UNAVAILABLE */
-	v->key.peer = 0x0500000a; /* called 10.0.0.5 (network order on a little-endian host) */
+	{
+		/* called 2001:db8::5, the kernel's IPv6 address number 1 (base/peers6.h) */
+		struct lp_addr6 a = {.w = {htonl(0x20010db8), 0, 0, htonl(5)}};
+
+		assert_int_equal(lp_peer6_set(1, &a), 0);
+		v->key.peer = 1;
+	}
 	v->route = lp_route_label(&cfg.routes, v->key.route);
 	v->service = strdup("curl");
 	v->cgroup = strdup(""); /* unresolvable: the id stands in */

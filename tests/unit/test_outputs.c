@@ -21,6 +21,7 @@
 #include "export/series_labels.h"
 #include "export/negotiate.h"
 #include "export/report.h"
+#include "base/peers6.h"
 #include "sinks/sink.h"
 #include "sinks/push.h"
 #include "lp_bucket.h"
@@ -122,7 +123,7 @@ static bool rw_has(const Prometheus__WriteRequest *wr, const char *name, const c
 /*
  * Generated from the label table (export/series_labels.h): every output
  * carries every label of a series, under that output's name for it. The
- * fixture's client series (curl, cgroup id:77, HTTP/2 over TLS to 10.0.0.5 v4-mapped,
+ * fixture's client series (curl, cgroup id:77, HTTP/2 over TLS to 2001:db8::5,
  * route "unrouted", in a Deployment's pod) has values no output escapes,
  * so each is found as is.
  */
@@ -351,6 +352,34 @@ static void test_the_table_has_a_pod_column_on_kubernetes(void **state)
 	free(tab);
 }
 
+/* server_address of an IPv6 client series: the kernel's number's address, never a made-up one */
+static void test_an_ipv6_dependency_is_named_by_its_number(void **state)
+{
+	struct lp_series_view v = {0};
+	struct lp_label_vals lv;
+	struct lp_addr6 a;
+
+	(void)state;
+	v.key.side = LP_SIDE_CLIENT;
+	v.key.family = 6;
+	v.key.peer = 7;
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "unknown"); /* not read from the map yet */
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::7", a.w), 1);
+	assert_int_equal(lp_peer6_set(7, &a), 0);
+	assert_int_equal(lp_peer6_set(0, &a), -EINVAL);
+	assert_int_equal(lp_peer6_set(LP_PEERS6_MAX + 1, &a), -EINVAL);
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "2001:db8::7");
+	v.key.peer = LP_PEER_OTHER;
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "other");
+	v.key.family = 4; /* IPv4: the address itself */
+	v.key.peer = htonl(0x0a000005);
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "10.0.0.5");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_every_output_carries_the_route),
 		cmocka_unit_test(test_every_output_carries_every_label),
 		cmocka_unit_test(test_every_output_carries_the_protocol_version),
+		cmocka_unit_test(test_an_ipv6_dependency_is_named_by_its_number),
 	};
 
 	return cmocka_run_group_tests_name("outputs", tests, setup, teardown);

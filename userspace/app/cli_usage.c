@@ -113,7 +113,7 @@ const char *lp_cli_usage(void)
 	       "                          workload, pod (Kubernetes), unit\n"
 	       "                          (systemd, or a container id), process (the server's\n"
 	       "                          listener); default container,workload,pod,unit,process\n"
-	       "      --client-address ip|off  client-side series by the IPv4 address called too\n"
+	       "      --client-address ip|off  client-side series by the address called too\n"
 	       "                          (server_address; a cgroup's addresses past its share\n"
 	       "                          of series: \"other\"); default off\n"
 	       "      --user NAME         switch to this user once attached (default when started\n"

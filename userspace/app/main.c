@@ -122,6 +122,11 @@ static int source_grpc_methods(void *ctx)
 	return lp_probe__grpc_methods(ctx);
 }
 
+static int source_peers6(void *ctx)
+{
+	return lp_probe__peers6(ctx);
+}
+
 static bool maps_readable(void *ctx)
 {
 	__u64 c[LP_CNT_MAX];
@@ -343,6 +348,7 @@ static int start_exporters(struct agent *a)
 				    .counters = source_counters,
 				    .excluded = source_excluded,
 				    .grpc_methods = source_grpc_methods,
+				    .peers6 = source_peers6,
 				    .cgroups = source_cgroups,
 				    .retire = source_retire,
 				    .ctx = a->probe,

@@ -116,6 +116,10 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		 "Client-side samples (--client-address ip) of an address new to a cgroup already "
 		 "over its share of series (--max-series-per-cgroup): recorded with "
 		 "server_address=\"other\"."},
+	[LP_CNT_PEERS6_FULL] =
+		{"client_v6_addresses_full", "latprobe_client_v6_addresses_full",
+		 "Client-side segments (--client-address ip) to an IPv6 address first called after "
+		 "4096 addresses were numbered: recorded with server_address=\"other\"."},
 	[LP_CNT_GRPC_PAST_CAP] =
 		{"grpc_methods_past_cap", "latprobe_grpc_methods_past_cap",
 		 "HTTP/2 requests to a gRPC method first seen after --grpc-methods methods were "

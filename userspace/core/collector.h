@@ -34,6 +34,8 @@ struct lp_source {
 	int (*excluded)(void *ctx, __u64 *out, unsigned n);
 	/* the learned gRPC methods' paths into lp_route_learned's table; may be NULL */
 	int (*grpc_methods)(void *ctx);
+	/* the IPv6 addresses clients called, into lp_peer6_text's table; may be NULL */
+	int (*peers6)(void *ctx);
 	void *ctx;
 	__u32 nfine; /* fine slots per value */
 };

@@ -107,6 +107,7 @@ struct lp_collector {
 	__u64 read_errors;
 	int read_error; /* of the current tick */
 	bool methods_read; /* the learned gRPC methods were read this tick */
+	bool peers6_read;  /* the IPv6 addresses called, likewise */
 	__u64 now;	/* of the current tick */
 	__u64 retirements, returns;
 	__u64 forgotten; /* retired series that left user space too */

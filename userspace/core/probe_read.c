@@ -25,6 +25,7 @@
 #include "core/probe.h"
 #include "base/config.h"
 #include "base/names.h"
+#include "base/peers6.h"
 #include "core/hist.h"
 #include "lp_bucket.h"
 #include "latprobe.skel.h"
@@ -448,6 +449,26 @@ int lp_probe__grpc_methods(struct lp_probe *p)
 			continue; /* cannot be gone: a slot is for the agent's life */
 		if (lp_route_learned_set(slot, &k))
 			e = -EINVAL; /* no gRPC method's path: the kernel's check is the same */
+	}
+	return e;
+}
+
+int lp_probe__peers6(struct lp_probe *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.peers6), e = 0;
+	struct lp_addr6 a, next;
+	unsigned n = 0;
+	__u32 num;
+	void *prev = NULL;
+
+	/* bounded by the map's size: entries are only added, never removed */
+	while (n++ < LP_PEERS6_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
+		a = next;
+		prev = &a;
+		if (bpf_map_lookup_elem(fd, &a, &num))
+			continue;
+		if (lp_peer6_set(num, &a))
+			e = -EINVAL;
 	}
 	return e;
 }

@@ -7,6 +7,7 @@
 #include "base/names.h"
 #include "core/k8s.h"
 #include "export/series_labels.h"
+#include "base/peers6.h"
 
 static const char *get_side(const struct lp_series_view *v, char *buf, size_t len)
 {
@@ -43,11 +44,17 @@ static const char *get_port(const struct lp_series_view *v, char *buf, size_t le
 static const char *get_server_address(const struct lp_series_view *v, char *buf, size_t len)
 {
 	struct in_addr a = {.s_addr = v->key.peer};
+	const char *t;
 
 	if (!v->key.peer || v->key.side != LP_SIDE_CLIENT)
 		return NULL;
 	if (v->key.peer == LP_PEER_OTHER)
 		return "other"; /* a cgroup's addresses past its share of series */
+	if (v->key.family == 6) {
+		/* the kernel's number of the address (base/peers6.h): never a made-up one */
+		t = lp_peer6_text(v->key.peer);
+		return t ? t : "unknown";
+	}
 	return inet_ntop(AF_INET, &a, buf, (socklen_t)len);
 }
 
