@@ -22,6 +22,8 @@ as keep-alive) and h2mux (h2load -c4 -m8: eight streams at once on each of
 four connections); nginx serves the same file on both. pingpong: traffic
 that is not HTTP (bench/pingpong.py, a redis-style ping-pong on one
 connection) in a cgroup of its own, every configuration attached there.
+keepalive6: keep-alive over IPv6 (::1; not in the default modes: what
+--client-address ip's numbering of IPv6 addresses costs).
 grpc: unary gRPC calls (tests/e2e/grpc_peer.py's server, python3-grpcio)
 from h2load -c4 -m1 (not in the default modes: the Python server makes
 few calls a second, which the cost per call does not depend on). Programs are told apart by owner: the agent's by its pid
@@ -136,6 +138,8 @@ def measure(cfg, ngx, mode, seconds, cpus=None):
             res = h2load(ngx.grpc_url, seconds, 4, 1, cpus, GRPC_ARGS)
         elif mode in H2_MODES:
             res = h2load(ngx.h2url, seconds, *H2_MODES[mode], cpus)
+        elif mode == "keepalive6":
+            res = wrk(ngx.url6, seconds, 32, False, cpus)
         else:
             res = wrk(ngx.url, seconds, 32, mode == "close", cpus)
         s1 = stats(ids)

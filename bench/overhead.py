@@ -100,13 +100,15 @@ events {{ worker_connections 10000; }}
 http {{ access_log off; sendfile off; keepalive_requests 10000000; keepalive_timeout 60s;
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir}; fastcgi_temp_path {self.dir};
   uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port}{ssl}; {certs} root {self.dir}; }}
+  server {{ listen 127.0.0.1:{self.port}{ssl}; listen [::1]:{self.port}{ssl}; {certs}
+    root {self.dir}; }}
   server {{ listen 127.0.0.1:{self.h2port}{ssl} http2; {certs} root {self.dir}; }} }}
 """)
         pin = ["taskset", "-c", cpus] if cpus else []
         self.proc = subprocess.Popen(pin + ["nginx", "-c", conf, "-p", self.dir])
         time.sleep(0.5)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/4k.bin"
+        self.url6 = f"{'https' if tls else 'http'}://[::1]:{self.port}/4k.bin"
         # the same file over HTTP/2 (h2c with prior knowledge, or ALPN h2 with tls)
         self.h2url = f"{'https' if tls else 'http'}://127.0.0.1:{self.h2port}/4k.bin"
 
