@@ -288,6 +288,30 @@ static void h2frame(char *buf, int *n, __u8 type, __u8 flags, __u32 id, const ch
 	*n += 9 + len;
 }
 
+/*
+ * A client's preface and one HEADERS block a stream (1, 3, ...), in one
+ * segment, through the kernel on the server side, then the client side:
+ * each side begins want requests and counts nothing else.
+ */
+static void h2_blocks_both_sides(const char *const *blocks, const int *lens, unsigned nb,
+				 __u64 want)
+{
+	static char seg[1024];
+	struct pkt p;
+	__u64 d[LP_CNT_MAX];
+	unsigned i;
+	int n = 24;
+
+	memcpy(seg, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	for (i = 0; i < nb; i++)
+		h2frame(seg, &n, 1, 0x5, 2 * i + 1, blocks[i], lens[i]);
+	build(&p, V4, IPPROTO_TCP, seg, (__u32)n, 0);
+	run(&p, 1, 1, d);
+	assert_only(d, LP_CNT_REQUESTS, want);
+	run(&p, 0, 1, d); /* the client side */
+	assert_only(d, LP_CNT_REQUESTS, want);
+}
+
 /* HTTP/2 through the kernel: the preface makes state, HEADERS begin streams, bad frames count */
 static void test_http2_streams_begin_in_the_kernel(void **state)
 {
@@ -341,21 +365,9 @@ static void test_grpc_status_fields_walk_in_the_kernel(void **state)
 	static const char *const blocks[] = {b0, b1, b2, b3, b4};
 	static const int lens[] = {sizeof(b0) - 1, sizeof(b1) - 1, sizeof(b2) - 1, sizeof(b3) - 1,
 				   sizeof(b4) - 1};
-	static char seg[1024];
-	struct pkt p;
-	__u64 d[LP_CNT_MAX];
-	unsigned i;
-	int n = 24;
 
 	(void)state;
-	memcpy(seg, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-	for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-		h2frame(seg, &n, 1, 0x5, 2 * i + 1, blocks[i], lens[i]);
-	build(&p, V4, IPPROTO_TCP, seg, (__u32)n, 0);
-	run(&p, 1, 1, d);
-	assert_only(d, LP_CNT_REQUESTS, 5);
-	run(&p, 0, 1, d); /* the client side */
-	assert_only(d, LP_CNT_REQUESTS, 5);
+	h2_blocks_both_sides(blocks, lens, sizeof(blocks) / sizeof(blocks[0]), 5);
 }
 
 /*
@@ -375,22 +387,12 @@ static void test_grpc_methods_are_learned_in_the_kernel(void **state)
 	static const char *const blocks[] = {b0, b1, b2, b3, b4, b5};
 	static const int lens[] = {sizeof(b0) - 1, sizeof(b1) - 1, sizeof(b2) - 1,
 				   sizeof(b3) - 1, sizeof(b4) - 1, sizeof(b5) - 1};
-	static char seg[1024];
 	const char *l;
-	struct pkt p;
-	__u64 d[LP_CNT_MAX];
 	unsigned i, known = 0, unary = 0, health = 0;
-	int n = 24;
 
 	(void)state;
-	memcpy(seg, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-	for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-		h2frame(seg, &n, 1, 0x5, 2 * i + 1, blocks[i], lens[i]);
-	build(&p, V4, IPPROTO_TCP, seg, (__u32)n, 0);
-	run(&p, 1, 1, d);
-	assert_only(d, LP_CNT_REQUESTS, 6);
-	run(&p, 0, 1, d); /* the client side: the same methods, the same slots */
-	assert_only(d, LP_CNT_REQUESTS, 6);
+	/* both sides: the same methods, the same slots */
+	h2_blocks_both_sides(blocks, lens, sizeof(blocks) / sizeof(blocks[0]), 6);
 	assert_int_equal(lp_probe__grpc_methods(probe), 0);
 	for (i = 0; i < LP_GRPC_METHODS_MAX; i++) {
 		l = lp_route_learned((__u16)(LP_ROUTE_LEARNED | i));

@@ -107,4 +107,31 @@ static inline void get_streams(struct conv *cv, __u32 n, __u64 t)
 	in(cv, &a, t);
 }
 
+/* GET http, then the :path field given (hex), then :authority a (literal, inserted) */
+static inline void get_path(struct bytes *s, __u32 id, const char *path_field)
+{
+	char hex[512];
+
+	snprintf(hex, sizeof(hex), "8286" "%s" "4101" "61", path_field);
+	frame(s, LP_H2_HEADERS, ES | EH, id, hex);
+}
+
+/* streams 1, 3, ... each a GET of the :path field given, answered 200; their routes in cv */
+static inline void path_conversation(struct conv *cv, const char *const *fields, int n)
+{
+	int i;
+
+	reset_seqs();
+	client_start(&a);
+	for (i = 0; i < n; i++)
+		get_path(&a, 2 * i + 1, fields[i]);
+	in(cv, &a, 100);
+	for (i = 0; i < n; i++) {
+		frame(&b, LP_H2_HEADERS, EH, 2 * i + 1, S200);
+		frame(&b, LP_H2_DATA, ES, 2 * i + 1, "6f6b");
+	}
+	out(cv, &b, 400);
+	assert_int_equal(cv->samples, n);
+}
+
 #endif /* LP_TEST_H2CONV_H */

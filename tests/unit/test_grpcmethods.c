@@ -219,37 +219,6 @@ static void test_the_tail_is_cleared_past_the_end_mark(void **state)
 	}
 }
 
-/* GET http, then the :path field given, then :authority a (literal, indexed) */
-static void call(struct bytes *s, __u32 id, const char *path_field)
-{
-	char hex[512];
-
-	snprintf(hex, sizeof(hex),
-		 "8286"
-		 "%s"
-		 "4101"
-		 "61",
-		 path_field);
-	frame(s, LP_H2_HEADERS, ES | EH, id, hex);
-}
-
-static void conversation(struct conv *cv, const char *const *fields, int n)
-{
-	int i;
-
-	reset_seqs();
-	client_start(&a);
-	for (i = 0; i < n; i++)
-		call(&a, 2 * i + 1, fields[i]);
-	in(cv, &a, 100);
-	for (i = 0; i < n; i++) {
-		frame(&b, LP_H2_HEADERS, EH, 2 * i + 1, S200);
-		frame(&b, LP_H2_DATA, ES, 2 * i + 1, "6f6b");
-	}
-	out(cv, &b, 400);
-	assert_int_equal(cv->samples, n);
-}
-
 #define UNARY_HUFF  "448e628ad7495095f01273b1c2a1d9eb" /* "/lp.test.Echo/Unary", inserted */
 #define UNARY_LIT   "44132f6c702e746573742e4563686f2f556e617279" /* the same, literal */
 #define STREAM_HUFF "4493628ad7495095f01273b1b8b6772d9b9361474f" /* ".../ServerStream" */
@@ -267,7 +236,7 @@ static void test_a_method_keeps_its_slot_through_the_table(void **state)
 
 	(void)state;
 	setup(NULL, 8);
-	conversation(&cv, fields, 5);
+	path_conversation(&cv, fields, 5);
 	assert_int_equal(cv.route[0], LP_ROUTE_LEARNED | 0);
 	assert_int_equal(cv.route[1], LP_ROUTE_LEARNED | 0);
 	assert_int_equal(cv.route[2], LP_ROUTE_LEARNED | 0);
@@ -293,7 +262,7 @@ static void test_a_path_that_is_no_method_has_no_route_through_the_table(void **
 
 	(void)state;
 	setup(NULL, 8);
-	conversation(&cv, fields, 3);
+	path_conversation(&cv, fields, 3);
 	assert_int_equal(cv.route[0], LP_ROUTE_NONE);
 	assert_int_equal(cv.route[1], LP_ROUTE_NONE);
 	assert_int_equal(cv.route[2], LP_ROUTE_LEARNED | 0);
@@ -307,7 +276,7 @@ static void test_past_the_cap_a_method_is_counted_and_unnamed(void **state)
 
 	(void)state;
 	setup(NULL, 1);
-	conversation(&cv, fields, 4);
+	path_conversation(&cv, fields, 4);
 	assert_int_equal(cv.route[0], LP_ROUTE_LEARNED | 0);
 	assert_int_equal(cv.route[1], LP_ROUTE_NONE);
 	/* the table after two calls: 62 an :authority, 63 the stream's path, 64, 65 unary's */
@@ -324,7 +293,7 @@ static void test_a_route_wins_and_the_rest_is_learned(void **state)
 
 	(void)state;
 	setup("/lp.test.Echo/Unary", 8);
-	conversation(&cv, fields, 3);
+	path_conversation(&cv, fields, 3);
 	assert_int_equal(cv.route[0], LP_ROUTE_FIRST);
 	assert_int_equal(cv.route[1], LP_ROUTE_LEARNED | 0);
 	assert_int_equal(cv.route[2], LP_ROUTE_UNROUTED); /* routes on: the rest is unrouted */
@@ -332,7 +301,7 @@ static void test_a_route_wins_and_the_rest_is_learned(void **state)
 	/* and nothing is learned when learning is off */
 	setup(NULL, 0);
 	memset(&cv, 0, sizeof(cv));
-	conversation(&cv, fields, 3);
+	path_conversation(&cv, fields, 3);
 	assert_int_equal(cv.route[0], LP_ROUTE_NONE);
 	assert_int_equal(cv.route[1], LP_ROUTE_NONE);
 	assert_int_equal(nlearned, 0);

@@ -66,33 +66,6 @@ static void routes(const char *const *specs, int n, const char *exclude)
 #define USERS_ID (LP_ROUTE_FIRST + 0)
 #define ROOT_ID	 (LP_ROUTE_FIRST + 1)
 
-/* GET http, :authority a (literal, indexed name), then the :path field given */
-static void get_path(struct bytes *s, __u32 id, const char *path_field)
-{
-	char hex[512];
-
-	snprintf(hex, sizeof(hex), "8286" "%s" "4101" "61", path_field);
-	frame(s, LP_H2_HEADERS, ES | EH, id, hex);
-}
-
-/* streams 1, 3, ... each a GET of the :path field given, answered 200; their routes */
-static void conversation(struct conv *cv, const char *const *fields, int n)
-{
-	int i;
-
-	reset_seqs();
-	client_start(&a);
-	for (i = 0; i < n; i++)
-		get_path(&a, 2 * i + 1, fields[i]);
-	in(cv, &a, 100);
-	for (i = 0; i < n; i++) {
-		frame(&b, LP_H2_HEADERS, EH, 2 * i + 1, S200);
-		frame(&b, LP_H2_DATA, ES, 2 * i + 1, "6f6b");
-	}
-	out(cv, &b, 400);
-	assert_int_equal(cv->samples, n);
-}
-
 static void test_literal_and_huffman_paths_route_as_http1_targets(void **state)
 {
 	static const char *const specs[] = {"users=/api/users", "root=/"};
@@ -115,7 +88,7 @@ static void test_literal_and_huffman_paths_route_as_http1_targets(void **state)
 
 	(void)state;
 	routes(specs, 2, NULL);
-	conversation(&cv, fields, 8);
+	path_conversation(&cv, fields, 8);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(cv.route[i], want[i]);
 	assert_int_equal(cv.counters[LP_CNT_H2_LOST], 0);
@@ -133,7 +106,7 @@ static void test_a_path_in_the_table_keeps_its_route(void **state)
 	(void)state;
 	routes(specs, 1, NULL);
 	path_matches = 0;
-	conversation(&cv, fields, 4);
+	path_conversation(&cv, fields, 4);
 	assert_int_equal(cv.route[0], USERS_ID);
 	assert_int_equal(cv.route[1], USERS_ID);
 	assert_int_equal(cv.route[2], USERS_ID);
@@ -158,7 +131,7 @@ static void test_a_path_never_indexed_is_matched_once_while_it_repeats(void **st
 	(void)state;
 	routes(specs, 1, NULL);
 	path_matches = 0;
-	conversation(&cv, fields, 6);
+	path_conversation(&cv, fields, 6);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(cv.route[i], USERS_ID);
 	assert_int_equal(cv.route[4], LP_ROUTE_UNROUTED);
@@ -178,7 +151,7 @@ static void test_an_excluded_health_check_is_in_no_histogram(void **state)
 
 	(void)state;
 	routes(specs, 1, "/grpc.health.v1.Health/");
-	conversation(&cv, fields, 2);
+	path_conversation(&cv, fields, 2);
 	assert_int_equal(cv.route[0], LP_ROUTE_EXCLUDED | 0);
 	assert_int_equal(cv.route[1], USERS_ID);
 }

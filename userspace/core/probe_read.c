@@ -433,44 +433,51 @@ out:
 	return e;
 }
 
-int lp_probe__grpc_methods(struct lp_probe *p)
+/*
+ * Every entry of a map the kernel numbers things in (a key -> its number,
+ * only ever added): set(number, key) for each, at most max. -EINVAL when
+ * set refused one (a key that is not what the kernel's check lets in).
+ */
+static int numbered(int fd, unsigned max, int (*set)(__u32 num, const void *key))
 {
-	int fd = bpf_map__fd(p->skel->maps.grpc_methods), e = 0;
-	struct lp_route_key k, next;
+	union {
+		struct lp_route_key k;
+		struct lp_addr6 a;
+	} key, next;
 	unsigned n = 0;
-	__u32 slot;
 	void *prev = NULL;
+	__u32 num;
+	int e = 0;
 
-	/* bounded by the map's size: entries are only added, never removed */
-	while (n++ < LP_GRPC_METHODS_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &slot))
-			continue; /* cannot be gone: a slot is for the agent's life */
-		if (lp_route_learned_set(slot, &k))
-			e = -EINVAL; /* no gRPC method's path: the kernel's check is the same */
+	while (n++ < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &num))
+			continue; /* cannot be gone: a number is for the agent's life */
+		if (set(num, &key))
+			e = -EINVAL;
 	}
 	return e;
 }
 
+static int set_method(__u32 slot, const void *key)
+{
+	return lp_route_learned_set(slot, key);
+}
+
+static int set_peer6(__u32 num, const void *key)
+{
+	return lp_peer6_set(num, key);
+}
+
+int lp_probe__grpc_methods(struct lp_probe *p)
+{
+	return numbered(bpf_map__fd(p->skel->maps.grpc_methods), LP_GRPC_METHODS_MAX, set_method);
+}
+
 int lp_probe__peers6(struct lp_probe *p)
 {
-	int fd = bpf_map__fd(p->skel->maps.peers6), e = 0;
-	struct lp_addr6 a, next;
-	unsigned n = 0;
-	__u32 num;
-	void *prev = NULL;
-
-	/* bounded by the map's size: entries are only added, never removed */
-	while (n++ < LP_PEERS6_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
-		a = next;
-		prev = &a;
-		if (bpf_map_lookup_elem(fd, &a, &num))
-			continue;
-		if (lp_peer6_set(num, &a))
-			e = -EINVAL;
-	}
-	return e;
+	return numbered(bpf_map__fd(p->skel->maps.peers6), LP_PEERS6_MAX, set_peer6);
 }
 
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n)
