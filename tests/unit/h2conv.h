@@ -112,7 +112,7 @@ static inline void get_path(struct bytes *s, __u32 id, const char *path_field)
 {
 	char hex[512];
 
-	snprintf(hex, sizeof(hex), "8286" "%s" "4101" "61", path_field);
+	snprintf(hex, sizeof(hex), "8286%s410161", path_field); /* GET http, the path, a */
 	frame(s, LP_H2_HEADERS, ES | EH, id, hex);
 }
 
