@@ -161,9 +161,8 @@ __noinline int lp_huff_path_g(struct lp_win *w, __u32 at, __u32 len, struct lp_h
  * The learned route of the gRPC method whose path is the window's route
  * key (w->rk), matched by no route (--grpc-methods): its slot in the
  * grpc_methods map, a new one the first time (user space reads the path
- * there for the labels);
- * LP_ROUTE_H2 when it is no gRPC method's path or every slot is taken
- * (counted). The key's bytes past its end mark are zeroed first: the
+ * there for the labels); LP_ROUTE_H2 when it is no gRPC method's path or
+ * every slot is taken (counted). The key's bytes past its end mark are zeroed first: the
  * map hashes all of them. A global function: verified once, not once for
  * every way lp_h2_path_key can end.
  */

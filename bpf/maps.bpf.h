@@ -144,7 +144,7 @@ struct {
 /* the numbers given so far (never given back: an address keeps its number) */
 __u32 peers6_next;
 
-/* a learned gRPC method's path (its route key, zeroed past its end) -> its slot (lp_learn) */
+/* a learned gRPC method's path (its route key, zeroed past its end) -> its slot (lp_learn_g) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LP_GRPC_METHODS_MAX);
