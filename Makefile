@@ -194,7 +194,7 @@ $(OUTPUT)/tests/test_oom: tests/unit/test_oom.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
 
-$(OUTPUT)/tests/bpf_test_run: tests/bpf/test_bpf.c $(SKEL) $(SAN_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/bpf_test_run: tests/bpf/test_bpf.c tests/bpf/harness.h $(SKEL) $(SAN_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $< $(SAN_OBJS) -lcmocka $(LIBS) -o $@
 

@@ -77,6 +77,7 @@ int lp_h2_goaway_g(struct lp_h2 *h, __u32 last, struct lp_verdict *v);
 int lp_h2_end_g(struct lp_h2 *h, __u32 id, __u64 at, struct lp_verdict *v);
 int lp_h2_trailers_g(struct lp_h2 *h, __u32 id, const struct lp_h2_walk *w, int last);
 int lp_conn_open_start_g(struct lp_conn *c, struct lp_h2 *h, __u32 seq, int rsp);
+__u32 lp_host_g(struct lp_win *w, __u32 at, __u32 end);
 
 /*
  * --route/--exclude-path entries in the "routes" trie; 0: no routes, no
@@ -96,6 +97,13 @@ __u32 route_max_len = 0;
  */
 __u32 grpc_methods_max = 0;
 __u32 grpc_methods_next = 0;
+/*
+ * --client-address (enum lp_client_addr): client-side series keyed by the
+ * server called too (lp_key.peer); with host, by the host its requests name
+ * (LP_REQ_HOST numbers it, lp_host_g)
+ */
+const volatile __u8 client_addr = 0;
+
 /* HTTP/2 :path fields are looked at for routes or gRPC methods */
 #define LP_H2_PATHS (nr_routes || grpc_methods_max)
 
@@ -130,6 +138,8 @@ __u32 grpc_methods_next = 0;
 #define LP_H2_END(h, id, at, v)	     lp_h2_end_g(h, id, at, v)
 #define LP_H2_TRAILERS(h, id, w, last) lp_h2_trailers_g(h, id, w, last)
 #define LP_CONN_OPEN_START(c, h, seq, rsp) lp_conn_open_start_g(c, h, seq, rsp)
+#define LP_REQ_HOSTS			      (client_addr == LP_CLIENT_ADDR_HOST)
+#define LP_REQ_HOST(buf, at, end)	      lp_host_g((struct lp_win *)(buf), at, end)
 /* the working slot sl, in scope where LP_CONN_SEGMENT runs (as for its LOAD) */
 #define LP_VERDICT_FLUSH(v) lp_flush_g(sl)
 #define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)
@@ -145,6 +155,7 @@ __u32 grpc_methods_next = 0;
 
 #include "lp_route.h"
 #include "lp_http.h"
+#include "lp_host.h"
 #include "lp_conn.h"
 
 /* The window segment bytes are read into (a head, a chunk-size line). */
@@ -153,6 +164,7 @@ struct lp_win {
 	__u8 pad[8]; /* a word read at a masked offset stays inside */
 	struct lp_route_key rk; /* the route lookup's key (a stack key cannot be indexed) */
 	__u8 rk_room[LP_ROUTE_LEN]; /* an HTTP/2 path decoded into rk.path writes past it */
+	struct lp_host_key hk;	    /* the hosts map's key (lp_host_g) */
 };
 _Static_assert(__builtin_offsetof(struct lp_win, rk) == LP_WIN + 8, "lp_win is one window");
 

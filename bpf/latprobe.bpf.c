@@ -524,15 +524,36 @@ static __always_inline struct lp_conn *conn_state(struct __sk_buff *skb, struct 
 }
 
 /*
+ * The number of key in a map that numbers what clients called (peers6,
+ * hosts): 1..max, a new one the first time; 0 once every number is given.
+ * Numbers are never given back: user space reads a key once.
+ */
+static __always_inline __u32 number_of(void *map, const void *key, __u32 *next, __u32 max)
+{
+	__u32 n, *got = bpf_map_lookup_elem(map, key);
+
+	if (got)
+		return *got;
+	if (*next < max) {
+		n = __sync_fetch_and_add(next, 1) + 1;
+		if (n <= max && !bpf_map_update_elem(map, key, &n, BPF_NOEXIST))
+			return n;
+		got = bpf_map_lookup_elem(map, key); /* another CPU numbered it first */
+		if (got)
+			return *got;
+	}
+	return 0;
+}
+
+/*
  * The number of the IPv6 address a client's socket was connected to (the
- * "peers6" map; a new one the first time): 1..LP_PEERS6_MAX, or
- * LP_PEER_OTHER once every number is given (counted). A global function:
- * verified once, one call in handle().
+ * "peers6" map): 1..LP_PEERS6_MAX, or LP_PEER_OTHER once every number is
+ * given (counted). A global function: verified once, one call in handle().
  */
 __noinline __u32 lp_peer6_g(struct __sk_buff *skb)
 {
 	struct lp_addr6 a;
-	__u32 n, *got;
+	__u32 n;
 
 	if (!skb)
 		return 0;
@@ -540,18 +561,34 @@ __noinline __u32 lp_peer6_g(struct __sk_buff *skb)
 	a.w[1] = skb->remote_ip6[1];
 	a.w[2] = skb->remote_ip6[2];
 	a.w[3] = skb->remote_ip6[3];
-	got = bpf_map_lookup_elem(&peers6, &a);
-	if (got)
-		return *got;
-	if (peers6_next < LP_PEERS6_MAX) {
-		n = __sync_fetch_and_add(&peers6_next, 1) + 1;
-		if (n <= LP_PEERS6_MAX && !bpf_map_update_elem(&peers6, &a, &n, BPF_NOEXIST))
-			return n;
-		got = bpf_map_lookup_elem(&peers6, &a); /* another CPU numbered it first */
-		if (got)
-			return *got;
-	}
+	n = number_of(&peers6, &a, &peers6_next, LP_PEERS6_MAX);
+	if (n)
+		return n;
 	count(LP_CNT_PEERS6_FULL);
+	return LP_PEER_OTHER;
+}
+
+/*
+ * The number of the host a client's request names in its Host value
+ * w->b[at, end) (LP_REQ_HOST, --client-address host): 1..LP_HOSTS_MAX, a
+ * new one the first time (user space reads the name in the "hosts" map);
+ * LP_PEER_OTHER once every number is given; 0 when the value is no host
+ * name (both counted: the series is named by the address called then).
+ */
+__noinline __u32 lp_host_g(struct lp_win *w, __u32 at, __u32 end)
+{
+	__u32 n;
+
+	if (!w)
+		return 0;
+	if (!lp_host_name(w->b, at, end, &w->hk)) {
+		count(LP_CNT_HOST_UNUSABLE);
+		return 0;
+	}
+	n = number_of(&hosts, &w->hk, &hosts_next, LP_HOSTS_MAX);
+	if (n)
+		return n;
+	count(LP_CNT_HOSTS_FULL);
 	return LP_PEER_OTHER;
 }
 
@@ -602,8 +639,15 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 		return SK_PASS;
 	sl->poff = pk.poff;
 	sl->tenant = c->rsp.tenant_id;
-	if (client_addr && c->q.role == LP_ROLE_CLIENT)
-		sl->key.peer = peer_of(skb, pk.family);
+	if (client_addr && c->q.role == LP_ROLE_CLIENT) {
+		/* the host its first request named (--client-address host), else the address */
+		if (client_addr == LP_CLIENT_ADDR_HOST && c->host) {
+			sl->key.peer = c->host;
+			sl->key.flags |= LP_KEY_HOST;
+		} else {
+			sl->key.peer = peer_of(skb, pk.family);
+		}
+	}
 	if (!LP_CUT(4))
 		segment(skb, c, h, sl, seg_time(skb, ingress, lp_conn_needs_time(c, &pk.seg)));
 	lp_slot_finish(sl);

@@ -17,8 +17,6 @@ const volatile __u8 side_filter = 0;
 const volatile __u64 classic_bounds[LP_CLASSIC_MAX] = {};
 /* --ttfb: also record time to the first byte of the final response */
 const volatile __u8 ttfb = 0;
-/* --client-address ip: client-side series keyed by the address called too (lp_key.peer) */
-const volatile __u8 client_addr = 0;
 
 /*
  * Working memory of one segment, per CPU: the read window, the verdict and
@@ -143,6 +141,16 @@ struct {
 } peers6 SEC(".maps");
 /* the numbers given so far (never given back: an address keeps its number) */
 __u32 peers6_next;
+
+/* host names clients called (--client-address host) -> their number (lp_key.peer, LP_KEY_HOST) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_HOSTS_MAX);
+	__type(key, struct lp_host_key);
+	__type(value, __u32);
+} hosts SEC(".maps");
+/* the numbers given so far (never given back: a host keeps its number) */
+__u32 hosts_next;
 
 /* a learned gRPC method's path (its route key, zeroed past its end) -> its slot (lp_learn_g) */
 struct {

@@ -66,6 +66,8 @@ enum lp_method {
 #define LP_KEY_TLS 0x10
 /* HTTP/2 (include/lp_h2.h): the network_protocol_version label is 2, else 1.1 */
 #define LP_KEY_H2 0x20
+/* lp_key.peer is a host name's number in the "hosts" map (--client-address host) */
+#define LP_KEY_HOST 0x40
 
 /*
  * Per-cgroup accounting of series (the "cgroups" map): how many a cgroup
@@ -85,6 +87,27 @@ enum lp_method {
  * reads the address in the "peers6" map
  */
 #define LP_PEERS6_MAX 4096
+
+/*
+ * --client-address: what names a client-side series' server (lp_key.peer).
+ * With HOST, a connection whose first request has a Host header that is a
+ * host name has that name's number in the "hosts" map (LP_KEY_HOST set);
+ * any other, its address as with IP.
+ */
+enum lp_client_addr {
+	LP_CLIENT_ADDR_OFF = 0,
+	LP_CLIENT_ADDR_IP,
+	LP_CLIENT_ADDR_HOST,
+};
+
+/* host names clients called the kernel numbers (the "hosts" map) */
+#define LP_HOSTS_MAX 4096
+#define LP_HOST_LEN  64 /* a key's bytes: a name of 63 at most, zero-filled */
+
+/* a host name, lowercase, without its port (lp_key.peer's number in "hosts") */
+struct lp_host_key {
+	__u8 b[LP_HOST_LEN];
+};
 
 /* an IPv6 address (lp_key.peer's number in the "peers6" map) */
 struct lp_addr6 {
@@ -114,7 +137,8 @@ struct lp_key {
 	__u8 pad0;
 	__u32 peer;	 /* client side, --client-address ip: the IPv4 address the socket
 			  * was connected to (network order); IPv6, its number in the
-			  * "peers6" map (LP_PEERS6_MAX); 0: none (off) */
+			  * "peers6" map (LP_PEERS6_MAX); with LP_KEY_HOST, its host
+			  * name's number in the "hosts" map; 0: none (off) */
 };
 
 /*
@@ -194,6 +218,10 @@ enum lp_counter {
 				 * LP_PEERS6_MAX were numbered: server_address "other" */
 	LP_CNT_GRPC_PAST_CAP,	/* HTTP/2 requests to a gRPC method past --grpc-methods learned:
 				 * in the series without a method */
+	LP_CNT_HOST_UNUSABLE,	/* client requests (--client-address host) whose Host is no
+				 * host name: named by the address called */
+	LP_CNT_HOSTS_FULL,	/* client connections to a host first called after LP_HOSTS_MAX
+				 * were numbered: server_address "other" */
 	LP_CNT_MAX,
 };
 
@@ -426,7 +454,13 @@ struct lp_conn_rsp {
 struct lp_conn {
 	struct lp_queue q; /* the line both sides write */
 	struct lp_dir req; /* the request direction's framing: its side's alone */
-	__u8 gap1[LP_CONN_LINE - sizeof(struct lp_dir)];
+	/*
+	 * client side, --client-address host: the number of the host its first
+	 * request named (the "hosts" map; LP_PEER_OTHER when no number was
+	 * left), 0: none (yet). Written by the request side only.
+	 */
+	__u32 host;
+	__u8 gap1[LP_CONN_LINE - sizeof(struct lp_dir) - sizeof(__u32)];
 	struct lp_conn_rsp rsp; /* the response direction: its side's alone */
 };
 

@@ -61,6 +61,17 @@
 #define LP_ROUTE(buf, n, method) LP_ROUTE_NONE
 #endif
 
+/*
+ * LP_REQ_HOST(buf, at, end): the number (lp_conn.host) of the host named by
+ * a client request's Host value buf[at, end) (include/lp_host.h), asked
+ * while LP_REQ_HOSTS is true (--client-address host) at a connection's
+ * requests until one gives a number. The kernel side defines both to its
+ * "hosts" map's numbering; by default no host is read.
+ */
+#ifndef LP_REQ_HOST
+#define LP_REQ_HOSTS		  0
+#define LP_REQ_HOST(buf, at, end) 0
+#endif
 
 #define LP_H1_STEPS 8 /* reads per segment (LP_CONN_SEGMENT) */
 
@@ -313,6 +324,8 @@ static __always_inline int lp_feed_head(struct lp_conn *c, struct lp_run *r, con
 	}
 	/* the route from the head as read: a cut path matches only what it certainly is */
 	lp_req_begin(c, r, method, LP_ROUTE(buf, n, method), 1, v);
+	if (LP_REQ_HOSTS && h.host_end && !c->host && c->q.role == LP_ROLE_CLIENT)
+		c->host = LP_REQ_HOST(buf, h.host_at, h.host_end);
 	if (hr != LP_HEAD_DONE) {
 		lp_unframe(c, r);
 		r->pos = r->send;

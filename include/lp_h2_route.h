@@ -25,6 +25,7 @@
 
 #include <linux/types.h>
 #include "lp_hpack.h"
+#include "lp_http.h"
 #include "lp_route.h"
 
 _Static_assert(LP_HUFF_OUT == LP_ROUTE_LEN, "a decoded path fills a route key");
@@ -141,9 +142,6 @@ static __always_inline int lp_h2_path_key(const __u8 *p, __u32 n, const struct l
 		return LP_HP_BAD;
 	return lp_h2_path_finish(k, kept, (__u32)total);
 }
-
-/* bytes of x (each below 0x80) at or above c (1..128): 0x80 in each */
-#define LP_GE(y, c) (((y) + (0x80 - (c)) * 0x0101010101010101ULL) & 0x8080808080808080ULL)
 
 /* a name's first byte: a letter or '_' */
 static __always_inline int lp_grpc_ident_start(__u8 c)

@@ -40,6 +40,8 @@ struct lp_head {
 	__u64 length; /* Content-Length, with LP_HF_LENGTH */
 	__u32 len;    /* bytes of the head, blank line included */
 	__u32 flags;
+	__u32 host_at;	/* the first Host header's value: [host_at, host_end), */
+	__u32 host_end; /* host_end its line's LF; 0: no Host line read */
 };
 
 enum lp_head_result {
@@ -54,6 +56,9 @@ static __always_inline __u64 lp_zero_bytes(__u64 x)
 
 	return ~(((x & low7) + low7) | x | low7);
 }
+
+/* bytes of y (each below 0x80) at or above c (1..128): 0x80 in each */
+#define LP_GE(y, c) (((y) + (0x80 - (c)) * 0x0101010101010101ULL) & 0x8080808080808080ULL)
 
 /* index 0..7 of the lowest byte flagged 0x80 in m (m != 0); no ctz in BPF */
 static __always_inline __u32 lp_lowest_byte(__u64 m)
@@ -261,6 +266,10 @@ static __always_inline int lp_head_line(const __u8 *p, __u32 ls, __u32 nl, struc
 		lp_head_te(p, ls + 18, nl, h);
 	else if (c == 'u' && nl - ls >= 8 && lp_match_ci(p, ls, nl, "upgrade:", 8))
 		LP_HEAD_UPGRADE(p, ls + 8, nl, h);
+	else if (c == 'h' && nl - ls >= 5 && !h->host_end && lp_match_ci(p, ls, nl, "host:", 5)) {
+		h->host_at = ls + 5;
+		h->host_end = nl;
+	}
 	return 0;
 }
 
@@ -351,6 +360,8 @@ static __always_inline int lp_head_scan(const __u8 *p, __u32 n, struct lp_head *
 	h->length = 0;
 	h->len = 0;
 	h->flags = 0;
+	h->host_at = 0;
+	h->host_end = 0;
 	for (i = 0; i < LP_HEAD_LINES; i++) {
 		r = LP_HEAD_STEP(p, &st, h);
 		if (r > 0)

@@ -1,14 +1,34 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""The dependency a client calls (--client-address ip): two servers on one
-port at two loopback addresses, called by curl from a cgroup of the test's
-own, come out as two client series, each with its address and exact count;
-without the flag, one series as before. A client calling more addresses
-than its cgroup's share of series has the rest together as "other",
-counted, never lost."""
+"""The dependency a client calls (--client-address ip|host): two servers on
+one port at two loopback addresses, called by curl from a cgroup of the
+test's own, come out as two client series, each with its address and exact
+count; without the flag, one series as before. With host, the series are
+named by the Host header instead (over HTTPS too), one address under two
+names is two series, and a Host that is no name falls back to the address.
+A client calling more addresses or hosts than its cgroup's share of series
+has the rest together as "other", counted, never lost; past the kernel's
+4096 host numbers too."""
 import subprocess
 import unittest
 
-from lpharness import PYTHON, Agent, TestCgroup, count, curl, free_port, series, wait_port
+from lpharness import (PYTHON, Agent, Nginx, TestCgroup, count, curl, free_port, series,
+                       wait_port)
+from test_tls import Certs, tls_agent
+
+# one connection per Host name given, a GET each, from one process
+HOSTS_CLIENT = r"""
+import http.client, sys
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ok = 0
+for i in range(n):
+    c = http.client.HTTPConnection(addr, port, timeout=10)
+    c.request("GET", "/", headers={"Host": f"h{i}.example:{port}"})
+    r = c.getresponse()
+    r.read()
+    ok += r.status == 200
+    c.close()
+print(ok)
+"""
 
 # one process, one HTTP server per address given, on one port
 SERVERS = r"""
@@ -113,6 +133,71 @@ class ClientAddress(unittest.TestCase):
         self.assertEqual(sum(named.values()) + other, 12)  # every call counted once
         self.assertEqual(other, 8)
         self.assertEqual(doc["counters"]["client_addresses_folded"], 8)
+
+
+class ClientHost(unittest.TestCase):
+    def test_hosts_name_the_series_and_a_host_that_is_no_name_falls_back(self):
+        with Servers(["127.0.0.2", "127.0.0.3"]) as srv, TestCgroup("chost") as cg, \
+                Agent("-i", "1s", "--cgroup", "/" + cg.name, "--side", "client", "--port",
+                      str(srv.port), "--client-address", "host") as ag:
+            a, b = f"http://127.0.0.2:{srv.port}/", f"http://127.0.0.3:{srv.port}/"
+            # its port and case dropped: one name
+            self.assertEqual(curl(*[a] * 3, headers=[f"Host: DB.Internal:{srv.port}"],
+                                  prefix=cg.prefix), [200] * 3)
+            # one address under two names: two series
+            self.assertEqual(curl(*[b] * 5, headers=["Host: api.internal"], prefix=cg.prefix),
+                             [200] * 5)
+            self.assertEqual(curl(*[b] * 2, headers=["Host: web.internal"], prefix=cg.prefix),
+                             [200] * 2)
+            # curl's own Host: the address as it was written
+            self.assertEqual(curl(*[a] * 4, prefix=cg.prefix), [200] * 4)
+            # an IP literal in brackets and a hostile one: no name, the address called
+            self.assertEqual(curl(b, headers=["Host: [::1]:80"], prefix=cg.prefix), [200])
+            self.assertEqual(curl(b, headers=['Host: a"b\\c'], prefix=cg.prefix), [200])
+            doc = ag.stop()
+        got = {(s.get("server_address"), s["count"])
+               for s in series(doc, side="client", port=srv.port)}
+        self.assertEqual(got, {("db.internal", 3), ("api.internal", 5), ("web.internal", 2),
+                               ("127.0.0.2", 4), ("127.0.0.3", 2)})
+        self.assertEqual(doc["counters"]["client_hosts_unusable"], 2)
+        self.assertEqual(doc["counters"]["client_hosts_full"], 0)
+        self.assertEqual(doc["counters"]["client_addresses_folded"], 0)
+
+    def test_https_is_named_by_its_host(self):
+        with Certs() as certs, Nginx(tls=(certs.cert, certs.key)) as ng:
+            ag = tls_agent("-p", str(ng.port), "--side", "client", "--client-address", "host")
+            try:
+                self.assertEqual(curl(*[ng.url("/")] * 4, headers=["Host: secure.internal"]),
+                                 [200] * 4)
+                self.assertEqual(curl(*[ng.url("/")] * 2), [200] * 2)
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        got = {(s.get("server_address"), s["scheme"], s["count"])
+               for s in series(doc, side="client", port=ng.port)}
+        self.assertEqual(got, {("secure.internal", "https", 4), ("127.0.0.1", "https", 2)})
+
+    def test_thousands_of_hosts_stay_within_the_caps(self):
+        n = 4200  # past the kernel's 4096 host numbers
+        with Servers(["127.0.0.2"]) as srv, TestCgroup("chosts") as cg, \
+                Agent("-i", "1s", "--cgroup", "/" + cg.name, "--side", "client", "--port",
+                      str(srv.port), "--client-address", "host", "--max-series-per-cgroup",
+                      "16") as ag:
+            r = subprocess.run([*cg.prefix, PYTHON, "-c", HOSTS_CLIENT, "127.0.0.2",
+                                str(srv.port), str(n)], capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(r.stdout.strip(), str(n), r.stderr)
+            doc = ag.stop()
+        ss = series(doc, side="client", port=srv.port)
+        named = {s["server_address"]: s["count"] for s in ss if s["server_address"] != "other"}
+        other = sum(s["count"] for s in ss if s["server_address"] == "other")
+        self.assertEqual(len(named), 16, named)
+        self.assertTrue(all(h.startswith("h") and h.endswith(".example") for h in named))
+        self.assertEqual(set(named.values()), {1})
+        self.assertEqual(other, n - 16)  # every call counted once
+        # numbered first, folded by the cgroup's share; past 4096 numbers "other" at once
+        self.assertEqual(doc["counters"]["client_hosts_full"], n - 4096)
+        self.assertEqual(doc["counters"]["client_addresses_folded"], 4096 - 16)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
  * The HTTP classifier and the connection state machine, as the kernel runs
  * them: any bytes, any segment sequence, through the same LP_CONN_SEGMENT
  * loop. Invariants: a request has a known method, a response a status in
- * 100..599, the head scanner's length stays inside its input, no read goes
- * past its segment, and a sample never exceeds the time that passed.
+ * 100..599, the head scanner's length stays inside its input, a Host
+ * value's name (--client-address host) is only a name's bytes, zero-filled,
+ * no read goes past its segment, and a sample never exceeds the time that
+ * passed.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "lp_classify.h"
 #include "lp_http.h"
+#include "lp_host.h"
 #include "lp_conn.h"
 #include "lp_route.h"
 
@@ -38,6 +41,32 @@ static void check_route(const uint8_t *p, size_t size)
 	for (i = 0; i + 1 < len; i++)
 		if (k.path[i] < 0x21 || k.path[i] == '?' || k.path[i] == '#')
 			abort();
+}
+
+/* the Host line the head scan found: its name holds a name's bytes only, then zeros */
+static void check_host(const uint8_t *p, const struct lp_head *h, __u32 n)
+{
+	struct lp_host_key k;
+	__u32 len, i;
+
+	if (!h->host_end)
+		return;
+	if (h->host_at > h->host_end || h->host_end >= n)
+		abort();
+	memset(&k, 0xa5, sizeof(k));
+	len = lp_host_name(p, h->host_at, h->host_end, &k);
+	if (!len)
+		return;
+	if (len >= LP_HOST_LEN || len > h->host_end - h->host_at)
+		abort();
+	for (i = 0; i < LP_HOST_LEN; i++) {
+		__u8 c = k.b[i];
+
+		if (i >= len ? c != 0
+			     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+				 c == '.' || c == '_'))
+			abort();
+	}
 }
 
 static void check_classify(const uint8_t *p, size_t n)
@@ -84,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lp_head_scan(data, (__u32)(size > LP_WIN ? LP_WIN : size), &h);
 	if (h.len > size)
 		abort();
+	check_host(data, &h, (__u32)(size > LP_WIN ? LP_WIN : size));
 	/* then a conversation: each segment is 8 header bytes + up to 48 payload bytes */
 	memset(&c, 0, sizeof(c));
 	while (off + 8 <= size) {

@@ -12,7 +12,7 @@
 #include "app/cli.h" /* the fixture is configured as a user would: by flags */
 #include "core/k8s.h"
 #include "export/self.h"
-#include "base/peers6.h"
+#include "base/peers.h"
 
 static struct lp_config cfg;
 static struct lp_fine_table ft;
@@ -101,7 +101,7 @@ static int setup(void **state)
 				  .route = LP_ROUTE_FIRST + 1, .grpc = 14 + 1,
 				  .flags = LP_KEY_TLS | LP_KEY_H2 }; /* gRPC: UNAVAILABLE */
 	{
-		/* called 2001:db8::5, the kernel's IPv6 address number 1 (base/peers6.h) */
+		/* called 2001:db8::5, the kernel's IPv6 address number 1 (base/peers.h) */
 		struct lp_addr6 a = {.w = {htonl(0x20010db8), 0, 0, htonl(5)}};
 
 		assert_int_equal(lp_peer6_set(1, &a), 0);

@@ -80,11 +80,12 @@ static void test_buckets_and_no_default_slo(void **state)
 	const char *argv[] = { "latprobe", "--buckets", "1ms,100ms,1ms,10ms", "--no-default-slo",
 			       "--schema", "0", "-p", "80", "-p", "443", "--side", "client", "-m",
 			       "HEAD", "-j", "--hist", "-w", "1m", "-w", "5m", "-i", "1s", "-d",
-			       "30s" };
+			       "30s", "--client-address", "host" };
 	struct lp_config cfg;
 
 	(void)state;
-	assert_int_equal(parse(&cfg, 24, argv), LP_CLI_RUN);
+	assert_int_equal(parse(&cfg, 26, argv), LP_CLI_RUN);
+	assert_int_equal(cfg.client_addr, LP_CLIENT_ADDR_HOST);
 	assert_int_equal(cfg.nslos, 0);
 	assert_int_equal(cfg.nclassic, 3); /* deduplicated */
 	assert_int_equal(cfg.classic_ns[2], 100000000ULL);
@@ -131,8 +132,9 @@ static void test_every_bad_flag_value_is_a_usage_error_naming_it(void **state)
 		{ "--service-name-from", "unit,", "--service-name-from: 'unit,' is not a list" },
 		{ "--service-name-from", "", "--service-name-from: '' is not a list" },
 		{ "--service-name-from", "process,unit", "" }, /* valid */
-		{ "--client-address", "host", "--client-address host: not yet" },
-		{ "--client-address", "IP", "--client-address: 'IP' is not ip or off" },
+		{ "--client-address", "host", "" },
+		{ "--client-address", "IP", "--client-address: 'IP' is not host, ip or off" },
+		{ "--client-address", "hosts", "--client-address: 'hosts' is not host, ip or off" },
 		{ "--client-address", "ip", "" }, /* valid */
 		{ "--client-address", "off", "" },
 		{ "--slo", "threshold=10ms", "--slo: 'threshold=10ms': threshold= and objective=" },

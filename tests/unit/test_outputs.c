@@ -21,7 +21,7 @@
 #include "export/series_labels.h"
 #include "export/negotiate.h"
 #include "export/report.h"
-#include "base/peers6.h"
+#include "base/peers.h"
 #include "sinks/sink.h"
 #include "sinks/push.h"
 #include "lp_bucket.h"
@@ -380,6 +380,33 @@ static void test_an_ipv6_dependency_is_named_by_its_number(void **state)
 	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "10.0.0.5");
 }
 
+/* server_address of a client series named by its Host: the kernel's number's name */
+static void test_a_host_dependency_is_named_by_its_number(void **state)
+{
+	struct lp_series_view v = {0};
+	struct lp_label_vals lv;
+	struct lp_host_key k = {0};
+
+	(void)state;
+	v.key.side = LP_SIDE_CLIENT;
+	v.key.family = 6; /* a host's number, whatever the packets' family */
+	v.key.flags = LP_KEY_HOST;
+	v.key.peer = 7;
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "unknown"); /* not read from the map yet */
+	memcpy(k.b, "api.internal", 12);
+	assert_int_equal(lp_host_set(7, &k), 0);
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "api.internal");
+	v.key.peer = LP_PEER_OTHER;
+	lp_series_label_values(&v, &lv);
+	assert_string_equal(lv.v[LP_L_SERVER_ADDRESS], "other");
+	v.key.side = LP_SIDE_SERVER; /* the server side has none */
+	v.key.peer = 7;
+	lp_series_label_values(&v, &lv);
+	assert_null(lv.v[LP_L_SERVER_ADDRESS]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_every_output_carries_every_label),
 		cmocka_unit_test(test_every_output_carries_the_protocol_version),
 		cmocka_unit_test(test_an_ipv6_dependency_is_named_by_its_number),
+		cmocka_unit_test(test_a_host_dependency_is_named_by_its_number),
 	};
 
 	return cmocka_run_group_tests_name("outputs", tests, setup, teardown);

@@ -225,13 +225,14 @@ static int scope_option(struct lp_config *cfg, int c, const char *arg, char *err
 		return lp_parse_service_from(cfg, arg, err, errlen);
 	case OPT_CLIENT_ADDRESS:
 		if (!strcmp(arg, "host"))
+			cfg->client_addr = LP_CLIENT_ADDR_HOST;
+		else if (!strcmp(arg, "ip"))
+			cfg->client_addr = LP_CLIENT_ADDR_IP;
+		else if (!strcmp(arg, "off"))
+			cfg->client_addr = LP_CLIENT_ADDR_OFF;
+		else
 			return lp_errf(-EINVAL, err, errlen,
-				       "--client-address host: not yet (the Host header is not "
-				       "read into the key); ip or off");
-		if (strcmp(arg, "ip") && strcmp(arg, "off"))
-			return lp_errf(-EINVAL, err, errlen,
-				       "--client-address: '%s' is not ip or off", arg);
-		cfg->client_addr = !strcmp(arg, "ip");
+				       "--client-address: '%s' is not host, ip or off", arg);
 		return 0;
 	}
 	return -ENOENT;

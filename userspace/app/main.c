@@ -127,6 +127,11 @@ static int source_peers6(void *ctx)
 	return lp_probe__peers6(ctx);
 }
 
+static int source_hosts(void *ctx)
+{
+	return lp_probe__hosts(ctx);
+}
+
 static bool maps_readable(void *ctx)
 {
 	__u64 c[LP_CNT_MAX];
@@ -349,6 +354,7 @@ static int start_exporters(struct agent *a)
 				    .excluded = source_excluded,
 				    .grpc_methods = source_grpc_methods,
 				    .peers6 = source_peers6,
+				    .hosts = source_hosts,
 				    .cgroups = source_cgroups,
 				    .retire = source_retire,
 				    .ctx = a->probe,

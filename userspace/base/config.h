@@ -119,7 +119,8 @@ struct lp_config {
 	const struct lp_config *reuse;
 	bool json;
 	bool ttfb; /* --ttfb: time to first byte, a histogram family of its own */
-	bool client_addr; /* --client-address ip: client series by the address called */
+	__u8 client_addr; /* --client-address (enum lp_client_addr): client series by the
+			   * server called, its address or its Host */
 	/* --grpc-methods: gRPC methods the kernel learns from HTTP/2 paths at most (0: none) */
 	__u32 grpc_methods;
 	/* HTTPS through the TLS library's uprobes (--no-tls: off) */

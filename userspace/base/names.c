@@ -124,6 +124,15 @@ const struct lp_counter_name lp_counters[LP_CNT_MAX] = {
 		{"grpc_methods_past_cap", "latprobe_grpc_methods_past_cap",
 		 "HTTP/2 requests to a gRPC method first seen after --grpc-methods methods were "
 		 "learned: recorded without rpc_method (a --route names it)."},
+	[LP_CNT_HOST_UNUSABLE] =
+		{"client_hosts_unusable", "latprobe_client_hosts_unusable",
+		 "Client requests (--client-address host) whose Host header is no host name (an "
+		 "IP literal in brackets, bytes outside a name, longer than 63): named by the "
+		 "address called."},
+	[LP_CNT_HOSTS_FULL] =
+		{"client_hosts_full", "latprobe_client_hosts_full",
+		 "Client connections (--client-address host) to a host first called after 4096 "
+		 "hosts were numbered: recorded with server_address=\"other\"."},
 	[LP_CNT_H2_REORDERED] =
 		{"h2_segments_out_of_order", "latprobe_h2_segments_out_of_order",
 		 "Received HTTP/2 segments that came ahead of bytes not yet seen (loss, "

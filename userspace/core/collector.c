@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "core/collector_int.h"
-#include "base/peers6.h"
+#include "base/peers.h"
 #include "core/k8s.h"
 
 static __u64 hash_key(const struct lp_key *k)
@@ -394,9 +394,14 @@ static void on_series(void *ctx, const struct lp_key *key, const struct lp_value
 		c->methods_read = true;
 		c->src.grpc_methods(c->src.ctx);
 	}
-	/* an IPv6 address a client called that the kernel numbered since: its text */
-	if (key->family == 6 && key->peer && key->peer != LP_PEER_OTHER &&
-	    !lp_peer6_text(key->peer) && c->src.peers6 && !c->peers6_read) {
+	/* a host or IPv6 address a client called that the kernel numbered since: its text */
+	if (key->peer && key->peer != LP_PEER_OTHER && (key->flags & LP_KEY_HOST) &&
+	    !lp_host_text(key->peer) && c->src.hosts && !c->hosts_read) {
+		c->hosts_read = true;
+		c->src.hosts(c->src.ctx);
+	} else if (key->family == 6 && key->peer && key->peer != LP_PEER_OTHER &&
+		   !(key->flags & LP_KEY_HOST) && !lp_peer6_text(key->peer) && c->src.peers6 &&
+		   !c->peers6_read) {
 		c->peers6_read = true;
 		c->src.peers6(c->src.ctx);
 	}
@@ -635,6 +640,7 @@ int lp_collector__tick(struct lp_collector *c, __u64 now)
 	c->read_error = 0;
 	c->methods_read = false;
 	c->peers6_read = false;
+	c->hosts_read = false;
 	c->now = now;
 	n = c->src.read(c->src.ctx, on_series, c);
 	if (n < 0 || c->read_error) {

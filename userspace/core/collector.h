@@ -36,6 +36,8 @@ struct lp_source {
 	int (*grpc_methods)(void *ctx);
 	/* the IPv6 addresses clients called, into lp_peer6_text's table; may be NULL */
 	int (*peers6)(void *ctx);
+	/* the hosts clients called, into lp_host_text's table; may be NULL */
+	int (*hosts)(void *ctx);
 	void *ctx;
 	__u32 nfine; /* fine slots per value */
 };

@@ -108,6 +108,7 @@ struct lp_collector {
 	int read_error; /* of the current tick */
 	bool methods_read; /* the learned gRPC methods were read this tick */
 	bool peers6_read;  /* the IPv6 addresses called, likewise */
+	bool hosts_read;   /* the hosts called, likewise */
 	__u64 now;	/* of the current tick */
 	__u64 retirements, returns;
 	__u64 forgotten; /* retired series that left user space too */

@@ -42,6 +42,8 @@ int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx);
 int lp_probe__grpc_methods(struct lp_probe *p);
 /* the IPv6 addresses clients called: their numbers' text into base/peers6's table */
 int lp_probe__peers6(struct lp_probe *p);
+/* the hosts clients called (--client-address host): their numbers' names likewise */
+int lp_probe__hosts(struct lp_probe *p);
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n);
 /*
  * A reload: the trie's entries from cur's to next's (new and changed ones

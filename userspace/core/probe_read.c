@@ -25,7 +25,7 @@
 #include "core/probe.h"
 #include "base/config.h"
 #include "base/names.h"
-#include "base/peers6.h"
+#include "base/peers.h"
 #include "core/hist.h"
 #include "lp_bucket.h"
 #include "latprobe.skel.h"
@@ -443,6 +443,7 @@ static int numbered(int fd, unsigned max, int (*set)(__u32 num, const void *key)
 	union {
 		struct lp_route_key k;
 		struct lp_addr6 a;
+		struct lp_host_key h;
 	} key, next;
 	unsigned n = 0;
 	void *prev = NULL;
@@ -470,6 +471,11 @@ static int set_peer6(__u32 num, const void *key)
 	return lp_peer6_set(num, key);
 }
 
+static int set_host(__u32 num, const void *key)
+{
+	return lp_host_set(num, key);
+}
+
 int lp_probe__grpc_methods(struct lp_probe *p)
 {
 	return numbered(bpf_map__fd(p->skel->maps.grpc_methods), LP_GRPC_METHODS_MAX, set_method);
@@ -478,6 +484,11 @@ int lp_probe__grpc_methods(struct lp_probe *p)
 int lp_probe__peers6(struct lp_probe *p)
 {
 	return numbered(bpf_map__fd(p->skel->maps.peers6), LP_PEERS6_MAX, set_peer6);
+}
+
+int lp_probe__hosts(struct lp_probe *p)
+{
+	return numbered(bpf_map__fd(p->skel->maps.hosts), LP_HOSTS_MAX, set_host);
 }
 
 int lp_probe__excluded(struct lp_probe *p, __u64 *out, unsigned n)

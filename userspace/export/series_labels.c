@@ -7,7 +7,7 @@
 #include "base/names.h"
 #include "core/k8s.h"
 #include "export/series_labels.h"
-#include "base/peers6.h"
+#include "base/peers.h"
 
 static const char *get_side(const struct lp_series_view *v, char *buf, size_t len)
 {
@@ -40,7 +40,7 @@ static const char *get_port(const struct lp_series_view *v, char *buf, size_t le
 	return buf;
 }
 
-/* the client side's address called (--client-address ip): the dependency */
+/* the client side's server called (--client-address): the dependency, by host or address */
 static const char *get_server_address(const struct lp_series_view *v, char *buf, size_t len)
 {
 	struct in_addr a = {.s_addr = v->key.peer};
@@ -49,9 +49,14 @@ static const char *get_server_address(const struct lp_series_view *v, char *buf,
 	if (!v->key.peer || v->key.side != LP_SIDE_CLIENT)
 		return NULL;
 	if (v->key.peer == LP_PEER_OTHER)
-		return "other"; /* a cgroup's addresses past its share of series */
+		return "other"; /* a cgroup's servers past its share of series */
+	if (v->key.flags & LP_KEY_HOST) {
+		/* the host its requests named, by the kernel's number (base/peers.h) */
+		t = lp_host_text(v->key.peer);
+		return t ? t : "unknown";
+	}
 	if (v->key.family == 6) {
-		/* the kernel's number of the address (base/peers6.h): never a made-up one */
+		/* the kernel's number of the address (base/peers.h): never a made-up one */
 		t = lp_peer6_text(v->key.peer);
 		return t ? t : "unknown";
 	}

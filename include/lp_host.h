@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The host a client's request names (its Host header, RFC 9110 7.2), as
+ * the key --client-address host numbers it by: the name lowercase, without
+ * its port, zero-filled to LP_HOST_LEN bytes.
+ *
+ * Only a host name is taken: letters, digits, '-', '.' and '_', 63 bytes at
+ * most, ended by the port's ':', whitespace or the line's end. Anything
+ * else (an IP literal in brackets, a percent-encoded or non-ASCII byte, a
+ * list, a name too long) is no name: the caller names the series by the
+ * address called instead. What follows the name is not read: it labels
+ * nothing.
+ *
+ * Used by include/lp_h1.h (through LP_REQ_HOST, which the kernel side
+ * defines to its "hosts" map's numbering), tests/unit/test_host.c and
+ * tests/fuzz. Pure: no helpers, no maps; eight bytes at a time with no
+ * branch on a byte, so the verifier walks its loop once.
+ */
+#ifndef LP_HOST_H
+#define LP_HOST_H
+
+#include <linux/types.h>
+#include "latprobe.h"
+#include "lp_http.h"
+
+/* bytes of x equal to c (below 0x80): 0x80 in each; y is x without its high bits */
+#define LP_EQ(x, y, c) (LP_GE(y, c) & ~LP_GE(y, (c) + 1) & ~((x)&0x8080808080808080ULL))
+
+/*
+ * The Host value p[at, end) (after "host:", up to the line's LF; end <= n,
+ * the bytes read) into k. Returns the name's length (1..LP_HOST_LEN - 1),
+ * 0 when the value holds no host name (k is then undefined).
+ */
+static __always_inline __u32 lp_host_name(const __u8 *p, __u32 at, __u32 end, struct lp_host_key *k)
+{
+	const __u64 high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+	__u64 x, y, m, stop, ok, before, bad = 0, done = 0;
+	__u32 w, len = 0;
+
+	if (at >= end || end > LP_WIN)
+		return 0;
+	/* leading whitespace: a word of it at most */
+	x = LP_HEAD_UWORD(p, at, end);
+	y = x & ~high;
+	m = ~(LP_EQ(x, y, ' ') | LP_EQ(x, y, '\t')) & high;
+	if (!m)
+		return 0;
+	at += lp_lowest_byte(m);
+	/*
+	 * Word by word (zero past the line's end): the name is the bytes before
+	 * the first that ends it; one that is not a name's makes it none.
+	 */
+	for (w = 0; w < LP_HOST_LEN / 8; w++) {
+		x = LP_HEAD_UWORD(p, at + 8 * w, end);
+		y = x & ~high;
+		x |= (LP_GE(y, 'A') & ~LP_GE(y, 'Z' + 1) & ~(x & high)) >> 2; /* lowercase */
+		y = x & ~high;
+		stop = LP_EQ(x, y, ':') | LP_EQ(x, y, ' ') | LP_EQ(x, y, '\t') | LP_EQ(x, y, '\r') |
+		       lp_zero_bytes(x) | done;
+		ok = ((LP_GE(y, 'a') & ~LP_GE(y, 'z' + 1)) | (LP_GE(y, '0') & ~LP_GE(y, '9' + 1)) |
+		      LP_EQ(x, y, '-') | LP_EQ(x, y, '.') | LP_EQ(x, y, '_')) &
+		     ~(x & high);
+		before = ((stop & -stop) - 1) & high; /* bytes before the first stop */
+		bad |= before & ~ok;
+		len += (__u32)((((before >> 7) * ones)) >> 56);
+		x &= (before >> 7) * 0xff;
+		__builtin_memcpy(&k->b[8 * w], &x, 8);
+		done |= ((stop | -stop) >> 63) * high;
+	}
+	return bad || !done || !len ? 0 : len;
+}
+
+#endif /* LP_HOST_H */
