@@ -41,6 +41,7 @@ static __always_inline __u64 lp_win_word(const __u8 *p, __u32 at, __u32 n, __u32
 #define LP_ROUTE_WORD(p, at, n) lp_win_word(p, at, n, 1023)
 #define LP_HEAD_WORD(p, at, n)	lp_win_word(p, at, n, 1016)
 #define LP_HEAD_UWORD(p, at, n) lp_win_word(p, at, n, 1023)
+#define LP_HOST_LOAD(p)		(*(const __u64 *)(p))
 
 struct lp_win;
 struct lp_head;
@@ -78,6 +79,7 @@ int lp_h2_end_g(struct lp_h2 *h, __u32 id, __u64 at, struct lp_verdict *v);
 int lp_h2_trailers_g(struct lp_h2 *h, __u32 id, const struct lp_h2_walk *w, int last);
 int lp_conn_open_start_g(struct lp_conn *c, struct lp_h2 *h, __u32 seq, int rsp);
 __u32 lp_host_g(struct lp_win *w, __u32 at, __u32 end);
+__u32 lp_h2_host_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f, struct lp_hp_table *t);
 
 /*
  * --route/--exclude-path entries in the "routes" trie; 0: no routes, no
@@ -140,6 +142,7 @@ const volatile __u8 client_addr = 0;
 #define LP_CONN_OPEN_START(c, h, seq, rsp) lp_conn_open_start_g(c, h, seq, rsp)
 #define LP_REQ_HOSTS			      (client_addr == LP_CLIENT_ADDR_HOST)
 #define LP_REQ_HOST(buf, at, end)	      lp_host_g((struct lp_win *)(buf), at, end)
+#define LP_H2_HOST(p, n, f, t)		      lp_h2_host_g((struct lp_win *)(p), n, f, t)
 /* the working slot sl, in scope where LP_CONN_SEGMENT runs (as for its LOAD) */
 #define LP_VERDICT_FLUSH(v) lp_flush_g(sl)
 #define LP_HUFF_STEP(p, at, len, o) lp_huff_chunk_g((struct lp_win *)(p), at, len, o)

@@ -569,19 +569,16 @@ __noinline __u32 lp_peer6_g(struct __sk_buff *skb)
 }
 
 /*
- * The number of the host a client's request names in its Host value
- * w->b[at, end) (LP_REQ_HOST, --client-address host): 1..LP_HOSTS_MAX, a
- * new one the first time (user space reads the name in the "hosts" map);
- * LP_PEER_OTHER once every number is given; 0 when the value is no host
- * name (both counted: the series is named by the address called then).
+ * The number of the host name in w->hk (len bytes; 0: the value was no
+ * name): 1..LP_HOSTS_MAX, a new one the first time (user space reads the
+ * name in the "hosts" map); LP_PEER_OTHER once every number is given; 0
+ * for no name. Both counted: the series is named by the address then.
  */
-__noinline __u32 lp_host_g(struct lp_win *w, __u32 at, __u32 end)
+static __always_inline __u32 host_number(struct lp_win *w, __u32 len)
 {
 	__u32 n;
 
-	if (!w)
-		return 0;
-	if (!lp_host_name(w->b, at, end, &w->hk)) {
+	if (!len) {
 		count(LP_CNT_HOST_UNUSABLE);
 		return 0;
 	}
@@ -590,6 +587,26 @@ __noinline __u32 lp_host_g(struct lp_win *w, __u32 at, __u32 end)
 		return n;
 	count(LP_CNT_HOSTS_FULL);
 	return LP_PEER_OTHER;
+}
+
+/* a client request's Host value w->b[at, end) (LP_REQ_HOST): its host's number */
+__noinline __u32 lp_host_g(struct lp_win *w, __u32 at, __u32 end)
+{
+	if (!w)
+		return 0;
+	return host_number(w, lp_host_name(w->b, at, end, &w->hk));
+}
+
+/*
+ * an HTTP/2 request's literal :authority f (LP_H2_HOST; w->b[0, n) read):
+ * its host's number, the value decoded into the route key's room
+ */
+__noinline __u32 lp_h2_host_g(struct lp_win *w, __u32 n, const struct lp_hp_field *f,
+			      struct lp_hp_table *t)
+{
+	if (!w || !f || !t || n > LP_WIN)
+		return 0;
+	return host_number(w, lp_h2_authority(w->b, n, f, w->rk.path, &t->scratch, &w->hk));
 }
 
 /*
@@ -641,8 +658,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 ingress)
 	sl->tenant = c->rsp.tenant_id;
 	if (client_addr && c->q.role == LP_ROLE_CLIENT) {
 		/* the host its first request named (--client-address host), else the address */
-		if (client_addr == LP_CLIENT_ADDR_HOST && c->host) {
-			sl->key.peer = c->host;
+		__u32 host = client_addr == LP_CLIENT_ADDR_HOST ? lp_conn_host(c, h) : 0;
+
+		if (host) {
+			sl->key.peer = host;
 			sl->key.flags |= LP_KEY_HOST;
 		} else {
 			sl->key.peer = peer_of(skb, pk.family);

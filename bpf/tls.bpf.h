@@ -297,9 +297,10 @@ static __always_inline void tls_data(struct lp_tls_key *k, const struct lp_tls_c
 	if (!sl)
 		return;
 	/* the host its first request named (--client-address host): HTTPS has no other */
-	if (client_addr == LP_CLIENT_ADDR_HOST && s->c.q.role == LP_ROLE_CLIENT && s->c.host) {
-		sl->key.peer = s->c.host;
-		sl->key.flags |= LP_KEY_HOST;
+	if (client_addr == LP_CLIENT_ADDR_HOST && s->c.q.role == LP_ROLE_CLIENT) {
+		sl->key.peer = lp_conn_host(&s->c, h);
+		if (sl->key.peer)
+			sl->key.flags |= LP_KEY_HOST;
 	}
 	tls_segment(&s->c, h, sl, buf, lp_conn_needs_time(&s->c, &seg) ? bpf_ktime_get_ns() : 0);
 	lp_slot_finish(sl);

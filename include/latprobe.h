@@ -106,7 +106,10 @@ enum lp_client_addr {
 
 /* a host name, lowercase, without its port (lp_key.peer's number in "hosts") */
 struct lp_host_key {
-	__u8 b[LP_HOST_LEN];
+	union {
+		__u8 b[LP_HOST_LEN];
+		__u64 w[LP_HOST_LEN / 8]; /* the same bytes, a word at a time */
+	};
 };
 
 /* an IPv6 address (lp_key.peer's number in the "peers6" map) */

@@ -314,6 +314,23 @@ static __always_inline int lp_conn_needs_time(const struct lp_conn *c, const str
 	}
 }
 
+/*
+ * --client-address host, a client connection: the number of the host its
+ * series are named by (0: none yet, named by the address): its first
+ * HTTP/1.x request's Host (an h2c upgrade's too), else its HTTP/2
+ * :authority, which h is set to want until a request's names a host.
+ */
+static __always_inline __u32 lp_conn_host(const struct lp_conn *c, struct lp_h2 *h)
+{
+	if (c->host)
+		return c->host;
+	if (!h)
+		return 0;
+	if (!h->host)
+		h->host = LP_H2_HOST_WANT;
+	return h->host == LP_H2_HOST_WANT ? 0 : h->host;
+}
+
 /* Does a segment on a connection without state need state? */
 static __always_inline int lp_conn_wants_state(const struct lp_seg *s)
 {

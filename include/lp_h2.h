@@ -125,7 +125,9 @@ struct lp_h2_walk {
 	__u8 path;	       /* its :path was seen: route */
 	__u8 unknown;	       /* a reference that could not be resolved came before it */
 	__u8 grpc;	       /* a response's: its first grpc-status (lp_key.grpc, LP_GRPC_BAD) */
-	__u8 pad[2];
+	__u8 host_want;	       /* a request's: its :authority is wanted (lp_h2.host) */
+	__u8 pad;
+	__u32 host;	       /* ... and the number LP_H2_HOST gave it (0: none) */
 };
 
 /* One direction's frames. */
@@ -153,8 +155,16 @@ struct lp_h2 {
 	struct lp_h2_stream s[LP_H2_STREAMS];
 	__u8 lost;	/* frames are no longer followed */
 	__u8 probation; /* met mid-stream: not HTTP/2 until its first header block says so */
-	__u8 pad[6];
+	__u8 pad[2];
+	/*
+	 * --client-address host, a client's: LP_H2_HOST_WANT until a request's
+	 * literal :authority gave its host a number (the "hosts" map), then
+	 * that number; 0: not wanted
+	 */
+	__u32 host;
 };
+
+#define LP_H2_HOST_WANT 0xfffffffeu /* lp_h2.host: the next request's :authority is wanted */
 
 /*
  * Fresh state for a connection whose client preface begins at seq (the
@@ -181,6 +191,7 @@ static __always_inline void lp_h2_init(struct lp_h2 *h, __u32 seq, __u32 ack, in
 	h->d[1].unsynced = midstream ? 1 : 0;
 	h->probation = midstream ? 1 : 0;
 	h->lost = 0;
+	h->host = 0;
 }
 
 /*

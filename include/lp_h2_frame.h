@@ -95,6 +95,16 @@ static __always_inline __u16 lp_h2_path(const __u8 *p, __u32 n, struct lp_hp_tab
 }
 
 /*
+ * LP_H2_HOST(p, n, f, t): the number of the host a request's literal
+ * :authority f names (lp_h2_authority), asked while the connection wants
+ * one (lp_h2.host, --client-address host); 0: none. The kernel side
+ * defines it to its "hosts" map's numbering; no connection wants one here.
+ */
+#ifndef LP_H2_HOST
+#define LP_H2_HOST(p, n, f, t) 0
+#endif
+
+/*
  * The field w->f of a header block, just walked through t (p[0, lim)
  * read), noted in the walk: the field a label needs, a request's route, a
  * response's grpc-status.
@@ -113,6 +123,8 @@ static __always_inline void lp_h2_note(const __u8 *p, __u32 lim, struct lp_hp_ta
 			w->grpc = (__u8)f->value;
 		return;
 	}
+	if (f->kind == LP_HK_AUTHORITY && w->host_want && !w->host && (f->flags & LP_HPF_LITERAL))
+		w->host = LP_H2_HOST(p, lim, f, t);
 	if (w->path || !LP_H2_PATHS)
 		return;
 	if (f->kind == LP_HK_PATH) {
@@ -211,6 +223,7 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 	 */
 	__builtin_memset(w, 0, sizeof(*w));
 	w->want = want;
+	w->host_want = !r->rsp && h->host == LP_H2_HOST_WANT;
 	res = at + skip <= n ? lp_h2_block(p, n, at + skip, whole, &d->t, w) : 0;
 	/* met mid-stream: only a block walked whole with the field it must hold is proof */
 	if ((h->probation && !r->rsp) || d->unsynced) {
@@ -234,6 +247,8 @@ static __always_inline int lp_h2_headers(struct lp_h2 *h, struct lp_run *r, cons
 		} else {
 			lp_h2_request(h, d->cur_id, d->part_ns, m, m->kind != LP_HK_OTHER,
 				      lp_h2_route(w), v);
+			if (w->host)
+				h->host = w->host;
 		}
 	} else if (d->cur_type == LP_H2_CONTINUATION) {
 		d->cont = !(fl & LP_H2F_END_HEADERS);

@@ -26,6 +26,7 @@
 #include <linux/types.h>
 #include "lp_hpack.h"
 #include "lp_http.h"
+#include "lp_host.h"
 #include "lp_route.h"
 
 _Static_assert(LP_HUFF_OUT == LP_ROUTE_LEN, "a decoded path fills a route key");
@@ -110,6 +111,34 @@ static __always_inline int lp_h2_path_finish(struct lp_route_key *k, __u32 kept,
 		k->prefixlen = 8 * LP_ROUTE_LEN; /* longer than a key: matched as far as it goes */
 	}
 	return 1;
+}
+
+/*
+ * The host a request's literal :authority field f names (p[0, n) read),
+ * as --client-address host keys it: its first bytes (decoded if
+ * Huffman-coded) into out (2 * LP_ROUTE_LEN bytes of room), then k by the
+ * Host header's rule (include/lp_host.h). Returns the name's length, 0
+ * when it holds no host name or is no valid literal.
+ */
+static __always_inline __u32 lp_h2_authority(const __u8 *p, __u32 n, const struct lp_hp_field *f,
+					     __u8 *out, struct lp_huff_out *o,
+					     struct lp_host_key *k)
+{
+	__u32 kept = 0, w;
+	__u64 keep;
+
+	if (!(f->flags & LP_HPF_LITERAL) || !f->vlen || (__u32)f->vat + f->vlen > n)
+		return 0;
+	if (lp_h2_path_bytes(p, f->vat, f->vlen, (f->flags & LP_HPF_HUFFMAN) != 0, out, o, &kept) <
+	    0)
+		return 0;
+	/* the bytes kept, zero past them (no branch on a byte) */
+	for (w = 0; w < LP_HOST_LEN / 8; w++) {
+		keep = ~LP_GE(8 * w * 0x0101010101010101ULL + 0x0706050403020100ULL, kept) &
+		       0x8080808080808080ULL;
+		k->w[w] = LP_HOST_LOAD(&out[8 * w]) & ((keep >> 7) * 0xff);
+	}
+	return lp_host_key_name(k);
 }
 
 /*

@@ -11,10 +11,14 @@
  * address called instead. What follows the name is not read: it labels
  * nothing.
  *
+ * HTTP/2's :authority (RFC 9113 8.3.1) is the same: a host and a port,
+ * taken by the same rule once HPACK gave its bytes (include/lp_h2_route.h).
+ *
  * Used by include/lp_h1.h (through LP_REQ_HOST, which the kernel side
- * defines to its "hosts" map's numbering), tests/unit/test_host.c and
- * tests/fuzz. Pure: no helpers, no maps; eight bytes at a time with no
- * branch on a byte, so the verifier walks its loop once.
+ * defines to its "hosts" map's numbering), lp_h2_route.h,
+ * tests/unit/test_host.c and tests/fuzz. Pure: no helpers, no maps; eight
+ * bytes at a time with no branch on a byte, so the verifier walks its loop
+ * once.
  */
 #ifndef LP_HOST_H
 #define LP_HOST_H
@@ -23,35 +27,39 @@
 #include "latprobe.h"
 #include "lp_http.h"
 
+/*
+ * LP_HOST_LOAD(p): eight bytes at p, any alignment. The kernel side
+ * defines it to one load (the compiler would read eight single bytes).
+ */
+#ifndef LP_HOST_LOAD
+static __always_inline __u64 lp_host_load(const __u8 *p)
+{
+	__u64 x;
+
+	__builtin_memcpy(&x, p, 8);
+	return x;
+}
+#define LP_HOST_LOAD(p) lp_host_load(p)
+#endif
+
 /* bytes of x equal to c (below 0x80): 0x80 in each; y is x without its high bits */
 #define LP_EQ(x, y, c) (LP_GE(y, c) & ~LP_GE(y, (c) + 1) & ~((x)&0x8080808080808080ULL))
 
 /*
- * The Host value p[at, end) (after "host:", up to the line's LF; end <= n,
- * the bytes read) into k. Returns the name's length (1..LP_HOST_LEN - 1),
- * 0 when the value holds no host name (k is then undefined).
+ * The name rule on a key k that holds a value's first bytes (zero past
+ * them): lowercase, ended by its first ':', whitespace or zero, zeros
+ * after. Returns the name's length (1..LP_HOST_LEN - 1), 0 when the bytes
+ * hold no host name (k is then undefined). In place, eight bytes at a
+ * time with no branch on a byte.
  */
-static __always_inline __u32 lp_host_name(const __u8 *p, __u32 at, __u32 end, struct lp_host_key *k)
+static __always_inline __u32 lp_host_key_name(struct lp_host_key *k)
 {
 	const __u64 high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
-	__u64 x, y, m, stop, ok, before, bad = 0, done = 0;
+	__u64 x, y, stop, ok, before, bad = 0, done = 0;
 	__u32 w, len = 0;
 
-	if (at >= end || end > LP_WIN)
-		return 0;
-	/* leading whitespace: a word of it at most */
-	x = LP_HEAD_UWORD(p, at, end);
-	y = x & ~high;
-	m = ~(LP_EQ(x, y, ' ') | LP_EQ(x, y, '\t')) & high;
-	if (!m)
-		return 0;
-	at += lp_lowest_byte(m);
-	/*
-	 * Word by word (zero past the line's end): the name is the bytes before
-	 * the first that ends it; one that is not a name's makes it none.
-	 */
 	for (w = 0; w < LP_HOST_LEN / 8; w++) {
-		x = LP_HEAD_UWORD(p, at + 8 * w, end);
+		x = k->w[w];
 		y = x & ~high;
 		x |= (LP_GE(y, 'A') & ~LP_GE(y, 'Z' + 1) & ~(x & high)) >> 2; /* lowercase */
 		y = x & ~high;
@@ -63,11 +71,35 @@ static __always_inline __u32 lp_host_name(const __u8 *p, __u32 at, __u32 end, st
 		before = ((stop & -stop) - 1) & high; /* bytes before the first stop */
 		bad |= before & ~ok;
 		len += (__u32)((((before >> 7) * ones)) >> 56);
-		x &= (before >> 7) * 0xff;
-		__builtin_memcpy(&k->b[8 * w], &x, 8);
+		k->w[w] = x & ((before >> 7) * 0xff);
 		done |= ((stop | -stop) >> 63) * high;
 	}
 	return bad || !done || !len ? 0 : len;
+}
+
+/*
+ * The Host value p[at, end) (after "host:", up to the line's LF; end <= n,
+ * the bytes read) into k: its leading whitespace (a word of it at most)
+ * skipped, then lp_host_key_name. Returns the name's length, 0 when the
+ * value holds no host name.
+ */
+static __always_inline __u32 lp_host_name(const __u8 *p, __u32 at, __u32 end, struct lp_host_key *k)
+{
+	const __u64 high = 0x8080808080808080ULL;
+	__u64 x, y, m;
+	__u32 w;
+
+	if (at >= end || end > LP_WIN)
+		return 0;
+	x = LP_HEAD_UWORD(p, at, end);
+	y = x & ~high;
+	m = ~(LP_EQ(x, y, ' ') | LP_EQ(x, y, '\t')) & high;
+	if (!m)
+		return 0;
+	at += lp_lowest_byte(m);
+	for (w = 0; w < LP_HOST_LEN / 8; w++)
+		k->w[w] = LP_HEAD_UWORD(p, at + 8 * w, end); /* zero past the line's end */
+	return lp_host_key_name(k);
 }
 
 #endif /* LP_HOST_H */

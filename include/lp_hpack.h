@@ -36,6 +36,7 @@ enum lp_hp_kind {
 	LP_HK_PATH,	 /* :path; value its route id once matched (include/lp_h2_route.h), 0 before */
 	LP_HK_UNKNOWN,	 /* a reference that cannot be resolved */
 	LP_HK_GRPC,	 /* grpc-status; value its code + 1, or LP_GRPC_BAD (include/latprobe.h) */
+	LP_HK_AUTHORITY, /* :authority; a literal's value is read (include/lp_h2_route.h) */
 };
 
 /* A dynamic entry, by insertion: where it starts in the bytes ever inserted, and what it is. */
@@ -128,14 +129,19 @@ static __always_inline void lp_hp_table_init(struct lp_hp_table *t, int from_sta
 	t->memo_len = 0;
 }
 
-/* What static index i (1..61) is: :method GET/POST, :path, :status 200 ... 500, or other. */
+/*
+ * What static index i (1..61) is: :authority, :method GET/POST, :path,
+ * :status 200 ... 500, or other.
+ */
 static __always_inline void lp_hp_static(__u32 i, struct lp_hp_field *f)
 {
 	static const __u16 status[7] = {200, 204, 206, 304, 400, 404, 500};
 
 	f->kind = LP_HK_OTHER;
 	f->value = 0;
-	if (i == 2 || i == 3) {
+	if (i == 1) {
+		f->kind = LP_HK_AUTHORITY;
+	} else if (i == 2 || i == 3) {
 		f->kind = LP_HK_METHOD;
 		f->value = i == 2 ? LP_METHOD_GET : LP_METHOD_POST;
 	} else if (i == 4 || i == 5) {
@@ -150,6 +156,8 @@ static __always_inline void lp_hp_static(__u32 i, struct lp_hp_field *f)
 /* the kind a static name (index 1..61) gives a literal's value */
 static __always_inline __u8 lp_hp_static_kind(__u32 i)
 {
+	if (i == 1)
+		return LP_HK_AUTHORITY;
 	if (i == 2 || i == 3)
 		return LP_HK_METHOD;
 	if (i == 4 || i == 5)
@@ -452,7 +460,7 @@ static __always_inline int lp_hp_is_grpc_status(const __u8 *p, __u32 at, __u32 l
 
 /*
  * A literal name p[at, at + len): its kind (":method", ":status", ":path",
- * "grpc-status") and decoded length. need_len: the length must be exact
+ * ":authority", "grpc-status") and decoded length. need_len: the length must be exact
  * (an entry the table may keep); otherwise a Huffman-coded name that
  * cannot begin with ':' (and is not grpc-status) is not decoded, and
  * *name_len is the least it can be.
@@ -494,6 +502,8 @@ static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 h
 		*kind = LP_HK_STATUS;
 	else if (k == 5 && w == 0x687461703a) /* ":path" */
 		*kind = LP_HK_PATH;
+	else if (k == 10 && w == 0x726f687475613a) /* ":author(ity)" */
+		*kind = LP_HK_AUTHORITY;
 	return 0;
 }
 

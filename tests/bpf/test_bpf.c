@@ -501,14 +501,18 @@ static int setup_hosts(void **state)
 
 /*
  * --client-address host: a client's request names its host in the kernel's
- * "hosts" map (lowercase, no port); a Host that is no name is counted and
- * numbers nothing; the server side reads no Host.
+ * "hosts" map (lowercase, no port), an HTTP/2 one by its :authority; a Host
+ * that is no name is counted and numbers nothing; the server side reads no
+ * Host.
  */
 static void test_hosts_are_numbered_in_the_kernel(void **state)
 {
 	static const char named[] = "GET / HTTP/1.1\r\nHost: API.Internal:8080\r\n\r\n";
 	static const char literal[] = "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n";
 	static const char served[] = "GET / HTTP/1.1\r\nHost: server.only\r\n\r\n";
+	static const char b0[] = "\x82\x86\x84\x41\x89\xf0\x58\xd7\x35\x49\x2d\x95\x0e\x8f";
+	static const char *const h2 = b0;
+	static const int h2len = sizeof(b0) - 1;
 	struct pkt p;
 	__u64 d[LP_CNT_MAX];
 	unsigned i, known = 0;
@@ -527,11 +531,14 @@ static void test_hosts_are_numbered_in_the_kernel(void **state)
 	build(&p, V4, IPPROTO_TCP, served, sizeof(served) - 1, 0);
 	run(&p, 1, 1, d);
 	assert_only(d, LP_CNT_REQUESTS, 1);
+	/* HTTP/2: :authority "web.internal", Huffman-coded (both sides run, the client's named) */
+	h2_blocks_both_sides(&h2, &h2len, 1, 1);
 	assert_int_equal(lp_probe__hosts(probe), 0);
 	for (i = 1; i <= LP_HOSTS_MAX; i++)
 		known += lp_host_text(i) != NULL;
-	assert_int_equal(known, 1);
+	assert_int_equal(known, 2);
 	assert_string_equal(lp_host_text(1), "api.internal");
+	assert_string_equal(lp_host_text(2), "web.internal");
 }
 
 int main(void)

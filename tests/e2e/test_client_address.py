@@ -3,8 +3,9 @@
 one port at two loopback addresses, called by curl from a cgroup of the
 test's own, come out as two client series, each with its address and exact
 count; without the flag, one series as before. With host, the series are
-named by the Host header instead (over HTTPS too), one address under two
-names is two series, and a Host that is no name falls back to the address.
+named by the Host header instead (over HTTPS too; HTTP/2 by :authority, h2c
+and TLS), one address under two names is two series, and a Host that is no
+name falls back to the address.
 A client calling more addresses or hosts than its cgroup's share of series
 has the rest together as "other", counted, never lost; past the kernel's
 4096 host numbers too."""
@@ -13,6 +14,7 @@ import unittest
 
 from lpharness import (PYTHON, Agent, Nginx, TestCgroup, count, curl, free_port, series,
                        wait_port)
+from test_http2 import curl_h2, h2load
 from test_tls import Certs, tls_agent
 
 # one connection per Host name given, a GET each, from one process
@@ -176,6 +178,36 @@ class ClientHost(unittest.TestCase):
         got = {(s.get("server_address"), s["scheme"], s["count"])
                for s in series(doc, side="client", port=ng.port)}
         self.assertEqual(got, {("secure.internal", "https", 4), ("127.0.0.1", "https", 2)})
+
+    def test_http2_is_named_by_its_authority(self):
+        with Certs() as certs, TestCgroup("ch2") as cg, \
+                Nginx(http2=True, prefix=cg.one_cpu) as ng, \
+                Nginx(http2=True, tls=(certs.cert, certs.key), prefix=cg.prefix) as tls:
+            ag = tls_agent("--cgroup", "/" + cg.name, "--side", "client", "--client-address",
+                           "host")
+            try:
+                # h2c, a connection each: curl's Host header becomes :authority
+                for _ in range(3):
+                    self.assertEqual(curl_h2(ng.url("/4k.bin"), headers=["Host: API.internal"],
+                                             prefix=cg.prefix), [200])
+                ok, done = h2load(ng.url("/4k.bin"), 200, 2, 8, prefix=cg.one_cpu,
+                                  headers=[":authority: load.internal:8443"])
+                self.assertEqual((ok, done), (200, 200))
+                # HTTP/2 over TLS, one connection; and an authority that is no name
+                self.assertEqual(curl_h2(*[tls.url("/4k.bin")] * 2, prefix=cg.prefix, tls=True,
+                                         headers=["Host: secure.internal"]), [200] * 2)
+                self.assertEqual(curl_h2(ng.url("/4k.bin"), headers=["Host: [::1]"],
+                                         prefix=cg.prefix), [200])
+                doc = ag.stop()
+            finally:
+                ag.kill()
+        got = {(s.get("server_address"), s["port"], s["scheme"], s["count"])
+               for s in series(doc, side="client", protocol_version="2")}
+        self.assertEqual(got, {("api.internal", ng.port, "http", 3),
+                               ("load.internal", ng.port, "http", 200),
+                               ("secure.internal", tls.port, "https", 2),
+                               ("127.0.0.1", ng.port, "http", 1)})
+        self.assertEqual(doc["counters"]["client_hosts_unusable"], 1)
 
     def test_thousands_of_hosts_stay_within_the_caps(self):
         n = 4200  # past the kernel's 4096 host numbers

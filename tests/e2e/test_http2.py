@@ -22,12 +22,14 @@ BOUND = 0.045
 OFFSET = 0.005
 
 
-def curl_h2(*urls, prefix=(), tls=False):
+def curl_h2(*urls, prefix=(), tls=False, headers=()):
     """curl over HTTP/2; the status of each URL, in order. With TLS one process
     (one connection) fetches them all; in plaintext one process each (curl
     7.88 fails a second request on a prior-knowledge connection)."""
     base = [*prefix, "curl", "-sS", "--max-time", "30"]
     base += ["--http2", "-k"] if tls else ["--http2-prior-knowledge"]
+    for h in headers:
+        base += ["-H", h]
     out = ""
     for batch in [urls] if tls else [[u] for u in urls]:
         cmd = list(base)
@@ -41,10 +43,11 @@ def curl_h2(*urls, prefix=(), tls=False):
     return [int(c) for c, _ in got]
 
 
-def h2load(url, n, clients, streams, prefix=()):
+def h2load(url, n, clients, streams, prefix=(), headers=()):
     """h2load (nghttp2-client): its count of 2xx responses."""
     r = subprocess.run([*prefix, "h2load", "-n", str(n), "-c", str(clients), "-m", str(streams),
-                        url], capture_output=True, text=True, timeout=120)
+                        *[a for h in headers for a in ("-H", h)], url],
+                       capture_output=True, text=True, timeout=120)
     m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", r.stdout)
     done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", r.stdout)
     if not m or not done:

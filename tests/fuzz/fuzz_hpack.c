@@ -8,7 +8,9 @@
  * ASan error. Every field must move forward or end the walk with an error,
  * and what it reports must be a value a label can carry. A :path's route
  * key, when the gRPC method rule takes it (lp_grpc_method_path), must be
- * one: "/", a service, '/', a method, ASCII names, nothing past its end.
+ * one: "/", a service, '/', a method, ASCII names, nothing past its end. An
+ * :authority's host (lp_h2_authority) holds a host name's bytes only, then
+ * zeros.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +52,30 @@ static void method_path(const uint8_t *p, __u32 n, const struct lp_hp_field *f,
 			abort();
 }
 
+/* a host the rule took: [a-z0-9._-] only, at most 63 bytes, zeros past them */
+static void authority(const uint8_t *p, __u32 n, const struct lp_hp_field *f, struct lp_hp_table *t)
+{
+	static __u8 out[2 * LP_ROUTE_LEN] __attribute__((aligned(8)));
+	struct lp_host_key k;
+	__u32 len, i;
+
+	memset(out, 0xa5, sizeof(out));
+	memset(&k, 0xa5, sizeof(k));
+	len = lp_h2_authority(p, n, f, out, &t->scratch, &k);
+	if (!len)
+		return;
+	if (len >= LP_HOST_LEN || !(f->flags & LP_HPF_LITERAL))
+		abort();
+	for (i = 0; i < LP_HOST_LEN; i++) {
+		__u8 c = k.b[i];
+
+		if (i >= len ? c != 0
+			     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+				 c == '.' || c == '_'))
+			abort();
+	}
+}
+
 static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)
 {
 	struct lp_hp_field f;
@@ -62,7 +88,7 @@ static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)
 			return;
 		if (next <= (int)at || (__u32)next > n)
 			abort();
-		if (f.kind > LP_HK_UNKNOWN)
+		if (f.kind > LP_HK_AUTHORITY)
 			abort();
 		if (f.kind == LP_HK_STATUS && f.value && (f.value < 100 || f.value > 599))
 			abort();
@@ -70,6 +96,8 @@ static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)
 			abort();
 		if (f.kind == LP_HK_PATH)
 			method_path(p, n, &f, t);
+		if (f.kind == LP_HK_AUTHORITY)
+			authority(p, n, &f, t);
 		at = (__u32)next;
 	}
 }

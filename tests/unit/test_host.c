@@ -27,21 +27,26 @@
 static struct lp_host_key numbered[8];
 static unsigned nnumbered, unusable;
 
+struct lp_hp_field;
+struct lp_hp_table;
 static __u32 test_host(const __u8 *p, __u32 at, __u32 end);
+static __u32 test_h2_host(const __u8 *p, __u32 n, const struct lp_hp_field *f,
+			  struct lp_hp_table *t);
 #define LP_REQ_HOSTS		  1
 #define LP_REQ_HOST(buf, at, end) test_host(buf, at, end)
+#define LP_H2_HOST(p, n, f, t)	  test_h2_host(p, n, f, t)
 
 #include "lp_conn.h"
 #include "conv.h"
+#include "h2conv.h"
 #include "base/peers.h"
 
-static __u32 test_host(const __u8 *p, __u32 at, __u32 end)
+static __u32 number(const struct lp_host_key *kp, __u32 len)
 {
-	struct lp_host_key k;
+	struct lp_host_key k = *kp;
 	unsigned i;
 
-	memset(&k, 0xa5, sizeof(k)); /* the window's key holds an older name */
-	if (!lp_host_name(p, at, end, &k)) {
+	if (!len) {
 		unusable++;
 		return 0;
 	}
@@ -51,6 +56,25 @@ static __u32 test_host(const __u8 *p, __u32 at, __u32 end)
 	assert_true(nnumbered < 8);
 	numbered[nnumbered] = k;
 	return ++nnumbered;
+}
+
+static __u32 test_host(const __u8 *p, __u32 at, __u32 end)
+{
+	struct lp_host_key k;
+
+	memset(&k, 0xa5, sizeof(k)); /* the window's key holds an older name */
+	return number(&k, lp_host_name(p, at, end, &k));
+}
+
+static __u32 test_h2_host(const __u8 *p, __u32 n, const struct lp_hp_field *f,
+			  struct lp_hp_table *t)
+{
+	static __u8 out[2 * LP_ROUTE_LEN];
+	struct lp_host_key k;
+
+	memset(out, 0xa5, sizeof(out)); /* the route key's room holds an older path */
+	memset(&k, 0xa5, sizeof(k));
+	return number(&k, lp_h2_authority(p, n, f, out, &t->scratch, &k));
 }
 
 /* lp_host_name on value v, in a window whose bytes past it are junk */
@@ -239,6 +263,82 @@ static void test_the_server_side_reads_no_host(void **state)
 	assert_int_equal(nnumbered, 0);
 }
 
+/*
+ * An HTTP/2 client: its preface, then each HEADERS block given (hex) a GET
+ * on stream 1, 3, ... sent, then answered 200; the connection asked for
+ * its host before each segment with state, as the kernel asks
+ * (bpf/latprobe.bpf.c, handle).
+ */
+static void h2_client(struct conv *cv, const char *const *blocks, int n)
+{
+	int i;
+
+	memset(cv, 0, sizeof(*cv));
+	reset_seqs();
+	client_start(&a);
+	segn(cv, OUT, cseq, sseq, a.b, a.n, 0, 50);
+	cseq += a.n;
+	a.n = 0;
+	/* before its first request: asked for, none yet */
+	assert_int_equal(lp_conn_host(&cv->c, &cv->h2), 0);
+	assert_int_equal(cv->h2.host, LP_H2_HOST_WANT);
+	for (i = 0; i < n; i++)
+		frame(&a, LP_H2_HEADERS, ES | EH, 2 * i + 1, blocks[i]);
+	segn(cv, OUT, cseq, sseq, a.b, a.n, 0, 100);
+	cseq += a.n;
+	for (i = 0; i < n; i++) {
+		frame(&b, LP_H2_HEADERS, EH, 2 * i + 1, S200);
+		frame(&b, LP_H2_DATA, ES, 2 * i + 1, "6f6b");
+	}
+	lp_conn_host(&cv->c, &cv->h2);
+	segn(cv, IN, sseq, cseq, b.b, b.n, 0, 400);
+	assert_int_equal(cv->samples, n);
+	assert_int_equal(cv->side, LP_SIDE_CLIENT);
+}
+
+static void test_an_http2_client_is_named_by_its_authority(void **state)
+{
+	/* GET http / :authority "Api.Internal:8080" (Huffman, inserted), then a reference to it */
+	static const char *const huff[] = {"828684418d86b32f92a496ca8745c780f03f", "828684be"};
+	/* "[::1]:8080" (no name), then "web.internal" */
+	static const char *const second[] = {"828684418affddcb81ffe5c780f03f",
+					     "8286844189f058d735492d950e8f"};
+	/* a literal name ":authority", a plain value "api.internal" */
+	static const char *const plain[] = {
+		"828684400a3a617574686f726974790c6170692e696e7465726e616c"};
+	struct conv cv;
+
+	(void)state;
+	nnumbered = unusable = 0;
+	h2_client(&cv, huff, 2);
+	assert_int_equal(lp_conn_host(&cv.c, &cv.h2), 1);
+	assert_string_equal((char *)numbered[0].b, "api.internal");
+	assert_int_equal(unusable, 0);
+
+	h2_client(&cv, second, 2);
+	assert_int_equal(unusable, 1);
+	assert_int_equal(lp_conn_host(&cv.c, &cv.h2), 2);
+	assert_string_equal((char *)numbered[1].b, "web.internal");
+
+	h2_client(&cv, plain, 1);
+	assert_int_equal(lp_conn_host(&cv.c, &cv.h2), 1); /* the same name, the same number */
+	assert_int_equal(nnumbered, 2);
+}
+
+/* a server's HTTP/2 connection never wants a host: no :authority is read */
+static void test_an_http2_server_reads_no_authority(void **state)
+{
+	static const char *const fields[] = {"84", "84"};
+	struct conv cv = {0};
+
+	(void)state;
+	nnumbered = unusable = 0;
+	path_conversation(&cv, fields, 2);
+	assert_int_equal(cv.side, LP_SIDE_SERVER);
+	assert_int_equal(cv.h2.host, 0);
+	assert_int_equal(nnumbered + unusable, 0);
+}
+
 static void test_user_space_takes_only_the_kernels_names(void **state)
 {
 	struct lp_host_key k;
@@ -271,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_the_head_scan_finds_the_first_host_line),
 		cmocka_unit_test(test_a_client_connection_keeps_its_first_hosts_number),
 		cmocka_unit_test(test_the_server_side_reads_no_host),
+		cmocka_unit_test(test_an_http2_client_is_named_by_its_authority),
+		cmocka_unit_test(test_an_http2_server_reads_no_authority),
 		cmocka_unit_test(test_user_space_takes_only_the_kernels_names),
 	};
 
