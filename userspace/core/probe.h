@@ -40,7 +40,7 @@ int lp_probe__cgroups(struct lp_probe *p, lp_cgroup_cb cb, void *ctx);
 /* Requests of each --exclude-path, summed over CPUs: out[2 * i + (client side)], n entries. */
 /* the gRPC methods the kernel learned: their paths into base/routes' table (lp_route_learned) */
 int lp_probe__grpc_methods(struct lp_probe *p);
-/* the IPv6 addresses clients called: their numbers' text into base/peers6's table */
+/* the IPv6 addresses clients called: their numbers' text into base/peers' table */
 int lp_probe__peers6(struct lp_probe *p);
 /* the hosts clients called (--client-address host): their numbers' names likewise */
 int lp_probe__hosts(struct lp_probe *p);
