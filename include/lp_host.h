@@ -102,4 +102,27 @@ static __always_inline __u32 lp_host_name(const __u8 *p, __u32 at, __u32 end, st
 	return lp_host_key_name(k);
 }
 
+/* a byte of a host name as the rule keeps it (lowercase) */
+static __always_inline int lp_host_char(__u8 c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+}
+
+/*
+ * What the rule makes of any value, checked byte by byte (user space and
+ * the tests; the kernel never needs it): len (1..LP_HOST_LEN - 1) name
+ * bytes, then zeros.
+ */
+static __always_inline int lp_host_key_ok(const struct lp_host_key *k, __u32 len)
+{
+	__u32 i;
+
+	if (!len || len >= LP_HOST_LEN)
+		return 0;
+	for (i = 0; i < LP_HOST_LEN; i++)
+		if (i < len ? !lp_host_char(k->b[i]) : k->b[i] != 0)
+			return 0;
+	return 1;
+}
+
 #endif /* LP_HOST_H */

@@ -47,7 +47,7 @@ static void check_route(const uint8_t *p, size_t size)
 static void check_host(const uint8_t *p, const struct lp_head *h, __u32 n)
 {
 	struct lp_host_key k;
-	__u32 len, i;
+	__u32 len;
 
 	if (!h->host_end)
 		return;
@@ -55,18 +55,8 @@ static void check_host(const uint8_t *p, const struct lp_head *h, __u32 n)
 		abort();
 	memset(&k, 0xa5, sizeof(k));
 	len = lp_host_name(p, h->host_at, h->host_end, &k);
-	if (!len)
-		return;
-	if (len >= LP_HOST_LEN || len > h->host_end - h->host_at)
+	if (len && (!lp_host_key_ok(&k, len) || len > h->host_end - h->host_at))
 		abort();
-	for (i = 0; i < LP_HOST_LEN; i++) {
-		__u8 c = k.b[i];
-
-		if (i >= len ? c != 0
-			     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-				 c == '.' || c == '_'))
-			abort();
-	}
 }
 
 static void check_classify(const uint8_t *p, size_t n)

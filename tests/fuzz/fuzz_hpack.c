@@ -57,23 +57,13 @@ static void authority(const uint8_t *p, __u32 n, const struct lp_hp_field *f, st
 {
 	static __u8 out[2 * LP_ROUTE_LEN] __attribute__((aligned(8)));
 	struct lp_host_key k;
-	__u32 len, i;
+	__u32 len;
 
 	memset(out, 0xa5, sizeof(out));
 	memset(&k, 0xa5, sizeof(k));
 	len = lp_h2_authority(p, n, f, out, &t->scratch, &k);
-	if (!len)
-		return;
-	if (len >= LP_HOST_LEN || !(f->flags & LP_HPF_LITERAL))
+	if (len && (!lp_host_key_ok(&k, len) || !(f->flags & LP_HPF_LITERAL)))
 		abort();
-	for (i = 0; i < LP_HOST_LEN; i++) {
-		__u8 c = k.b[i];
-
-		if (i >= len ? c != 0
-			     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-				 c == '.' || c == '_'))
-			abort();
-	}
 }
 
 static void walk(const uint8_t *p, __u32 n, struct lp_hp_table *t)

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include "base/peers.h"
+#include "lp_host.h"
 
 static char text6[LP_PEERS6_MAX][INET6_ADDRSTRLEN];
 static bool known6[LP_PEERS6_MAX];
@@ -31,29 +32,11 @@ const char *lp_peer6_text(__u32 n)
 	return text6[n - 1];
 }
 
-/* the kernel's rule (include/lp_host.h): a name's bytes, then zeros */
-static bool host_key_ok(const struct lp_host_key *k)
-{
-	size_t i, len = strnlen((const char *)k->b, LP_HOST_LEN);
-
-	if (!len || len == LP_HOST_LEN)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = k->b[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		      c == '_'))
-			return false;
-	}
-	for (; i < LP_HOST_LEN; i++)
-		if (k->b[i])
-			return false;
-	return true;
-}
-
 int lp_host_set(__u32 n, const struct lp_host_key *k)
 {
-	if (!n || n > LP_HOSTS_MAX || !host_key_ok(k))
+	/* the kernel's rule (include/lp_host.h): a name's bytes, then zeros */
+	if (!n || n > LP_HOSTS_MAX ||
+	    !lp_host_key_ok(k, (__u32)strnlen((const char *)k->b, LP_HOST_LEN)))
 		return -EINVAL;
 	if (__atomic_load_n(&known_hosts[n - 1], __ATOMIC_ACQUIRE))
 		return 0; /* set once: a host keeps its number */
