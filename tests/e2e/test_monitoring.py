@@ -517,7 +517,7 @@ class Grafana(unittest.TestCase):
                 Prometheus(fleet_jobs) as fleet, PyServer() as srv, GrpcServer() as grpc:
             agent = Agent("--listen", f"127.0.0.1:{port}", "-i", "1s", "-p", str(srv.port),
                           "-p", str(grpc.port),
-                          "--route", "root=/",
+                          "--route", "root=/", "--client-address", "host",
                           "--slo", f"name=lptest,port={srv.port},threshold=10ms,"
                           "objective=95%").start()
             try:
@@ -546,6 +546,9 @@ class Grafana(unittest.TestCase):
                         vals = [float(x["value"][1]) for x in r if "value" in x] + \
                             [1 for x in r if "histogram" in x]
                         self.assertTrue(any(v == v for v in vals), f"{mode}: only NaN for {title}")
+                        if "dependency" in title:  # named by the Host each client sent
+                            self.assertIn("127.0.0.1", {x["metric"].get("server_address")
+                                                        for x in r}, f"{mode}: {r}")
                     # the variables' label_values() queries list something
                     for name in ("service", "slo", "route", "protocol"):
                         m = re.fullmatch(r"label_values\((\w+), (\w+)\)",

@@ -309,7 +309,13 @@ again:
 	    (e = bpf_map__set_max_entries(p->skel->maps.spill_tail, (__u32)p->ncpus * LP_SLOTS)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.tls_sessions, cfg->tls_sessions)) ||
 	    (e = bpf_map__set_max_entries(p->skel->maps.tls_h2, cfg->tls_sessions)) ||
-	    (e = bpf_map__set_max_entries(p->skel->maps.tls_owned, cfg->tls_sessions))) {
+	    (e = bpf_map__set_max_entries(p->skel->maps.tls_owned, cfg->tls_sessions)) ||
+	    /* what clients called is numbered only with --client-address (never reloaded) */
+	    (e = bpf_map__set_max_entries(p->skel->maps.peers6,
+					  cfg->client_addr ? LP_PEERS6_MAX : 1)) ||
+	    (e = bpf_map__set_max_entries(p->skel->maps.hosts,
+					  cfg->client_addr == LP_CLIENT_ADDR_HOST ? LP_HOSTS_MAX
+										  : 1))) {
 		lp_errf(-EINVAL, err, errlen, "failed to size maps: %s", strerror(-e));
 		return e;
 	}
