@@ -352,6 +352,52 @@ static void test_the_table_has_a_pod_column_on_kubernetes(void **state)
 	free(tab);
 }
 
+/* a table of lines f prints */
+static char *table_of(void)
+{
+	char *tab = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&tab, &tlen);
+
+	assert_non_null(f);
+	lp_report_table(f, &model, false);
+	fclose(f);
+	return tab;
+}
+
+/*
+ * With --client-address the table names the server each client series
+ * called, under SERVER; a server series shows "-"; without, no column.
+ */
+static void test_the_table_names_the_server_a_client_called(void **state)
+{
+	struct lp_series_view *v = model.series[1];
+	struct lp_key saved = v->key;
+	struct lp_host_key k = {0};
+	char *tab, *hdr, *line;
+
+	(void)state;
+	memcpy(k.b, "api.internal", 12);
+	assert_int_equal(lp_host_set(9, &k), 0);
+	v->key.flags |= LP_KEY_HOST;
+	v->key.peer = 9;
+	tab = table_of();
+	hdr = strstr(tab, "\nSERVICE ");
+	line = strstr(tab, "\ncurl ");
+	assert_non_null(hdr);
+	assert_non_null(line);
+	assert_non_null(strstr(hdr, "NAMESPACE/POD                    SERVER                   "));
+	assert_int_equal(strstr(line, " api.internal ") + 1 - line, strstr(hdr, "SERVER") - hdr);
+	assert_non_null(strstr(tab, " -                        ")); /* the server side's */
+	free(tab);
+	v->key.peer = 0; /* no server named anywhere: no column */
+	tab = table_of();
+	v->key = saved;
+	assert_null(strstr(tab, "SERVER"));
+	assert_null(strstr(tab, "api.internal"));
+	free(tab);
+}
+
 /* server_address of an IPv6 client series: the kernel's number's address, never a made-up one */
 static void test_an_ipv6_dependency_is_named_by_its_number(void **state)
 {
@@ -417,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_every_output_carries_the_protocol_version),
 		cmocka_unit_test(test_an_ipv6_dependency_is_named_by_its_number),
 		cmocka_unit_test(test_a_host_dependency_is_named_by_its_number),
+		cmocka_unit_test(test_the_table_names_the_server_a_client_called),
 	};
 
 	return cmocka_run_group_tests_name("outputs", tests, setup, teardown);

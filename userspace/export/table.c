@@ -162,6 +162,28 @@ static bool any_route(const struct lp_model *m)
 	return false;
 }
 
+#define LP_SERVER_COL 24
+
+/* a SERVER column: a client series named by the server it called (--client-address) */
+static bool any_server(const struct lp_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseries; i++)
+		if (m->series[i]->key.peer && m->series[i]->key.side == LP_SIDE_CLIENT)
+			return true;
+	return false;
+}
+
+/* the server_address label's value, "-" for a series without one (the server side) */
+static const char *server_cell(const struct lp_series_view *v, char *out, size_t len)
+{
+	char b[LP_LABEL_BUF];
+	const char *a = lp_series_labels[LP_L_SERVER_ADDRESS].get(v, b, sizeof(b));
+
+	return cut(out, len, a ? a : "-", LP_SERVER_COL);
+}
+
 /* "namespace/pod" from the label table's rows, "-" for a series that is no pod's */
 static const char *pod_cell(const struct lp_series_view *v, char *out, size_t len)
 {
@@ -177,7 +199,7 @@ static const char *pod_cell(const struct lp_series_view *v, char *out, size_t le
 
 /* one series' row of the table: its names, count, rate, quantiles, SLO cells */
 static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_view *v,
-		      bool routes, bool pods)
+		      bool routes, bool pods, bool servers)
 {
 	const struct lp_config *cfg = m->cfg;
 	const struct lp_window_view *w = &v->win[0];
@@ -194,6 +216,8 @@ static void table_row(FILE *f, const struct lp_model *m, const struct lp_series_
 			lp_side_name(v->key.side), lp_method_name(v->key.method), port);
 	if (pods)
 		fprintf(f, "%s ", pod_cell(v, name, sizeof(name)));
+	if (servers)
+		fprintf(f, "%s ", server_cell(v, name, sizeof(name)));
 	if (routes)
 		fprintf(f, "%s ", cut(name, sizeof(name), v->route ? v->route : "-", 20));
 	if (v->key.flags & LP_KEY_OVERFLOW)
@@ -227,7 +251,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	struct tm tm;
 	size_t i;
 	unsigned k;
-	bool routes = any_route(m), pods = any_pod(m);
+	bool routes = any_route(m), pods = any_pod(m), servers = any_server(m);
 
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
@@ -248,6 +272,8 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 	fprintf(f, "%-24s %-6s %-7s %-10s ", "SERVICE", "SIDE", "METHOD", "PORT");
 	if (pods)
 		fprintf(f, "%-*s ", LP_POD_COL, "NAMESPACE/POD");
+	if (servers)
+		fprintf(f, "%-*s ", LP_SERVER_COL, "SERVER");
 	if (routes)
 		fprintf(f, "%-20s ", "ROUTE");
 	fprintf(f, "%6s %10s %9s %9s %9s", "STATUS", "COUNT", "RATE/s", "P50", "P99");
@@ -260,7 +286,7 @@ void lp_report_table(FILE *f, const struct lp_model *m, bool hist)
 		/* the table shows durations; --ttfb is in /metrics and JSON */
 		if (m->series[i]->key.flags & LP_KEY_TTFB)
 			continue;
-		table_row(f, m, m->series[i], routes, pods);
+		table_row(f, m, m->series[i], routes, pods, servers);
 		if (hist)
 			print_hist(f, m, m->series[i]);
 	}
