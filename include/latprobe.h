@@ -90,9 +90,9 @@ enum lp_method {
 
 /*
  * --client-address: what names a client-side series' server (lp_key.peer).
- * With HOST, a connection whose first request has a Host header that is a
- * host name has that name's number in the "hosts" map (LP_KEY_HOST set);
- * any other, its address as with IP.
+ * With HOST, a connection whose first request names a host (its Host
+ * header, HTTP/2's :authority; include/lp_host.h) has that name's number
+ * in the "hosts" map (LP_KEY_HOST set); any other, its address as with IP.
  */
 enum lp_client_addr {
 	LP_CLIENT_ADDR_OFF = 0,

@@ -460,10 +460,10 @@ static __always_inline int lp_hp_is_grpc_status(const __u8 *p, __u32 at, __u32 l
 
 /*
  * A literal name p[at, at + len): its kind (":method", ":status", ":path",
- * ":authority", "grpc-status") and decoded length. need_len: the length must be exact
- * (an entry the table may keep); otherwise a Huffman-coded name that
- * cannot begin with ':' (and is not grpc-status) is not decoded, and
- * *name_len is the least it can be.
+ * ":authority", "grpc-status") and decoded length. need_len: the length
+ * must be exact (an entry the table may keep); otherwise a Huffman-coded
+ * name that cannot begin with ':' (and is not grpc-status) is not decoded,
+ * and *name_len is the least it can be.
  */
 static __always_inline int lp_hp_name(const __u8 *p, __u32 at, __u32 len, __u8 huff, __u8 *kind,
 				      __u32 *name_len, int need_len, struct lp_huff_out *o)
