@@ -395,15 +395,17 @@ static void on_series(void *ctx, const struct lp_key *key, const struct lp_value
 		c->src.grpc_methods(c->src.ctx);
 	}
 	/* a host or IPv6 address a client called that the kernel numbered since: its text */
-	if (key->peer && key->peer != LP_PEER_OTHER && (key->flags & LP_KEY_HOST) &&
-	    !lp_host_text(key->peer) && c->src.hosts && !c->hosts_read) {
-		c->hosts_read = true;
-		c->src.hosts(c->src.ctx);
-	} else if (key->family == 6 && key->peer && key->peer != LP_PEER_OTHER &&
-		   !(key->flags & LP_KEY_HOST) && !lp_peer6_text(key->peer) && c->src.peers6 &&
-		   !c->peers6_read) {
-		c->peers6_read = true;
-		c->src.peers6(c->src.ctx);
+	if (key->peer && key->peer != LP_PEER_OTHER) {
+		if (key->flags & LP_KEY_HOST) {
+			if (!lp_host_text(key->peer) && c->src.hosts && !c->hosts_read) {
+				c->hosts_read = true;
+				c->src.hosts(c->src.ctx);
+			}
+		} else if (key->family == 6 && !lp_peer6_text(key->peer) && c->src.peers6 &&
+			   !c->peers6_read) {
+			c->peers6_read = true;
+			c->src.peers6(c->src.ctx);
+		}
 	}
 	if (s->retired && s->cur) {
 		/* back after a retirement: it goes on from the totals it left with */
